@@ -1,0 +1,82 @@
+//! Build, then run: `Application::build` opens the store, builds clients and binds the listener;
+//! `run_until_stopped` starts the scheduler and server and stops them on one token.
+
+use crate::config::Settings;
+use crate::fetch::Fetcher;
+use crate::http::{self, AppState};
+use crate::pipeline::PollContext;
+use crate::schedule;
+use crate::store::Store;
+use crate::worker::Poller;
+use anyhow::Context;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How long in-flight polls may finish after a shutdown request before they are cancelled.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Debug)]
+pub struct Application {
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    port: u16,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let (store, poller) = build_core(settings.clone())?;
+        let listener = tokio::net::TcpListener::bind(settings.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState { settings: Arc::new(settings), store, poller };
+        Ok(Self { state, listener, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves and polls until `shutdown` is cancelled; then lets polls finish (briefly),
+    /// cancels the rest and flushes the store.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let polls = CancellationToken::new();
+        let mut scheduler = if self.state.settings.polling.enabled {
+            Some(schedule::start(self.state.poller.clone(), polls.clone()).await.context("cannot start the scheduler")?)
+        } else {
+            None
+        };
+        let router = http::router(self.state.clone());
+        let stop = shutdown.clone();
+        let server = axum::serve(self.listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
+        tracing::info!(port = self.port, "serving");
+        server.await.context("HTTP server failed")?;
+        if let Some(s) = scheduler.as_mut() {
+            if let Err(e) = s.shutdown().await {
+                tracing::warn!(error = %e, "scheduler shutdown");
+            }
+        }
+        let poller = self.state.poller.clone();
+        if tokio::time::timeout(SHUTDOWN_GRACE, poller.wait_idle()).await.is_err() {
+            polls.cancel();
+            poller.wait_idle().await;
+        }
+        polls.cancel();
+        self.state.store.flush().await.context("final store flush")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// The store and poller without a listener: what `poll` needs.
+pub fn build_core(settings: Settings) -> anyhow::Result<(Store, Poller)> {
+    let store = Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    let fetcher = Fetcher::new(&settings.polling)?;
+    let poller = Poller::new(PollContext { store: store.clone(), fetcher }, Arc::new(settings));
+    Ok((store, poller))
+}

@@ -1,0 +1,108 @@
+//! The command line: `serve`, `poll`, `check`. This interface is a contract; change it carefully.
+
+use crate::app::{self, Application};
+use crate::config::{ConfigError, Settings};
+use crate::domain::FetchOutcome;
+use crate::pipeline::PollReport;
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Parser)]
+#[command(name = "newsriver", version, about = "Polls newsroom feeds, deduplicates them and republishes merged channels")]
+pub struct Cli {
+    /// Config file (TOML).
+    #[arg(long, global = true, env = "NEWSRIVER_CONFIG", default_value = "config/newsriver.toml")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Poll every source on its schedule and serve HTTP until SIGINT/SIGTERM.
+    Serve,
+    /// Poll every source once now, print a per-source summary, and exit.
+    Poll,
+    /// Validate the config and list every problem with its key path.
+    Check,
+}
+
+pub fn load(cli: &Cli) -> Result<Settings, ConfigError> {
+    Settings::load(&cli.config)
+}
+
+pub async fn serve(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    app.run_until_stopped(shutdown).await
+}
+
+pub fn check(cli: &Cli) -> anyhow::Result<()> {
+    let s = load(cli)?;
+    println!("{}: OK ({} sources, store {}, listening on {})", cli.config.display(), s.sources.len(), s.store.path.display(), s.server.listen);
+    Ok(())
+}
+
+/// Polls once; exits 0 even when sources failed (their failures are reported and recorded).
+pub async fn poll(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let total = settings.sources.len();
+    let (_store, poller) = app::build_core(settings)?;
+    let tty = std::io::stderr().is_terminal();
+    let mut done = 0;
+    let started = std::time::Instant::now();
+    let mut reports = poller
+        .poll_all(&shutdown, |r| {
+            done += 1;
+            progress(tty, done, total, r);
+        })
+        .await;
+    if tty {
+        eprintln!();
+    }
+    reports.sort_by(|a, b| a.source.cmp(&b.source));
+    print_summary(&reports, started.elapsed());
+    Ok(())
+}
+
+fn progress(tty: bool, done: usize, total: usize, r: &PollReport) {
+    let mut err = std::io::stderr().lock();
+    if tty {
+        let width = 30;
+        let filled = done * width / total.max(1);
+        let _ = write!(err, "\r[{}{}] {done}/{total} {:<40}", "#".repeat(filled), "-".repeat(width - filled), r.source.as_str());
+    } else {
+        let _ = writeln!(err, "[{done}/{total}] {}: {}", r.source, describe(r));
+    }
+    let _ = err.flush();
+}
+
+fn describe(r: &PollReport) -> String {
+    match (r.outcome, &r.error) {
+        (FetchOutcome::NotModified, _) => "not modified".into(),
+        (FetchOutcome::Unchanged, _) => "unchanged body".into(),
+        (_, Some(e)) => format!("failed: {e}"),
+        _ => format!("ok, {} new, {} updated, {} unchanged", r.summary.new, r.summary.updated, r.summary.unchanged),
+    }
+}
+
+fn print_summary(reports: &[PollReport], elapsed: std::time::Duration) {
+    let w = reports.iter().map(|r| r.source.as_str().len()).max().unwrap_or(6).max(6);
+    println!("{:<w$}  {:>5}  {:>7}  {:>9}  {:>12}  {:>8}  result", "source", "new", "updated", "unchanged", "not-modified", "time");
+    for r in reports {
+        let nm = u8::from(matches!(r.outcome, FetchOutcome::NotModified | FetchOutcome::Unchanged));
+        let result = r.error.as_deref().map_or_else(|| "ok".to_owned(), |e| format!("FAILED: {e}"));
+        println!(
+            "{:<w$}  {:>5}  {:>7}  {:>9}  {:>12}  {:>6}ms  {result}",
+            r.source.as_str(),
+            r.summary.new,
+            r.summary.updated,
+            r.summary.unchanged,
+            nm,
+            r.elapsed.as_millis()
+        );
+    }
+    let failed = reports.iter().filter(|r| r.outcome.is_failure()).count();
+    let new: usize = reports.iter().map(|r| r.summary.new).sum();
+    println!("{} sources polled in {:.2}s: {new} new items, {failed} failed", reports.len(), elapsed.as_secs_f64());
+}

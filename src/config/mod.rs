@@ -1,0 +1,114 @@
+//! Configuration: the TOML file as written (`raw`), and the validated `Settings` the service runs on.
+
+mod raw;
+pub mod units;
+
+use crate::domain::{FeedUrl, SourceId};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use url::Url;
+
+pub use raw::RawConfig;
+
+/// Every problem found in a config file, each with the key path it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config {path} is not valid TOML for newsriver:\n{message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("config {path} has {} problem(s):\n{}", problems.len(), problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid { path: PathBuf, problems: Vec<Problem> },
+}
+
+/// One validation problem: `source[3].url: unsupported scheme "ftp"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config_path: PathBuf,
+    pub server: ServerSettings,
+    pub store: StoreSettings,
+    pub polling: PollingSettings,
+    pub sources: Vec<SourceSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    /// Base of every self link and URL we publish; no trailing slash.
+    pub public_url: Url,
+    pub default_items: usize,
+    pub max_items: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub path: PathBuf,
+    pub cache_capacity: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PollingSettings {
+    /// When false, `serve` only serves what is stored (a read replica, or tests driving polls).
+    pub enabled: bool,
+    pub every: Duration,
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub max_redirects: usize,
+    /// Upper bound of the per-source schedule offset that spreads polls of one interval.
+    pub jitter: Duration,
+    /// Longest wait between retries of a failing source.
+    pub max_backoff: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Schedule {
+    Every(Duration),
+    /// A 6-field cron expression (seconds first), evaluated in UTC.
+    Cron(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceSettings {
+    pub id: SourceId,
+    pub title: String,
+    pub url: FeedUrl,
+    pub schedule: Schedule,
+}
+
+impl Settings {
+    /// Reads and validates a config file; relative paths inside resolve against its directory.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        Self::from_toml(&text, path)
+    }
+
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax { path: path.into(), message: e.to_string() })?;
+        let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        raw.validate(path, base)
+            .map_err(|problems| ConfigError::Invalid { path: path.into(), problems })
+    }
+
+    pub fn source(&self, id: &SourceId) -> Option<&SourceSettings> {
+        self.sources.iter().find(|s| &s.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests;

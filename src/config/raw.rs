@@ -1,0 +1,228 @@
+//! The config file exactly as written (strings for every value a person types), and its validation.
+
+use super::units::{parse_duration, parse_size};
+use super::{PollingSettings, Problem, Schedule, ServerSettings, Settings, SourceSettings, StoreSettings};
+use crate::domain::{FeedUrl, SourceId};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+use url::Url;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
+    pub polling: RawPolling,
+    #[serde(default, rename = "source")]
+    pub sources: Vec<RawSource>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub default_items: Option<usize>,
+    pub max_items: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub path: Option<String>,
+    pub cache: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolling {
+    pub enabled: Option<bool>,
+    pub every: Option<String>,
+    pub concurrency: Option<usize>,
+    pub per_host: Option<usize>,
+    pub timeout: Option<String>,
+    pub max_body: Option<String>,
+    pub max_redirects: Option<usize>,
+    pub jitter: Option<String>,
+    pub max_backoff: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    pub id: String,
+    pub title: Option<String>,
+    pub url: String,
+    pub every: Option<String>,
+    pub cron: Option<String>,
+}
+
+/// Collects problems instead of stopping at the first, so `check` can list them all.
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem { path: path.into(), message: message.into() });
+    }
+
+    fn duration(&mut self, path: &str, raw: Option<&str>, default: Duration) -> Duration {
+        match raw.map(parse_duration) {
+            None => default,
+            Some(Ok(d)) if d.is_zero() => {
+                self.push(path, "must be greater than zero");
+                default
+            }
+            Some(Ok(d)) => d,
+            Some(Err(e)) => {
+                self.push(path, e);
+                default
+            }
+        }
+    }
+
+    fn size(&mut self, path: &str, raw: Option<&str>, default: u64) -> u64 {
+        match raw.map(parse_size) {
+            None => default,
+            Some(Ok(n)) => n,
+            Some(Err(e)) => {
+                self.push(path, e);
+                default
+            }
+        }
+    }
+
+    fn positive(&mut self, path: &str, raw: Option<usize>, default: usize) -> usize {
+        match raw {
+            Some(0) => {
+                self.push(path, "must be at least 1");
+                default
+            }
+            Some(n) => n,
+            None => default,
+        }
+    }
+}
+
+impl RawConfig {
+    pub fn validate(self, config_path: &Path, base: &Path) -> Result<Settings, Vec<Problem>> {
+        let mut p = Problems::default();
+        let server = self.server.validate(&mut p);
+        let store = self.store.validate(&mut p, base);
+        let polling = self.polling.validate(&mut p);
+        let mut seen = HashSet::new();
+        let sources = (self.sources.iter().enumerate())
+            .filter_map(|(i, s)| s.validate(&mut p, i, base, &mut seen))
+            .map(|mut s| {
+                if s.schedule == Schedule::Every(Duration::ZERO) {
+                    s.schedule = Schedule::Every(polling.every);
+                }
+                s
+            })
+            .collect();
+        if p.0.is_empty() {
+            Ok(Settings { config_path: config_path.into(), server, store, polling, sources })
+        } else {
+            Err(p.0)
+        }
+    }
+}
+
+impl RawServer {
+    fn validate(&self, p: &mut Problems) -> ServerSettings {
+        let listen_raw = self.listen.as_deref().unwrap_or("127.0.0.1:8080");
+        let listen = listen_raw.parse().unwrap_or_else(|e| {
+            p.push("server.listen", format!("{listen_raw:?} is not an address:port ({e})"));
+            ([127, 0, 0, 1], 8080).into()
+        });
+        let default_public = format!("http://{listen}");
+        let public_raw = self.public_url.as_deref().unwrap_or(&default_public);
+        let public_url = match Url::parse(public_raw.trim_end_matches('/')) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
+            Ok(_) => {
+                p.push("server.public_url", "must be an absolute http(s) URL");
+                fallback_url()
+            }
+            Err(e) => {
+                p.push("server.public_url", format!("{public_raw:?}: {e}"));
+                fallback_url()
+            }
+        };
+        let max_items = p.positive("server.max_items", self.max_items, 500);
+        let default_items = p.positive("server.default_items", self.default_items, 50);
+        if default_items > max_items {
+            p.push("server.default_items", format!("{default_items} is above server.max_items ({max_items})"));
+        }
+        ServerSettings { listen, public_url, default_items, max_items }
+    }
+}
+
+fn fallback_url() -> Url {
+    Url::parse("http://127.0.0.1:8080").expect("constant URL parses")
+}
+
+impl RawStore {
+    fn validate(&self, p: &mut Problems, base: &Path) -> StoreSettings {
+        let path = base.join(self.path.as_deref().unwrap_or("data/newsriver.db"));
+        let cache_capacity = p.size("store.cache", self.cache.as_deref(), 64 << 20);
+        StoreSettings { path, cache_capacity }
+    }
+}
+
+impl RawPolling {
+    fn validate(&self, p: &mut Problems) -> PollingSettings {
+        let every = p.duration("polling.every", self.every.as_deref(), Duration::from_secs(900));
+        let max_body = p.size("polling.max_body", self.max_body.as_deref(), 10 << 20);
+        if max_body == 0 {
+            p.push("polling.max_body", "must be greater than zero");
+        }
+        PollingSettings {
+            enabled: self.enabled.unwrap_or(true),
+            every,
+            concurrency: p.positive("polling.concurrency", self.concurrency, 16),
+            per_host: p.positive("polling.per_host", self.per_host, 2),
+            timeout: p.duration("polling.timeout", self.timeout.as_deref(), Duration::from_secs(20)),
+            max_body,
+            max_redirects: self.max_redirects.unwrap_or(5),
+            jitter: match self.jitter.as_deref() {
+                Some("0") | Some("0s") => Duration::ZERO,
+                other => p.duration("polling.jitter", other, Duration::from_secs(30)),
+            },
+            max_backoff: p.duration("polling.max_backoff", self.max_backoff.as_deref(), Duration::from_secs(6 * 3600)),
+        }
+    }
+}
+
+impl RawSource {
+    fn validate(&self, p: &mut Problems, i: usize, base: &Path, seen: &mut HashSet<String>) -> Option<SourceSettings> {
+        let at = |key: &str| format!("source[{i}].{key}");
+        let id = SourceId::parse(&self.id).map_err(|e| p.push(at("id"), format!("{:?} {e}", self.id))).ok();
+        if !seen.insert(self.id.clone()) {
+            p.push(at("id"), format!("{:?} is used by an earlier source", self.id));
+        }
+        let url = FeedUrl::parse(self.url.trim(), base).map_err(|e| p.push(at("url"), e.to_string())).ok();
+        let schedule = match (&self.every, &self.cron) {
+            (Some(_), Some(_)) => {
+                p.push(at("cron"), "set either `every` or `cron`, not both");
+                None
+            }
+            (Some(e), None) => Some(Schedule::Every(p.duration(&at("every"), Some(e), Duration::from_secs(900)))),
+            (None, Some(c)) => match crate::schedule::validate_cron(c) {
+                Ok(()) => Some(Schedule::Cron(c.trim().to_owned())),
+                Err(e) => {
+                    p.push(at("cron"), e);
+                    None
+                }
+            },
+            // Filled in from polling.every below; a None here means "use the default".
+            (None, None) => Some(Schedule::Every(Duration::ZERO)),
+        };
+        let title = self.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| self.id.clone());
+        Some(SourceSettings { id: id?, title, url: url?, schedule: schedule? })
+    }
+}

@@ -1,0 +1,136 @@
+//! Same item again, or an edit of it: compares a poll's entries with what is stored. Pure.
+//! (Cross-source story merging builds on this; see the stories issue.)
+
+use crate::domain::{Entry, EntryKey};
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+
+/// A write a poll makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    New(Entry),
+    /// An edited item; its index keys under the old published time must go.
+    Updated { previous_published: DateTime<Utc>, entry: Entry },
+}
+
+impl Change {
+    pub fn entry(&self) -> &Entry {
+        match self {
+            Self::New(e) | Self::Updated { entry: e, .. } => e,
+        }
+    }
+}
+
+/// What a poll will write, and how many items it saw that were already stored unchanged.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    pub unchanged: usize,
+}
+
+impl Plan {
+    pub fn new_count(&self) -> usize {
+        self.changes.iter().filter(|c| matches!(c, Change::New(_))).count()
+    }
+
+    pub fn updated_count(&self) -> usize {
+        self.changes.len() - self.new_count()
+    }
+}
+
+/// Decides, per incoming entry, whether it is new, an edit of a stored entry, or the same
+/// again. `existing` holds the stored entries for the incoming keys.
+pub fn plan(incoming: Vec<Entry>, existing: &HashMap<EntryKey, Entry>, now: DateTime<Utc>) -> Plan {
+    let mut seen = HashSet::new();
+    let mut plan = Plan::default();
+    for entry in incoming {
+        if !seen.insert(entry.key) {
+            // The same item twice in one document (identical content-hash items): one entry.
+            continue;
+        }
+        match existing.get(&entry.key) {
+            None => plan.changes.push(Change::New(entry)),
+            Some(old) if old.fingerprint == entry.fingerprint => plan.unchanged += 1,
+            Some(old) => plan.changes.push(Change::Updated { previous_published: old.published, entry: merge_edit(old, entry, now) }),
+        }
+    }
+    plan
+}
+
+/// An edit keeps the item's first-seen time and, when the feed gives no real date, its
+/// original published time; `updated` moves to the feed's newer date, or to now.
+fn merge_edit(old: &Entry, mut new: Entry, now: DateTime<Utc>) -> Entry {
+    new.first_seen = old.first_seen;
+    if new.date_repaired {
+        new.published = old.published;
+        new.date_repaired = old.date_repaired;
+    }
+    new.updated = if new.updated > old.updated && !new.date_repaired { new.updated } else { now.max(old.updated) };
+    new.updated = new.updated.max(new.published);
+    new
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{IdentityKind, SourceId};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("date").with_timezone(&Utc)
+    }
+
+    fn entry(id: &str, title: &str, published: &str) -> Entry {
+        let source = SourceId::parse("s").expect("slug");
+        Entry {
+            key: EntryKey::derive(&source, "guid", id),
+            source,
+            identity_kind: IdentityKind::Guid,
+            identity: id.into(),
+            title: title.into(),
+            link: None,
+            summary: None,
+            content: None,
+            authors: vec![],
+            categories: vec![],
+            enclosures: vec![],
+            published: at(published),
+            updated: at(published),
+            first_seen: at(published),
+            date_repaired: false,
+            fingerprint: format!("fp-{title}"),
+        }
+    }
+
+    #[test]
+    fn new_unchanged_and_edited() {
+        let now = at("2026-11-28T12:00:00Z");
+        let old_a = entry("a", "A", "2026-11-20T00:00:00Z");
+        let old_b = entry("b", "B", "2026-11-21T00:00:00Z");
+        let existing: HashMap<_, _> = [(old_a.key, old_a.clone()), (old_b.key, old_b.clone())].into();
+        let incoming = vec![old_a.clone(), entry("b", "B edited", "2026-11-21T00:00:00Z"), entry("c", "C", "2026-11-22T00:00:00Z")];
+        let p = plan(incoming, &existing, now);
+        assert_eq!((p.new_count(), p.updated_count(), p.unchanged), (1, 1, 1));
+        let Some(Change::Updated { entry, .. }) = p.changes.iter().find(|c| matches!(c, Change::Updated { .. })) else {
+            panic!("no update")
+        };
+        assert_eq!(entry.title, "B edited");
+        assert_eq!(entry.updated, now, "an edit without a newer feed date is dated now");
+        assert_eq!(entry.first_seen, old_b.first_seen);
+    }
+
+    #[test]
+    fn repaired_dates_keep_the_first_sighting() {
+        let old = Entry { date_repaired: true, ..entry("x", "X", "2026-11-20T00:00:00Z") };
+        let mut again = entry("x", "X2", "2026-11-28T00:00:00Z");
+        again.date_repaired = true;
+        let p = plan(vec![again], &[(old.key, old.clone())].into(), at("2026-11-28T00:00:00Z"));
+        assert_eq!(p.changes[0].entry().published, old.published);
+    }
+
+    #[test]
+    fn duplicates_within_a_poll_count_once() {
+        let e = entry("a", "A", "2026-11-20T00:00:00Z");
+        let p = plan(vec![e.clone(), e], &HashMap::new(), at("2026-11-28T00:00:00Z"));
+        assert_eq!(p.changes.len(), 1);
+    }
+}

@@ -1,0 +1,27 @@
+//! newsriver: polls newsroom feeds, normalizes and deduplicates their items, stores them durably
+//! and republishes merged channels.
+//!
+//! ```text
+//! config ─► Settings ─► app::Application::build()   (store, HTTP client, listener)
+//!                          │ run_until_stopped(token)
+//!   schedule (cron tick / cron jobs) ─► worker::Poller (global + per-host limits)
+//!                                          │
+//!   pipeline::refresh: fetch ─► parse ─► normalize ─► dedup ─► store::commit_poll (flush, then ack)
+//!                                                                      │
+//!   http: /feeds/all.{rss,atom,json}, /sources/{id}.*, /api/* ◄── render ◄── store timelines
+//! ```
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod dedup;
+pub mod domain;
+pub mod fetch;
+pub mod http;
+pub mod normalize;
+pub mod parse;
+pub mod pipeline;
+pub mod render;
+pub mod schedule;
+pub mod store;
+pub mod worker;

@@ -1,0 +1,115 @@
+//! HTML and text cleaning: sanitized HTML for bodies, plain text for titles, no control characters.
+
+use url::Url;
+
+/// Removes characters XML 1.0 forbids or readers choke on (C0 except tab/newline/CR, DEL, C1,
+/// and the non-characters U+FFFE/U+FFFF).
+pub fn strip_controls(s: &str) -> String {
+    s.chars()
+        .filter(|&c| match c {
+            '\t' | '\n' | '\r' => true,
+            '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}' => false,
+            _ => true,
+        })
+        .collect()
+}
+
+/// Sanitizes untrusted HTML: no scripts, styles, event handlers or `javascript:`/`data:` URLs;
+/// relative URLs are made absolute against `base` so the HTML works wherever it is republished.
+pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
+    let mut b = ammonia::Builder::default();
+    match base {
+        Some(base) if matches!(base.scheme(), "http" | "https") => {
+            b.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
+        }
+        _ => {
+            b.url_relative(ammonia::UrlRelative::Deny);
+        }
+    }
+    b.add_tags(["figure", "figcaption", "picture", "source"])
+        .add_tag_attributes("img", ["srcset", "loading"])
+        .add_tag_attributes("source", ["srcset", "type", "media"]);
+    let cleaned = b.clean(&strip_controls(html)).to_string();
+    cleaned.trim().to_owned()
+}
+
+/// Escapes plain text into an HTML paragraph, keeping the author's line breaks.
+pub fn text_to_html(text: &str) -> String {
+    let escaped = escape(strip_controls(text).trim());
+    let paras: Vec<String> = escaped
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| format!("<p>{}</p>", p.trim().replace('\n', "<br>")))
+        .collect();
+    paras.join("\n")
+}
+
+/// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
+pub fn html_to_text(html: &str) -> String {
+    let no_tags = ammonia::Builder::empty().clean(html).to_string();
+    collapse_ws(&unescape(&no_tags))
+}
+
+/// Collapses runs of whitespace to one space and trims; controls removed.
+pub fn collapse_ws(s: &str) -> String {
+    strip_controls(s).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Decodes the entities html5ever's serializer emits (it escapes only these).
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&amp;", "&")
+}
+
+/// A short excerpt for an item that has no title.
+pub fn excerpt(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max_chars).collect();
+    let at_word = cut.rfind(' ').filter(|&i| i > max_chars / 2).map_or(cut.as_str(), |i| &cut[..i]);
+    format!("{at_word}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitizer_removes_active_content() {
+        let base = Url::parse("https://news.example/a/b.html").expect("url");
+        let dirty = r#"<p onclick="x()">Hi<script>alert(1)</script> <a href="javascript:alert(1)">j</a> <a href="/rel">r</a> <img src="data:image/png;base64,AAA"><img src="pic.jpg"></p>"#;
+        let clean = sanitize_html(dirty, Some(&base));
+        assert!(!clean.contains("script") && !clean.contains("onclick"), "{clean}");
+        assert!(!clean.contains("javascript:") && !clean.contains("data:"), "{clean}");
+        assert!(clean.contains(r#"href="https://news.example/rel""#), "{clean}");
+        assert!(clean.contains(r#"src="https://news.example/a/pic.jpg""#), "{clean}");
+    }
+
+    #[test]
+    fn text_helpers() {
+        assert_eq!(strip_controls("a\u{0}b\u{1b}c\td\u{85}"), "abc\td");
+        assert_eq!(html_to_text("<em>Fish</em> &amp; <b>chips</b>\n  today"), "Fish & chips today");
+        assert_eq!(text_to_html("a < b\n\nnext"), "<p>a &lt; b</p>\n<p>next</p>");
+        assert_eq!(excerpt("one two three four", 9), "one two…");
+        assert_eq!(excerpt("short", 9), "short");
+    }
+}

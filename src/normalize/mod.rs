@@ -1,0 +1,217 @@
+//! feed-rs items to `Entry`: absolute links, sanitized HTML, clean text, repaired dates, stable keys.
+
+pub mod html;
+pub mod links;
+
+use crate::domain::{Enclosure, Entry, EntryKey, IdentityKind, SourceId};
+use chrono::{DateTime, Duration, Utc};
+use feed_rs::model::{Entry as FeedEntry, Feed, Link, Text};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use url::Url;
+
+/// Dates this far ahead of our clock are treated as publisher clock or timezone errors.
+const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
+const MAX_TITLE_CHARS: usize = 1_000;
+
+/// What normalization needs besides the feed: whose it is, where it came from, and when.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedContext<'a> {
+    pub source: &'a SourceId,
+    /// The URL the body was fetched from (after redirects); relative links resolve against it.
+    pub fetch_url: Option<&'a Url>,
+    pub now: DateTime<Utc>,
+}
+
+/// Normalizes every item of a feed. Items with nothing a reader could see are skipped.
+pub fn normalize_feed(feed: &Feed, ctx: &FeedContext<'_>) -> Vec<Entry> {
+    let base = feed_base(feed, ctx.fetch_url);
+    let mut guid_counts: HashMap<&str, usize> = HashMap::new();
+    for e in &feed.entries {
+        *guid_counts.entry(e.id.trim()).or_default() += 1;
+    }
+    let mut seen_dups: HashMap<String, usize> = HashMap::new();
+    feed.entries
+        .iter()
+        .filter_map(|e| {
+            let mut entry = normalize_entry(e, base.as_ref(), ctx)?;
+            if guid_counts.get(e.id.trim()).is_some_and(|&n| n > 1) && entry.identity_kind == IdentityKind::Guid {
+                disambiguate(&mut entry, &mut seen_dups, ctx.source);
+            }
+            Some(entry)
+        })
+        .collect()
+}
+
+/// A GUID used by several items of one feed: each becomes GUID + link, and items that share
+/// the link as well are told apart by their order, so no item is lost.
+fn disambiguate(entry: &mut Entry, seen: &mut HashMap<String, usize>, source: &SourceId) {
+    let base = format!("{}\n{}", entry.identity, entry.link.as_deref().unwrap_or(""));
+    let n = seen.entry(base.clone()).or_default();
+    *n += 1;
+    entry.identity = if *n == 1 { base } else { format!("{base}\n#{n}") };
+    entry.identity_kind = IdentityKind::GuidDisambiguated;
+    entry.key = EntryKey::derive(source, "guid+", &entry.identity);
+}
+
+/// Relative links resolve against the fetched document, else the feed's own home page link.
+fn feed_base(feed: &Feed, fetch_url: Option<&Url>) -> Option<Url> {
+    let web_fetch = fetch_url.filter(|u| matches!(u.scheme(), "http" | "https"));
+    web_fetch.cloned().or_else(|| feed.links.iter().find(|l| is_alternate(l)).and_then(|l| links::resolve(&l.href, None)))
+}
+
+fn is_alternate(l: &Link) -> bool {
+    matches!(l.rel.as_deref(), None | Some("alternate"))
+}
+
+fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>) -> Option<Entry> {
+    let base = e.base.as_deref().and_then(|b| links::resolve(b, feed_base)).or_else(|| feed_base.cloned());
+    let link = e.links.iter().filter(|l| is_alternate(l)).find_map(|l| links::resolve(&l.href, base.as_ref()));
+    let html_base = link.as_ref().or(base.as_ref());
+    let content = e.content.as_ref().and_then(|c| {
+        let body = c.body.as_deref()?;
+        Some(body_html(body, c.content_type.essence().to_string().as_str(), html_base))
+    });
+    let summary = e.summary.as_ref().map(|t| text_html(t, html_base));
+    let content = content.filter(|c| !c.is_empty() && Some(c) != summary.as_ref());
+    let title = entry_title(e.title.as_ref(), content.as_deref().or(summary.as_deref()));
+    if title.is_none() && link.is_none() && content.is_none() && summary.as_deref().is_none_or(str::is_empty) {
+        return None;
+    }
+    let title = title.unwrap_or_else(|| "(untitled)".to_owned());
+    let (published, updated, date_repaired) = repair_dates(e.published, e.updated, ctx.now);
+    let (identity_kind, identity) = identity(e, link.as_ref(), &title, content.as_deref().or(summary.as_deref()));
+    let kind_tag = match identity_kind {
+        IdentityKind::Guid => "guid",
+        IdentityKind::Link => "link",
+        _ => "hash",
+    };
+    let mut entry = Entry {
+        key: EntryKey::derive(ctx.source, kind_tag, &identity),
+        source: ctx.source.clone(),
+        identity_kind,
+        identity,
+        title,
+        link: link.map(String::from),
+        summary: summary.filter(|s| !s.is_empty()),
+        content,
+        authors: dedup_strings(e.authors.iter().filter_map(|p| p.name.as_deref())),
+        categories: dedup_strings(e.categories.iter().map(|c| c.label.as_deref().unwrap_or(&c.term))),
+        enclosures: enclosures(e, base.as_ref()),
+        published,
+        updated,
+        first_seen: ctx.now,
+        date_repaired,
+        fingerprint: String::new(),
+    };
+    entry.fingerprint = fingerprint(&entry);
+    Some(entry)
+}
+
+fn body_html(body: &str, mime: &str, base: Option<&Url>) -> String {
+    if mime.contains("html") || mime.contains("xml") {
+        html::sanitize_html(body, base)
+    } else {
+        html::text_to_html(body)
+    }
+}
+
+fn text_html(t: &Text, base: Option<&Url>) -> String {
+    body_html(&t.content, t.content_type.essence().to_string().as_str(), base)
+}
+
+fn entry_title(title: Option<&Text>, body: Option<&str>) -> Option<String> {
+    let from_title = title.map(|t| {
+        let mime = t.content_type.essence().to_string();
+        if mime.contains("html") { html::html_to_text(&t.content) } else { html::collapse_ws(&t.content) }
+    });
+    let t = from_title.filter(|t| !t.is_empty()).or_else(|| {
+        let text = html::html_to_text(body?);
+        (!text.is_empty()).then(|| html::excerpt(&text, 80))
+    })?;
+    Some(html::excerpt(&t, MAX_TITLE_CHARS))
+}
+
+/// Missing or future publication dates become the first-seen time; `updated` never precedes
+/// `published` and never lies in the future.
+fn repair_dates(
+    published: Option<DateTime<Utc>>,
+    updated: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> (DateTime<Utc>, DateTime<Utc>, bool) {
+    let sane = |d: Option<DateTime<Utc>>| d.filter(|d| *d <= now + FUTURE_TOLERANCE);
+    let (published, repaired) = match sane(published).or(sane(updated)) {
+        Some(p) => (p, false),
+        None => (now, true),
+    };
+    let updated = sane(updated).unwrap_or(published).max(published);
+    (published, updated, repaired)
+}
+
+fn identity(e: &FeedEntry, link: Option<&Url>, title: &str, body: Option<&str>) -> (IdentityKind, String) {
+    let guid = html::strip_controls(e.id.trim());
+    if !guid.is_empty() {
+        return (IdentityKind::Guid, guid);
+    }
+    if let Some(link) = link {
+        return (IdentityKind::Link, links::canonical(link).into());
+    }
+    let text = format!("{}\n{}", html::collapse_ws(title), html::html_to_text(body.unwrap_or("")));
+    (IdentityKind::ContentHash, hex(&Sha256::digest(text.as_bytes())[..16]))
+}
+
+fn enclosures(e: &FeedEntry, base: Option<&Url>) -> Vec<Enclosure> {
+    let mut out: Vec<Enclosure> = Vec::new();
+    for m in &e.media {
+        let credit = m.credits.first().map(|c| html::collapse_ws(&c.entity)).filter(|c| !c.is_empty());
+        for c in &m.content {
+            let Some(url) = c.url.as_ref().and_then(|u| links::resolve(u.as_str(), base)) else { continue };
+            if out.iter().any(|x| x.url == url.as_str()) {
+                continue;
+            }
+            out.push(Enclosure {
+                url: url.into(),
+                mime_type: c.content_type.as_ref().map(|m| m.to_string()),
+                length: c.size,
+                credit: credit.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn dedup_strings<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in items.map(html::collapse_ws).filter(|s| !s.is_empty()) {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(&s)) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// Digest of what a reader sees; whitespace-only differences do not count as an edit.
+pub fn fingerprint(e: &Entry) -> String {
+    let mut h = Sha256::new();
+    let parts = [
+        html::collapse_ws(&e.title),
+        e.link.clone().unwrap_or_default(),
+        html::collapse_ws(e.summary.as_deref().unwrap_or("")),
+        html::collapse_ws(e.content.as_deref().unwrap_or("")),
+        e.authors.join("\u{1f}"),
+        e.categories.join("\u{1f}"),
+        e.enclosures.iter().map(|x| x.url.as_str()).collect::<Vec<_>>().join("\u{1f}"),
+    ];
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    hex(&h.finalize()[..16])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests;

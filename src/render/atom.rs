@@ -1,0 +1,68 @@
+//! Atom 1.0 via atom_syndication.
+
+use super::Channel;
+use crate::domain::Entry;
+use atom_syndication::{Category, Content, Entry as AtomEntry, Feed, Link, Person, Source, Text};
+
+pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
+    let feed = Feed {
+        title: Text::plain(ch.title),
+        id: ch.self_url.to_owned(),
+        updated: ch.updated(entries).fixed_offset(),
+        subtitle: Some(Text::plain(ch.description)),
+        authors: vec![person(ch.title)],
+        links: vec![link(ch.self_url, "self", Some("application/atom+xml")), link(ch.home_url, "alternate", Some("text/html"))],
+        generator: Some(atom_syndication::Generator {
+            value: "newsriver".into(),
+            uri: None,
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+        entries: entries.iter().map(|e| entry(ch, e)).collect(),
+        ..Feed::default()
+    };
+    // Writing into a Vec cannot fail for I/O reasons; an error would mean a bug in the writer.
+    feed.write_to(Vec::new()).unwrap_or_default()
+}
+
+fn entry(ch: &Channel<'_>, e: &Entry) -> AtomEntry {
+    let mut links: Vec<Link> = e.link.iter().map(|l| link(l, "alternate", Some("text/html"))).collect();
+    links.extend(e.enclosures.iter().map(|x| Link {
+        href: x.url.clone(),
+        rel: "enclosure".into(),
+        mime_type: x.mime_type.clone(),
+        length: x.length.map(|n| n.to_string()),
+        title: x.credit.clone(),
+        ..Link::default()
+    }));
+    AtomEntry {
+        id: e.key.urn(),
+        title: Text::plain(e.title.as_str()),
+        updated: e.updated.fixed_offset(),
+        published: Some(e.published.fixed_offset()),
+        authors: e.authors.iter().map(|a| person(a)).collect(),
+        categories: e.categories.iter().map(|c| Category { term: c.clone(), ..Category::default() }).collect(),
+        links,
+        summary: e.summary.as_ref().map(|s| Text::html(s.as_str())),
+        content: e.content.as_ref().map(|c| Content {
+            value: Some(c.clone()),
+            content_type: Some("html".into()),
+            ..Content::default()
+        }),
+        source: ch.sources.get(&e.source).map(|s| Source {
+            title: Text::plain(s.title.as_str()),
+            id: s.feed_url.clone().unwrap_or_else(|| s.channel_url.clone()),
+            updated: e.updated.fixed_offset(),
+            links: vec![link(s.feed_url.as_deref().unwrap_or(&s.channel_url), "self", None)],
+            ..Source::default()
+        }),
+        ..AtomEntry::default()
+    }
+}
+
+fn person(name: &str) -> Person {
+    Person { name: name.to_owned(), ..Person::default() }
+}
+
+fn link(href: &str, rel: &str, mime: Option<&str>) -> Link {
+    Link { href: href.to_owned(), rel: rel.to_owned(), mime_type: mime.map(str::to_owned), ..Link::default() }
+}

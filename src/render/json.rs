@@ -1,0 +1,54 @@
+//! JSON Feed 1.1, with a `_newsriver` extension naming the source newsroom.
+
+use super::Channel;
+use crate::domain::Entry;
+use serde_json::{json, Map, Value};
+
+pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
+    let doc = json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": ch.title,
+        "description": ch.description,
+        "home_page_url": ch.home_url,
+        "feed_url": ch.self_url,
+        "items": entries.iter().map(|e| item(ch, e)).collect::<Vec<_>>(),
+    });
+    serde_json::to_vec_pretty(&doc).unwrap_or_default()
+}
+
+fn item(ch: &Channel<'_>, e: &Entry) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(e.key.urn()));
+    if let Some(l) = &e.link {
+        m.insert("url".into(), json!(l));
+    }
+    m.insert("title".into(), json!(e.title));
+    m.insert("content_html".into(), json!(e.content.as_deref().or(e.summary.as_deref()).unwrap_or("")));
+    if let (Some(s), Some(_)) = (&e.summary, &e.content) {
+        m.insert("summary".into(), json!(crate::normalize::html::html_to_text(s)));
+    }
+    m.insert("date_published".into(), json!(e.published.to_rfc3339()));
+    m.insert("date_modified".into(), json!(e.updated.to_rfc3339()));
+    if !e.authors.is_empty() {
+        m.insert("authors".into(), json!(e.authors.iter().map(|a| json!({ "name": a })).collect::<Vec<_>>()));
+    }
+    if !e.categories.is_empty() {
+        m.insert("tags".into(), json!(e.categories));
+    }
+    if !e.enclosures.is_empty() {
+        let att: Vec<Value> = e.enclosures.iter().map(attachment).collect();
+        m.insert("attachments".into(), json!(att));
+    }
+    if let Some(s) = ch.sources.get(&e.source) {
+        m.insert("_newsriver".into(), json!({ "source": { "id": e.source.as_str(), "title": s.title, "feed_url": s.feed_url, "channel_url": s.channel_url } }));
+    }
+    Value::Object(m)
+}
+
+fn attachment(x: &crate::domain::Enclosure) -> Value {
+    let mut a = json!({ "url": x.url, "mime_type": x.mime_type.as_deref().unwrap_or("application/octet-stream") });
+    if let (Some(n), Some(obj)) = (x.length, a.as_object_mut()) {
+        obj.insert("size_in_bytes".into(), json!(n));
+    }
+    a
+}

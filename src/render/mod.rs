@@ -1,0 +1,86 @@
+//! Channels rendered as RSS 2.0, Atom 1.0 and JSON Feed 1.1: pure functions of
+//! (channel, entries) to bytes. Every item's id is its `EntryKey` URN, the same in all formats.
+
+pub mod atom;
+pub mod json;
+pub mod rss;
+
+use crate::domain::{Entry, SourceId};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// The output formats, named by the file extension readers fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl Format {
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        match ext {
+            "rss" => Some(Self::Rss),
+            "atom" => Some(Self::Atom),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Rss => "rss",
+            Self::Atom => "atom",
+            Self::Json => "json",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Rss => "application/rss+xml; charset=utf-8",
+            Self::Atom => "application/atom+xml; charset=utf-8",
+            Self::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+}
+
+/// Where an item came from, for attribution in every format.
+#[derive(Debug, Clone)]
+pub struct SourceInfo {
+    pub title: String,
+    /// The source's own feed URL when it is on the web.
+    pub feed_url: Option<String>,
+    /// Our per-source channel, always available.
+    pub channel_url: String,
+}
+
+/// A channel's metadata: what it is and where it lives.
+#[derive(Debug, Clone)]
+pub struct Channel<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    /// The URL readers fetch this exact representation from (`rel="self"`).
+    pub self_url: &'a str,
+    /// The human page of the service (`public_url`).
+    pub home_url: &'a str,
+    pub sources: &'a HashMap<SourceId, SourceInfo>,
+    /// Used as the channel's update time when it has no entries.
+    pub now: DateTime<Utc>,
+}
+
+impl Channel<'_> {
+    pub fn updated(&self, entries: &[Entry]) -> DateTime<Utc> {
+        entries.iter().map(|e| e.updated).max().unwrap_or(self.now)
+    }
+}
+
+pub fn render(format: Format, channel: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
+    match format {
+        Format::Rss => rss::render(channel, entries),
+        Format::Atom => atom::render(channel, entries),
+        Format::Json => json::render(channel, entries),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,48 @@
+//! RSS 2.0 via the rss crate, with atom:link self, content:encoded and dc:creator.
+
+use super::Channel;
+use crate::domain::Entry;
+use rss::extension::atom::{AtomExtension, Link};
+use rss::extension::dublincore::DublinCoreExtension;
+use rss::{Category, Enclosure, Guid, Item, Source};
+
+pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
+    let self_link = Link { href: ch.self_url.to_owned(), rel: "self".into(), mime_type: Some("application/rss+xml".into()), ..Link::default() };
+    let mut channel = rss::Channel::default();
+    channel.set_title(ch.title);
+    channel.set_link(ch.home_url);
+    channel.set_description(ch.description);
+    channel.set_generator(Some(concat!("newsriver/", env!("CARGO_PKG_VERSION")).to_owned()));
+    channel.set_last_build_date(Some(ch.updated(entries).to_rfc2822()));
+    channel.set_atom_ext(Some(AtomExtension { links: vec![self_link] }));
+    channel.set_items(entries.iter().map(|e| item(ch, e)).collect::<Vec<_>>());
+    channel.write_to(Vec::new()).unwrap_or_default()
+}
+
+fn item(ch: &Channel<'_>, e: &Entry) -> Item {
+    let mut item = Item::default();
+    item.set_title(e.title.clone());
+    item.set_link(e.link.clone());
+    item.set_guid(Guid { value: e.key.urn(), permalink: false });
+    item.set_pub_date(e.published.to_rfc2822());
+    // Readers show <description> when they ignore content:encoded, so give it the fullest text.
+    item.set_description(e.summary.clone().or_else(|| e.content.clone()));
+    if e.summary.is_some() {
+        item.set_content(e.content.clone());
+    }
+    item.set_categories(e.categories.iter().map(|c| Category { name: c.clone(), domain: None }).collect::<Vec<_>>());
+    if let Some(x) = e.enclosures.first() {
+        item.set_enclosure(Enclosure {
+            url: x.url.clone(),
+            length: x.length.unwrap_or(0).to_string(),
+            mime_type: x.mime_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
+        });
+    }
+    if !e.authors.is_empty() {
+        item.set_dublin_core_ext(DublinCoreExtension { creators: e.authors.clone(), ..DublinCoreExtension::default() });
+    }
+    if let Some(s) = ch.sources.get(&e.source) {
+        item.set_source(Source { url: s.feed_url.clone().unwrap_or_else(|| s.channel_url.clone()), title: Some(s.title.clone()) });
+    }
+    item
+}
