@@ -47,7 +47,11 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let polls = CancellationToken::new();
         let mut scheduler = if self.state.settings.polling.enabled {
-            Some(schedule::start(self.state.poller.clone(), polls.clone()).await.context("cannot start the scheduler")?)
+            Some(
+                schedule::start(self.state.poller.clone(), polls.clone())
+                    .await
+                    .context("cannot start the scheduler")?,
+            )
         } else {
             None
         };

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Parser)]
-#[command(name = "newsriver", version, about = "Polls newsroom feeds, deduplicates them and republishes merged channels")]
+#[command(
+    name = "newsriver",
+    version,
+    about = "Polls newsroom feeds, deduplicates them and republishes merged channels"
+)]
 pub struct Cli {
     /// Config file (TOML).
     #[arg(long, global = true, env = "NEWSRIVER_CONFIG", default_value = "config/newsriver.toml")]
@@ -40,7 +44,13 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> anyhow::R
 
 pub fn check(cli: &Cli) -> anyhow::Result<()> {
     let s = load(cli)?;
-    println!("{}: OK ({} sources, store {}, listening on {})", cli.config.display(), s.sources.len(), s.store.path.display(), s.server.listen);
+    println!(
+        "{}: OK ({} sources, store {}, listening on {})",
+        cli.config.display(),
+        s.sources.len(),
+        s.store.path.display(),
+        s.server.listen
+    );
     Ok(())
 }
 
@@ -70,7 +80,13 @@ fn progress(tty: bool, done: usize, total: usize, r: &PollReport) {
     if tty {
         let width = 30;
         let filled = done * width / total.max(1);
-        let _ = write!(err, "\r[{}{}] {done}/{total} {:<40}", "#".repeat(filled), "-".repeat(width - filled), r.source.as_str());
+        let _ = write!(
+            err,
+            "\r[{}{}] {done}/{total} {:<40}",
+            "#".repeat(filled),
+            "-".repeat(width - filled),
+            r.source.as_str()
+        );
     } else {
         let _ = writeln!(err, "[{done}/{total}] {}: {}", r.source, describe(r));
     }
@@ -88,7 +104,10 @@ fn describe(r: &PollReport) -> String {
 
 fn print_summary(reports: &[PollReport], elapsed: std::time::Duration) {
     let w = reports.iter().map(|r| r.source.as_str().len()).max().unwrap_or(6).max(6);
-    println!("{:<w$}  {:>5}  {:>7}  {:>9}  {:>12}  {:>8}  result", "source", "new", "updated", "unchanged", "not-modified", "time");
+    println!(
+        "{:<w$}  {:>5}  {:>7}  {:>9}  {:>12}  {:>8}  result",
+        "source", "new", "updated", "unchanged", "not-modified", "time"
+    );
     for r in reports {
         let nm = u8::from(matches!(r.outcome, FetchOutcome::NotModified | FetchOutcome::Unchanged));
         let result = r.error.as_deref().map_or_else(|| "ok".to_owned(), |e| format!("FAILED: {e}"));

@@ -10,7 +10,10 @@ use std::collections::{HashMap, HashSet};
 pub enum Change {
     New(Entry),
     /// An edited item; its index keys under the old published time must go.
-    Updated { previous_published: DateTime<Utc>, entry: Entry },
+    Updated {
+        previous_published: DateTime<Utc>,
+        entry: Entry,
+    },
 }
 
 impl Change {
@@ -51,7 +54,9 @@ pub fn plan(incoming: Vec<Entry>, existing: &HashMap<EntryKey, Entry>, now: Date
         match existing.get(&entry.key) {
             None => plan.changes.push(Change::New(entry)),
             Some(old) if old.fingerprint == entry.fingerprint => plan.unchanged += 1,
-            Some(old) => plan.changes.push(Change::Updated { previous_published: old.published, entry: merge_edit(old, entry, now) }),
+            Some(old) => plan
+                .changes
+                .push(Change::Updated { previous_published: old.published, entry: merge_edit(old, entry, now) }),
         }
     }
     plan
@@ -107,7 +112,11 @@ mod tests {
         let old_a = entry("a", "A", "2026-11-20T00:00:00Z");
         let old_b = entry("b", "B", "2026-11-21T00:00:00Z");
         let existing: HashMap<_, _> = [(old_a.key, old_a.clone()), (old_b.key, old_b.clone())].into();
-        let incoming = vec![old_a.clone(), entry("b", "B edited", "2026-11-21T00:00:00Z"), entry("c", "C", "2026-11-22T00:00:00Z")];
+        let incoming = vec![
+            old_a.clone(),
+            entry("b", "B edited", "2026-11-21T00:00:00Z"),
+            entry("c", "C", "2026-11-22T00:00:00Z"),
+        ];
         let p = plan(incoming, &existing, now);
         assert_eq!((p.new_count(), p.updated_count(), p.unchanged), (1, 1, 1));
         let Some(Change::Updated { entry, .. }) = p.changes.iter().find(|c| matches!(c, Change::Updated { .. })) else {

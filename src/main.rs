@@ -12,7 +12,8 @@ async fn main() -> ExitCode {
         Command::Serve => "info",
         Command::Poll | Command::Check => "warn",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     newsriver::fetch::install_crypto_provider();
     match run(cli).await {

@@ -1,6 +1,7 @@
 //! Bytes to the feed-rs model: RSS 0.9x/1.0/2.0, Atom and JSON Feed, with errors a person can act on.
 
 use feed_rs::model::Feed;
+use std::borrow::Cow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -16,18 +17,99 @@ pub enum ParseError {
 /// Items without an id get an empty one here, so that `normalize` (not feed-rs, whose fallback
 /// can be a random UUID) decides their identity.
 pub fn parse_feed(body: &[u8]) -> Result<Feed, ParseError> {
-    let start = skip_bom_and_space(body);
+    let body = utf16_to_utf8(body);
+    let start = skip_bom_and_space(&body);
     if start.is_empty() {
         return Err(ParseError::Empty);
     }
+    match parse_once(start) {
+        // feed-rs knows RSS only as 0.91, 0.92 and 2.0 with a version attribute, and stops at a
+        // DOCTYPE; real feeds also say 0.93, 0.94, 2.01 or nothing. Retry once, repaired.
+        Err(first) => match repair_root(start) {
+            Some(fixed) => parse_once(&fixed).map_err(|_| first),
+            None => Err(first),
+        },
+        ok => ok,
+    }
+    .map_err(|e| if looks_like_html(start) { ParseError::HtmlPage } else { e })
+}
+
+fn parse_once(doc: &[u8]) -> Result<Feed, ParseError> {
     let parser = feed_rs::parser::Builder::new().id_generator(|_, _, _| String::new()).build();
-    parser.parse(start).map_err(|e| {
-        if looks_like_html(start) {
-            ParseError::HtmlPage
-        } else {
-            ParseError::Invalid(e.to_string())
+    // The XML layer has panicked on some encodings; a hostile document must cost an error, not a worker.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(doc)))
+        .map_err(|_| ParseError::Invalid("the feed parser crashed on this document".into()))?
+        .map_err(|e| ParseError::Invalid(e.to_string()))
+}
+
+/// Drops a DOCTYPE without internal subset, and gives an `<rss>` root an RSS 2.0 version when
+/// it has none or one feed-rs does not know. Returns None when there is nothing to repair.
+fn repair_root(doc: &[u8]) -> Option<Vec<u8>> {
+    let mut out = doc.to_vec();
+    let mut changed = false;
+    if let Some(at) = find(&out, b"<!DOCTYPE") {
+        let end = at + out[at..].iter().position(|&c| c == b'>')?;
+        if !out[at..end].contains(&b'[') {
+            out.drain(at..=end);
+            changed = true;
         }
-    })
+    }
+    let root = (0..out.len()).find(|&i| {
+        out[i..].starts_with(b"<rss") && out.get(i + 4).is_some_and(|c| c.is_ascii_whitespace() || *c == b'>')
+    })?;
+    let tag_end = root + out[root..].iter().position(|&c| c == b'>')?;
+    let tag = String::from_utf8_lossy(&out[root..tag_end]).into_owned();
+    let known = [
+        "version=\"2.0\"",
+        "version=\"0.91\"",
+        "version=\"0.92\"",
+        "version='2.0'",
+        "version='0.91'",
+        "version='0.92'",
+    ];
+    if !known.iter().any(|k| tag.contains(k)) {
+        let without: String = match tag.find("version=") {
+            Some(v) => {
+                let q = tag.as_bytes().get(v + 8).copied().map(char::from).unwrap_or('"');
+                let close = tag[v + 9..].find(q).map_or(tag.len(), |c| v + 9 + c + 1);
+                format!("{}{}", &tag[..v], &tag[close..])
+            }
+            None => tag.clone(),
+        };
+        let fixed = format!("<rss version=\"2.0\"{}", &without[4..]);
+        out.splice(root..tag_end, fixed.into_bytes());
+        changed = true;
+    }
+    changed.then_some(out)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// UTF-16 documents (found by BOM or by the `<?` pattern) are transcoded to UTF-8 with their
+/// declaration rewritten to match, because the XML layer mishandles UTF-16 input.
+fn utf16_to_utf8(body: &[u8]) -> Cow<'_, [u8]> {
+    let encoding = match body {
+        [0xFE, 0xFF, ..] | [0x00, b'<', 0x00, ..] => encoding_rs::UTF_16BE,
+        [0xFF, 0xFE, ..] | [b'<', 0x00, _, 0x00, ..] => encoding_rs::UTF_16LE,
+        _ => return Cow::Borrowed(body),
+    };
+    let (text, _, _) = encoding.decode(body);
+    Cow::Owned(declare_utf8(&text).into_bytes())
+}
+
+/// Rewrites `encoding="..."` in the XML declaration to `utf-8`.
+fn declare_utf8(text: &str) -> String {
+    let Some(end) = text.starts_with("<?xml").then(|| text.find("?>")).flatten() else { return text.to_owned() };
+    let decl = &text[..end];
+    let Some(at) = decl.find("encoding") else { return text.to_owned() };
+    let rest = &decl[at..];
+    let quote_at = rest.find(['"', '\'']);
+    let Some((q_start, q)) = quote_at.map(|i| (i, rest.as_bytes()[i] as char)) else { return text.to_owned() };
+    let Some(q_len) = rest[q_start + 1..].find(q) else { return text.to_owned() };
+    let value_end = at + q_start + 1 + q_len + 1;
+    format!("{}encoding=\"utf-8\"{}", &text[..at], &text[value_end..])
 }
 
 fn skip_bom_and_space(body: &[u8]) -> &[u8] {
@@ -51,6 +133,36 @@ mod tests {
         assert!(matches!(err, ParseError::HtmlPage));
         assert!(matches!(parse_feed(b"  \n"), Err(ParseError::Empty)));
         assert!(matches!(parse_feed(b"garbage"), Err(ParseError::Invalid(_))));
+    }
+
+    #[test]
+    fn utf16_documents_are_transcoded() {
+        let xml = "<?xml version='1.0' encoding='utf-16'?><rss version=\"2.0\"><channel><title>Ü</title><item><guid>g</guid><title>Straße</title></item></channel></rss>";
+        for bom_be in [true, false] {
+            let mut bytes: Vec<u8> = if bom_be { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+            for unit in xml.encode_utf16() {
+                bytes.extend(if bom_be { unit.to_be_bytes() } else { unit.to_le_bytes() });
+            }
+            let feed = parse_feed(&bytes).expect("utf-16 parses");
+            assert_eq!(feed.entries[0].title.as_ref().map(|t| t.content.as_str()), Some("Straße"));
+        }
+        assert_eq!(
+            declare_utf8("<?xml version=\"1.0\" encoding=\"UTF-16\"?><a/>"),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><a/>"
+        );
+    }
+
+    #[test]
+    fn unversioned_and_unknown_rss_versions_and_doctypes_parse() {
+        let docs = [
+            "<rss><channel><title>t</title><item><title>a</title></item></channel></rss>",
+            "<rss version=\"0.94\"><channel><title>t</title><item><title>a</title></item></channel></rss>",
+            "<!DOCTYPE rss PUBLIC \"-//Netscape Communications//DTD RSS 0.91//EN\" \"http://x/rss-0.91.dtd\">\n<rss version=\"0.91\"><channel><title>t</title><item><title>a</title></item></channel></rss>",
+        ];
+        for d in docs {
+            let feed = parse_feed(d.as_bytes()).unwrap_or_else(|e| panic!("{d}: {e}"));
+            assert_eq!(feed.entries.len(), 1, "{d}");
+        }
     }
 
     #[test]

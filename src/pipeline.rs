@@ -78,10 +78,24 @@ pub async fn refresh(ctx: &PollContext, source: &SourceSettings, now: DateTime<U
         record_failure(ctx, source, &mut state, e, now).await;
     }
     let retry_after = result.as_ref().err().and_then(PollError::retry_after);
-    PollReport { source: source.id.clone(), outcome, summary, error, http_status, retry_after, elapsed: started.elapsed(), finished: Utc::now() }
+    PollReport {
+        source: source.id.clone(),
+        outcome,
+        summary,
+        error,
+        http_status,
+        retry_after,
+        elapsed: started.elapsed(),
+        finished: Utc::now(),
+    }
 }
 
-async fn run(ctx: &PollContext, source: &SourceSettings, state: &mut SourceState, now: DateTime<Utc>) -> Result<(FetchOutcome, PollSummary), PollError> {
+async fn run(
+    ctx: &PollContext,
+    source: &SourceSettings,
+    state: &mut SourceState,
+    now: DateTime<Utc>,
+) -> Result<(FetchOutcome, PollSummary), PollError> {
     let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
     let fetched = match ctx.fetcher.fetch(&source.url, &validators).await? {
         // A 304 costs no parse and no store write.
@@ -114,7 +128,13 @@ async fn run(ctx: &PollContext, source: &SourceSettings, state: &mut SourceState
 }
 
 /// Parsing, normalizing and planning are CPU work: they run off the async workers.
-async fn parse_and_plan(ctx: &PollContext, source: &SourceSettings, body: Vec<u8>, url: Option<url::Url>, now: DateTime<Utc>) -> Result<Plan, PollError> {
+async fn parse_and_plan(
+    ctx: &PollContext,
+    source: &SourceSettings,
+    body: Vec<u8>,
+    url: Option<url::Url>,
+    now: DateTime<Utc>,
+) -> Result<Plan, PollError> {
     let store = ctx.store.clone();
     let id = source.id.clone();
     tokio::task::spawn_blocking(move || {
@@ -136,7 +156,13 @@ async fn commit(ctx: &PollContext, source: &SourceSettings, plan: Plan, state: S
     Ok(())
 }
 
-async fn record_failure(ctx: &PollContext, source: &SourceSettings, state: &mut SourceState, e: &PollError, now: DateTime<Utc>) {
+async fn record_failure(
+    ctx: &PollContext,
+    source: &SourceSettings,
+    state: &mut SourceState,
+    e: &PollError,
+    now: DateTime<Utc>,
+) {
     state.last_poll = Some(now);
     state.outcome = Some(e.outcome());
     state.last_error = Some(e.to_string());

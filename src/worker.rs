@@ -51,10 +51,20 @@ impl Poller {
                 Schedule::Cron(_) if state.last_poll.is_some() && failures == 0 => None,
                 _ => Some(next),
             };
-            runtime.insert(s.id.clone(), Runtime { last_attempt: state.last_poll, next_due, failures, ..Runtime::default() });
+            runtime.insert(
+                s.id.clone(),
+                Runtime { last_attempt: state.last_poll, next_due, failures, ..Runtime::default() },
+            );
         }
         let global = Semaphore::new(settings.polling.concurrency);
-        let inner = Inner { ctx, settings, runtime: Mutex::new(runtime), global, hosts: Mutex::default(), tracker: TaskTracker::new() };
+        let inner = Inner {
+            ctx,
+            settings,
+            runtime: Mutex::new(runtime),
+            global,
+            hosts: Mutex::default(),
+            tracker: TaskTracker::new(),
+        };
         Self { inner: Arc::new(inner) }
     }
 
@@ -87,7 +97,8 @@ impl Poller {
 
     /// A cron source's job fired: poll it unless it is backing off after failures.
     pub fn start_cron(&self, id: &SourceId, now: DateTime<Utc>, cancel: &CancellationToken) {
-        let backing_off = self.lock_runtime().get(id).is_some_and(|r| r.failures > 0 && r.next_due.is_some_and(|d| d > now));
+        let backing_off =
+            self.lock_runtime().get(id).is_some_and(|r| r.failures > 0 && r.next_due.is_some_and(|d| d > now));
         if !backing_off {
             self.spawn_poll(id, cancel, None);
         }
@@ -108,7 +119,12 @@ impl Poller {
     }
 
     /// Spawns one poll unless the source is already in flight; returns whether it started.
-    fn spawn_poll(&self, id: &SourceId, cancel: &CancellationToken, done: Option<mpsc::UnboundedSender<PollReport>>) -> bool {
+    fn spawn_poll(
+        &self,
+        id: &SourceId,
+        cancel: &CancellationToken,
+        done: Option<mpsc::UnboundedSender<PollReport>>,
+    ) -> bool {
         let Some(source) = self.inner.settings.source(id).cloned() else { return false };
         {
             let mut rt = self.lock_runtime();
@@ -151,7 +167,10 @@ impl Poller {
 
     fn host_semaphore(&self, host: &str) -> Arc<Semaphore> {
         let mut hosts = self.inner.hosts.lock().unwrap_or_else(PoisonError::into_inner);
-        hosts.entry(host.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(self.inner.settings.polling.per_host))).clone()
+        hosts
+            .entry(host.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.inner.settings.polling.per_host)))
+            .clone()
     }
 
     fn finish(&self, source: &SourceSettings, report: &PollReport) {
@@ -162,7 +181,8 @@ impl Poller {
         r.in_flight = false;
         r.last_attempt = Some(report.finished);
         r.failures = if report.outcome.is_failure() { r.failures + 1 } else { 0 };
-        let next = schedule::next_check(report.finished, r.last_attempt, source, r.failures, report.retry_after, policy);
+        let next =
+            schedule::next_check(report.finished, r.last_attempt, source, r.failures, report.retry_after, policy);
         r.next_due = match source.schedule {
             Schedule::Cron(_) if r.failures == 0 => None,
             _ => Some(next),
@@ -193,7 +213,11 @@ fn failed(source: &SourceSettings, why: &str) -> PollReport {
 fn log_report(r: &PollReport) {
     let elapsed_ms = r.elapsed.as_millis() as u64;
     match &r.error {
-        None => tracing::info!(source = %r.source, outcome = ?r.outcome, new = r.summary.new, updated = r.summary.updated, elapsed_ms, "polled"),
-        Some(e) => tracing::warn!(source = %r.source, outcome = ?r.outcome, status = r.http_status, error = %e, elapsed_ms, "poll failed"),
+        None => {
+            tracing::info!(source = %r.source, outcome = ?r.outcome, new = r.summary.new, updated = r.summary.updated, elapsed_ms, "polled")
+        }
+        Some(e) => {
+            tracing::warn!(source = %r.source, outcome = ?r.outcome, status = r.http_status, error = %e, elapsed_ms, "poll failed")
+        }
     }
 }

@@ -101,8 +101,7 @@ impl Settings {
         let raw: RawConfig =
             toml::from_str(text).map_err(|e| ConfigError::Syntax { path: path.into(), message: e.to_string() })?;
         let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        raw.validate(path, base)
-            .map_err(|problems| ConfigError::Invalid { path: path.into(), problems })
+        raw.validate(path, base).map_err(|problems| ConfigError::Invalid { path: path.into(), problems })
     }
 
     pub fn source(&self, id: &SourceId) -> Option<&SourceSettings> {

@@ -35,7 +35,15 @@ cron = "not a cron"
 "#;
     let Err(ConfigError::Invalid { problems, .. }) = load(text) else { panic!("expected Invalid") };
     let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
-    for want in ["server.listen", "polling.every", "polling.concurrency", "source[1].id", "source[1].url", "source[2].id", "source[2].cron"] {
+    for want in [
+        "server.listen",
+        "polling.every",
+        "polling.concurrency",
+        "source[1].id",
+        "source[1].url",
+        "source[2].id",
+        "source[2].cron",
+    ] {
         assert!(paths.contains(&want), "missing {want} in {paths:?}");
     }
 }

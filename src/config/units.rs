@@ -37,10 +37,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "" => return Err(format!("{s:?}: missing unit (ms, s, m, h, d or w)")),
             u => return Err(format!("{s:?}: unknown unit {u:?} (use ms, s, m, h, d or w)")),
         };
-        total = n
-            .checked_mul(ms)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("{s:?}: duration too large"))?;
+        total =
+            n.checked_mul(ms).and_then(|v| total.checked_add(v)).ok_or_else(|| format!("{s:?}: duration too large"))?;
         rest = &rest[unit_len..];
     }
     Ok(Duration::from_millis(total))

@@ -215,10 +215,7 @@ mod tests {
     #[test]
     fn feed_urls() {
         let base = Path::new("/etc/nr");
-        assert_eq!(
-            FeedUrl::parse("file:demo/a.xml", base),
-            Ok(FeedUrl::File(PathBuf::from("/etc/nr/demo/a.xml")))
-        );
+        assert_eq!(FeedUrl::parse("file:demo/a.xml", base), Ok(FeedUrl::File(PathBuf::from("/etc/nr/demo/a.xml"))));
         assert!(matches!(FeedUrl::parse("https://Example.org/rss", base), Ok(FeedUrl::Http(_))));
         assert!(matches!(FeedUrl::parse("ftp://x/y", base), Err(IdError::BadScheme(_))));
         assert!(FeedUrl::parse("not a url", base).is_err());

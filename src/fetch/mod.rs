@@ -104,7 +104,8 @@ impl Fetcher {
     }
 
     async fn fetch_file(&self, path: &std::path::Path, prev: &Validators) -> Result<FetchResult, FetchError> {
-        let file_err = |e: std::io::Error| FetchError::File { path: path.display().to_string(), message: e.to_string() };
+        let file_err =
+            |e: std::io::Error| FetchError::File { path: path.display().to_string(), message: e.to_string() };
         let meta = tokio::fs::metadata(path).await.map_err(file_err)?;
         // A file's "ETag" is its size and modification time: cheap, and changes on every save.
         let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());

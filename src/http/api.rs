@@ -61,7 +61,10 @@ pub async fn sources(State(state): State<AppState>) -> Result<Json<Vec<SourceSta
     Ok(Json(out))
 }
 
-pub async fn entry(State(state): State<AppState>, Path(key): Path<String>) -> Result<Json<crate::domain::Entry>, ApiError> {
+pub async fn entry(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<crate::domain::Entry>, ApiError> {
     let key = EntryKey::parse(&key).map_err(|e| ApiError::NotFound(e.to_string()))?;
     state.store.entry(&key)?.map(Json).ok_or_else(|| ApiError::NotFound(format!("no entry {key}")))
 }

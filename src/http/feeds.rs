@@ -46,13 +46,18 @@ pub fn source_infos(state: &AppState) -> HashMap<SourceId, SourceInfo> {
                 FeedUrl::Http(u) => Some(u.to_string()),
                 FeedUrl::File(_) => None,
             };
-            let info = SourceInfo { title: s.title.clone(), feed_url, channel_url: format!("{base}/sources/{}.rss", s.id) };
+            let info =
+                SourceInfo { title: s.title.clone(), feed_url, channel_url: format!("{base}/sources/{}.rss", s.id) };
             (s.id.clone(), info)
         })
         .collect()
 }
 
-pub async fn merged(State(state): State<AppState>, Path(file): Path<String>, Query(q): Query<FeedQuery>) -> Result<Response, ApiError> {
+pub async fn merged(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<FeedQuery>,
+) -> Result<Response, ApiError> {
     let (name, format) = split_file(&file)?;
     if name != "all" {
         return Err(ApiError::NotFound(format!("no channel {name:?}")));
@@ -63,7 +68,11 @@ pub async fn merged(State(state): State<AppState>, Path(file): Path<String>, Que
     Ok(respond(&state, format, "All newsroom sources", description, &path, &entries))
 }
 
-pub async fn per_source(State(state): State<AppState>, Path(file): Path<String>, Query(q): Query<FeedQuery>) -> Result<Response, ApiError> {
+pub async fn per_source(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<FeedQuery>,
+) -> Result<Response, ApiError> {
     let (name, format) = split_file(&file)?;
     let source = SourceId::parse(name).ok().and_then(|id| state.settings.source(&id).cloned());
     let source = source.ok_or_else(|| ApiError::NotFound(format!("no source {name:?}")))?;
@@ -73,12 +82,20 @@ pub async fn per_source(State(state): State<AppState>, Path(file): Path<String>,
     Ok(respond(&state, format, &source.title, &description, &path, &entries))
 }
 
-fn respond(state: &AppState, format: Format, title: &str, description: &str, path: &str, entries: &[crate::domain::Entry]) -> Response {
+fn respond(
+    state: &AppState,
+    format: Format,
+    title: &str,
+    description: &str,
+    path: &str,
+    entries: &[crate::domain::Entry],
+) -> Response {
     let base = base_url(state);
     let self_url = format!("{base}{path}");
     let home_url = format!("{base}/");
     let sources = source_infos(state);
-    let channel = Channel { title, description, self_url: &self_url, home_url: &home_url, sources: &sources, now: Utc::now() };
+    let channel =
+        Channel { title, description, self_url: &self_url, home_url: &home_url, sources: &sources, now: Utc::now() };
     let body = render::render(format, &channel, entries);
     ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
 }
@@ -86,7 +103,11 @@ fn respond(state: &AppState, format: Format, title: &str, description: &str, pat
 pub async fn index(State(state): State<AppState>) -> Html<String> {
     let mut rows = String::new();
     let links = |path: &str| {
-        ["rss", "atom", "json"].iter().map(|ext| format!(r#"<a href="{path}.{ext}">{ext}</a>"#)).collect::<Vec<_>>().join(" · ")
+        ["rss", "atom", "json"]
+            .iter()
+            .map(|ext| format!(r#"<a href="{path}.{ext}">{ext}</a>"#))
+            .collect::<Vec<_>>()
+            .join(" · ")
     };
     rows.push_str(&format!("<li><strong>All sources</strong> — {}</li>\n", links("/feeds/all")));
     for s in &state.settings.sources {

@@ -54,10 +54,13 @@ fn disambiguate(entry: &mut Entry, seen: &mut HashMap<String, usize>, source: &S
     entry.key = EntryKey::derive(source, "guid+", &entry.identity);
 }
 
-/// Relative links resolve against the fetched document, else the feed's own home page link.
+/// Relative links resolve against the feed's own home page link when it has one (feeds are often
+/// served from another host than the site, as Miniflux also assumes), else the fetched URL.
+/// `xml:base` overrides both and was already applied by feed-rs.
 fn feed_base(feed: &Feed, fetch_url: Option<&Url>) -> Option<Url> {
     let web_fetch = fetch_url.filter(|u| matches!(u.scheme(), "http" | "https"));
-    web_fetch.cloned().or_else(|| feed.links.iter().find(|l| is_alternate(l)).and_then(|l| links::resolve(&l.href, None)))
+    let site = feed.links.iter().filter(|l| is_alternate(l)).find_map(|l| links::resolve(&l.href, web_fetch));
+    site.or_else(|| web_fetch.cloned())
 }
 
 fn is_alternate(l: &Link) -> bool {
@@ -123,7 +126,11 @@ fn text_html(t: &Text, base: Option<&Url>) -> String {
 fn entry_title(title: Option<&Text>, body: Option<&str>) -> Option<String> {
     let from_title = title.map(|t| {
         let mime = t.content_type.essence().to_string();
-        if mime.contains("html") { html::html_to_text(&t.content) } else { html::collapse_ws(&t.content) }
+        if mime.contains("html") {
+            html::html_to_text(&t.content)
+        } else {
+            html::collapse_ws(&t.content)
+        }
     });
     let t = from_title.filter(|t| !t.is_empty()).or_else(|| {
         let text = html::html_to_text(body?);

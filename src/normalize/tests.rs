@@ -13,7 +13,9 @@ fn run(xml: &str) -> Vec<Entry> {
 }
 
 fn rss(items: &str) -> String {
-    format!(r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://news.example/</link>{items}</channel></rss>"#)
+    format!(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://news.example/</link>{items}</channel></rss>"#
+    )
 }
 
 #[test]

@@ -11,7 +11,10 @@ pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
         updated: ch.updated(entries).fixed_offset(),
         subtitle: Some(Text::plain(ch.description)),
         authors: vec![person(ch.title)],
-        links: vec![link(ch.self_url, "self", Some("application/atom+xml")), link(ch.home_url, "alternate", Some("text/html"))],
+        links: vec![
+            link(ch.self_url, "self", Some("application/atom+xml")),
+            link(ch.home_url, "alternate", Some("text/html")),
+        ],
         generator: Some(atom_syndication::Generator {
             value: "newsriver".into(),
             uri: None,

@@ -7,7 +7,12 @@ use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Enclosure, Guid, Item, Source};
 
 pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
-    let self_link = Link { href: ch.self_url.to_owned(), rel: "self".into(), mime_type: Some("application/rss+xml".into()), ..Link::default() };
+    let self_link = Link {
+        href: ch.self_url.to_owned(),
+        rel: "self".into(),
+        mime_type: Some("application/rss+xml".into()),
+        ..Link::default()
+    };
     let mut channel = rss::Channel::default();
     channel.set_title(ch.title);
     channel.set_link(ch.home_url);
@@ -42,7 +47,10 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Item {
         item.set_dublin_core_ext(DublinCoreExtension { creators: e.authors.clone(), ..DublinCoreExtension::default() });
     }
     if let Some(s) = ch.sources.get(&e.source) {
-        item.set_source(Source { url: s.feed_url.clone().unwrap_or_else(|| s.channel_url.clone()), title: Some(s.title.clone()) });
+        item.set_source(Source {
+            url: s.feed_url.clone().unwrap_or_else(|| s.channel_url.clone()),
+            title: Some(s.title.clone()),
+        });
     }
     item
 }

@@ -18,7 +18,12 @@ fn entries() -> Vec<Entry> {
             content: Some("<p>Body with ]]&gt; and <a href=\"https://x.example/\">a link</a></p>".into()),
             authors: vec!["Ilse Varga".into()],
             categories: vec!["Diplomacy".into()],
-            enclosures: vec![Enclosure { url: "https://news.example/p.jpg".into(), mime_type: Some("image/jpeg".into()), length: Some(10), credit: None }],
+            enclosures: vec![Enclosure {
+                url: "https://news.example/p.jpg".into(),
+                mime_type: Some("image/jpeg".into()),
+                length: Some(10),
+                credit: None,
+            }],
             published: t("2026-11-2{i}T10:00:00Z".replace("{i}", &(5 - i).to_string()).as_str()),
             updated: t("2026-11-26T10:00:00Z"),
             first_seen: t("2026-11-26T10:00:00Z"),
@@ -43,7 +48,11 @@ fn channel(sources: &HashMap<SourceId, SourceInfo>) -> Channel<'_> {
 fn every_format_parses_back_with_the_same_ids_and_titles() {
     let sources = HashMap::from([(
         SourceId::parse("wire").expect("slug"),
-        SourceInfo { title: "Wire".into(), feed_url: None, channel_url: "http://127.0.0.1:8080/sources/wire.atom".into() },
+        SourceInfo {
+            title: "Wire".into(),
+            feed_url: None,
+            channel_url: "http://127.0.0.1:8080/sources/wire.atom".into(),
+        },
     )]);
     let es = entries();
     for format in [Format::Rss, Format::Atom, Format::Json] {
@@ -52,9 +61,14 @@ fn every_format_parses_back_with_the_same_ids_and_titles() {
         let ids: Vec<String> = feed.entries.iter().map(|e| e.id.clone()).collect();
         let want: Vec<String> = es.iter().map(|e| e.key.urn()).collect();
         assert_eq!(ids, want, "{format:?}");
-        let titles: Vec<String> = feed.entries.iter().filter_map(|e| e.title.as_ref().map(|t| t.content.clone())).collect();
+        let titles: Vec<String> =
+            feed.entries.iter().filter_map(|e| e.title.as_ref().map(|t| t.content.clone())).collect();
         assert_eq!(titles, ["a < b & c ]]> d", "Émoji 📰 و مرحبا"], "{format:?}");
-        assert_eq!(feed.entries[0].published.map(|d| d.to_rfc3339()), Some("2026-11-25T10:00:00+00:00".into()), "{format:?}");
+        assert_eq!(
+            feed.entries[0].published.map(|d| d.to_rfc3339()),
+            Some("2026-11-25T10:00:00+00:00".into()),
+            "{format:?}"
+        );
         assert_eq!(feed.entries[0].authors.first().and_then(|a| a.name.as_deref()), Some("Ilse Varga"), "{format:?}");
     }
 }
@@ -65,7 +79,9 @@ fn xml_outputs_have_a_self_link() {
     for format in [Format::Rss, Format::Atom] {
         let feed = feed_rs::parser::parse(render(format, &channel(&sources), &entries()).as_slice()).expect("parses");
         assert!(
-            feed.links.iter().any(|l| l.rel.as_deref() == Some("self") && l.href == "http://127.0.0.1:8080/feeds/all.atom"),
+            feed.links
+                .iter()
+                .any(|l| l.rel.as_deref() == Some("self") && l.href == "http://127.0.0.1:8080/feeds/all.atom"),
             "{format:?}: {:?}",
             feed.links
         );

@@ -13,7 +13,9 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 
 pub fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
     match bytes.split_first() {
-        Some((&V1, rest)) => serde_json::from_slice(rest).map_err(|e| StoreError::Corrupt { what, detail: e.to_string() }),
+        Some((&V1, rest)) => {
+            serde_json::from_slice(rest).map_err(|e| StoreError::Corrupt { what, detail: e.to_string() })
+        }
         Some((v, _)) => Err(StoreError::Corrupt { what, detail: format!("unknown value version {v}") }),
         None => Err(StoreError::Corrupt { what, detail: "empty value".into() }),
     }

@@ -10,6 +10,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -49,11 +51,14 @@ pub struct Store {
     by_source: sled::Tree,
     changes: sled::Tree,
     sources: sled::Tree,
+    /// Durable writes made through this handle (commits and state saves), for tests and metrics.
+    writes: Arc<AtomicU64>,
 }
 
 impl Store {
     pub fn open(path: &Path, cache_capacity: u64) -> Result<Self, StoreError> {
-        let open_err = |e: &dyn std::fmt::Display| StoreError::Open { path: path.display().to_string(), detail: e.to_string() };
+        let open_err =
+            |e: &dyn std::fmt::Display| StoreError::Open { path: path.display().to_string(), detail: e.to_string() };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| open_err(&e))?;
         }
@@ -65,6 +70,7 @@ impl Store {
             by_source: tree("by_source")?,
             changes: tree("changes")?,
             sources: tree("sources")?,
+            writes: Arc::default(),
             db,
         };
         store.check_schema()?;
@@ -96,7 +102,10 @@ impl Store {
     }
 
     /// The stored versions of whichever of `keys` exist.
-    pub fn entries_by_key<'a>(&self, keys: impl IntoIterator<Item = &'a EntryKey>) -> Result<HashMap<EntryKey, Entry>, StoreError> {
+    pub fn entries_by_key<'a>(
+        &self,
+        keys: impl IntoIterator<Item = &'a EntryKey>,
+    ) -> Result<HashMap<EntryKey, Entry>, StoreError> {
         let mut out = HashMap::new();
         for k in keys {
             if let Some(e) = self.entry(k)? {
@@ -114,6 +123,7 @@ impl Store {
     pub fn save_source_state(&self, id: &SourceId, state: &SourceState) -> Result<(), StoreError> {
         self.sources.insert(id.as_str(), codec::encode(state)?)?;
         self.db.flush()?;
+        self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -142,6 +152,7 @@ impl Store {
             },
         )?;
         self.db.flush()?;
+        self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -160,6 +171,10 @@ impl Store {
         Ok(out)
     }
 
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+
     pub fn entry_count(&self) -> usize {
         self.entries.len()
     }
@@ -170,9 +185,7 @@ impl Store {
 
     pub async fn flush(&self) -> Result<(), StoreError> {
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|e| StoreError::Io(e.to_string()))??;
+        tokio::task::spawn_blocking(move || db.flush()).await.map_err(|e| StoreError::Io(e.to_string()))??;
         Ok(())
     }
 }
@@ -181,7 +194,8 @@ fn collect_keys(it: impl Iterator<Item = sled::Result<sled::IVec>>, limit: usize
     let mut out = Vec::with_capacity(limit.min(1024));
     for k in it.take(limit) {
         let k = k?;
-        let key = keys::entry_key_suffix(&k).ok_or(StoreError::Corrupt { what: "index key", detail: format!("{} bytes", k.len()) })?;
+        let key = keys::entry_key_suffix(&k)
+            .ok_or(StoreError::Corrupt { what: "index key", detail: format!("{} bytes", k.len()) })?;
         out.push(key);
     }
     Ok(out)

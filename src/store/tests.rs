@@ -36,7 +36,10 @@ fn commit_survives_reopen_and_orders_newest_first() {
     {
         let store = Store::open(&path, 1 << 20).expect("open");
         let state = SourceState { entry_count: 2, ..SourceState::default() };
-        let changes = vec![Change::New(entry(&a, "1", "2026-11-01T00:00:00Z")), Change::New(entry(&a, "2", "2026-11-03T00:00:00Z"))];
+        let changes = vec![
+            Change::New(entry(&a, "1", "2026-11-01T00:00:00Z")),
+            Change::New(entry(&a, "2", "2026-11-03T00:00:00Z")),
+        ];
         store.commit_poll(&a, &changes, &state).expect("commit");
         store.commit_poll(&b, &[Change::New(entry(&b, "3", "2026-11-02T00:00:00Z"))], &state).expect("commit");
     }
@@ -56,7 +59,13 @@ fn an_update_moves_the_entry_in_the_timeline() {
     let old = entry(&a, "1", "2026-11-01T00:00:00Z");
     store.commit_poll(&a, &[Change::New(old.clone())], &SourceState::default()).expect("commit");
     let moved = Entry { published: at("2026-11-05T00:00:00Z"), title: "moved".into(), ..old.clone() };
-    store.commit_poll(&a, &[Change::Updated { previous_published: old.published, entry: moved }], &SourceState::default()).expect("commit");
+    store
+        .commit_poll(
+            &a,
+            &[Change::Updated { previous_published: old.published, entry: moved }],
+            &SourceState::default(),
+        )
+        .expect("commit");
     let all = store.latest(None, 10).expect("latest");
     assert_eq!(all.len(), 1, "no stale timeline key remains");
     assert_eq!(all[0].title, "moved");

@@ -1,0 +1,90 @@
+//! Every shipped config loads, every demo feed ingests, and `check` lists every problem.
+
+use crate::helpers::*;
+use newsriver::config::Settings;
+use newsriver::domain::FeedUrl;
+use std::path::Path;
+
+fn config_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config")
+}
+
+#[test]
+fn every_config_file_loads_and_every_demo_feed_normalizes() {
+    let mut configs = 0;
+    for entry in std::fs::read_dir(config_dir()).expect("config dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        configs += 1;
+        let settings = Settings::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        for s in &settings.sources {
+            let FeedUrl::File(file) = &s.url else { continue };
+            let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let feed = newsriver::parse::parse_feed(&bytes).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let ctx = newsriver::normalize::FeedContext { source: &s.id, fetch_url: None, now: chrono::Utc::now() };
+            let entries = newsriver::normalize::normalize_feed(&feed, &ctx);
+            assert!(entries.len() >= 5, "{}: {} entries", file.display(), entries.len());
+            assert!(
+                entries.iter().all(|e| e.link.as_deref().is_some_and(|l| l.starts_with("https://"))),
+                "{}",
+                file.display()
+            );
+        }
+    }
+    assert!(configs >= 1);
+}
+
+#[tokio::test]
+async fn the_demo_config_serves_a_merged_feed() {
+    let demo = std::fs::read_to_string(config_dir().join("newsriver.toml")).expect("demo config");
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Same sources, but a temp store, a free port, and file: paths pointing at the shipped demo.
+    let toml = demo
+        .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"")
+        .replace(
+            "path = \"../data/newsriver.db\"",
+            &format!("path = {:?}", dir.path().join("store").display().to_string()),
+        )
+        .replace("file:demo/", &format!("file:{}/demo/", config_dir().display()));
+    let app = spawn_from_toml(dir, &toml).await;
+    let mut n = 0;
+    for _ in 0..50 {
+        n = app.feed("/feeds/all.atom").await.entries.len();
+        if n >= 30 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(n >= 30, "demo feed has {n} entries");
+    app.stop().await;
+}
+
+#[test]
+fn check_lists_every_problem_and_exits_non_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[polling]\nevery = \"soon\"\n[[source]]\nid = \"a\"\nurl = \"ftp://x/\"\n[[source]]\nid = \"a\"\nurl = \"https://x.example/\"\nevery = \"5q\"\n")
+        .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
+        .args(["--config"])
+        .arg(&cfg)
+        .arg("check")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for path in ["polling.every", "source[0].url", "source[1].id", "source[1].every"] {
+        assert!(err.contains(&format!("{path}: ")), "missing {path} in:\n{err}");
+    }
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, config_toml(&dir.path().join("s"), &[("a", "https://x.example/feed".into())], ""))
+        .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
+        .env("NEWSRIVER_CONFIG", &good)
+        .arg("check")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -1,0 +1,205 @@
+//! Test harness: a real app on 127.0.0.1:0 with a sled store in a temp dir, fixture feed servers,
+//! and `poll_now()` to drive polls deterministically instead of sleeping.
+
+use newsriver::app::Application;
+use newsriver::config::Settings;
+use newsriver::domain::Entry;
+use newsriver::http::AppState;
+use newsriver::pipeline::PollReport;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub const PUBLIC_URL: &str = "http://feeds.newsriver.test";
+
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+pub fn read_fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(fixture(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
+}
+
+/// A running application. Dropping it without `stop` leaves the task to die with the runtime.
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    /// Keeps the temp store alive for as long as the app runs.
+    _dir: TempDir,
+    token: CancellationToken,
+    handle: JoinHandle<anyhow::Result<()>>,
+    pub client: reqwest::Client,
+}
+
+/// Builds the TOML for `sources` (id, url) with polling driven by the test (no scheduler).
+pub fn config_toml(store: &Path, sources: &[(&str, String)], extra_polling: &str) -> String {
+    let mut polling: Vec<String> = ["enabled = false", "concurrency = 8", "per_host = 8", "timeout = \"5s\""]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for line in extra_polling.lines().filter(|l| !l.trim().is_empty()) {
+        let key = line.split('=').next().unwrap_or("").trim();
+        polling.retain(|p| p.split('=').next().unwrap_or("").trim() != key);
+        polling.push(line.to_owned());
+    }
+    let mut t = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{PUBLIC_URL}\"\n[store]\npath = {:?}\n[polling]\n{}\n",
+        store.display().to_string(),
+        polling.join("\n")
+    );
+    for (id, url) in sources {
+        t.push_str(&format!("[[source]]\nid = \"{id}\"\ntitle = \"Title of {id}\"\nurl = \"{url}\"\n"));
+    }
+    t
+}
+
+pub async fn spawn_app(sources: &[(&str, String)]) -> TestApp {
+    spawn_app_with(sources, "").await
+}
+
+pub async fn spawn_app_with(sources: &[(&str, String)], extra_polling: &str) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let toml = config_toml(&dir.path().join("store"), sources, extra_polling);
+    spawn_from_toml(dir, &toml).await
+}
+
+pub async fn spawn_from_toml(dir: TempDir, toml: &str) -> TestApp {
+    let cfg = dir.path().join("newsriver.toml");
+    std::fs::write(&cfg, toml).expect("write config");
+    let settings = Settings::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let app = Application::build(settings).await.expect("build app");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    let token = CancellationToken::new();
+    let handle = tokio::spawn(app.run_until_stopped(token.clone()));
+    newsriver::fetch::install_crypto_provider();
+    TestApp { base, state, _dir: dir, token, handle, client: reqwest::Client::new() }
+}
+
+impl TestApp {
+    pub async fn poll_now(&self) -> Vec<PollReport> {
+        let mut reports = self.state.poller.poll_all(&CancellationToken::new(), |_| {}).await;
+        reports.sort_by(|a, b| a.source.cmp(&b.source));
+        reports
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.expect("request")
+    }
+
+    /// Fetches a channel and parses it with feed-rs, as a reader would.
+    pub async fn feed(&self, path: &str) -> feed_rs::model::Feed {
+        let resp = self.get(path).await;
+        assert_eq!(resp.status(), 200, "{path}");
+        let bytes = resp.bytes().await.expect("body");
+        feed_rs::parser::parse(bytes.as_ref()).unwrap_or_else(|e| panic!("{path} does not parse: {e}"))
+    }
+
+    pub fn all_entries(&self) -> Vec<Entry> {
+        self.state.store.latest(None, usize::MAX).expect("store")
+    }
+
+    pub async fn stop(self) {
+        self.token.cancel();
+        self.handle.await.expect("join").expect("clean stop");
+    }
+}
+
+pub fn report<'a>(reports: &'a [PollReport], id: &str) -> &'a PollReport {
+    reports.iter().find(|r| r.source.as_str() == id).unwrap_or_else(|| panic!("no report for {id}"))
+}
+
+/// Serves `body` at `route` on a fresh fixture server.
+pub async fn serve_body(route: &str, body: Vec<u8>, content_type: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(route))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, content_type))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// An RSS 2.0 document with the given `<item>` elements.
+pub fn rss(items: &str) -> Vec<u8> {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Fixture</title><link>https://fixture.example/</link><description>d</description>
+{items}
+</channel></rss>"#
+    )
+    .into_bytes()
+}
+
+pub fn rss_item(guid: &str, title: &str, day: u32) -> String {
+    format!(
+        "<item><guid isPermaLink=\"false\">{guid}</guid><title>{title}</title><link>https://fixture.example/{guid}</link><description>Body of {title}</description><pubDate>{day:02} Nov 2026 10:00:00 +0000</pubDate></item>"
+    )
+}
+
+/// Counts requests in flight and the highest number seen at once.
+#[derive(Clone, Default)]
+pub struct Gauge {
+    now: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub max: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Gauge {
+    fn enter(&self) {
+        use std::sync::atomic::Ordering;
+        let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max.fetch_max(n, Ordering::SeqCst);
+    }
+
+    fn leave(&self) {
+        self.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn peak(&self) -> usize {
+        self.max.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A fixture server that serves one body on every path after `delay`, and records the highest
+/// number of requests it had in flight at once (also into `shared`, for limits across hosts).
+pub struct CountingServer {
+    pub base: String,
+    pub max_in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub total: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+pub async fn counting_server(ip: &str, body: Vec<u8>, delay: std::time::Duration) -> CountingServer {
+    counting_server_shared(ip, body, delay, Gauge::default()).await
+}
+
+pub async fn counting_server_shared(
+    ip: &str,
+    body: Vec<u8>,
+    delay: std::time::Duration,
+    shared: Gauge,
+) -> CountingServer {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let own = Gauge::default();
+    let total = std::sync::Arc::new(AtomicUsize::new(0));
+    let (g, tot) = (own.clone(), total.clone());
+    let handler = move || {
+        let (g, shared, tot, body) = (g.clone(), shared.clone(), tot.clone(), body.clone());
+        async move {
+            g.enter();
+            shared.enter();
+            tot.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(delay).await;
+            g.leave();
+            shared.leave();
+            ([(axum::http::header::CONTENT_TYPE, "application/rss+xml")], body)
+        }
+    };
+    let router = axum::Router::new().fallback(axum::routing::get(handler));
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind fixture");
+    let base = format!("http://{ip}:{}", listener.local_addr().expect("addr").port());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    CountingServer { base, max_in_flight: own.max, total }
+}

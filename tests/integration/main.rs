@@ -1,0 +1,11 @@
+//! newsriver's one integration-test binary: real HTTP servers on 127.0.0.1, real sled stores in
+//! temp dirs, real clients (feed-rs, reqwest) reading our output.
+
+mod helpers;
+
+mod config_files;
+mod corpus;
+mod durability;
+mod http_api;
+mod ingest;
+mod polling;
