@@ -1,12 +1,14 @@
 //! Build, then run: `Application::build` opens the store, builds clients and binds the listener;
 //! `run_until_stopped` starts the scheduler and server and stops them on one token.
 
+use crate::channels::ChannelVersions;
 use crate::config::Settings;
 use crate::fetch::Fetcher;
 use crate::http::{self, AppState};
-use crate::pipeline::PollContext;
+use crate::pipeline::{self, PollContext};
 use crate::schedule;
 use crate::store::Store;
+use crate::topics::TopicRouter;
 use crate::worker::Poller;
 use anyhow::Context;
 use std::sync::Arc;
@@ -25,12 +27,12 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let (store, poller) = build_core(settings.clone())?;
+        let core = build_core(settings.clone())?;
         let listener = tokio::net::TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
-        let state = AppState { settings: Arc::new(settings), store, poller };
+        let state = AppState::new(Arc::new(settings), core);
         Ok(Self { state, listener, port })
     }
 
@@ -77,10 +79,27 @@ impl Application {
     }
 }
 
-/// The store and poller without a listener: what `poll` needs.
-pub fn build_core(settings: Settings) -> anyhow::Result<(Store, Poller)> {
+/// Everything but the listener: what `poll` and `reindex` need too.
+#[derive(Debug, Clone)]
+pub struct Core {
+    pub store: Store,
+    pub poller: Poller,
+    pub router: Arc<TopicRouter>,
+    pub versions: Arc<ChannelVersions>,
+}
+
+/// Opens the store, compiles the topic rules (re-routing stored entries when they changed
+/// since the last start) and builds the poller.
+pub fn build_core(settings: Settings) -> anyhow::Result<Core> {
     let store = Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    let router = Arc::new(TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?);
+    if store.topics_fingerprint()?.as_deref() != Some(router.fingerprint()) {
+        let moved = pipeline::reindex_topics(&store, &router)?;
+        tracing::info!(moved, "topic rules changed: re-routed stored entries");
+    }
     let fetcher = Fetcher::new(&settings.polling)?;
-    let poller = Poller::new(PollContext { store: store.clone(), fetcher }, Arc::new(settings));
-    Ok((store, poller))
+    let versions = Arc::new(ChannelVersions::default());
+    let ctx = PollContext { store: store.clone(), fetcher, router: router.clone(), versions: versions.clone() };
+    let poller = Poller::new(ctx, Arc::new(settings));
+    Ok(Core { store, poller, router, versions })
 }

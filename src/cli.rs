@@ -31,6 +31,8 @@ pub enum Command {
     Poll,
     /// Validate the config and list every problem with its key path.
     Check,
+    /// Recompute topic membership of every stored entry from the current topic rules.
+    Reindex,
 }
 
 pub fn load(cli: &Cli) -> Result<Settings, ConfigError> {
@@ -54,10 +56,20 @@ pub fn check(cli: &Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Re-routes every stored entry with the configured topic rules (also done automatically at
+/// start when the rules changed).
+pub fn reindex(settings: Settings) -> anyhow::Result<()> {
+    let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    let router = crate::topics::TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?;
+    let moved = crate::pipeline::reindex_topics(&store, &router)?;
+    println!("{} entries checked, {moved} changed topic membership", store.entry_count());
+    Ok(())
+}
+
 /// Polls once; exits 0 even when sources failed (their failures are reported and recorded).
 pub async fn poll(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
     let total = settings.sources.len();
-    let (_store, poller) = app::build_core(settings)?;
+    let poller = app::build_core(settings)?.poller;
     let tty = std::io::stderr().is_terminal();
     let mut done = 0;
     let started = std::time::Instant::now();

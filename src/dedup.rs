@@ -9,9 +9,9 @@ use std::collections::{HashMap, HashSet};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     New(Entry),
-    /// An edited item; its index keys under the old published time must go.
+    /// An edited item; the stored version's index keys must go.
     Updated {
-        previous_published: DateTime<Utc>,
+        previous: Box<Entry>,
         entry: Entry,
     },
 }
@@ -20,6 +20,19 @@ impl Change {
     pub fn entry(&self) -> &Entry {
         match self {
             Self::New(e) | Self::Updated { entry: e, .. } => e,
+        }
+    }
+
+    pub fn entry_mut(&mut self) -> &mut Entry {
+        match self {
+            Self::New(e) | Self::Updated { entry: e, .. } => e,
+        }
+    }
+
+    pub fn previous(&self) -> Option<&Entry> {
+        match self {
+            Self::New(_) => None,
+            Self::Updated { previous, .. } => Some(previous),
         }
     }
 }
@@ -54,18 +67,37 @@ pub fn plan(incoming: Vec<Entry>, existing: &HashMap<EntryKey, Entry>, now: Date
         match existing.get(&entry.key) {
             None => plan.changes.push(Change::New(entry)),
             Some(old) if old.fingerprint == entry.fingerprint => plan.unchanged += 1,
-            Some(old) => plan
-                .changes
-                .push(Change::Updated { previous_published: old.published, entry: merge_edit(old, entry, now) }),
+            Some(old) => {
+                let entry = merge_edit(old, entry, now);
+                plan.changes.push(Change::Updated { previous: Box::new(old.clone()), entry });
+            }
         }
     }
     plan
 }
 
-/// An edit keeps the item's first-seen time and, when the feed gives no real date, its
+/// A new source's first poll: only its `initial` newest new items enter channels; the rest of
+/// its backlog is stored but held back, so adding a source does not flood every channel.
+pub fn hold_back_backlog(plan: &mut Plan, initial: usize) {
+    let mut new: Vec<&mut Entry> = plan
+        .changes
+        .iter_mut()
+        .filter_map(|c| match c {
+            Change::New(e) => Some(e),
+            Change::Updated { .. } => None,
+        })
+        .collect();
+    new.sort_by(|a, b| b.published.cmp(&a.published).then(a.key.cmp(&b.key)));
+    for e in new.into_iter().skip(initial) {
+        e.held_back = true;
+    }
+}
+
+/// An edit keeps the item's first-seen time, its channel visibility and, when the feed gives no real date, its
 /// original published time; `updated` moves to the feed's newer date, or to now.
 fn merge_edit(old: &Entry, mut new: Entry, now: DateTime<Utc>) -> Entry {
     new.first_seen = old.first_seen;
+    new.held_back = old.held_back;
     if new.date_repaired {
         new.published = old.published;
         new.date_repaired = old.date_repaired;
@@ -103,6 +135,9 @@ mod tests {
             first_seen: at(published),
             date_repaired: false,
             fingerprint: format!("fp-{title}"),
+            topics: vec![],
+            held_back: false,
+            seq: 0,
         }
     }
 
@@ -134,6 +169,17 @@ mod tests {
         again.date_repaired = true;
         let p = plan(vec![again], &[(old.key, old.clone())].into(), at("2026-11-28T00:00:00Z"));
         assert_eq!(p.changes[0].entry().published, old.published);
+    }
+
+    #[test]
+    fn first_poll_holds_back_all_but_the_newest() {
+        let entries: Vec<Entry> =
+            (1..=5).map(|d| entry(&d.to_string(), "T", &format!("2026-11-0{d}T00:00:00Z"))).collect();
+        let mut p = plan(entries, &HashMap::new(), at("2026-11-28T00:00:00Z"));
+        hold_back_backlog(&mut p, 2);
+        let visible: Vec<&str> =
+            p.changes.iter().map(Change::entry).filter(|e| !e.held_back).map(|e| e.identity.as_str()).collect();
+        assert_eq!(visible, ["4", "5"]);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod app;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod dedup;
@@ -24,4 +25,5 @@ pub mod pipeline;
 pub mod render;
 pub mod schedule;
 pub mod store;
+pub mod topics;
 pub mod worker;

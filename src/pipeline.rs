@@ -1,15 +1,19 @@
 //! One poll of one source: fetch → parse → normalize → dedup → commit. The readable orchestration;
 //! every step lives in its own module.
 
+use crate::channels::ChannelVersions;
 use crate::config::SourceSettings;
-use crate::dedup::{self, Plan};
-use crate::domain::{FetchOutcome, PollSummary, SourceState};
+use crate::dedup::{self, Change, Plan};
+use crate::domain::{ChannelId, Entry, FetchOutcome, PollSummary, SourceState};
 use crate::fetch::{FetchError, FetchResult, Fetched, Fetcher, Validators};
 use crate::normalize::{normalize_feed, FeedContext};
 use crate::parse::{parse_feed, ParseError};
 use crate::store::{Store, StoreError};
+use crate::topics::TopicRouter;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What a poll needs from the rest of the service.
@@ -17,6 +21,9 @@ use std::time::{Duration, Instant};
 pub struct PollContext {
     pub store: Store,
     pub fetcher: Fetcher,
+    pub router: Arc<TopicRouter>,
+    /// Told which channels each commit touched, so render caches drop exactly those.
+    pub versions: Arc<ChannelVersions>,
 }
 
 /// Why a poll failed, by stage.
@@ -111,7 +118,11 @@ async fn run(
         }
         return Ok((FetchOutcome::Unchanged, PollSummary::default()));
     }
-    let plan = parse_and_plan(ctx, source, fetched.body.clone(), fetched.final_url.clone(), now).await?;
+    let first_poll = state.last_success.is_none();
+    let mut plan = parse_and_plan(ctx, source, fetched.body.clone(), fetched.final_url.clone(), now).await?;
+    if first_poll {
+        dedup::hold_back_backlog(&mut plan, source.initial_items);
+    }
     let summary = PollSummary { new: plan.new_count(), updated: plan.updated_count(), unchanged: plan.unchanged };
     remember_validators(state, &fetched);
     state.body_hash = Some(body_hash);
@@ -127,7 +138,7 @@ async fn run(
     Ok((FetchOutcome::Ok, summary))
 }
 
-/// Parsing, normalizing and planning are CPU work: they run off the async workers.
+/// Parsing, normalizing, planning and routing are CPU work: they run off the async workers.
 async fn parse_and_plan(
     ctx: &PollContext,
     source: &SourceSettings,
@@ -135,13 +146,18 @@ async fn parse_and_plan(
     url: Option<url::Url>,
     now: DateTime<Utc>,
 ) -> Result<Plan, PollError> {
-    let store = ctx.store.clone();
+    let (store, router) = (ctx.store.clone(), ctx.router.clone());
     let id = source.id.clone();
     tokio::task::spawn_blocking(move || {
         let feed = parse_feed(&body)?;
         let entries = normalize_feed(&feed, &FeedContext { source: &id, fetch_url: url.as_ref(), now });
         let existing = store.entries_by_key(entries.iter().map(|e| &e.key))?;
-        Ok(dedup::plan(entries, &existing, now))
+        let mut plan = dedup::plan(entries, &existing, now);
+        for c in &mut plan.changes {
+            let topics = router.route(c.entry());
+            c.entry_mut().topics = topics;
+        }
+        Ok(plan)
     })
     .await
     .map_err(|e| PollError::Task(e.to_string()))?
@@ -150,10 +166,44 @@ async fn parse_and_plan(
 async fn commit(ctx: &PollContext, source: &SourceSettings, plan: Plan, state: SourceState) -> Result<(), PollError> {
     let store = ctx.store.clone();
     let id = source.id.clone();
-    tokio::task::spawn_blocking(move || store.commit_poll(&id, &plan.changes, &state))
+    let mut changes = plan.changes;
+    let touched = touched_channels(&changes);
+    tokio::task::spawn_blocking(move || store.commit_poll(&id, &mut changes, &state))
         .await
         .map_err(|e| PollError::Task(e.to_string()))??;
+    ctx.versions.bump(touched, Utc::now());
     Ok(())
+}
+
+fn touched_channels(changes: &[Change]) -> BTreeSet<ChannelId> {
+    changes.iter().flat_map(|c| c.previous().into_iter().chain([c.entry()]).flat_map(Entry::channels)).collect()
+}
+
+/// Recomputes topic membership of every stored entry after the topic rules changed.
+/// Returns how many entries moved.
+pub fn reindex_topics(store: &Store, router: &TopicRouter) -> Result<usize, StoreError> {
+    const BATCH: usize = 500;
+    let mut pending = Vec::with_capacity(BATCH);
+    let mut moved = 0;
+    store.for_each_entry(|e| {
+        let topics = router.route(&e);
+        if topics != e.topics {
+            let new = Entry { topics, ..e.clone() };
+            pending.push((e, new));
+        }
+        if pending.len() >= BATCH {
+            store.retopic(&pending)?;
+            moved += pending.len();
+            pending.clear();
+        }
+        Ok(())
+    })?;
+    if !pending.is_empty() {
+        store.retopic(&pending)?;
+        moved += pending.len();
+    }
+    store.set_topics_fingerprint(router.fingerprint())?;
+    Ok(moved)
 }
 
 async fn record_failure(

@@ -109,6 +109,7 @@ mod tests {
             max_redirects: 5,
             jitter: Duration::from_secs(30),
             max_backoff: Duration::from_secs(6 * 3600),
+            initial_items: 10,
         }
     }
 
@@ -118,6 +119,7 @@ mod tests {
             title: "S".into(),
             url: FeedUrl::File("/x".into()),
             schedule: Schedule::Every(Duration::from_secs(every)),
+            initial_items: 10,
         }
     }
 

@@ -1,9 +1,10 @@
 //! Configuration: the TOML file as written (`raw`), and the validated `Settings` the service runs on.
 
 mod raw;
+mod raw_topic;
 pub mod units;
 
-use crate::domain::{FeedUrl, SourceId};
+use crate::domain::{FeedUrl, SourceId, TopicId};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,6 +43,7 @@ pub struct Settings {
     pub store: StoreSettings,
     pub polling: PollingSettings,
     pub sources: Vec<SourceSettings>,
+    pub topics: Vec<TopicSettings>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +53,8 @@ pub struct ServerSettings {
     pub public_url: Url,
     pub default_items: usize,
     pub max_items: usize,
+    /// `Cache-Control: max-age` of channel responses.
+    pub max_age: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +77,8 @@ pub struct PollingSettings {
     pub jitter: Duration,
     /// Longest wait between retries of a failing source.
     pub max_backoff: Duration,
+    /// On a source's first successful poll, only this many of its newest items enter channels.
+    pub initial_items: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +94,30 @@ pub struct SourceSettings {
     pub title: String,
     pub url: FeedUrl,
     pub schedule: Schedule,
+    pub initial_items: usize,
+}
+
+/// Where topic words are looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TopicField {
+    Title,
+    Summary,
+    Content,
+    Categories,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSettings {
+    pub id: TopicId,
+    pub title: String,
+    pub description: String,
+    pub any: Vec<String>,
+    pub all: Vec<String>,
+    pub none: Vec<String>,
+    pub categories: Vec<String>,
+    pub sources: Vec<SourceId>,
+    pub fields: Vec<TopicField>,
+    pub max_items: usize,
 }
 
 impl Settings {
@@ -106,6 +136,10 @@ impl Settings {
 
     pub fn source(&self, id: &SourceId) -> Option<&SourceSettings> {
         self.sources.iter().find(|s| &s.id == id)
+    }
+
+    pub fn topic(&self, id: &TopicId) -> Option<&TopicSettings> {
+        self.topics.iter().find(|t| &t.id == id)
     }
 }
 

@@ -20,6 +20,8 @@ pub struct RawConfig {
     pub polling: RawPolling,
     #[serde(default, rename = "source")]
     pub sources: Vec<RawSource>,
+    #[serde(default, rename = "topic")]
+    pub topics: Vec<super::raw_topic::RawTopic>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -29,6 +31,7 @@ pub struct RawServer {
     pub public_url: Option<String>,
     pub default_items: Option<usize>,
     pub max_items: Option<usize>,
+    pub max_age: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -50,6 +53,7 @@ pub struct RawPolling {
     pub max_redirects: Option<usize>,
     pub jitter: Option<String>,
     pub max_backoff: Option<String>,
+    pub initial_items: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,18 +64,19 @@ pub struct RawSource {
     pub url: String,
     pub every: Option<String>,
     pub cron: Option<String>,
+    pub initial_items: Option<usize>,
 }
 
 /// Collects problems instead of stopping at the first, so `check` can list them all.
 #[derive(Default)]
-struct Problems(Vec<Problem>);
+pub(super) struct Problems(pub(super) Vec<Problem>);
 
 impl Problems {
-    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.0.push(Problem { path: path.into(), message: message.into() });
     }
 
-    fn duration(&mut self, path: &str, raw: Option<&str>, default: Duration) -> Duration {
+    pub(super) fn duration(&mut self, path: &str, raw: Option<&str>, default: Duration) -> Duration {
         match raw.map(parse_duration) {
             None => default,
             Some(Ok(d)) if d.is_zero() => {
@@ -97,7 +102,7 @@ impl Problems {
         }
     }
 
-    fn positive(&mut self, path: &str, raw: Option<usize>, default: usize) -> usize {
+    pub(super) fn positive(&mut self, path: &str, raw: Option<usize>, default: usize) -> usize {
         match raw {
             Some(0) => {
                 self.push(path, "must be at least 1");
@@ -122,11 +127,19 @@ impl RawConfig {
                 if s.schedule == Schedule::Every(Duration::ZERO) {
                     s.schedule = Schedule::Every(polling.every);
                 }
+                if s.initial_items == 0 {
+                    s.initial_items = polling.initial_items;
+                }
                 s
             })
+            .collect::<Vec<_>>();
+        let source_ids: HashSet<&str> = self.sources.iter().map(|s| s.id.as_str()).collect();
+        let mut topic_ids = HashSet::new();
+        let topics = (self.topics.iter().enumerate())
+            .filter_map(|(i, t)| t.validate(&mut p, i, &source_ids, &mut topic_ids, server.default_items))
             .collect();
         if p.0.is_empty() {
-            Ok(Settings { config_path: config_path.into(), server, store, polling, sources })
+            Ok(Settings { config_path: config_path.into(), server, store, polling, sources, topics })
         } else {
             Err(p.0)
         }
@@ -158,7 +171,8 @@ impl RawServer {
         if default_items > max_items {
             p.push("server.default_items", format!("{default_items} is above server.max_items ({max_items})"));
         }
-        ServerSettings { listen, public_url, default_items, max_items }
+        let max_age = p.duration("server.max_age", self.max_age.as_deref(), Duration::from_secs(60));
+        ServerSettings { listen, public_url, default_items, max_items, max_age }
     }
 }
 
@@ -194,6 +208,7 @@ impl RawPolling {
                 other => p.duration("polling.jitter", other, Duration::from_secs(30)),
             },
             max_backoff: p.duration("polling.max_backoff", self.max_backoff.as_deref(), Duration::from_secs(6 * 3600)),
+            initial_items: p.positive("polling.initial_items", self.initial_items, 10),
         }
     }
 }
@@ -223,6 +238,8 @@ impl RawSource {
             (None, None) => Some(Schedule::Every(Duration::ZERO)),
         };
         let title = self.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| self.id.clone());
-        Some(SourceSettings { id: id?, title, url: url?, schedule: schedule? })
+        // 0 means "inherit polling.initial_items", filled in by the caller.
+        let initial_items = p.positive(&at("initial_items"), self.initial_items, 0);
+        Some(SourceSettings { id: id?, title, url: url?, schedule: schedule?, initial_items })
     }
 }

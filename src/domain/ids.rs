@@ -59,6 +59,40 @@ impl fmt::Display for SourceId {
     }
 }
 
+/// A topic channel's slug as configured (`south-caucasus`); same rules as a source id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TopicId(String);
+
+impl TopicId {
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        SourceId::parse(s).map(|id| Self(id.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TopicId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<TopicId> for String {
+    fn from(id: TopicId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for TopicId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Where a source's feed lives: a web URL, or a local file (demo feeds, tests, mirrors).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedUrl {

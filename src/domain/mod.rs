@@ -3,7 +3,7 @@
 mod ids;
 mod state;
 
-pub use ids::{EntryKey, FeedUrl, IdError, SourceId};
+pub use ids::{EntryKey, FeedUrl, IdError, SourceId, TopicId};
 pub use state::{FetchOutcome, PollSummary, SourceState};
 
 use chrono::{DateTime, Utc};
@@ -30,6 +30,22 @@ pub struct Enclosure {
     pub credit: Option<String>,
 }
 
+/// Membership of an entry in a topic channel, with the rule that put it there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicMatch {
+    pub topic: TopicId,
+    /// e.g. `any:"Karabakh"`, `category:"Diplomacy"`, `source:press-office`.
+    pub rule: String,
+}
+
+/// A channel newsriver publishes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ChannelId {
+    All,
+    Source(SourceId),
+    Topic(TopicId),
+}
+
 /// One normalized item: every URL absolute, every HTML field sanitized, dates repaired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -54,4 +70,25 @@ pub struct Entry {
     pub date_repaired: bool,
     /// Digest of the reader-visible fields; a change means the item was edited.
     pub fingerprint: String,
+    /// Topic channels this entry belongs to (set at ingest, recomputed when rules change).
+    #[serde(default)]
+    pub topics: Vec<TopicMatch>,
+    /// Part of a new source's backlog beyond `initial_items`: stored, but kept out of channels.
+    #[serde(default)]
+    pub held_back: bool,
+    /// Position in the change log of the entry's latest version (what `?since=` pages over).
+    #[serde(default)]
+    pub seq: u64,
+}
+
+impl Entry {
+    /// The channels this entry appears in.
+    pub fn channels(&self) -> Vec<ChannelId> {
+        if self.held_back {
+            return Vec::new();
+        }
+        let mut out = vec![ChannelId::All, ChannelId::Source(self.source.clone())];
+        out.extend(self.topics.iter().map(|t| ChannelId::Topic(t.topic.clone())));
+        out
+    }
 }

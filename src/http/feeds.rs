@@ -1,19 +1,51 @@
-//! Channel endpoints: the merged feed and per-source feeds in every format, and the index page.
+//! Channel endpoints: merged, per-topic and per-source feeds in every format, with paging
+//! (`limit`, `before`), incremental fetching (`since`), conditional GET and compression.
 
+use super::cache::{self, CacheKey, Rendered};
 use super::{ApiError, AppState};
-use crate::domain::{FeedUrl, SourceId};
-use crate::normalize::html::escape;
-use crate::render::{self, Channel, Format, SourceInfo};
+use crate::domain::{ChannelId, Entry, SourceId, TopicId};
+use crate::render::{self, Channel, Format};
+use crate::store::keys::POS_LEN;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
-use chrono::Utc;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use std::collections::HashMap;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct FeedQuery {
     limit: Option<String>,
+    before: Option<String>,
+    since: Option<String>,
+}
+
+/// What a channel is called and how long its pages may be.
+#[derive(Debug, Clone)]
+pub struct ChannelMeta {
+    pub title: String,
+    pub description: String,
+    pub max_items: usize,
+}
+
+pub fn channel_meta(state: &AppState, ch: &ChannelId) -> Option<ChannelMeta> {
+    let max = state.settings.server.max_items;
+    Some(match ch {
+        ChannelId::All => ChannelMeta {
+            title: "All newsroom sources".into(),
+            description: "Every newsroom source, merged, newest first".into(),
+            max_items: max,
+        },
+        ChannelId::Source(id) => {
+            let s = state.settings.source(id)?;
+            ChannelMeta { title: s.title.clone(), description: format!("Items from {}", s.title), max_items: max }
+        }
+        ChannelId::Topic(id) => {
+            let t = state.settings.topic(id)?;
+            let description =
+                if t.description.is_empty() { format!("Stories on {}", t.title) } else { t.description.clone() };
+            ChannelMeta { title: t.title.clone(), description, max_items: t.max_items.min(max) }
+        }
+    })
 }
 
 /// `all.atom` → ("all", Atom).
@@ -23,97 +55,197 @@ fn split_file(file: &str) -> Result<(&str, Format), ApiError> {
     Ok((name, Format::from_extension(ext).ok_or_else(not_found)?))
 }
 
-fn limit(state: &AppState, q: &FeedQuery) -> Result<usize, ApiError> {
-    let server = &state.settings.server;
-    match q.limit.as_deref() {
-        None => Ok(server.default_items),
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if (1..=server.max_items).contains(&n) => Ok(n),
-            _ => Err(ApiError::BadRequest(format!("limit must be a number from 1 to {}", server.max_items))),
-        },
-    }
-}
-
-pub fn base_url(state: &AppState) -> String {
-    state.settings.server.public_url.as_str().trim_end_matches('/').to_owned()
-}
-
-pub fn source_infos(state: &AppState) -> HashMap<SourceId, SourceInfo> {
-    let base = base_url(state);
-    (state.settings.sources.iter())
-        .map(|s| {
-            let feed_url = match &s.url {
-                FeedUrl::Http(u) => Some(u.to_string()),
-                FeedUrl::File(_) => None,
-            };
-            let info =
-                SourceInfo { title: s.title.clone(), feed_url, channel_url: format!("{base}/sources/{}.rss", s.id) };
-            (s.id.clone(), info)
-        })
-        .collect()
-}
-
 pub async fn merged(
     State(state): State<AppState>,
     Path(file): Path<String>,
     Query(q): Query<FeedQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (name, format) = split_file(&file)?;
     if name != "all" {
         return Err(ApiError::NotFound(format!("no channel {name:?}")));
     }
-    let entries = state.store.latest(None, limit(&state, &q)?)?;
-    let path = format!("/feeds/{file}");
-    let description = "Every newsroom source, merged, newest first";
-    Ok(respond(&state, format, "All newsroom sources", description, &path, &entries))
+    serve(&state, ChannelId::All, format, &format!("/feeds/all.{}", format.extension()), q, &headers)
 }
 
 pub async fn per_source(
     State(state): State<AppState>,
     Path(file): Path<String>,
     Query(q): Query<FeedQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (name, format) = split_file(&file)?;
-    let source = SourceId::parse(name).ok().and_then(|id| state.settings.source(&id).cloned());
-    let source = source.ok_or_else(|| ApiError::NotFound(format!("no source {name:?}")))?;
-    let entries = state.store.latest(Some(&source.id), limit(&state, &q)?)?;
-    let path = format!("/sources/{file}");
-    let description = format!("Items from {}", source.title);
-    Ok(respond(&state, format, &source.title, &description, &path, &entries))
+    let id = SourceId::parse(name).ok().filter(|id| state.settings.source(id).is_some());
+    let id = id.ok_or_else(|| ApiError::NotFound(format!("no source {name:?}")))?;
+    let path = format!("/sources/{id}.{}", format.extension());
+    serve(&state, ChannelId::Source(id), format, &path, q, &headers)
 }
 
-fn respond(
+pub async fn per_topic(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<FeedQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (name, format) = split_file(&file)?;
+    let id = TopicId::parse(name).ok().filter(|id| state.settings.topic(id).is_some());
+    let id = id.ok_or_else(|| ApiError::NotFound(format!("no topic {name:?}")))?;
+    let path = format!("/topics/{id}.{}", format.extension());
+    serve(&state, ChannelId::Topic(id), format, &path, q, &headers)
+}
+
+fn serve(
     state: &AppState,
+    ch: ChannelId,
     format: Format,
-    title: &str,
-    description: &str,
     path: &str,
-    entries: &[crate::domain::Entry],
-) -> Response {
-    let base = base_url(state);
-    let self_url = format!("{base}{path}");
-    let home_url = format!("{base}/");
-    let sources = source_infos(state);
-    let channel =
-        Channel { title, description, self_url: &self_url, home_url: &home_url, sources: &sources, now: Utc::now() };
-    let body = render::render(format, &channel, entries);
-    ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
+    q: FeedQuery,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let meta = channel_meta(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
+    let limit =
+        parse_limit(q.limit.as_deref(), state.settings.server.default_items.min(meta.max_items), meta.max_items)?;
+    let page = Page { ch: &ch, meta: &meta, format, path, limit, explicit_limit: q.limit.is_some() };
+    let max_age = state.settings.server.max_age;
+    if let Some(raw) = q.since.as_deref() {
+        let after = decode_since(raw)?;
+        let rendered = render_since(state, &page, after)?;
+        return Ok(cache::respond(headers, &rendered, max_age));
+    }
+    let before = q.before.as_deref().map(decode_before).transpose()?;
+    // Read the version before the store: a commit racing this render bumps it, so a stale body
+    // is never cached as current.
+    let (version, changed) = state.versions.get(&ch);
+    let key = CacheKey { channel: ch.clone(), format, limit, before: q.before.clone() };
+    let rendered = state.cache.get_or_render(key, version, || render_page(state, &page, before, version, changed))?;
+    Ok(cache::respond(headers, &rendered, max_age))
 }
 
-pub async fn index(State(state): State<AppState>) -> Html<String> {
-    let mut rows = String::new();
-    let links = |path: &str| {
-        ["rss", "atom", "json"]
-            .iter()
-            .map(|ext| format!(r#"<a href="{path}.{ext}">{ext}</a>"#))
-            .collect::<Vec<_>>()
-            .join(" · ")
+struct Page<'a> {
+    ch: &'a ChannelId,
+    meta: &'a ChannelMeta,
+    format: Format,
+    path: &'a str,
+    limit: usize,
+    explicit_limit: bool,
+}
+
+fn render_page(
+    state: &AppState,
+    p: &Page<'_>,
+    before: Option<[u8; POS_LEN]>,
+    version: u64,
+    changed: DateTime<Utc>,
+) -> Result<Rendered, ApiError> {
+    let entries = state.store.page(p.ch, p.limit, before.as_ref())?;
+    let base = format!("{}{}", state.base_url(), p.path);
+    let limit_q = if p.explicit_limit { format!("limit={}&", p.limit) } else { String::new() };
+    let self_url = match before {
+        Some(b) => format!("{base}?{limit_q}before={}", encode_before(&b)),
+        None if p.explicit_limit => format!("{base}?limit={}", p.limit),
+        None => base.clone(),
     };
-    rows.push_str(&format!("<li><strong>All sources</strong> — {}</li>\n", links("/feeds/all")));
-    for s in &state.settings.sources {
-        rows.push_str(&format!("<li>{} — {}</li>\n", escape(&s.title), links(&format!("/sources/{}", s.id))));
+    let first_url = if p.explicit_limit { format!("{base}?limit={}", p.limit) } else { base.clone() };
+    let next_url = (entries.len() == p.limit).then(|| entries.last()).flatten().map(|last| {
+        format!("{base}?{limit_q}before={}", encode_before(&crate::store::keys::position(last.published, &last.key)))
+    });
+    let body = render_body(state, p, &entries, &self_url, Some(&first_url), next_url.as_deref());
+    let cursor = encode_since(state.store.last_seq()?);
+    Ok(Rendered::new(version, body, changed, p.format, cursor))
+}
+
+/// Items added or updated after the cursor, oldest first, and the cursor to continue from.
+fn render_since(state: &AppState, p: &Page<'_>, after: u64) -> Result<Rendered, ApiError> {
+    let (_, changed) = state.versions.get(p.ch);
+    let page = state.store.since(p.ch, after, p.limit)?;
+    let base = format!("{}{}", state.base_url(), p.path);
+    let limit_q = if p.explicit_limit { format!("limit={}&", p.limit) } else { String::new() };
+    let self_url = format!("{base}?{limit_q}since={}", encode_since(after));
+    let next_url = format!("{base}?{limit_q}since={}", encode_since(page.cursor));
+    let body = render_body(state, p, &page.entries, &self_url, None, Some(&next_url));
+    Ok(Rendered::new(0, body, changed, p.format, encode_since(page.cursor)))
+}
+
+fn render_body(
+    state: &AppState,
+    p: &Page<'_>,
+    entries: &[Entry],
+    self_url: &str,
+    first_url: Option<&str>,
+    next_url: Option<&str>,
+) -> Vec<u8> {
+    let home_url = format!("{}/", state.base_url());
+    let channel = Channel {
+        title: &p.meta.title,
+        description: &p.meta.description,
+        self_url,
+        home_url: &home_url,
+        sources: &state.source_infos,
+        now: Utc::now(),
+        first_url,
+        next_url,
+    };
+    render::render(p.format, &channel, entries)
+}
+
+fn parse_limit(raw: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::BadRequest(format!("limit must be a number from 1 to {max}"))),
+        },
     }
-    Html(format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>newsriver</title></head>\n<body><h1>newsriver</h1>\n<ul>\n{rows}</ul>\n<p><a href=\"/api/sources\">Source status</a></p></body></html>\n"
-    ))
+}
+
+/// Cursors are opaque to clients: `p` + hex position for pages, `c` + hex sequence for `since`.
+fn encode_before(pos: &[u8; POS_LEN]) -> String {
+    format!("p{}", hex(pos))
+}
+
+fn decode_before(raw: &str) -> Result<[u8; POS_LEN], ApiError> {
+    let bad = || ApiError::BadRequest(format!("invalid before cursor {raw:?}"));
+    let bytes = unhex(raw.strip_prefix('p').ok_or_else(bad)?).ok_or_else(bad)?;
+    bytes.try_into().map_err(|_| bad())
+}
+
+pub fn encode_since(seq: u64) -> String {
+    format!("c{seq:016x}")
+}
+
+fn decode_since(raw: &str) -> Result<u64, ApiError> {
+    if raw == "0" || raw.is_empty() {
+        return Ok(0);
+    }
+    let bad = || ApiError::BadRequest(format!("invalid since cursor {raw:?}"));
+    let hexpart = raw.strip_prefix('c').filter(|h| h.len() == 16).ok_or_else(bad)?;
+    u64::from_str_radix(hexpart, 16).map_err(|_| bad())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let pos = [7u8; POS_LEN];
+        assert_eq!(decode_before(&encode_before(&pos)).ok(), Some(pos));
+        assert!(decode_before("p12").is_err());
+        assert!(decode_before("zz").is_err());
+        assert_eq!(decode_since(&encode_since(42)).ok(), Some(42));
+        assert_eq!(decode_since("0").ok(), Some(0));
+        assert!(decode_since("c12").is_err());
+        assert!(decode_since("cxxxxxxxxxxxxxxxx").is_err());
+    }
 }

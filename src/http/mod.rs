@@ -1,17 +1,24 @@
-//! The HTTP surface: feeds, status API, health. `router` builds it without binding, so tests can
-//! drive it directly.
+//! The HTTP surface: channels, OPML, index page, status API, health. `router` builds it without
+//! binding, so tests can drive it directly.
 
 mod api;
+pub mod cache;
 mod error;
 mod feeds;
+mod index;
 
 pub use error::ApiError;
 
+use crate::app::Core;
+use crate::channels::ChannelVersions;
 use crate::config::Settings;
+use crate::domain::{FeedUrl, SourceId};
+use crate::render::SourceInfo;
 use crate::store::Store;
 use crate::worker::Poller;
 use axum::routing::get;
 use axum::Router;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What every handler can reach.
@@ -20,14 +27,49 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub poller: Poller,
+    pub versions: Arc<ChannelVersions>,
+    pub cache: Arc<cache::RenderCache>,
+    /// Attribution for every source, computed once.
+    pub source_infos: Arc<HashMap<SourceId, SourceInfo>>,
+}
+
+impl AppState {
+    pub fn new(settings: Arc<Settings>, core: Core) -> Self {
+        let base = settings.server.public_url.as_str().trim_end_matches('/').to_owned();
+        let source_infos = (settings.sources.iter())
+            .map(|s| {
+                let feed_url = match &s.url {
+                    FeedUrl::Http(u) => Some(u.to_string()),
+                    FeedUrl::File(_) => None,
+                };
+                let channel_url = format!("{base}/sources/{}.rss", s.id);
+                (s.id.clone(), SourceInfo { title: s.title.clone(), feed_url, channel_url })
+            })
+            .collect();
+        Self {
+            settings,
+            store: core.store,
+            poller: core.poller,
+            versions: core.versions,
+            cache: Arc::default(),
+            source_infos: Arc::new(source_infos),
+        }
+    }
+
+    /// `server.public_url` without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.settings.server.public_url.as_str().trim_end_matches('/')
+    }
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(feeds::index))
+        .route("/", get(index::html))
+        .route("/channels.opml", get(index::opml))
         // A capture with a static suffix ("{id}.atom") is not supported: take the whole
         // segment and split it into channel and format.
         .route("/feeds/{file}", get(feeds::merged))
+        .route("/topics/{file}", get(feeds::per_topic))
         .route("/sources/{file}", get(feeds::per_source))
         .route("/healthz", get(api::health))
         .route("/api/sources", get(api::sources))

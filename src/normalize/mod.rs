@@ -106,6 +106,9 @@ fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>
         first_seen: ctx.now,
         date_repaired,
         fingerprint: String::new(),
+        topics: Vec::new(),
+        held_back: false,
+        seq: 0,
     };
     entry.fingerprint = fingerprint(&entry);
     Some(entry)

@@ -7,14 +7,12 @@ use atom_syndication::{Category, Content, Entry as AtomEntry, Feed, Link, Person
 pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
     let feed = Feed {
         title: Text::plain(ch.title),
-        id: ch.self_url.to_owned(),
+        // One id for the channel, whichever page of it this is.
+        id: ch.self_url.split('?').next().unwrap_or(ch.self_url).to_owned(),
         updated: ch.updated(entries).fixed_offset(),
         subtitle: Some(Text::plain(ch.description)),
         authors: vec![person(ch.title)],
-        links: vec![
-            link(ch.self_url, "self", Some("application/atom+xml")),
-            link(ch.home_url, "alternate", Some("text/html")),
-        ],
+        links: channel_links(ch),
         generator: Some(atom_syndication::Generator {
             value: "newsriver".into(),
             uri: None,
@@ -60,6 +58,16 @@ fn entry(ch: &Channel<'_>, e: &Entry) -> AtomEntry {
         }),
         ..AtomEntry::default()
     }
+}
+
+fn channel_links(ch: &Channel<'_>) -> Vec<Link> {
+    let mut links = vec![
+        link(ch.self_url, "self", Some("application/atom+xml")),
+        link(ch.home_url, "alternate", Some("text/html")),
+    ];
+    links.extend(ch.first_url.map(|u| link(u, "first", Some("application/atom+xml"))));
+    links.extend(ch.next_url.map(|u| link(u, "next", Some("application/atom+xml"))));
+    links
 }
 
 fn person(name: &str) -> Person {

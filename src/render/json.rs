@@ -5,7 +5,7 @@ use crate::domain::Entry;
 use serde_json::{json, Map, Value};
 
 pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
-    let doc = json!({
+    let mut doc = json!({
         "version": "https://jsonfeed.org/version/1.1",
         "title": ch.title,
         "description": ch.description,
@@ -13,6 +13,9 @@ pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
         "feed_url": ch.self_url,
         "items": entries.iter().map(|e| item(ch, e)).collect::<Vec<_>>(),
     });
+    if let (Some(next), Some(obj)) = (ch.next_url, doc.as_object_mut()) {
+        obj.insert("next_url".into(), json!(next));
+    }
     serde_json::to_vec_pretty(&doc).unwrap_or_default()
 }
 

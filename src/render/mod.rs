@@ -66,6 +66,9 @@ pub struct Channel<'a> {
     pub sources: &'a HashMap<SourceId, SourceInfo>,
     /// Used as the channel's update time when it has no entries.
     pub now: DateTime<Utc>,
+    /// RFC 5005 paging: the newest page, and the next (older) page when there is one.
+    pub first_url: Option<&'a str>,
+    pub next_url: Option<&'a str>,
 }
 
 impl Channel<'_> {

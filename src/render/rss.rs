@@ -7,19 +7,22 @@ use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Enclosure, Guid, Item, Source};
 
 pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
-    let self_link = Link {
-        href: ch.self_url.to_owned(),
-        rel: "self".into(),
+    let link = |href: &str, rel: &str| Link {
+        href: href.to_owned(),
+        rel: rel.into(),
         mime_type: Some("application/rss+xml".into()),
         ..Link::default()
     };
+    let mut links = vec![link(ch.self_url, "self")];
+    links.extend(ch.first_url.map(|u| link(u, "first")));
+    links.extend(ch.next_url.map(|u| link(u, "next")));
     let mut channel = rss::Channel::default();
     channel.set_title(ch.title);
     channel.set_link(ch.home_url);
     channel.set_description(ch.description);
     channel.set_generator(Some(concat!("newsriver/", env!("CARGO_PKG_VERSION")).to_owned()));
     channel.set_last_build_date(Some(ch.updated(entries).to_rfc2822()));
-    channel.set_atom_ext(Some(AtomExtension { links: vec![self_link] }));
+    channel.set_atom_ext(Some(AtomExtension { links }));
     channel.set_items(entries.iter().map(|e| item(ch, e)).collect::<Vec<_>>());
     channel.write_to(Vec::new()).unwrap_or_default()
 }

@@ -29,6 +29,9 @@ fn entries() -> Vec<Entry> {
             first_seen: t("2026-11-26T10:00:00Z"),
             date_repaired: false,
             fingerprint: String::new(),
+            topics: vec![],
+            held_back: false,
+            seq: 0,
         })
         .collect()
 }
@@ -41,6 +44,8 @@ fn channel(sources: &HashMap<SourceId, SourceInfo>) -> Channel<'_> {
         home_url: "http://127.0.0.1:8080/",
         sources,
         now: Utc::now(),
+        first_url: None,
+        next_url: None,
     }
 }
 

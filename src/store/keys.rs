@@ -1,22 +1,25 @@
 //! Every sled key layout in one place. Times are big-endian so byte order is time order.
 //!
-//! | tree        | key                                              | value                          |
-//! |-------------|--------------------------------------------------|--------------------------------|
-//! | `entries`   | entry key (16 bytes, UUID)                       | v1: `0x01` + JSON `Entry`      |
-//! | `timeline`  | published (8, µs, sign-flipped BE) + entry key   | source id (UTF-8)              |
-//! | `by_source` | source id + `0x00` + published (8) + entry key   | empty                          |
-//! | `changes`   | sequence (8, BE, from `generate_id`)             | entry key (16)                 |
-//! | `sources`   | source id (UTF-8)                                | v1: `0x01` + JSON `SourceState`|
-//! | `meta`      | `b"schema"`                                      | schema version (u32 BE)        |
+//! | tree       | key                                                  | value                           |
+//! |------------|------------------------------------------------------|---------------------------------|
+//! | `entries`  | entry key (16 bytes, UUID)                           | v1: `0x01` + JSON `Entry`       |
+//! | `channels` | channel + `0x00` + published (8, µs, sign-flipped) + entry key (16) | empty            |
+//! | `counts`   | channel                                              | item count (u64 BE)             |
+//! | `changes`  | sequence (8, BE, from `generate_id`)                 | entry key (16)                  |
+//! | `sources`  | source id (UTF-8)                                    | v1: `0x01` + JSON `SourceState` |
+//! | `meta`     | `schema` / `topics`                                  | u32 BE / rules fingerprint      |
 //!
-//! Source ids are slugs (no `0x00`), so the `by_source` separator cannot occur inside one.
+//! A channel is `a` (all), `s:<source id>` or `t:<topic id>`; ids are slugs, so `0x00` cannot
+//! occur inside one. Each entry has exactly one record in `changes`, at its latest version.
 
-use crate::domain::{EntryKey, SourceId};
+use crate::domain::{ChannelId, EntryKey};
 use chrono::{DateTime, Utc};
 
 pub const SCHEMA_VERSION: u32 = 1;
 pub const TIME_LEN: usize = 8;
 pub const KEY_LEN: usize = 16;
+/// A position in a channel's timeline: published time + entry key.
+pub const POS_LEN: usize = TIME_LEN + KEY_LEN;
 
 /// Microseconds since the epoch with the sign bit flipped, so that big-endian bytes sort
 /// pre-1970 dates before later ones.
@@ -24,35 +27,48 @@ pub fn time_bytes(t: DateTime<Utc>) -> [u8; TIME_LEN] {
     ((t.timestamp_micros() as u64) ^ (1 << 63)).to_be_bytes()
 }
 
-pub fn timeline_key(published: DateTime<Utc>, key: &EntryKey) -> Vec<u8> {
-    let mut k = Vec::with_capacity(TIME_LEN + KEY_LEN);
-    k.extend_from_slice(&time_bytes(published));
-    k.extend_from_slice(key.as_bytes());
-    k
+pub fn position(published: DateTime<Utc>, key: &EntryKey) -> [u8; POS_LEN] {
+    let mut p = [0u8; POS_LEN];
+    p[..TIME_LEN].copy_from_slice(&time_bytes(published));
+    p[TIME_LEN..].copy_from_slice(key.as_bytes());
+    p
 }
 
-pub fn source_prefix(source: &SourceId) -> Vec<u8> {
-    let mut k = Vec::with_capacity(source.as_str().len() + 1);
-    k.extend_from_slice(source.as_str().as_bytes());
+pub fn channel_name(ch: &ChannelId) -> Vec<u8> {
+    match ch {
+        ChannelId::All => b"a".to_vec(),
+        ChannelId::Source(s) => [b"s:", s.as_str().as_bytes()].concat(),
+        ChannelId::Topic(t) => [b"t:", t.as_str().as_bytes()].concat(),
+    }
+}
+
+pub fn channel_prefix(ch: &ChannelId) -> Vec<u8> {
+    let mut k = channel_name(ch);
     k.push(0);
     k
 }
 
-pub fn by_source_key(source: &SourceId, published: DateTime<Utc>, key: &EntryKey) -> Vec<u8> {
-    let mut k = source_prefix(source);
-    k.extend_from_slice(&timeline_key(published, key));
+pub fn channel_key(ch: &ChannelId, published: DateTime<Utc>, key: &EntryKey) -> Vec<u8> {
+    let mut k = channel_prefix(ch);
+    k.extend_from_slice(&position(published, key));
     k
 }
 
-/// The entry key is always the last 16 bytes of a `timeline` or `by_source` key.
+/// The entry key is always the last 16 bytes of a `channels` key.
 pub fn entry_key_suffix(k: &[u8]) -> Option<EntryKey> {
     let tail: [u8; KEY_LEN] = k.get(k.len().checked_sub(KEY_LEN)?..)?.try_into().ok()?;
     Some(EntryKey::from_bytes(tail))
 }
 
+/// The timeline position at the end of a `channels` key.
+pub fn position_suffix(k: &[u8]) -> Option<[u8; POS_LEN]> {
+    k.get(k.len().checked_sub(POS_LEN)?..)?.try_into().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::SourceId;
 
     #[test]
     fn time_bytes_sort_like_times() {
@@ -63,12 +79,14 @@ mod tests {
     }
 
     #[test]
-    fn suffix_round_trips() {
+    fn suffixes_round_trip() {
         let s = SourceId::parse("a").expect("slug");
         let k = EntryKey::derive(&s, "guid", "x");
         let now = Utc::now();
-        assert_eq!(entry_key_suffix(&by_source_key(&s, now, &k)), Some(k));
-        assert_eq!(entry_key_suffix(&timeline_key(now, &k)), Some(k));
+        let ck = channel_key(&ChannelId::Source(s), now, &k);
+        assert_eq!(entry_key_suffix(&ck), Some(k));
+        assert_eq!(position_suffix(&ck), Some(position(now, &k)));
         assert_eq!(entry_key_suffix(b"short"), None);
+        assert_ne!(channel_prefix(&ChannelId::All), channel_name(&ChannelId::All));
     }
 }

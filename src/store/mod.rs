@@ -3,15 +3,18 @@
 
 mod codec;
 pub mod keys;
+mod read;
+
+pub use read::SincePage;
 
 use crate::dedup::Change;
-use crate::domain::{Entry, EntryKey, SourceId, SourceState};
+use crate::domain::{ChannelId, Entry, SourceId, SourceState};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -47,12 +50,23 @@ impl From<TransactionError<StoreError>> for StoreError {
 pub struct Store {
     db: sled::Db,
     entries: sled::Tree,
-    timeline: sled::Tree,
-    by_source: sled::Tree,
+    channels: sled::Tree,
+    counts: sled::Tree,
     changes: sled::Tree,
     sources: sled::Tree,
-    /// Durable writes made through this handle (commits and state saves), for tests and metrics.
+    meta: sled::Tree,
+    /// Serializes commits so change-log sequence numbers become visible in order: a reader
+    /// that sees sequence n can never later find a smaller one appear (`?since=` relies on it).
+    commit_lock: Arc<Mutex<()>>,
+    /// Durable writes made through this handle, for tests and metrics.
     writes: Arc<AtomicU64>,
+}
+
+/// One entry write: the new version, the stored one it replaces, and whether it takes a new
+/// change-log position (edits and new items do; topic re-routing does not).
+struct Write<'a> {
+    entry: &'a Entry,
+    previous: Option<&'a Entry>,
 }
 
 impl Store {
@@ -66,10 +80,12 @@ impl Store {
         let tree = |name: &str| db.open_tree(name).map_err(|e| open_err(&e));
         let store = Self {
             entries: tree("entries")?,
-            timeline: tree("timeline")?,
-            by_source: tree("by_source")?,
+            channels: tree("channels")?,
+            counts: tree("counts")?,
             changes: tree("changes")?,
             sources: tree("sources")?,
+            meta: tree("meta")?,
+            commit_lock: Arc::default(),
             writes: Arc::default(),
             db,
         };
@@ -78,17 +94,17 @@ impl Store {
     }
 
     fn check_schema(&self) -> Result<(), StoreError> {
-        let meta = self.db.open_tree("meta")?;
-        match meta.get(b"schema")? {
+        match self.meta.get(b"schema")? {
             None => {
-                meta.insert(b"schema", &keys::SCHEMA_VERSION.to_be_bytes())?;
+                self.meta.insert(b"schema", &keys::SCHEMA_VERSION.to_be_bytes())?;
                 self.db.flush()?;
             }
             Some(v) => {
-                let found = u32::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+                let bytes: [u8; 4] = v.as_ref().try_into().map_err(|_| StoreError::Corrupt {
                     what: "schema version",
                     detail: format!("{} bytes", v.len()),
-                })?);
+                })?;
+                let found = u32::from_be_bytes(bytes);
                 if found > keys::SCHEMA_VERSION {
                     return Err(StoreError::Schema { found, supported: keys::SCHEMA_VERSION });
                 }
@@ -97,29 +113,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn entry(&self, key: &EntryKey) -> Result<Option<Entry>, StoreError> {
-        self.entries.get(key.as_bytes())?.map(|v| codec::decode("entry", &v)).transpose()
-    }
-
-    /// The stored versions of whichever of `keys` exist.
-    pub fn entries_by_key<'a>(
-        &self,
-        keys: impl IntoIterator<Item = &'a EntryKey>,
-    ) -> Result<HashMap<EntryKey, Entry>, StoreError> {
-        let mut out = HashMap::new();
-        for k in keys {
-            if let Some(e) = self.entry(k)? {
-                out.insert(*k, e);
-            }
-        }
-        Ok(out)
-    }
-
-    pub fn source_state(&self, id: &SourceId) -> Result<Option<SourceState>, StoreError> {
-        self.sources.get(id.as_str())?.map(|v| codec::decode("source state", &v)).transpose()
-    }
-
-    /// Saves a source's state alone (a 304, or a failure) and makes it durable.
+    /// Saves a source's state alone (a failure, or new validators) and makes it durable.
     pub fn save_source_state(&self, id: &SourceId, state: &SourceState) -> Result<(), StoreError> {
         self.sources.insert(id.as_str(), codec::encode(state)?)?;
         self.db.flush()?;
@@ -128,55 +122,88 @@ impl Store {
     }
 
     /// Writes a poll's changes and the source's new state in one transaction, then flushes:
-    /// when this returns Ok the poll survives `kill -9`.
-    pub fn commit_poll(&self, source: &SourceId, changes: &[Change], state: &SourceState) -> Result<(), StoreError> {
-        let state_bytes = codec::encode(state)?;
-        let encoded: Vec<(Vec<u8>, &Change)> =
-            changes.iter().map(|c| Ok((codec::encode(c.entry())?, c))).collect::<Result<_, StoreError>>()?;
-        let seqs: Vec<u64> = changes.iter().map(|_| self.db.generate_id()).collect::<Result<_, _>>()?;
-        (&self.entries, &self.timeline, &self.by_source, &self.changes, &self.sources).transaction(
-            |(entries, timeline, by_source, log, sources)| {
-                for ((bytes, change), seq) in encoded.iter().zip(&seqs) {
-                    let e = change.entry();
-                    if let Change::Updated { previous_published, .. } = change {
-                        timeline.remove(keys::timeline_key(*previous_published, &e.key))?;
-                        by_source.remove(keys::by_source_key(source, *previous_published, &e.key))?;
+    /// when this returns Ok the poll survives `kill -9`. Each written entry gets a new
+    /// change-log sequence number (stored in `Entry::seq`).
+    pub fn commit_poll(
+        &self,
+        source: &SourceId,
+        changes: &mut [Change],
+        state: &SourceState,
+    ) -> Result<(), StoreError> {
+        let _serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        for c in changes.iter_mut() {
+            c.entry_mut().seq = self.db.generate_id()? + 1;
+        }
+        let writes: Vec<Write<'_>> =
+            changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
+        self.apply(&writes, Some((source, state)))
+    }
+
+    /// Replaces entries whose topic membership changed; their change-log position stays.
+    pub fn retopic(&self, updates: &[(Entry, Entry)]) -> Result<(), StoreError> {
+        let _serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let writes: Vec<Write<'_>> =
+            updates.iter().map(|(old, new)| Write { entry: new, previous: Some(old) }).collect();
+        self.apply(&writes, None)
+    }
+
+    fn apply(&self, writes: &[Write<'_>], state: Option<(&SourceId, &SourceState)>) -> Result<(), StoreError> {
+        let encoded: Vec<Vec<u8>> = writes.iter().map(|w| codec::encode(w.entry)).collect::<Result<_, _>>()?;
+        let state_bytes = state.map(|(_, s)| codec::encode(s)).transpose()?;
+        let mut deltas: HashMap<Vec<u8>, i64> = HashMap::new();
+        for w in writes {
+            for ch in w.previous.map(Entry::channels).unwrap_or_default() {
+                *deltas.entry(keys::channel_name(&ch)).or_default() -= 1;
+            }
+            for ch in w.entry.channels() {
+                *deltas.entry(keys::channel_name(&ch)).or_default() += 1;
+            }
+        }
+        let trees = (&self.entries, &self.channels, &self.counts, &self.changes, &self.sources);
+        trees.transaction(|(entries, channels, counts, log, sources)| {
+            for (w, bytes) in writes.iter().zip(&encoded) {
+                let e = w.entry;
+                if let Some(old) = w.previous {
+                    for ch in old.channels() {
+                        channels.remove(keys::channel_key(&ch, old.published, &old.key))?;
                     }
-                    entries.insert(e.key.as_bytes(), bytes.as_slice())?;
-                    timeline.insert(keys::timeline_key(e.published, &e.key), source.as_str().as_bytes())?;
-                    by_source.insert(keys::by_source_key(source, e.published, &e.key), &[] as &[u8])?;
-                    log.insert(&seq.to_be_bytes(), e.key.as_bytes())?;
+                    if old.seq != e.seq {
+                        log.remove(&old.seq.to_be_bytes())?;
+                    }
                 }
-                sources.insert(source.as_str().as_bytes(), state_bytes.as_slice())?;
-                Ok::<_, ConflictableTransactionError<StoreError>>(())
-            },
-        )?;
+                entries.insert(e.key.as_bytes(), bytes.as_slice())?;
+                for ch in e.channels() {
+                    channels.insert(keys::channel_key(&ch, e.published, &e.key), &[] as &[u8])?;
+                }
+                log.insert(&e.seq.to_be_bytes(), e.key.as_bytes())?;
+            }
+            for (name, delta) in deltas.iter().filter(|(_, d)| **d != 0) {
+                let now = counts.get(name)?.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
+                counts.insert(name.as_slice(), &now.saturating_add_signed(*delta).to_be_bytes())?;
+            }
+            if let (Some((id, _)), Some(bytes)) = (state, &state_bytes) {
+                sources.insert(id.as_str().as_bytes(), bytes.as_slice())?;
+            }
+            Ok::<_, ConflictableTransactionError<StoreError>>(())
+        })?;
         self.db.flush()?;
         self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Newest first by published time, across all sources (or one), at most `limit`.
-    pub fn latest(&self, source: Option<&SourceId>, limit: usize) -> Result<Vec<Entry>, StoreError> {
-        let keys = match source {
-            None => collect_keys(self.timeline.iter().keys().rev(), limit)?,
-            Some(s) => collect_keys(self.by_source.scan_prefix(keys::source_prefix(s)).keys().rev(), limit)?,
-        };
-        let mut out = Vec::with_capacity(keys.len());
-        for k in keys {
-            if let Some(e) = self.entry(&k)? {
-                out.push(e);
-            }
-        }
-        Ok(out)
+    /// The fingerprint of the topic rules the stored memberships were computed with.
+    pub fn topics_fingerprint(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.meta.get(b"topics")?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    pub fn set_topics_fingerprint(&self, fp: &str) -> Result<(), StoreError> {
+        self.meta.insert(b"topics", fp.as_bytes())?;
+        self.db.flush()?;
+        Ok(())
     }
 
     pub fn writes(&self) -> u64 {
         self.writes.load(Ordering::Relaxed)
-    }
-
-    pub fn entry_count(&self) -> usize {
-        self.entries.len()
     }
 
     pub fn size_on_disk(&self) -> u64 {
@@ -188,17 +215,14 @@ impl Store {
         tokio::task::spawn_blocking(move || db.flush()).await.map_err(|e| StoreError::Io(e.to_string()))??;
         Ok(())
     }
-}
 
-fn collect_keys(it: impl Iterator<Item = sled::Result<sled::IVec>>, limit: usize) -> Result<Vec<EntryKey>, StoreError> {
-    let mut out = Vec::with_capacity(limit.min(1024));
-    for k in it.take(limit) {
-        let k = k?;
-        let key = keys::entry_key_suffix(&k)
-            .ok_or(StoreError::Corrupt { what: "index key", detail: format!("{} bytes", k.len()) })?;
-        out.push(key);
+    pub fn channel_count(&self, ch: &ChannelId) -> Result<u64, StoreError> {
+        Ok(self
+            .counts
+            .get(keys::channel_name(ch))?
+            .and_then(|v| v.as_ref().try_into().ok())
+            .map_or(0, u64::from_be_bytes))
     }
-    Ok(out)
 }
 
 #[cfg(test)]

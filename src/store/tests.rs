@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::IdentityKind;
+use crate::domain::{EntryKey, IdentityKind, TopicId, TopicMatch};
 use chrono::{DateTime, Utc};
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -24,7 +24,20 @@ fn entry(source: &SourceId, id: &str, published: &str) -> Entry {
         first_seen: at(published),
         date_repaired: false,
         fingerprint: id.into(),
+        topics: vec![],
+        held_back: false,
+        seq: 0,
     }
+}
+
+fn titles(entries: &[Entry]) -> Vec<String> {
+    entries.iter().map(|e| e.title.clone()).collect()
+}
+
+fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("open");
+    (dir, store)
 }
 
 #[test]
@@ -35,41 +48,88 @@ fn commit_survives_reopen_and_orders_newest_first() {
     let b = SourceId::parse("b").expect("slug");
     {
         let store = Store::open(&path, 1 << 20).expect("open");
-        let state = SourceState { entry_count: 2, ..SourceState::default() };
-        let changes = vec![
+        let mut changes = vec![
             Change::New(entry(&a, "1", "2026-11-01T00:00:00Z")),
             Change::New(entry(&a, "2", "2026-11-03T00:00:00Z")),
         ];
-        store.commit_poll(&a, &changes, &state).expect("commit");
-        store.commit_poll(&b, &[Change::New(entry(&b, "3", "2026-11-02T00:00:00Z"))], &state).expect("commit");
+        store.commit_poll(&a, &mut changes, &SourceState::default()).expect("commit");
+        let mut more = vec![Change::New(entry(&b, "3", "2026-11-02T00:00:00Z"))];
+        store.commit_poll(&b, &mut more, &SourceState::default()).expect("commit");
     }
     let store = Store::open(&path, 1 << 20).expect("reopen");
-    let titles: Vec<String> = store.latest(None, 10).expect("latest").into_iter().map(|e| e.title).collect();
-    assert_eq!(titles, ["title 2", "title 3", "title 1"]);
-    assert_eq!(store.latest(Some(&a), 10).expect("latest").len(), 2);
-    assert_eq!(store.latest(None, 2).expect("latest").len(), 2);
-    assert_eq!(store.source_state(&a).expect("state").map(|s| s.entry_count), Some(2));
+    assert_eq!(titles(&store.latest(&ChannelId::All, 10).expect("latest")), ["title 2", "title 3", "title 1"]);
+    assert_eq!(store.latest(&ChannelId::Source(a.clone()), 10).expect("latest").len(), 2);
+    assert_eq!(store.channel_count(&ChannelId::All).expect("count"), 3);
+    assert_eq!(store.channel_count(&ChannelId::Source(a)).expect("count"), 2);
 }
 
 #[test]
-fn an_update_moves_the_entry_in_the_timeline() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("open");
+fn pages_walk_every_item_once() {
+    let (_d, store) = temp_store();
     let a = SourceId::parse("a").expect("slug");
-    let old = entry(&a, "1", "2026-11-01T00:00:00Z");
-    store.commit_poll(&a, &[Change::New(old.clone())], &SourceState::default()).expect("commit");
+    let mut changes: Vec<Change> =
+        (0..25).map(|i| Change::New(entry(&a, &i.to_string(), &format!("2026-11-{:02}T00:00:00Z", 1 + i)))).collect();
+    store.commit_poll(&a, &mut changes, &SourceState::default()).expect("commit");
+    let mut seen = Vec::new();
+    let mut before = None;
+    for _ in 0..10 {
+        let page = store.page(&ChannelId::All, 10, before.as_ref()).expect("page");
+        let Some(last) = page.last() else { break };
+        before = Some(keys::position(last.published, &last.key));
+        seen.extend(titles(&page));
+    }
+    assert_eq!(seen.len(), 25);
+    assert_eq!(seen.iter().collect::<std::collections::HashSet<_>>().len(), 25);
+    assert_eq!(seen[0], "title 24");
+}
+
+#[test]
+fn an_update_moves_the_entry_and_its_change_position() {
+    let (_d, store) = temp_store();
+    let a = SourceId::parse("a").expect("slug");
+    let mut first =
+        vec![Change::New(entry(&a, "1", "2026-11-01T00:00:00Z")), Change::New(entry(&a, "2", "2026-11-02T00:00:00Z"))];
+    store.commit_poll(&a, &mut first, &SourceState::default()).expect("commit");
+    let cursor = store.last_seq().expect("seq");
+    let old = first[0].entry().clone();
     let moved = Entry { published: at("2026-11-05T00:00:00Z"), title: "moved".into(), ..old.clone() };
-    store
-        .commit_poll(
-            &a,
-            &[Change::Updated { previous_published: old.published, entry: moved }],
-            &SourceState::default(),
-        )
-        .expect("commit");
-    let all = store.latest(None, 10).expect("latest");
-    assert_eq!(all.len(), 1, "no stale timeline key remains");
-    assert_eq!(all[0].title, "moved");
-    assert_eq!(store.entry_count(), 1);
+    let mut upd = vec![Change::Updated { previous: Box::new(old), entry: moved }];
+    store.commit_poll(&a, &mut upd, &SourceState::default()).expect("commit");
+    assert_eq!(titles(&store.latest(&ChannelId::All, 10).expect("latest")), ["moved", "title 2"], "no stale index key");
+    assert_eq!(store.channel_count(&ChannelId::All).expect("count"), 2);
+    let since = store.since(&ChannelId::All, cursor, 10).expect("since");
+    assert_eq!(titles(&since.entries), ["moved"]);
+    let from_start = store.since(&ChannelId::All, 0, 10).expect("since");
+    assert_eq!(titles(&from_start.entries), ["title 2", "moved"], "each entry once, at its latest change");
+    assert_eq!(store.since(&ChannelId::All, from_start.cursor, 10).expect("since").entries.len(), 0);
+}
+
+#[test]
+fn held_back_entries_are_stored_but_in_no_channel() {
+    let (_d, store) = temp_store();
+    let a = SourceId::parse("a").expect("slug");
+    let hidden = Entry { held_back: true, ..entry(&a, "old", "2026-10-01T00:00:00Z") };
+    let mut changes = vec![Change::New(hidden.clone()), Change::New(entry(&a, "new", "2026-11-01T00:00:00Z"))];
+    store.commit_poll(&a, &mut changes, &SourceState::default()).expect("commit");
+    assert_eq!(titles(&store.latest(&ChannelId::All, 10).expect("latest")), ["title new"]);
+    assert!(store.entry(&hidden.key).expect("get").is_some());
+    assert_eq!(store.since(&ChannelId::All, 0, 10).expect("since").entries.len(), 1);
+}
+
+#[test]
+fn retopic_moves_topic_membership() {
+    let (_d, store) = temp_store();
+    let a = SourceId::parse("a").expect("slug");
+    let t = TopicId::parse("t").expect("slug");
+    let e = entry(&a, "1", "2026-11-01T00:00:00Z");
+    let mut changes = vec![Change::New(e)];
+    store.commit_poll(&a, &mut changes, &SourceState::default()).expect("commit");
+    let old = changes[0].entry().clone();
+    let new = Entry { topics: vec![TopicMatch { topic: t.clone(), rule: "any".into() }], ..old.clone() };
+    store.retopic(&[(old, new)]).expect("retopic");
+    assert_eq!(store.latest(&ChannelId::Topic(t.clone()), 10).expect("topic").len(), 1);
+    assert_eq!(store.channel_count(&ChannelId::Topic(t)).expect("count"), 1);
+    assert_eq!(store.channel_count(&ChannelId::All).expect("count"), 1);
 }
 
 #[test]

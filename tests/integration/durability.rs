@@ -2,7 +2,7 @@
 //! re-adds nothing; SIGTERM stops cleanly.
 
 use crate::helpers::*;
-use newsriver::domain::SourceId;
+use newsriver::domain::{ChannelId, SourceId};
 use newsriver::store::Store;
 use std::collections::HashSet;
 use std::process::Stdio;
@@ -58,10 +58,10 @@ fn counts(store_path: &std::path::Path) -> (Vec<(String, usize)>, usize) {
     let per: Vec<(String, usize)> = (0..SOURCES)
         .map(|i| {
             let id = SourceId::parse(&format!("s{i}")).expect("slug");
-            (id.to_string(), store.latest(Some(&id), usize::MAX).expect("read").len())
+            (id.to_string(), store.latest(&ChannelId::Source(id.clone()), usize::MAX).expect("read").len())
         })
         .collect();
-    (per, store.latest(None, usize::MAX).expect("read").len())
+    (per, store.latest(&ChannelId::All, usize::MAX).expect("read").len())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,7 +72,7 @@ async fn sigkill_during_ingest_loses_nothing_acknowledged_and_restart_readds_not
     let sources: Vec<(String, String)> =
         (0..SOURCES).map(|i| (format!("s{i}"), format!("{}/f{i}", fixture.base))).collect();
     let refs: Vec<(&str, String)> = sources.iter().map(|(a, b)| (a.as_str(), b.clone())).collect();
-    let toml = config_toml(&store_path, &refs, "concurrency = 2\nper_host = 2");
+    let toml = config_toml(&store_path, &refs, "concurrency = 2\nper_host = 2\ninitial_items = 1000");
     let config = dir.path().join("newsriver.toml");
     std::fs::write(&config, toml).expect("write config");
 
@@ -102,7 +102,8 @@ async fn sigterm_stops_serve_cleanly_with_the_store_flushed() {
     let fixture = counting_server("127.0.0.1", feed_body(), Duration::from_millis(0)).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store_path = dir.path().join("store");
-    let toml = config_toml(&store_path, &[("s0", format!("{}/feed", fixture.base))], "enabled = true");
+    let toml =
+        config_toml(&store_path, &[("s0", format!("{}/feed", fixture.base))], "enabled = true\ninitial_items = 1000");
     let config = dir.path().join("newsriver.toml");
     std::fs::write(&config, toml).expect("write config");
     let mut child = Command::new(env!("CARGO_BIN_EXE_newsriver"))
@@ -131,5 +132,5 @@ async fn sigterm_stops_serve_cleanly_with_the_store_flushed() {
         tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("stops within 15 s").expect("wait");
     assert!(status.success(), "{status:?}");
     let store = Store::open(&store_path, 1 << 20).expect("store usable after stop");
-    assert_eq!(store.latest(None, usize::MAX).expect("read").len(), ITEMS);
+    assert_eq!(store.latest(&ChannelId::All, usize::MAX).expect("read").len(), ITEMS);
 }

@@ -3,7 +3,7 @@
 
 use newsriver::app::Application;
 use newsriver::config::Settings;
-use newsriver::domain::Entry;
+use newsriver::domain::{ChannelId, Entry};
 use newsriver::http::AppState;
 use newsriver::pipeline::PollReport;
 use std::path::{Path, PathBuf};
@@ -99,7 +99,7 @@ impl TestApp {
     }
 
     pub fn all_entries(&self) -> Vec<Entry> {
-        self.state.store.latest(None, usize::MAX).expect("store")
+        self.state.store.latest(&ChannelId::All, usize::MAX).expect("store")
     }
 
     pub async fn stop(self) {

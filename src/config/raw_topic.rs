@@ -1,0 +1,100 @@
+//! `[[topic]]` tables as written, and their validation (every bad term and unknown source named).
+
+use super::raw::Problems;
+use super::{TopicField, TopicSettings};
+use crate::domain::{SourceId, TopicId};
+use crate::topics::Term;
+use serde::Deserialize;
+use std::collections::HashSet;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopic {
+    pub id: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub any: Vec<String>,
+    #[serde(default)]
+    pub all: Vec<String>,
+    #[serde(default)]
+    pub none: Vec<String>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    pub fields: Option<Vec<String>>,
+    pub max_items: Option<usize>,
+}
+
+const ALL_FIELDS: [TopicField; 4] =
+    [TopicField::Title, TopicField::Summary, TopicField::Content, TopicField::Categories];
+
+impl RawTopic {
+    pub(super) fn validate(
+        &self,
+        p: &mut Problems,
+        i: usize,
+        known_sources: &HashSet<&str>,
+        seen: &mut HashSet<String>,
+        default_items: usize,
+    ) -> Option<TopicSettings> {
+        let at = |key: &str| format!("topic[{i}].{key}");
+        let id = TopicId::parse(&self.id).map_err(|e| p.push(at("id"), format!("{:?} {e}", self.id))).ok();
+        if !seen.insert(self.id.clone()) {
+            p.push(at("id"), format!("{:?} is used by an earlier topic", self.id));
+        }
+        for (key, list) in [("any", &self.any), ("all", &self.all), ("none", &self.none)] {
+            for (j, term) in list.iter().enumerate() {
+                if let Err(e) = Term::parse(term) {
+                    p.push(format!("topic[{i}].{key}[{j}]"), format!("{term:?}: {e}"));
+                }
+            }
+        }
+        let mut sources = Vec::new();
+        for (j, s) in self.sources.iter().enumerate() {
+            match SourceId::parse(s) {
+                Ok(id) if known_sources.contains(s.as_str()) => sources.push(id),
+                _ => p.push(format!("topic[{i}].sources[{j}]"), format!("unknown source {s:?}")),
+            }
+        }
+        let fields = self.fields(p, i);
+        if self.any.is_empty() && self.all.is_empty() && self.categories.is_empty() && self.sources.is_empty() {
+            p.push(at("any"), "the topic has no rule: give `any`, `all`, `categories` or `sources`");
+        }
+        let max_items = p.positive(&at("max_items"), self.max_items, default_items.max(200));
+        Some(TopicSettings {
+            id: id?,
+            title: self.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| self.id.clone()),
+            description: self.description.clone().unwrap_or_default(),
+            any: self.any.clone(),
+            all: self.all.clone(),
+            none: self.none.clone(),
+            categories: self.categories.clone(),
+            sources,
+            fields,
+            max_items,
+        })
+    }
+
+    fn fields(&self, p: &mut Problems, i: usize) -> Vec<TopicField> {
+        let Some(names) = &self.fields else { return ALL_FIELDS.to_vec() };
+        let mut out = Vec::new();
+        for (j, name) in names.iter().enumerate() {
+            match name.as_str() {
+                "title" => out.push(TopicField::Title),
+                "summary" => out.push(TopicField::Summary),
+                "content" => out.push(TopicField::Content),
+                "categories" => out.push(TopicField::Categories),
+                other => p.push(
+                    format!("topic[{i}].fields[{j}]"),
+                    format!("unknown field {other:?} (use title, summary, content, categories)"),
+                ),
+            }
+        }
+        if names.is_empty() {
+            p.push(format!("topic[{i}].fields"), "must name at least one field");
+        }
+        out
+    }
+}

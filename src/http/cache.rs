@@ -1,0 +1,230 @@
+//! Rendered channel bodies, cached per (channel, format, page) and valid while the channel's
+//! version is unchanged; gzip and brotli bodies are made once per version, on first demand.
+
+use crate::domain::ChannelId;
+use crate::render::Format;
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+/// More distinct pages than this and the cache starts over (a bound, not an LRU: pages are cheap
+/// to re-render and the working set of real readers is small).
+const CAPACITY: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    pub channel: ChannelId,
+    pub format: Format,
+    pub limit: usize,
+    pub before: Option<String>,
+}
+
+/// One rendered representation and its validators.
+#[derive(Debug)]
+pub struct Rendered {
+    pub version: u64,
+    pub body: Bytes,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+    /// Hex digest of the body; the ETag of each encoding is derived from it.
+    pub etag: String,
+    pub last_modified: DateTime<Utc>,
+    pub content_type: &'static str,
+    /// `X-Newsriver-Cursor`: a `since` position for partners that poll incrementally.
+    pub cursor: String,
+}
+
+impl Rendered {
+    pub fn new(version: u64, body: Vec<u8>, last_modified: DateTime<Utc>, format: Format, cursor: String) -> Self {
+        let etag = Sha256::digest(&body)[..12].iter().map(|b| format!("{b:02x}")).collect();
+        Self {
+            version,
+            body: Bytes::from(body),
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+            etag,
+            last_modified,
+            content_type: format.content_type(),
+            cursor,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct RenderCache {
+    map: Mutex<HashMap<CacheKey, Arc<Rendered>>>,
+    renders: AtomicU64,
+}
+
+impl RenderCache {
+    /// The cached body for `key` at `version`, or a fresh one from `render`.
+    pub fn get_or_render<E>(
+        &self,
+        key: CacheKey,
+        version: u64,
+        render: impl FnOnce() -> Result<Rendered, E>,
+    ) -> Result<Arc<Rendered>, E> {
+        if let Some(hit) = self.lock().get(&key).filter(|r| r.version == version) {
+            return Ok(hit.clone());
+        }
+        let fresh = Arc::new(render()?);
+        self.renders.fetch_add(1, Ordering::Relaxed);
+        let mut map = self.lock();
+        if map.len() >= CAPACITY {
+            map.clear();
+        }
+        map.insert(key, fresh.clone());
+        Ok(fresh)
+    }
+
+    /// How many times a channel was rendered (cache misses), for tests and metrics.
+    pub fn renders(&self) -> u64 {
+        self.renders.load(Ordering::Relaxed)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, Arc<Rendered>>> {
+        self.map.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+/// Picks brotli, then gzip, from `Accept-Encoding` (honouring `q=0`).
+fn negotiate(headers: &HeaderMap) -> Encoding {
+    let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accepts = |name: &str| {
+        accept.split(',').any(|part| {
+            let mut it = part.split(';');
+            let token = it.next().unwrap_or("").trim();
+            let q = it.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
+            token.eq_ignore_ascii_case(name) && q > 0.0
+        })
+    };
+    if accepts("br") {
+        Encoding::Brotli
+    } else if accepts("gzip") {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+fn gzip(data: &[u8]) -> Bytes {
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4), flate2::Compression::default());
+    // Writing into memory cannot fail.
+    let _ = enc.write_all(data);
+    Bytes::from(enc.finish().unwrap_or_default())
+}
+
+fn brotli(data: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(data.len() / 4);
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 8, 22);
+        let _ = w.write_all(data);
+    }
+    Bytes::from(out)
+}
+
+pub fn http_date(t: DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// True when the request's validators match: `If-None-Match` wins over `If-Modified-Since`.
+fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
+    if let Some(inm) = req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return inm
+            .split(',')
+            .map(|t| t.trim().trim_start_matches("W/").trim_matches('"'))
+            .any(|t| t == "*" || t.strip_suffix("-gz").or_else(|| t.strip_suffix("-br")).unwrap_or(t) == r.etag);
+    }
+    let ims = req.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok());
+    ims.and_then(|v| DateTime::parse_from_rfc2822(v).ok()).is_some_and(|since| r.last_modified <= since)
+}
+
+/// The response for a rendered body: 304 when the validators match, else the body in the best
+/// encoding the client accepts, with caching headers either way.
+pub fn respond(req: &HeaderMap, r: &Rendered, max_age: Duration) -> Response {
+    let encoding = negotiate(req);
+    let etag = match encoding {
+        Encoding::Identity => format!("\"{}\"", r.etag),
+        Encoding::Gzip => format!("\"{}-gz\"", r.etag),
+        Encoding::Brotli => format!("\"{}-br\"", r.etag),
+    };
+    let mut headers = HeaderMap::new();
+    let mut set = |name: header::HeaderName, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    };
+    set(header::ETAG, &etag);
+    set(header::LAST_MODIFIED, &http_date(r.last_modified));
+    set(header::CACHE_CONTROL, &format!("public, max-age={}", max_age.as_secs()));
+    set(header::VARY, "Accept-Encoding");
+    set(header::HeaderName::from_static("x-newsriver-cursor"), &r.cursor);
+    if not_modified(req, r) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    set(header::CONTENT_TYPE, r.content_type);
+    let body = match encoding {
+        Encoding::Identity => r.body.clone(),
+        Encoding::Gzip => {
+            set(header::CONTENT_ENCODING, "gzip");
+            r.gzip.get_or_init(|| gzip(&r.body)).clone()
+        }
+        Encoding::Brotli => {
+            set(header::CONTENT_ENCODING, "br");
+            r.brotli.get_or_init(|| brotli(&r.body)).clone()
+        }
+    };
+    (StatusCode::OK, headers, body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn negotiation_prefers_brotli_and_honours_q0() {
+        assert_eq!(negotiate(&req(&[("accept-encoding", "gzip, deflate, br")])), Encoding::Brotli);
+        assert_eq!(negotiate(&req(&[("accept-encoding", "gzip, br;q=0")])), Encoding::Gzip);
+        assert_eq!(negotiate(&req(&[("accept-encoding", "identity")])), Encoding::Identity);
+        assert_eq!(negotiate(&HeaderMap::new()), Encoding::Identity);
+    }
+
+    #[test]
+    fn validators() {
+        let t = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z").expect("date").with_timezone(&Utc);
+        let r = Rendered::new(1, b"body".to_vec(), t, Format::Atom, "c1".into());
+        let tag = format!("\"{}\"", r.etag);
+        assert!(not_modified(&req(&[("if-none-match", &tag)]), &r));
+        assert!(not_modified(&req(&[("if-none-match", &format!("W/\"{}-gz\", \"x\"", r.etag))]), &r));
+        assert!(!not_modified(&req(&[("if-none-match", "\"other\"")]), &r));
+        assert!(not_modified(&req(&[("if-modified-since", "Sat, 28 Nov 2026 10:00:00 GMT")]), &r));
+        assert!(!not_modified(&req(&[("if-modified-since", "Sat, 28 Nov 2026 09:59:59 GMT")]), &r));
+        // If-None-Match decides when both are present.
+        assert!(!not_modified(
+            &req(&[("if-none-match", "\"other\""), ("if-modified-since", "Sat, 28 Nov 2026 10:00:00 GMT")]),
+            &r
+        ));
+    }
+}

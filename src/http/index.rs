@@ -1,0 +1,77 @@
+//! The human index page and the OPML list of every channel.
+
+use super::feeds::channel_meta;
+use super::{ApiError, AppState};
+use crate::domain::ChannelId;
+use crate::normalize::html::escape;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+
+/// A channel as listed: where it lives and what it holds.
+struct Listed {
+    path: String,
+    title: String,
+    description: String,
+    count: u64,
+    newest: Option<String>,
+}
+
+fn channels(state: &AppState) -> Result<Vec<Listed>, ApiError> {
+    let mut ids = vec![ChannelId::All];
+    ids.extend(state.settings.topics.iter().map(|t| ChannelId::Topic(t.id.clone())));
+    ids.extend(state.settings.sources.iter().map(|s| ChannelId::Source(s.id.clone())));
+    let mut out = Vec::with_capacity(ids.len());
+    for ch in ids {
+        let Some(meta) = channel_meta(state, &ch) else { continue };
+        let path = match &ch {
+            ChannelId::All => "/feeds/all".to_owned(),
+            ChannelId::Topic(t) => format!("/topics/{t}"),
+            ChannelId::Source(s) => format!("/sources/{s}"),
+        };
+        let newest = state.store.latest(&ch, 1)?.first().map(|e| e.published.format("%Y-%m-%d %H:%M UTC").to_string());
+        let count = state.store.channel_count(&ch)?;
+        out.push(Listed { path, title: meta.title, description: meta.description, count, newest });
+    }
+    Ok(out)
+}
+
+pub async fn html(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
+    let mut rows = String::new();
+    for c in channels(&state)? {
+        let formats: Vec<String> =
+            ["rss", "atom", "json"].iter().map(|ext| format!(r#"<a href="{}.{ext}">{ext}</a>"#, c.path)).collect();
+        rows.push_str(&format!(
+            "<tr><td><strong>{}</strong><br><small>{}</small></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(&c.title),
+            escape(&c.description),
+            c.count,
+            c.newest.as_deref().unwrap_or("—"),
+            formats.join(" · ")
+        ));
+    }
+    Ok(Html(format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>newsriver</title>\n\
+         <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:.4em;text-align:left;vertical-align:top}}</style>\n\
+         <link rel=\"alternate\" type=\"application/atom+xml\" title=\"All newsroom sources\" href=\"/feeds/all.atom\"></head>\n\
+         <body><h1>newsriver</h1>\n<table>\n<tr><th>Channel</th><th>Items</th><th>Newest</th><th>Subscribe</th></tr>\n{rows}</table>\n\
+         <p><a href=\"/channels.opml\">All channels as OPML</a> · <a href=\"/api/sources\">Source status</a></p></body></html>\n"
+    )))
+}
+
+pub async fn opml(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let base = state.base_url().to_owned();
+    let mut outlines = String::new();
+    for c in channels(&state)? {
+        outlines.push_str(&format!(
+            "    <outline type=\"rss\" text=\"{t}\" title=\"{t}\" description=\"{d}\" xmlUrl=\"{base}{p}.rss\" htmlUrl=\"{base}/\"/>\n",
+            t = escape(&c.title),
+            d = escape(&c.description),
+            p = c.path
+        ));
+    }
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n  <head><title>newsriver channels</title></head>\n  <body>\n{outlines}  </body>\n</opml>\n"
+    );
+    Ok(([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response())
+}

@@ -1,0 +1,113 @@
+//! Reading: single entries, channel pages (newest first, by position), and the change log.
+
+use super::{codec, keys, Store, StoreError};
+use crate::domain::{ChannelId, Entry, EntryKey, SourceId, SourceState};
+use std::collections::HashMap;
+
+/// Items changed after a change-log position, oldest first, and where to continue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SincePage {
+    pub entries: Vec<Entry>,
+    /// The position to pass next time; equals the input when nothing new was found.
+    pub cursor: u64,
+}
+
+/// How many change-log records one `since` request may scan for a sparse channel.
+const SINCE_SCAN_BUDGET: usize = 20_000;
+
+impl Store {
+    pub fn entry(&self, key: &EntryKey) -> Result<Option<Entry>, StoreError> {
+        self.entries.get(key.as_bytes())?.map(|v| codec::decode("entry", &v)).transpose()
+    }
+
+    /// The stored versions of whichever of `keys` exist.
+    pub fn entries_by_key<'a>(
+        &self,
+        keys: impl IntoIterator<Item = &'a EntryKey>,
+    ) -> Result<HashMap<EntryKey, Entry>, StoreError> {
+        let mut out = HashMap::new();
+        for k in keys {
+            if let Some(e) = self.entry(k)? {
+                out.insert(*k, e);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn source_state(&self, id: &SourceId) -> Result<Option<SourceState>, StoreError> {
+        self.sources.get(id.as_str())?.map(|v| codec::decode("source state", &v)).transpose()
+    }
+
+    /// A channel's entries, newest first by published time, strictly older than `before`.
+    pub fn page(
+        &self,
+        ch: &ChannelId,
+        limit: usize,
+        before: Option<&[u8; keys::POS_LEN]>,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let prefix = keys::channel_prefix(ch);
+        let iter = match before {
+            Some(pos) => self.channels.range(prefix.clone()..[prefix.as_slice(), pos.as_slice()].concat()),
+            None => self.channels.scan_prefix(&prefix),
+        };
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for k in iter.keys().rev().take(limit) {
+            let k = k?;
+            let key = keys::entry_key_suffix(&k)
+                .ok_or(StoreError::Corrupt { what: "channel index key", detail: format!("{} bytes", k.len()) })?;
+            if let Some(e) = self.entry(&key)? {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Newest `limit` entries of a channel.
+    pub fn latest(&self, ch: &ChannelId, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        self.page(ch, limit, None)
+    }
+
+    /// Entries of `ch` added or updated after change-log position `after`, oldest first.
+    pub fn since(&self, ch: &ChannelId, after: u64, limit: usize) -> Result<SincePage, StoreError> {
+        let mut page = SincePage { entries: Vec::new(), cursor: after };
+        let start = after.saturating_add(1).to_be_bytes();
+        for item in self.changes.range(start..).take(SINCE_SCAN_BUDGET) {
+            let (seq, key) = item?;
+            let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| corrupt_log())?);
+            let key = EntryKey::from_bytes(key.as_ref().try_into().map_err(|_| corrupt_log())?);
+            page.cursor = seq;
+            let Some(e) = self.entry(&key)? else { continue };
+            if e.seq == seq && e.channels().contains(ch) {
+                page.entries.push(e);
+                if page.entries.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(page)
+    }
+
+    /// The newest change-log position: a `since` cursor meaning "from now on".
+    pub fn last_seq(&self) -> Result<u64, StoreError> {
+        match self.changes.last()? {
+            Some((k, _)) => Ok(u64::from_be_bytes(k.as_ref().try_into().map_err(|_| corrupt_log())?)),
+            None => Ok(0),
+        }
+    }
+
+    /// Every stored entry, in key order, for maintenance passes such as topic re-routing.
+    pub fn for_each_entry(&self, mut f: impl FnMut(Entry) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        for item in self.entries.iter().values() {
+            f(codec::decode("entry", &item?)?)?;
+        }
+        Ok(())
+    }
+
+    pub fn entry_count(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+fn corrupt_log() -> StoreError {
+    StoreError::Corrupt { what: "change log", detail: "malformed record".into() }
+}
