@@ -66,6 +66,13 @@ pub async fn spawn_app_with(sources: &[(&str, String)], extra_polling: &str) -> 
     spawn_from_toml(dir, &toml).await
 }
 
+/// An app whose config ends with `tail` (e.g. `[[topic]]` tables).
+pub async fn spawn_app_with_tail(sources: &[(&str, String)], extra_polling: &str, tail: &str) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let toml = config_toml(&dir.path().join("store"), sources, extra_polling) + tail;
+    spawn_from_toml(dir, &toml).await
+}
+
 pub async fn spawn_from_toml(dir: TempDir, toml: &str) -> TestApp {
     let cfg = dir.path().join("newsriver.toml");
     std::fs::write(&cfg, toml).expect("write config");
@@ -103,9 +110,24 @@ impl TestApp {
     }
 
     pub async fn stop(self) {
+        self.stop_keeping_dir().await;
+    }
+
+    /// Stops the app and hands back its directory (config and store) for a restart.
+    pub async fn stop_keeping_dir(self) -> TempDir {
         self.token.cancel();
         self.handle.await.expect("join").expect("clean stop");
+        self._dir
     }
+
+    pub fn config_path(&self) -> PathBuf {
+        self._dir.path().join("newsriver.toml")
+    }
+}
+
+/// Restarts an app from its stopped directory with a new config text.
+pub async fn restart_with(dir: TempDir, toml: &str) -> TestApp {
+    spawn_from_toml(dir, toml).await
 }
 
 pub fn report<'a>(reports: &'a [PollReport], id: &str) -> &'a PollReport {
@@ -202,4 +224,27 @@ pub async fn counting_server_shared(
     let base = format!("http://{ip}:{}", listener.local_addr().expect("addr").port());
     tokio::spawn(async move { axum::serve(listener, router).await });
     CountingServer { base, max_in_flight: own.max, total }
+}
+
+/// Reads URLs with `tests/clients/read_feeds.py` (Python feedparser, json, xml.etree, html.parser)
+/// and returns one JSON object per URL. Fails the test when Python or feedparser is missing:
+/// `.ci/run` installs them.
+pub async fn read_with_clients(urls: &[String]) -> Vec<serde_json::Value> {
+    let urls = urls.to_vec();
+    // The app under test shares this runtime: run the client off it so the server can answer.
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/read_feeds.py"))
+            .args(&urls)
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("python3 is needed for the real-client tests");
+    assert!(
+        out.status.success(),
+        "read_feeds.py failed (pip install feedparser): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
 }

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod channels;
+mod clients;
 mod config_files;
 mod corpus;
 mod durability;
