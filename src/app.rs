@@ -5,7 +5,7 @@ use crate::channels::ChannelVersions;
 use crate::config::Settings;
 use crate::fetch::Fetcher;
 use crate::http::{self, AppState};
-use crate::pipeline::{self, PollContext};
+use crate::pipeline::PollContext;
 use crate::schedule;
 use crate::store::Store;
 use crate::topics::TopicRouter;
@@ -94,12 +94,14 @@ pub fn build_core(settings: Settings) -> anyhow::Result<Core> {
     let store = Store::open(&settings.store.path, settings.store.cache_capacity)?;
     let router = Arc::new(TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?);
     if store.topics_fingerprint()?.as_deref() != Some(router.fingerprint()) {
-        let moved = pipeline::reindex_topics(&store, &router)?;
+        let moved = crate::maintenance::reindex_topics(&store, &router)?;
         tracing::info!(moved, "topic rules changed: re-routed stored entries");
     }
     let fetcher = Fetcher::new(&settings.polling)?;
     let versions = Arc::new(ChannelVersions::default());
-    let ctx = PollContext { store: store.clone(), fetcher, router: router.clone(), versions: versions.clone() };
+    let stories = Arc::new(settings.stories.clone());
+    let ctx =
+        PollContext { store: store.clone(), fetcher, router: router.clone(), stories, versions: versions.clone() };
     let poller = Poller::new(ctx, Arc::new(settings));
     Ok(Core { store, poller, router, versions })
 }

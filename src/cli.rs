@@ -61,7 +61,7 @@ pub fn check(cli: &Cli) -> anyhow::Result<()> {
 pub fn reindex(settings: Settings) -> anyhow::Result<()> {
     let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
     let router = crate::topics::TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?;
-    let moved = crate::pipeline::reindex_topics(&store, &router)?;
+    let moved = crate::maintenance::reindex_topics(&store, &router)?;
     println!("{} entries checked, {moved} changed topic membership", store.entry_count());
     Ok(())
 }

@@ -9,10 +9,12 @@ use std::collections::{HashMap, HashSet};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     New(Entry),
-    /// An edited item; the stored version's index keys must go.
+    /// A new version of a stored item; the stored version's index keys must go. `edited` is
+    /// false when only metadata or markup changed: then `updated` and the change-log position stay.
     Updated {
         previous: Box<Entry>,
         entry: Entry,
+        edited: bool,
     },
 }
 
@@ -49,8 +51,13 @@ impl Plan {
         self.changes.iter().filter(|c| matches!(c, Change::New(_))).count()
     }
 
+    /// Real edits; metadata-only refreshes count as unchanged.
     pub fn updated_count(&self) -> usize {
-        self.changes.len() - self.new_count()
+        self.changes.iter().filter(|c| matches!(c, Change::Updated { edited: true, .. })).count()
+    }
+
+    pub fn unchanged_count(&self) -> usize {
+        self.unchanged + self.changes.iter().filter(|c| matches!(c, Change::Updated { edited: false, .. })).count()
     }
 }
 
@@ -66,14 +73,28 @@ pub fn plan(incoming: Vec<Entry>, existing: &HashMap<EntryKey, Entry>, now: Date
         }
         match existing.get(&entry.key) {
             None => plan.changes.push(Change::New(entry)),
-            Some(old) if old.fingerprint == entry.fingerprint => plan.unchanged += 1,
+            Some(old) if old.fingerprint == entry.fingerprint && old.revision == entry.revision => plan.unchanged += 1,
             Some(old) => {
-                let entry = merge_edit(old, entry, now);
-                plan.changes.push(Change::Updated { previous: Box::new(old.clone()), entry });
+                let edited = old.fingerprint != entry.fingerprint;
+                let entry = if edited { merge_edit(old, entry, now) } else { merge_silent(old, entry) };
+                plan.changes.push(Change::Updated { previous: Box::new(old.clone()), entry, edited });
             }
         }
     }
     plan
+}
+
+/// A metadata-only change: stored, but as of the same moment as before.
+pub(crate) fn merge_silent(old: &Entry, new: Entry) -> Entry {
+    Entry {
+        first_seen: old.first_seen,
+        published: old.published,
+        updated: old.updated,
+        date_repaired: old.date_repaired,
+        held_back: old.held_back,
+        seq: old.seq,
+        ..new
+    }
 }
 
 /// A new source's first poll: only its `initial` newest new items enter channels; the rest of
@@ -95,7 +116,7 @@ pub fn hold_back_backlog(plan: &mut Plan, initial: usize) {
 
 /// An edit keeps the item's first-seen time, its channel visibility and, when the feed gives no real date, its
 /// original published time; `updated` moves to the feed's newer date, or to now.
-fn merge_edit(old: &Entry, mut new: Entry, now: DateTime<Utc>) -> Entry {
+pub(crate) fn merge_edit(old: &Entry, mut new: Entry, now: DateTime<Utc>) -> Entry {
     new.first_seen = old.first_seen;
     new.held_back = old.held_back;
     if new.date_repaired {
@@ -135,9 +156,14 @@ mod tests {
             first_seen: at(published),
             date_repaired: false,
             fingerprint: format!("fp-{title}"),
+            revision: format!("rev-{title}"),
+            story_url: None,
             topics: vec![],
             held_back: false,
             seq: 0,
+            story: None,
+            secondary: false,
+            story_topics: vec![],
         }
     }
 
@@ -153,13 +179,24 @@ mod tests {
             entry("c", "C", "2026-11-22T00:00:00Z"),
         ];
         let p = plan(incoming, &existing, now);
-        assert_eq!((p.new_count(), p.updated_count(), p.unchanged), (1, 1, 1));
+        assert_eq!((p.new_count(), p.updated_count(), p.unchanged_count()), (1, 1, 1));
         let Some(Change::Updated { entry, .. }) = p.changes.iter().find(|c| matches!(c, Change::Updated { .. })) else {
             panic!("no update")
         };
         assert_eq!(entry.title, "B edited");
         assert_eq!(entry.updated, now, "an edit without a newer feed date is dated now");
         assert_eq!(entry.first_seen, old_b.first_seen);
+    }
+
+    #[test]
+    fn metadata_only_changes_are_stored_silently() {
+        let now = at("2026-11-28T12:00:00Z");
+        let old = Entry { seq: 7, ..entry("a", "A", "2026-11-20T00:00:00Z") };
+        let refreshed = Entry { revision: "rev-new-category".into(), ..entry("a", "A", "2026-11-20T00:00:00Z") };
+        let p = plan(vec![refreshed], &[(old.key, old.clone())].into(), now);
+        assert_eq!((p.new_count(), p.updated_count(), p.unchanged_count()), (0, 0, 1));
+        let Change::Updated { entry, edited: false, .. } = &p.changes[0] else { panic!("silent update expected") };
+        assert_eq!((entry.updated, entry.seq, entry.revision.as_str()), (old.updated, 7, "rev-new-category"));
     }
 
     #[test]

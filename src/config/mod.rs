@@ -44,6 +44,7 @@ pub struct Settings {
     pub polling: PollingSettings,
     pub sources: Vec<SourceSettings>,
     pub topics: Vec<TopicSettings>,
+    pub stories: crate::stories::StorySettings,
 }
 
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 use super::units::{parse_duration, parse_size};
 use super::{PollingSettings, Problem, Schedule, ServerSettings, Settings, SourceSettings, StoreSettings};
 use crate::domain::{FeedUrl, SourceId};
+use crate::stories::StorySettings;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -22,6 +23,41 @@ pub struct RawConfig {
     pub sources: Vec<RawSource>,
     #[serde(default, rename = "topic")]
     pub topics: Vec<super::raw_topic::RawTopic>,
+    #[serde(default)]
+    pub stories: RawStories,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawStories {
+    pub enabled: Option<bool>,
+    pub near_containment: Option<f64>,
+    pub near_jaccard: Option<f64>,
+    pub window: Option<String>,
+    pub min_words: Option<usize>,
+}
+
+impl RawStories {
+    fn validate(&self, p: &mut Problems) -> StorySettings {
+        let d = StorySettings::default();
+        let mut ratio = |key: &str, v: Option<f64>, default: f64| match v {
+            Some(x) if (0.0..=1.0).contains(&x) => x,
+            Some(x) => {
+                p.push(format!("stories.{key}"), format!("{x} is not between 0 and 1"));
+                default
+            }
+            None => default,
+        };
+        let near_containment = ratio("near_containment", self.near_containment, d.near_containment);
+        let near_jaccard = ratio("near_jaccard", self.near_jaccard, d.near_jaccard);
+        StorySettings {
+            enabled: self.enabled.unwrap_or(d.enabled),
+            near_containment,
+            near_jaccard,
+            window: p.duration("stories.window", self.window.as_deref(), d.window),
+            min_words: p.positive("stories.min_words", self.min_words, d.min_words),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -138,8 +174,9 @@ impl RawConfig {
         let topics = (self.topics.iter().enumerate())
             .filter_map(|(i, t)| t.validate(&mut p, i, &source_ids, &mut topic_ids, server.default_items))
             .collect();
+        let stories = self.stories.validate(&mut p);
         if p.0.is_empty() {
-            Ok(Settings { config_path: config_path.into(), server, store, polling, sources, topics })
+            Ok(Settings { config_path: config_path.into(), server, store, polling, sources, topics, stories })
         } else {
             Err(p.0)
         }

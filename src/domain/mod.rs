@@ -56,6 +56,9 @@ pub struct Entry {
     pub identity: String,
     pub title: String,
     pub link: Option<String>,
+    /// The link as used to recognise the same article anywhere (`links::story_url`).
+    #[serde(default)]
+    pub story_url: Option<String>,
     /// Sanitized HTML.
     pub summary: Option<String>,
     /// Sanitized HTML.
@@ -68,8 +71,11 @@ pub struct Entry {
     pub first_seen: DateTime<Utc>,
     /// True when `published` was missing or in the future and replaced by the first-seen time.
     pub date_repaired: bool,
-    /// Digest of the reader-visible fields; a change means the item was edited.
+    /// Digest of title, article link and text; a change means the item was edited.
     pub fingerprint: String,
+    /// Digest of every reader-visible field; a change alone is stored without counting as an edit.
+    #[serde(default)]
+    pub revision: String,
     /// Topic channels this entry belongs to (set at ingest, recomputed when rules change).
     #[serde(default)]
     pub topics: Vec<TopicMatch>,
@@ -79,16 +85,36 @@ pub struct Entry {
     /// Position in the change log of the entry's latest version (what `?since=` pages over).
     #[serde(default)]
     pub seq: u64,
+    /// The story this item belongs to (the key of the story's first item).
+    #[serde(default)]
+    pub story: Option<EntryKey>,
+    /// A story member other than its primary: shown in its source's channel only.
+    #[serde(default)]
+    pub secondary: bool,
+    /// On a story's primary: topics of other members, so the story shows in those topics too.
+    #[serde(default)]
+    pub story_topics: Vec<TopicId>,
 }
 
 impl Entry {
     /// The channels this entry appears in.
+    /// Merged and topic channels show one item per story, its primary; a source's channel
+    /// shows all of that source's items.
     pub fn channels(&self) -> Vec<ChannelId> {
         if self.held_back {
             return Vec::new();
         }
-        let mut out = vec![ChannelId::All, ChannelId::Source(self.source.clone())];
-        out.extend(self.topics.iter().map(|t| ChannelId::Topic(t.topic.clone())));
+        let mut out = vec![ChannelId::Source(self.source.clone())];
+        if self.secondary {
+            return out;
+        }
+        out.push(ChannelId::All);
+        for t in self.topics.iter().map(|t| &t.topic).chain(&self.story_topics) {
+            let ch = ChannelId::Topic(t.clone());
+            if !out.contains(&ch) {
+                out.push(ch);
+            }
+        }
         out
     }
 }

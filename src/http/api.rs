@@ -68,3 +68,14 @@ pub async fn entry(
     let key = EntryKey::parse(&key).map_err(|e| ApiError::NotFound(e.to_string()))?;
     state.store.entry(&key)?.map(Json).ok_or_else(|| ApiError::NotFound(format!("no entry {key}")))
 }
+
+/// A story with every member and why each joined.
+pub async fn story(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<crate::stories::Story>, ApiError> {
+    let key = EntryKey::parse(&id).map_err(|e| ApiError::NotFound(e.to_string()))?;
+    // An entry key works too: it leads to the entry's story.
+    let story_id = state.store.entry(&key)?.and_then(|e| e.story).unwrap_or(key);
+    state.store.story(&story_id)?.map(Json).ok_or_else(|| ApiError::NotFound(format!("no story {id}")))
+}

@@ -3,14 +3,15 @@
 
 use super::cache::{self, CacheKey, Rendered};
 use super::{ApiError, AppState};
-use crate::domain::{ChannelId, Entry, SourceId, TopicId};
-use crate::render::{self, Channel, Format};
+use crate::domain::{ChannelId, Entry, EntryKey, SourceId, TopicId};
+use crate::render::{self, Channel, Format, Related};
 use crate::store::keys::POS_LEN;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct FeedQuery {
@@ -175,6 +176,7 @@ fn render_body(
     next_url: Option<&str>,
 ) -> Vec<u8> {
     let home_url = format!("{}/", state.base_url());
+    let related = related(state, entries);
     let channel = Channel {
         title: &p.meta.title,
         description: &p.meta.description,
@@ -184,8 +186,31 @@ fn render_body(
         now: Utc::now(),
         first_url,
         next_url,
+        related: &related,
     };
     render::render(p.format, &channel, entries)
+}
+
+/// The other members of each entry's story, earliest first.
+fn related(state: &AppState, entries: &[Entry]) -> HashMap<EntryKey, Vec<Related>> {
+    let mut out = HashMap::new();
+    for e in entries {
+        let Some(story) = e.story.and_then(|id| state.store.story(&id).ok().flatten()) else { continue };
+        let mut others: Vec<&crate::stories::Member> = story.members.iter().filter(|m| m.key != e.key).collect();
+        others.sort_by_key(|m| m.published);
+        let list: Vec<Related> = others
+            .into_iter()
+            .filter_map(|m| {
+                let outlet =
+                    state.source_infos.get(&m.source).map_or_else(|| m.source.to_string(), |s| s.title.clone());
+                Some(Related { source: m.source.clone(), outlet, title: m.title.clone(), link: m.link.clone()? })
+            })
+            .collect();
+        if !list.is_empty() {
+            out.insert(e.key, list);
+        }
+    }
+    out
 }
 
 fn parse_limit(raw: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {

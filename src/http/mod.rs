@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::health))
         .route("/api/sources", get(api::sources))
         .route("/api/entries/{key}", get(api::entry))
+        .route("/api/stories/{id}", get(api::story))
         .fallback(|| async { ApiError::NotFound("no such page".into()) })
         .with_state(state)
 }

@@ -2,30 +2,17 @@
 
 use url::Url;
 
-/// Query parameters that identify a campaign or a click, never the article. Documented in the README.
+/// Query parameters that identify a campaign or a click, never the article. Documented in the
+/// README; every `utm_*` and `pk_*` parameter is dropped as well.
+#[rustfmt::skip]
 pub const TRACKING_PARAMS: &[&str] = &[
-    "fbclid",
-    "gclid",
-    "dclid",
-    "gbraid",
-    "wbraid",
-    "msclkid",
-    "yclid",
-    "twclid",
-    "igshid",
-    "mc_cid",
-    "mc_eid",
-    "_hsenc",
-    "_hsmi",
-    "mkt_tok",
-    "oly_anon_id",
-    "oly_enc_id",
-    "vero_id",
-    "wt_mc",
-    "ref_src",
-    "cmpid",
-    "__twitter_impression",
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid", "mc_cid", "mc_eid",
+    "_hsenc", "_hsmi", "_ga", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "wt_mc", "ref", "ref_src",
+    "ref_url", "cmpid", "ncid", "s_cid", "at_medium", "at_campaign", "__twitter_impression",
 ];
+
+/// Query parameters that select an AMP rendering of the same article.
+const AMP_PARAMS: &[&str] = &["amp", "outputtype", "amp_js_v"];
 
 fn is_tracking(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
@@ -63,6 +50,39 @@ pub fn canonical(url: &Url) -> Url {
     u
 }
 
+/// The form of a link used to recognise the same article anywhere: no scheme, no `www.`/`m.`/
+/// `amp.` host prefix, no default port, fragment, tracking or AMP parameters, no AMP path
+/// variant or trailing slash, remaining parameters sorted. `None` for a site's home page,
+/// which identifies no article.
+pub fn story_url(url: &Url) -> Option<String> {
+    let c = canonical(url);
+    let host = c.host_str()?.to_ascii_lowercase();
+    let host = ["www.", "m.", "amp."].iter().find_map(|p| host.strip_prefix(p)).unwrap_or(&host).to_owned();
+    let mut path = c.path().to_owned();
+    if let Some(stem) = path.strip_suffix(".amp.html") {
+        path = format!("{stem}.html");
+    }
+    for suffix in ["/amp/", "/amp"] {
+        if let Some(stem) = path.strip_suffix(suffix) {
+            path = stem.to_owned();
+        }
+    }
+    let path = path.trim_end_matches('/');
+    let mut query: Vec<(String, String)> = c
+        .query_pairs()
+        .filter(|(k, _)| !AMP_PARAMS.contains(&k.to_ascii_lowercase().as_str()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if path.is_empty() && query.is_empty() {
+        return None;
+    }
+    query.sort();
+    let port = c.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let q: Vec<String> = query.iter().map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") }).collect();
+    let sep = if q.is_empty() { "" } else { "?" };
+    Some(format!("{host}{port}{path}{sep}{}", q.join("&")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +99,34 @@ mod tests {
             let got = canonical(&Url::parse(input).expect("url"));
             assert_eq!(got.as_str(), want, "{input}");
         }
+    }
+
+    #[test]
+    fn story_url_table() {
+        let same = [
+            "https://www.outlet1.example/news/0/budget-vote-123",
+            "http://WWW.Outlet1.example/news/0/budget-vote-123#comments",
+            "https://outlet1.example/news/0/budget-vote-123/?utm_source=rss&utm_medium=feed",
+            "https://outlet1.example:443/news/0/budget-vote-123?fbclid=IwAR1&ref=outlet7",
+            "https://m.outlet1.example/news/0/budget-vote-123/amp/",
+            "https://amp.outlet1.example/news/0/budget-vote-123?amp=1",
+            "https://outlet1.example/news/0/budget-vote-123?gclid=x&utm_content=y",
+        ];
+        let want = "outlet1.example/news/0/budget-vote-123";
+        for u in same {
+            assert_eq!(story_url(&Url::parse(u).expect("url")).as_deref(), Some(want), "{u}");
+        }
+        let amp_html = Url::parse("https://news.example/a/story.amp.html").expect("url");
+        assert_eq!(story_url(&amp_html).as_deref(), Some("news.example/a/story.html"));
+        let q = Url::parse("https://news.example/item?b=2&id=7&a=1").expect("url");
+        assert_eq!(story_url(&q).as_deref(), Some("news.example/item?a=1&b=2&id=7"));
+        assert_eq!(
+            story_url(&Url::parse("https://www.news.example/").expect("url")),
+            None,
+            "home pages identify nothing"
+        );
+        let other_port = Url::parse("http://news.example:8080/a").expect("url");
+        assert_eq!(story_url(&other_port).as_deref(), Some("news.example:8080/a"));
     }
 
     #[test]

@@ -95,6 +95,7 @@ fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>
         identity_kind,
         identity,
         title,
+        story_url: link.as_ref().and_then(links::story_url),
         link: link.map(String::from),
         summary: summary.filter(|s| !s.is_empty()),
         content,
@@ -106,11 +107,16 @@ fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>
         first_seen: ctx.now,
         date_repaired,
         fingerprint: String::new(),
+        revision: String::new(),
         topics: Vec::new(),
         held_back: false,
         seq: 0,
+        story: None,
+        secondary: false,
+        story_topics: vec![],
     };
     entry.fingerprint = fingerprint(&entry);
+    entry.revision = revision(&entry);
     Some(entry)
 }
 
@@ -200,18 +206,33 @@ fn dedup_strings<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
     out
 }
 
-/// Digest of what a reader sees; whitespace-only differences do not count as an edit.
+/// Digest of what makes an edit: the title, the article link (tracking parameters and other
+/// variants ignored) and the text. Whitespace, markup (an ad block, a changed image) and
+/// metadata do not count; they are kept in step by `revision` without moving `updated`.
 pub fn fingerprint(e: &Entry) -> String {
-    let mut h = Sha256::new();
-    let parts = [
+    digest(&[
         html::collapse_ws(&e.title),
+        e.story_url.clone().or_else(|| e.link.clone()).unwrap_or_default(),
+        html::html_to_text(e.summary.as_deref().unwrap_or("")),
+        html::html_to_text(e.content.as_deref().unwrap_or("")),
+    ])
+}
+
+/// Digest of every stored field a reader can see: any change is stored.
+pub fn revision(e: &Entry) -> String {
+    digest(&[
+        e.title.clone(),
         e.link.clone().unwrap_or_default(),
-        html::collapse_ws(e.summary.as_deref().unwrap_or("")),
-        html::collapse_ws(e.content.as_deref().unwrap_or("")),
+        e.summary.clone().unwrap_or_default(),
+        e.content.clone().unwrap_or_default(),
         e.authors.join("\u{1f}"),
         e.categories.join("\u{1f}"),
-        e.enclosures.iter().map(|x| x.url.as_str()).collect::<Vec<_>>().join("\u{1f}"),
-    ];
+        e.enclosures.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join("\u{1f}"),
+    ])
+}
+
+fn digest(parts: &[String]) -> String {
+    let mut h = Sha256::new();
     for p in parts {
         h.update((p.len() as u64).to_be_bytes());
         h.update(p.as_bytes());

@@ -35,6 +35,13 @@ fn entry(ch: &Channel<'_>, e: &Entry) -> AtomEntry {
         title: x.credit.clone(),
         ..Link::default()
     }));
+    links.extend(ch.related_to(e).iter().map(|r| Link {
+        href: r.link.clone(),
+        rel: "related".into(),
+        mime_type: Some("text/html".into()),
+        title: Some(r.outlet.clone()),
+        ..Link::default()
+    }));
     AtomEntry {
         id: e.key.urn(),
         title: Text::plain(e.title.as_str()),

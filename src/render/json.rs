@@ -42,8 +42,16 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Value {
         let att: Vec<Value> = e.enclosures.iter().map(attachment).collect();
         m.insert("attachments".into(), json!(att));
     }
+    let also: Vec<Value> = ch
+        .related_to(e)
+        .iter()
+        .map(|r| json!({ "source": r.source.as_str(), "outlet": r.outlet, "title": r.title, "url": r.link }))
+        .collect();
     if let Some(s) = ch.sources.get(&e.source) {
-        m.insert("_newsriver".into(), json!({ "source": { "id": e.source.as_str(), "title": s.title, "feed_url": s.feed_url, "channel_url": s.channel_url } }));
+        let source =
+            json!({ "id": e.source.as_str(), "title": s.title, "feed_url": s.feed_url, "channel_url": s.channel_url });
+        let story = e.story.map(|k| k.to_string());
+        m.insert("_newsriver".into(), json!({ "source": source, "story": story, "also_reported_by": also }));
     }
     Value::Object(m)
 }

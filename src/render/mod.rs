@@ -5,7 +5,7 @@ pub mod atom;
 pub mod json;
 pub mod rss;
 
-use crate::domain::{Entry, SourceId};
+use crate::domain::{Entry, EntryKey, SourceId};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -54,6 +54,15 @@ pub struct SourceInfo {
     pub channel_url: String,
 }
 
+/// Another outlet's report of the same story, listed with the story's primary item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub source: SourceId,
+    pub outlet: String,
+    pub title: String,
+    pub link: String,
+}
+
 /// A channel's metadata: what it is and where it lives.
 #[derive(Debug, Clone)]
 pub struct Channel<'a> {
@@ -69,6 +78,27 @@ pub struct Channel<'a> {
     /// RFC 5005 paging: the newest page, and the next (older) page when there is one.
     pub first_url: Option<&'a str>,
     pub next_url: Option<&'a str>,
+    /// Other members of each shown item's story (merged and topic channels).
+    pub related: &'a HashMap<EntryKey, Vec<Related>>,
+}
+
+impl Channel<'_> {
+    pub fn related_to(&self, e: &Entry) -> &[Related] {
+        self.related.get(&e.key).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// "Also reported by" as an HTML paragraph, for formats without a native place for it.
+pub fn also_reported_html(related: &[Related]) -> Option<String> {
+    if related.is_empty() {
+        return None;
+    }
+    let esc = crate::normalize::html::escape;
+    let links: Vec<String> = related
+        .iter()
+        .map(|r| format!(r#"<a href="{}" title="{}">{}</a>"#, esc(&r.link), esc(&r.title), esc(&r.outlet)))
+        .collect();
+    Some(format!("<p>Also reported by: {}</p>", links.join(", ")))
 }
 
 impl Channel<'_> {

@@ -34,9 +34,16 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Item {
     item.set_guid(Guid { value: e.key.urn(), permalink: false });
     item.set_pub_date(e.published.to_rfc2822());
     // Readers show <description> when they ignore content:encoded, so give it the fullest text.
-    item.set_description(e.summary.clone().or_else(|| e.content.clone()));
-    if e.summary.is_some() {
-        item.set_content(e.content.clone());
+    let also = super::also_reported_html(ch.related_to(e));
+    let with_also = |html: Option<&String>| match (html, &also) {
+        (Some(h), Some(a)) => Some(format!("{h}\n{a}")),
+        (h, a) => h.cloned().or_else(|| a.clone()),
+    };
+    if e.summary.is_some() && e.content.is_some() {
+        item.set_description(e.summary.clone());
+        item.set_content(with_also(e.content.as_ref()));
+    } else {
+        item.set_description(with_also(e.summary.as_ref().or(e.content.as_ref())));
     }
     item.set_categories(e.categories.iter().map(|c| Category { name: c.clone(), domain: None }).collect::<Vec<_>>());
     if let Some(x) = e.enclosures.first() {

@@ -1,5 +1,8 @@
 use super::*;
 use crate::domain::{Enclosure, EntryKey, IdentityKind};
+use std::sync::LazyLock;
+
+static NO_RELATED: LazyLock<HashMap<EntryKey, Vec<Related>>> = LazyLock::new(HashMap::new);
 
 fn entries() -> Vec<Entry> {
     let source = SourceId::parse("wire").expect("slug");
@@ -29,9 +32,14 @@ fn entries() -> Vec<Entry> {
             first_seen: t("2026-11-26T10:00:00Z"),
             date_repaired: false,
             fingerprint: String::new(),
+            revision: String::new(),
+            story_url: None,
             topics: vec![],
             held_back: false,
             seq: 0,
+            story: None,
+            secondary: false,
+            story_topics: vec![],
         })
         .collect()
 }
@@ -46,6 +54,7 @@ fn channel(sources: &HashMap<SourceId, SourceInfo>) -> Channel<'_> {
         now: Utc::now(),
         first_url: None,
         next_url: None,
+        related: &NO_RELATED,
     }
 }
 

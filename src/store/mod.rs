@@ -4,11 +4,13 @@
 mod codec;
 pub mod keys;
 mod read;
+mod story_index;
 
 pub use read::SincePage;
 
 use crate::dedup::Change;
 use crate::domain::{ChannelId, Entry, SourceId, SourceState};
+use crate::stories::IndexWrite;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::collections::HashMap;
@@ -55,11 +57,21 @@ pub struct Store {
     changes: sled::Tree,
     sources: sled::Tree,
     meta: sled::Tree,
+    story_idx: sled::Tree,
     /// Serializes commits so change-log sequence numbers become visible in order: a reader
     /// that sees sequence n can never later find a smaller one appear (`?since=` relies on it).
     commit_lock: Arc<Mutex<()>>,
     /// Durable writes made through this handle, for tests and metrics.
     writes: Arc<AtomicU64>,
+}
+
+/// What a poll commits, decided under the commit lock (story matching must see every earlier
+/// commit, or two sources carrying one new story at once would found two stories).
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub changes: Vec<Change>,
+    pub index: Vec<IndexWrite>,
+    pub state: SourceState,
 }
 
 /// One entry write: the new version, the stored one it replaces, and whether it takes a new
@@ -85,6 +97,7 @@ impl Store {
             changes: tree("changes")?,
             sources: tree("sources")?,
             meta: tree("meta")?,
+            story_idx: tree("story_idx")?,
             commit_lock: Arc::default(),
             writes: Arc::default(),
             db,
@@ -127,16 +140,36 @@ impl Store {
     pub fn commit_poll(
         &self,
         source: &SourceId,
-        changes: &mut [Change],
+        changes: &mut Vec<Change>,
         state: &SourceState,
     ) -> Result<(), StoreError> {
+        let taken = std::mem::take(changes);
+        let done =
+            self.commit_poll_with(source, |_| Ok(Prepared { changes: taken, index: vec![], state: state.clone() }))?;
+        *changes = done.changes;
+        Ok(())
+    }
+
+    /// Like `commit_poll`, with the writes decided by `prepare` while no other commit runs.
+    pub fn commit_poll_with(
+        &self,
+        source: &SourceId,
+        prepare: impl FnOnce(&Store) -> Result<Prepared, StoreError>,
+    ) -> Result<Prepared, StoreError> {
         let _serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        for c in changes.iter_mut() {
-            c.entry_mut().seq = self.db.generate_id()? + 1;
+        let mut p = prepare(self)?;
+        for c in p.changes.iter_mut() {
+            // A metadata-only refresh keeps its place in the change log: partners polling
+            // `since` have nothing new to fetch.
+            if !matches!(c, Change::Updated { edited: false, .. }) {
+                c.entry_mut().seq = self.db.generate_id()? + 1;
+            }
         }
         let writes: Vec<Write<'_>> =
-            changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
-        self.apply(&writes, Some((source, state)))
+            p.changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
+        self.apply(&writes, &p.index, Some((source, &p.state)))?;
+        drop(writes);
+        Ok(p)
     }
 
     /// Replaces entries whose topic membership changed; their change-log position stays.
@@ -144,11 +177,17 @@ impl Store {
         let _serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let writes: Vec<Write<'_>> =
             updates.iter().map(|(old, new)| Write { entry: new, previous: Some(old) }).collect();
-        self.apply(&writes, None)
+        self.apply(&writes, &[], None)
     }
 
-    fn apply(&self, writes: &[Write<'_>], state: Option<(&SourceId, &SourceState)>) -> Result<(), StoreError> {
+    fn apply(
+        &self,
+        writes: &[Write<'_>],
+        index: &[IndexWrite],
+        state: Option<(&SourceId, &SourceState)>,
+    ) -> Result<(), StoreError> {
         let encoded: Vec<Vec<u8>> = writes.iter().map(|w| codec::encode(w.entry)).collect::<Result<_, _>>()?;
+        let index = story_index::encode(index)?;
         let state_bytes = state.map(|(_, s)| codec::encode(s)).transpose()?;
         let mut deltas: HashMap<Vec<u8>, i64> = HashMap::new();
         for w in writes {
@@ -159,8 +198,9 @@ impl Store {
                 *deltas.entry(keys::channel_name(&ch)).or_default() += 1;
             }
         }
-        let trees = (&self.entries, &self.channels, &self.counts, &self.changes, &self.sources);
-        trees.transaction(|(entries, channels, counts, log, sources)| {
+        let trees = (&self.entries, &self.channels, &self.counts, &self.changes, &self.sources, &self.story_idx);
+        trees.transaction(|(entries, channels, counts, log, sources, story_idx)| {
+            story_index::apply(story_idx, &index)?;
             for (w, bytes) in writes.iter().zip(&encoded) {
                 let e = w.entry;
                 if let Some(old) = w.previous {

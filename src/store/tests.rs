@@ -24,9 +24,14 @@ fn entry(source: &SourceId, id: &str, published: &str) -> Entry {
         first_seen: at(published),
         date_repaired: false,
         fingerprint: id.into(),
+        revision: id.into(),
+        story_url: None,
         topics: vec![],
         held_back: false,
         seq: 0,
+        story: None,
+        secondary: false,
+        story_topics: vec![],
     }
 }
 
@@ -93,7 +98,7 @@ fn an_update_moves_the_entry_and_its_change_position() {
     let cursor = store.last_seq().expect("seq");
     let old = first[0].entry().clone();
     let moved = Entry { published: at("2026-11-05T00:00:00Z"), title: "moved".into(), ..old.clone() };
-    let mut upd = vec![Change::Updated { previous: Box::new(old), entry: moved }];
+    let mut upd = vec![Change::Updated { previous: Box::new(old), entry: moved, edited: true }];
     store.commit_poll(&a, &mut upd, &SourceState::default()).expect("commit");
     assert_eq!(titles(&store.latest(&ChannelId::All, 10).expect("latest")), ["moved", "title 2"], "no stale index key");
     assert_eq!(store.channel_count(&ChannelId::All).expect("count"), 2);

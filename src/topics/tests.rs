@@ -38,9 +38,14 @@ fn entry(source: &str, title: &str, body: &str, categories: &[&str]) -> Entry {
         first_seen: now,
         date_repaired: false,
         fingerprint: String::new(),
+        revision: String::new(),
+        story_url: None,
         topics: vec![],
         held_back: false,
         seq: 0,
+        story: None,
+        secondary: false,
+        story_topics: vec![],
     }
 }
 

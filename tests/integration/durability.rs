@@ -13,9 +13,10 @@ use tokio::process::Command;
 const SOURCES: usize = 40;
 const ITEMS: usize = 30;
 
-fn feed_body() -> Vec<u8> {
+/// Each source's own items, so no two sources carry the same story.
+fn feed_body(name: &str) -> Vec<u8> {
     rss(&(0..ITEMS)
-        .map(|i| rss_item(&format!("item-{i}"), &format!("Story {i}"), 1 + (i % 28) as u32))
+        .map(|i| rss_item(&format!("{name}-item-{i}"), &format!("{name} story {i}"), 1 + (i % 28) as u32))
         .collect::<String>())
 }
 
@@ -66,11 +67,10 @@ fn counts(store_path: &std::path::Path) -> (Vec<(String, usize)>, usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_ingest_loses_nothing_acknowledged_and_restart_readds_nothing() {
-    let fixture = counting_server("127.0.0.1", feed_body(), Duration::from_millis(60)).await;
+    let base = path_server(Duration::from_millis(60), feed_body).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store_path = dir.path().join("store");
-    let sources: Vec<(String, String)> =
-        (0..SOURCES).map(|i| (format!("s{i}"), format!("{}/f{i}", fixture.base))).collect();
+    let sources: Vec<(String, String)> = (0..SOURCES).map(|i| (format!("s{i}"), format!("{base}/f{i}"))).collect();
     let refs: Vec<(&str, String)> = sources.iter().map(|(a, b)| (a.as_str(), b.clone())).collect();
     let toml = config_toml(&store_path, &refs, "concurrency = 2\nper_host = 2\ninitial_items = 1000");
     let config = dir.path().join("newsriver.toml");
@@ -99,11 +99,10 @@ async fn sigkill_during_ingest_loses_nothing_acknowledged_and_restart_readds_not
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_serve_cleanly_with_the_store_flushed() {
-    let fixture = counting_server("127.0.0.1", feed_body(), Duration::from_millis(0)).await;
+    let base = path_server(Duration::from_millis(0), feed_body).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store_path = dir.path().join("store");
-    let toml =
-        config_toml(&store_path, &[("s0", format!("{}/feed", fixture.base))], "enabled = true\ninitial_items = 1000");
+    let toml = config_toml(&store_path, &[("s0", format!("{base}/feed"))], "enabled = true\ninitial_items = 1000");
     let config = dir.path().join("newsriver.toml");
     std::fs::write(&config, toml).expect("write config");
     let mut child = Command::new(env!("CARGO_BIN_EXE_newsriver"))

@@ -248,3 +248,16 @@ pub async fn read_with_clients(urls: &[String]) -> Vec<serde_json::Value> {
     );
     String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
 }
+
+/// A fixture server whose body depends on the request path (`/{name}`), after `delay`.
+pub async fn path_server(delay: std::time::Duration, body: fn(&str) -> Vec<u8>) -> String {
+    let handler = move |axum::extract::Path(name): axum::extract::Path<String>| async move {
+        tokio::time::sleep(delay).await;
+        ([(axum::http::header::CONTENT_TYPE, "application/rss+xml")], body(&name))
+    };
+    let router = axum::Router::new().route("/{name}", axum::routing::get(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fixture");
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}

@@ -1,18 +1,21 @@
 //! One poll of one source: fetch → parse → normalize → dedup → commit. The readable orchestration;
 //! every step lives in its own module.
 
+mod commit;
+
 use crate::channels::ChannelVersions;
 use crate::config::SourceSettings;
-use crate::dedup::{self, Change, Plan};
-use crate::domain::{ChannelId, Entry, FetchOutcome, PollSummary, SourceState};
+use crate::dedup::{self, Plan};
+use crate::domain::{EntryKey, FetchOutcome, PollSummary, SourceState};
 use crate::fetch::{FetchError, FetchResult, Fetched, Fetcher, Validators};
 use crate::normalize::{normalize_feed, FeedContext};
 use crate::parse::{parse_feed, ParseError};
 use crate::store::{Store, StoreError};
+use crate::stories::{Skip, StorySettings};
 use crate::topics::TopicRouter;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,6 +25,7 @@ pub struct PollContext {
     pub store: Store,
     pub fetcher: Fetcher,
     pub router: Arc<TopicRouter>,
+    pub stories: Arc<StorySettings>,
     /// Told which channels each commit touched, so render caches drop exactly those.
     pub versions: Arc<ChannelVersions>,
 }
@@ -114,16 +118,15 @@ async fn run(
         // Same bytes as last time from a server that ignores validators: skip the parse.
         if state.etag != fetched.validators.etag || state.last_modified != fetched.validators.last_modified {
             remember_validators(state, &fetched);
-            commit(ctx, source, Plan::default(), state.clone()).await?;
+            commit::commit(ctx, source, Planned::default(), state.clone(), now).await?;
         }
         return Ok((FetchOutcome::Unchanged, PollSummary::default()));
     }
     let first_poll = state.last_success.is_none();
-    let mut plan = parse_and_plan(ctx, source, fetched.body.clone(), fetched.final_url.clone(), now).await?;
+    let mut planned = parse_and_plan(ctx, source, fetched.body.clone(), fetched.final_url.clone(), now).await?;
     if first_poll {
-        dedup::hold_back_backlog(&mut plan, source.initial_items);
+        dedup::hold_back_backlog(&mut planned.plan, source.initial_items);
     }
-    let summary = PollSummary { new: plan.new_count(), updated: plan.updated_count(), unchanged: plan.unchanged };
     remember_validators(state, &fetched);
     state.body_hash = Some(body_hash);
     state.last_poll = Some(now);
@@ -132,10 +135,17 @@ async fn run(
     state.last_error = None;
     state.http_status = Some(fetched.status);
     state.consecutive_failures = 0;
-    state.entry_count += summary.new as u64;
-    state.last_summary = summary.clone();
-    commit(ctx, source, plan, state.clone()).await?;
+    let summary = commit::commit(ctx, source, planned, state.clone(), now).await?;
     Ok((FetchOutcome::Ok, summary))
+}
+
+/// A poll's plan, with what story matching needs to know about the whole feed.
+#[derive(Debug, Default)]
+pub struct Planned {
+    pub plan: Plan,
+    /// Keys of every item in the fetched feed.
+    pub incoming: HashSet<EntryKey>,
+    pub skip: Skip,
 }
 
 /// Parsing, normalizing, planning and routing are CPU work: they run off the async workers.
@@ -145,65 +155,30 @@ async fn parse_and_plan(
     body: Vec<u8>,
     url: Option<url::Url>,
     now: DateTime<Utc>,
-) -> Result<Plan, PollError> {
-    let (store, router) = (ctx.store.clone(), ctx.router.clone());
+) -> Result<Planned, PollError> {
+    let (store, router, stories) = (ctx.store.clone(), ctx.router.clone(), ctx.stories.clone());
     let id = source.id.clone();
     tokio::task::spawn_blocking(move || {
         let feed = parse_feed(&body)?;
-        let entries = normalize_feed(&feed, &FeedContext { source: &id, fetch_url: url.as_ref(), now });
+        let mut entries = normalize_feed(&feed, &FeedContext { source: &id, fetch_url: url.as_ref(), now });
+        for e in &mut entries {
+            // An item seen before under another identity keeps its stored entry.
+            if let Some(canonical) = store.alias(&e.key)? {
+                e.key = canonical;
+            }
+        }
+        let incoming = entries.iter().map(|e| e.key).collect();
+        let skip = Skip::of(&entries, &stories);
         let existing = store.entries_by_key(entries.iter().map(|e| &e.key))?;
         let mut plan = dedup::plan(entries, &existing, now);
         for c in &mut plan.changes {
             let topics = router.route(c.entry());
             c.entry_mut().topics = topics;
         }
-        Ok(plan)
+        Ok(Planned { plan, incoming, skip })
     })
     .await
     .map_err(|e| PollError::Task(e.to_string()))?
-}
-
-async fn commit(ctx: &PollContext, source: &SourceSettings, plan: Plan, state: SourceState) -> Result<(), PollError> {
-    let store = ctx.store.clone();
-    let id = source.id.clone();
-    let mut changes = plan.changes;
-    let touched = touched_channels(&changes);
-    tokio::task::spawn_blocking(move || store.commit_poll(&id, &mut changes, &state))
-        .await
-        .map_err(|e| PollError::Task(e.to_string()))??;
-    ctx.versions.bump(touched, Utc::now());
-    Ok(())
-}
-
-fn touched_channels(changes: &[Change]) -> BTreeSet<ChannelId> {
-    changes.iter().flat_map(|c| c.previous().into_iter().chain([c.entry()]).flat_map(Entry::channels)).collect()
-}
-
-/// Recomputes topic membership of every stored entry after the topic rules changed.
-/// Returns how many entries moved.
-pub fn reindex_topics(store: &Store, router: &TopicRouter) -> Result<usize, StoreError> {
-    const BATCH: usize = 500;
-    let mut pending = Vec::with_capacity(BATCH);
-    let mut moved = 0;
-    store.for_each_entry(|e| {
-        let topics = router.route(&e);
-        if topics != e.topics {
-            let new = Entry { topics, ..e.clone() };
-            pending.push((e, new));
-        }
-        if pending.len() >= BATCH {
-            store.retopic(&pending)?;
-            moved += pending.len();
-            pending.clear();
-        }
-        Ok(())
-    })?;
-    if !pending.is_empty() {
-        store.retopic(&pending)?;
-        moved += pending.len();
-    }
-    store.set_topics_fingerprint(router.fingerprint())?;
-    Ok(moved)
 }
 
 async fn record_failure(

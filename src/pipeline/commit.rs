@@ -1,0 +1,66 @@
+//! The last step of a poll: story assignment and the durable commit, under the store's commit
+//! lock, then telling the render caches which channels changed.
+
+use super::{Planned, PollContext, PollError};
+use crate::config::SourceSettings;
+use crate::dedup::Change;
+use crate::domain::{ChannelId, Entry, PollSummary, SourceId, SourceState};
+use crate::store::Prepared;
+use crate::stories::{self, IndexWrite};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+
+pub(super) async fn commit(
+    ctx: &PollContext,
+    source: &SourceSettings,
+    planned: Planned,
+    mut state: SourceState,
+    now: DateTime<Utc>,
+) -> Result<PollSummary, PollError> {
+    let (store, settings) = (ctx.store.clone(), ctx.stories.clone());
+    let id = source.id.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        store.commit_poll_with(&id, |view| {
+            let Planned { plan, incoming, skip } = planned;
+            let (changes, index, churned) = if settings.enabled {
+                let a = stories::assign(plan.changes, &incoming, &skip, view, &settings, now);
+                (a.changes, a.writes, a.unchanged)
+            } else {
+                (plan.changes, Vec::new(), 0)
+            };
+            let summary = summarize(&changes, plan.unchanged + churned, &id);
+            state.entry_count += summary.new as u64;
+            state.last_summary = summary;
+            Ok(Prepared { changes, index, state })
+        })
+    })
+    .await
+    .map_err(|e| PollError::Task(e.to_string()))??;
+    let mut touched = touched_channels(&done.changes);
+    // A story that gained a member lists it under its primary, wherever the primary shows.
+    for w in &done.index {
+        if let IndexWrite::Story(st) = w {
+            let primary = ctx.store.entry(&st.primary).ok().flatten();
+            touched.extend(primary.iter().flat_map(Entry::channels));
+        }
+    }
+    ctx.versions.bump(touched, Utc::now());
+    Ok(done.state.last_summary)
+}
+
+/// Counts of this source's items; story bookkeeping on other sources' entries is not counted.
+fn summarize(changes: &[Change], unchanged: usize, source: &SourceId) -> PollSummary {
+    let mut s = PollSummary { unchanged, ..PollSummary::default() };
+    for c in changes.iter().filter(|c| &c.entry().source == source) {
+        match c {
+            Change::New(_) => s.new += 1,
+            Change::Updated { edited: true, .. } => s.updated += 1,
+            Change::Updated { edited: false, .. } => s.unchanged += 1,
+        }
+    }
+    s
+}
+
+fn touched_channels(changes: &[Change]) -> BTreeSet<ChannelId> {
+    changes.iter().flat_map(|c| c.previous().into_iter().chain([c.entry()]).flat_map(Entry::channels)).collect()
+}

@@ -1,0 +1,233 @@
+//! One story, one item: recognising the same story across sources (and the same item under a
+//! new identity at one source). Pure decisions over a `StoryIndex`; the store implements it.
+
+mod assign;
+pub mod sketch;
+
+pub use assign::{assign, Assigned, IndexWrite};
+
+use crate::domain::{Entry, EntryKey, SourceId};
+use crate::normalize::html::html_to_text;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Tuning of story matching (config `[stories]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorySettings {
+    pub enabled: bool,
+    /// Near-duplicates: the smaller text's shingles contained in the larger at least this much.
+    pub near_containment: f64,
+    /// ... and shingle Jaccard similarity at least this much (guards against shared boilerplate).
+    pub near_jaccard: f64,
+    /// Near-duplicates must be published this close together.
+    pub window: Duration,
+    /// Texts shorter than this (in words) get no text fingerprint or near-duplicate sketch.
+    pub min_words: usize,
+}
+
+impl Default for StorySettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            near_containment: 0.8,
+            near_jaccard: 0.5,
+            window: Duration::from_secs(7 * 86_400),
+            min_words: 30,
+        }
+    }
+}
+
+/// A story: every member item with its source, link and why it joined.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Story {
+    pub id: EntryKey,
+    /// The member channels show: the earliest published.
+    pub primary: EntryKey,
+    pub members: Vec<Member>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub key: EntryKey,
+    pub source: SourceId,
+    pub title: String,
+    pub link: Option<String>,
+    pub published: DateTime<Utc>,
+    /// `first`, `url`, `text`, `title+text` or `near`.
+    pub rule: String,
+    /// 1.0 for exact rules; shingle containment for `near`.
+    pub score: f64,
+}
+
+/// Why an item matched a stored one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rule {
+    Url,
+    Text,
+    TitleText,
+    Near { jaccard: f64, containment: f64 },
+}
+
+impl Rule {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Url => "url",
+            Self::Text => "text",
+            Self::TitleText => "title+text",
+            Self::Near { .. } => "near",
+        }
+    }
+
+    pub fn score(&self) -> f64 {
+        match self {
+            Self::Near { containment, .. } => *containment,
+            _ => 1.0,
+        }
+    }
+}
+
+/// The identity features of one item.
+#[derive(Debug, Clone)]
+pub struct Features {
+    pub story_url: Option<String>,
+    /// Fingerprint of the text alone (long texts), or of title + text (short ones).
+    pub text_fp: Option<([u8; 16], Rule)>,
+    pub shingles: HashSet<u64>,
+    pub bands: Option<[u64; sketch::BANDS]>,
+}
+
+/// The body text an item is compared on: the longer of its content and summary.
+pub fn body_text(e: &Entry) -> String {
+    let content = e.content.as_deref().map(html_to_text).unwrap_or_default();
+    let summary = e.summary.as_deref().map(html_to_text).unwrap_or_default();
+    if content.len() >= summary.len() {
+        content
+    } else {
+        summary
+    }
+}
+
+pub fn features(e: &Entry, s: &StorySettings) -> Features {
+    let words = sketch::words(&body_text(e));
+    let text_fp = if words.len() >= s.min_words {
+        Some((sketch::text_fingerprint(&words), Rule::Text))
+    } else {
+        let mut all = sketch::words(&e.title);
+        all.extend(words.iter().cloned());
+        (all.len() >= 15).then(|| {
+            (sketch::text_fingerprint(&[&["\u{1f}title".to_owned()], all.as_slice()].concat()), Rule::TitleText)
+        })
+    };
+    let shingles = sketch::shingles(&words);
+    let bands = (words.len() >= s.min_words).then(|| sketch::bands(&sketch::minhash(&shingles)));
+    Features { story_url: e.story_url.clone(), text_fp, shingles, bands }
+}
+
+/// An item in a near-duplicate band bucket, with its published time.
+pub type BandHit = (EntryKey, DateTime<Utc>);
+/// Band buckets: (band number, band hash) to the items in it.
+pub type BandMap = std::collections::HashMap<(u8, u64), Vec<BandHit>>;
+
+/// Read access to what is already known, for matching.
+pub trait StoryIndex {
+    fn by_url(&self, url: &str) -> Option<EntryKey>;
+    fn by_text(&self, fp: &[u8; 16]) -> Option<EntryKey>;
+    /// Entries sharing at least one band, with their published times.
+    fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<BandHit>;
+    fn entry(&self, key: &EntryKey) -> Option<Entry>;
+    fn story(&self, id: &EntryKey) -> Option<Story>;
+}
+
+/// A stored entry the new item matches, and why.
+#[derive(Debug, Clone)]
+pub struct Match {
+    pub existing: Entry,
+    pub rule: Rule,
+}
+
+impl Match {
+    /// The same item under a new identity at the same source (GUID scheme, URL structure or
+    /// domain changed): to be merged into the stored entry, not added. Only when the stored
+    /// entry is not itself still in the feed, which would make them two items.
+    pub fn is_same_item(&self, e: &Entry, still_in_feed: bool) -> bool {
+        let strong = match self.rule {
+            Rule::Near { jaccard, .. } => jaccard >= 0.9,
+            _ => true,
+        };
+        self.existing.source == e.source && strong && !still_in_feed
+    }
+}
+
+/// Finds the stored entry this item is the same story as: by article URL, then exact text,
+/// then near-duplicate text published within the window. Never matches the item itself.
+pub fn find_match(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings, skip: &Skip) -> Option<Match> {
+    let found = |key: Option<EntryKey>, rule: Rule| {
+        key.filter(|k| *k != e.key).and_then(|k| idx.entry(&k)).map(|existing| Match { existing, rule })
+    };
+    if let Some(url) = f.story_url.as_deref().filter(|u| !skip.urls.contains(*u)) {
+        if let Some(m) = found(idx.by_url(url), Rule::Url) {
+            return Some(m);
+        }
+    }
+    if let Some((fp, rule)) = f.text_fp.as_ref().filter(|(fp, _)| !skip.texts.contains(fp)) {
+        if let Some(m) = found(idx.by_text(fp), *rule) {
+            return Some(m);
+        }
+    }
+    near_match(e, f, idx, s)
+}
+
+fn near_match(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings) -> Option<Match> {
+    let bands = f.bands.as_ref()?;
+    let window = chrono::Duration::from_std(s.window).unwrap_or(chrono::Duration::MAX);
+    let mut best: Option<Match> = None;
+    for (key, published) in idx.near(bands) {
+        if key == e.key || (published - e.published).abs() > window {
+            continue;
+        }
+        let Some(other) = idx.entry(&key) else { continue };
+        let theirs = sketch::shingles(&sketch::words(&body_text(&other)));
+        let (jaccard, containment) = sketch::similarity(&f.shingles, &theirs);
+        if jaccard >= s.near_jaccard
+            && containment >= s.near_containment
+            && best.as_ref().is_none_or(|b| containment > b.rule.score())
+        {
+            best = Some(Match { existing: other, rule: Rule::Near { jaccard, containment } });
+        }
+    }
+    best
+}
+
+/// Keys that must not link items: article URLs and texts that several items of one feed share
+/// (a feed whose every item links to its home page, a "read more" teaser).
+#[derive(Debug, Default, Clone)]
+pub struct Skip {
+    pub urls: HashSet<String>,
+    pub texts: HashSet<[u8; 16]>,
+}
+
+impl Skip {
+    pub fn of(entries: &[Entry], s: &StorySettings) -> Self {
+        let mut seen_urls = HashSet::new();
+        let mut seen_texts = HashSet::new();
+        let mut skip = Self::default();
+        for e in entries {
+            if let Some(u) = &e.story_url {
+                if !seen_urls.insert(u.clone()) {
+                    skip.urls.insert(u.clone());
+                }
+            }
+            if let Some((fp, _)) = features(e, s).text_fp {
+                if !seen_texts.insert(fp) {
+                    skip.texts.insert(fp);
+                }
+            }
+        }
+        skip
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,201 @@
+use super::*;
+use crate::dedup::Change;
+use crate::domain::IdentityKind;
+use std::collections::HashMap;
+
+const WIRE: &str = "The third round of talks between the delegations of Caldoria and Veshtan on a durable \
+    ceasefire will open on Monday in Port Alder, the ministry said, adding that both sides had agreed an \
+    agenda covering verification of the truce line, the exchange of detained civilians and the reopening \
+    of the river crossings to humanitarian convoys before the winter sets in across the region.";
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).expect("date").with_timezone(&Utc)
+}
+
+fn item(source: &str, guid: &str, link: &str, title: &str, body: &str, published: &str) -> Entry {
+    let source = SourceId::parse(source).expect("slug");
+    let url = url::Url::parse(link).expect("url");
+    Entry {
+        key: EntryKey::derive(&source, "guid", guid),
+        source,
+        identity_kind: IdentityKind::Guid,
+        identity: guid.into(),
+        title: title.into(),
+        story_url: crate::normalize::links::story_url(&url),
+        link: Some(link.into()),
+        summary: None,
+        content: Some(format!("<p>{body}</p>")),
+        authors: vec![],
+        categories: vec![],
+        enclosures: vec![],
+        published: at(published),
+        updated: at(published),
+        first_seen: at(published),
+        date_repaired: false,
+        fingerprint: format!("{title}{body}"),
+        revision: format!("{title}{body}"),
+        topics: vec![],
+        held_back: false,
+        seq: 0,
+        story: None,
+        secondary: false,
+        story_topics: vec![],
+    }
+}
+
+/// An in-memory index built from the writes `assign` produces, like the store's.
+#[derive(Default)]
+struct Mem {
+    urls: HashMap<String, EntryKey>,
+    texts: HashMap<[u8; 16], EntryKey>,
+    bands: super::BandMap,
+    entries: HashMap<EntryKey, Entry>,
+    stories: HashMap<EntryKey, Story>,
+}
+
+impl StoryIndex for Mem {
+    fn by_url(&self, url: &str) -> Option<EntryKey> {
+        self.urls.get(url).copied()
+    }
+    fn by_text(&self, fp: &[u8; 16]) -> Option<EntryKey> {
+        self.texts.get(fp).copied()
+    }
+    fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<super::BandHit> {
+        bands
+            .iter()
+            .enumerate()
+            .flat_map(|(b, h)| self.bands.get(&(b as u8, *h)).cloned().unwrap_or_default())
+            .collect()
+    }
+    fn entry(&self, key: &EntryKey) -> Option<Entry> {
+        self.entries.get(key).cloned()
+    }
+    fn story(&self, id: &EntryKey) -> Option<Story> {
+        self.stories.get(id).cloned()
+    }
+}
+
+impl Mem {
+    /// Ingests one poll of one source, as the pipeline does.
+    fn poll(&mut self, items: Vec<Entry>) -> Assigned {
+        let s = StorySettings::default();
+        let incoming = items.iter().map(|e| e.key).collect();
+        let skip = Skip::of(&items, &s);
+        let changes = items
+            .into_iter()
+            .map(|e| match self.entries.get(&e.key) {
+                Some(old) => Change::Updated { previous: Box::new(old.clone()), entry: e, edited: true },
+                None => Change::New(e),
+            })
+            .collect();
+        let out = assign(changes, &incoming, &skip, self, &s, at("2026-11-28T00:00:00Z"));
+        for c in &out.changes {
+            self.entries.insert(c.entry().key, c.entry().clone());
+        }
+        for w in &out.writes {
+            match w.clone() {
+                IndexWrite::Url(u, k) => drop(self.urls.insert(u, k)),
+                IndexWrite::Text(f, k) => drop(self.texts.insert(f, k)),
+                IndexWrite::Band(b, h, k, t) => self.bands.entry((b, h)).or_default().push((k, t)),
+                IndexWrite::Alias(..) => {}
+                IndexWrite::Story(st) => drop(self.stories.insert(st.id, st)),
+            }
+        }
+        out
+    }
+
+    fn story_of(&self, source: &str, guid: &str) -> Option<EntryKey> {
+        let key = EntryKey::derive(&SourceId::parse(source).expect("slug"), "guid", guid);
+        self.entries.get(&key)?.story
+    }
+}
+
+#[test]
+fn same_url_with_tracking_variants_joins_one_story() {
+    let mut m = Mem::default();
+    m.poll(vec![item("daily", "d1", "https://www.daily.example/news/talks", "Talks", WIRE, "2026-11-20T10:00:00Z")]);
+    let teaser = "Short teaser only.";
+    m.poll(vec![item(
+        "herald",
+        "h1",
+        "http://DAILY.example/news/talks/?utm_source=x#c",
+        "Talks | Herald",
+        teaser,
+        "2026-11-20T11:00:00Z",
+    )]);
+    assert!(m.story_of("daily", "d1").is_some());
+    assert_eq!(m.story_of("daily", "d1"), m.story_of("herald", "h1"));
+}
+
+#[test]
+fn republished_copy_with_new_headline_or_footer_joins() {
+    let mut m = Mem::default();
+    m.poll(vec![item("wire", "w1", "https://wire.example/a", "Talks to open Monday", WIRE, "2026-11-20T10:00:00Z")]);
+    m.poll(vec![item("daily", "d1", "https://daily.example/x", "Peace talks resume", WIRE, "2026-11-20T12:00:00Z")]);
+    let footer =
+        format!("{WIRE} Follow The Herald on every platform for the latest news from the region. © 2026 The Herald.");
+    let out = m.poll(vec![item("herald", "h1", "https://herald.example/y", "Talks", &footer, "2026-11-20T13:00:00Z")]);
+    let s = m.story_of("wire", "w1");
+    assert_eq!(s, m.story_of("daily", "d1"));
+    assert_eq!(s, m.story_of("herald", "h1"));
+    let story = m.stories.get(&s.expect("story")).expect("record");
+    let rules: Vec<&str> = story.members.iter().map(|x| x.rule.as_str()).collect();
+    assert_eq!(rules, ["first", "text", "near"]);
+    assert!(out.changes.iter().all(|c| c.entry().secondary || c.entry().source.as_str() != "herald"));
+}
+
+#[test]
+fn different_stories_and_translations_stay_apart() {
+    let mut m = Mem::default();
+    m.poll(vec![item("wire", "w1", "https://wire.example/a", "Talks", WIRE, "2026-11-20T10:00:00Z")]);
+    let other = "The central bank left its main refinancing rate unchanged at 3.25 percent on Thursday, its \
+        third consecutive hold, and described the economic outlook as cautiously stable while it waited for \
+        fourth quarter wage data before considering any cut to borrowing costs next year, the governor said.";
+    let french = "Le troisième cycle de pourparlers entre les délégations de Caldoria et de Veshtan sur un \
+        cessez-le-feu durable s'ouvrira lundi à Port Alder, a indiqué le ministère, ajoutant que les deux parties \
+        avaient convenu d'un ordre du jour couvrant la vérification de la ligne de trêve et l'échange de civils.";
+    m.poll(vec![item("daily", "d1", "https://daily.example/b", "Bank holds", other, "2026-11-20T11:00:00Z")]);
+    m.poll(vec![item("radio", "r1", "https://radio.example/fr", "Pourparlers", french, "2026-11-20T11:00:00Z")]);
+    let w = m.story_of("wire", "w1");
+    assert_ne!(w, m.story_of("daily", "d1"));
+    assert_ne!(w, m.story_of("radio", "r1"));
+}
+
+#[test]
+fn earliest_published_member_is_primary() {
+    let mut m = Mem::default();
+    m.poll(vec![item("daily", "d1", "https://daily.example/x", "Peace talks resume", WIRE, "2026-11-20T12:00:00Z")]);
+    m.poll(vec![item("wire", "w1", "https://wire.example/a", "Talks to open", WIRE, "2026-11-20T10:00:00Z")]);
+    let d = m.entries.values().find(|e| e.source.as_str() == "daily").expect("daily").clone();
+    let w = m.entries.values().find(|e| e.source.as_str() == "wire").expect("wire").clone();
+    assert!(d.secondary && !w.secondary, "the earlier wire copy took over as primary");
+    assert_eq!(m.stories.get(&d.story.expect("story")).map(|s| s.primary), Some(w.key));
+}
+
+#[test]
+fn a_new_guid_for_the_same_item_is_the_same_entry() {
+    let mut m = Mem::default();
+    m.poll(vec![item("wire", "w1", "https://wire.example/a", "Talks", WIRE, "2026-11-20T10:00:00Z")]);
+    let out = m.poll(vec![item("wire", "urn:new:w1", "https://wire.example/a", "Talks", WIRE, "2026-11-20T10:00:00Z")]);
+    assert!(out.changes.is_empty(), "{:?}", out.changes);
+    assert_eq!(out.unchanged, 1);
+    assert!(out.writes.iter().any(|w| matches!(w, IndexWrite::Alias(..))));
+    // A domain move with new GUIDs: found by text, still one entry.
+    let out = m.poll(vec![item("wire", "g2", "https://newwire.example/2026/a", "Talks", WIRE, "2026-11-20T10:00:00Z")]);
+    assert!(out.changes.iter().all(|c| !matches!(c, Change::New(_))), "{:?}", out.changes);
+}
+
+#[test]
+fn two_items_of_one_feed_sharing_a_link_stay_two_items() {
+    let mut m = Mem::default();
+    let home = "https://ministry.example/press/releases";
+    let other = "The ministry will open a consular hotline for nationals affected by the flooding in the delta \
+        region, with embassy staff in Port Alder in contact with thirty seven citizens who asked for help and \
+        families able to call the crisis centre at any hour of the day or the night this week.";
+    let out = m.poll(vec![
+        item("mfa", "a", home, "Talks", WIRE, "2026-11-20T10:00:00Z"),
+        item("mfa", "b", home, "Hotline", other, "2026-11-21T10:00:00Z"),
+    ]);
+    assert_eq!(out.changes.iter().filter(|c| matches!(c, Change::New(_))).count(), 2);
+    assert_ne!(m.story_of("mfa", "a"), m.story_of("mfa", "b"));
+}
