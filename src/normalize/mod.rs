@@ -206,15 +206,16 @@ fn dedup_strings<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
     out
 }
 
-/// Digest of what makes an edit: the title, the article link (tracking parameters and other
-/// variants ignored) and the text. Whitespace, markup (an ad block, a changed image) and
-/// metadata do not count; they are kept in step by `revision` without moving `updated`.
+/// Digest of what makes an edit: the words of the title and the text. Whitespace,
+/// punctuation, case, markup (an ad block, a changed image), links (tracking parameters, a
+/// domain move) and metadata do not count; they are kept in step by `revision` without moving
+/// `updated`.
 pub fn fingerprint(e: &Entry) -> String {
+    let words = |s: &str| crate::stories::sketch::words(s).join(" ");
     digest(&[
-        html::collapse_ws(&e.title),
-        e.story_url.clone().or_else(|| e.link.clone()).unwrap_or_default(),
-        html::html_to_text(e.summary.as_deref().unwrap_or("")),
-        html::html_to_text(e.content.as_deref().unwrap_or("")),
+        words(&e.title),
+        words(&html::html_to_text(e.summary.as_deref().unwrap_or(""))),
+        words(&html::html_to_text(e.content.as_deref().unwrap_or(""))),
     ])
 }
 

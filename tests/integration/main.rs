@@ -11,3 +11,4 @@ mod durability;
 mod http_api;
 mod ingest;
 mod polling;
+mod stories;
