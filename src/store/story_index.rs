@@ -119,6 +119,8 @@ pub(super) fn encode(writes: &[IndexWrite]) -> Result<Encoded, StoreError> {
                 }
                 IndexWrite::Alias(from, to) => ([b"a".as_slice(), from.as_bytes()].concat(), to.as_bytes().to_vec()),
                 IndexWrite::Story(st) => (story_key(&st.id), codec::encode(st)?),
+                // An empty value marks a removal.
+                IndexWrite::DropStory(id) => (story_key(id), Vec::new()),
             })
         })
         .collect()
@@ -129,7 +131,11 @@ pub(super) fn apply(
     encoded: &[(Vec<u8>, Vec<u8>)],
 ) -> Result<(), ConflictableTransactionError<StoreError>> {
     for (k, v) in encoded {
-        tree.insert(k.as_slice(), v.as_slice())?;
+        if v.is_empty() {
+            tree.remove(k.as_slice())?;
+        } else {
+            tree.insert(k.as_slice(), v.as_slice())?;
+        }
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! new one), items seen under a new identity merge into their stored entry, and the story's
 //! primary (the earliest published visible member) is the only member merged channels show.
 
-use super::{features, find_match, sketch, Features, Match, Member, Skip, Story, StoryIndex, StorySettings};
+use super::{features, find_matches, sketch, Features, Match, Member, Skip, Story, StoryIndex, StorySettings};
 use crate::dedup::{self, Change};
 use crate::domain::{Entry, EntryKey, TopicId};
 use chrono::{DateTime, Utc};
@@ -17,6 +17,8 @@ pub enum IndexWrite {
     /// A key an item had before its source changed identities, pointing at its stored entry.
     Alias(EntryKey, EntryKey),
     Story(Story),
+    /// A story merged into another.
+    DropStory(EntryKey),
 }
 
 #[derive(Debug, Default)]
@@ -34,6 +36,7 @@ struct Overlay<'a, I> {
     texts: HashMap<[u8; 16], EntryKey>,
     bands: super::BandMap,
     stories: HashMap<EntryKey, Story>,
+    dropped: HashSet<EntryKey>,
     out: Assigned,
     /// Position in `out.changes` of each entry this poll writes.
     pending: HashMap<EntryKey, usize>,
@@ -62,6 +65,9 @@ impl<I: StoryIndex> StoryIndex for Overlay<'_, I> {
         }
     }
     fn story(&self, id: &EntryKey) -> Option<Story> {
+        if self.dropped.contains(id) {
+            return None;
+        }
         self.stories.get(id).cloned().or_else(|| self.base.story(id))
     }
 }
@@ -82,6 +88,7 @@ pub fn assign(
         texts: HashMap::new(),
         bands: HashMap::new(),
         stories: HashMap::new(),
+        dropped: HashSet::new(),
         out: Assigned::default(),
         pending: HashMap::new(),
     };
@@ -93,6 +100,7 @@ pub fn assign(
     }
     let stories: Vec<Story> = o.stories.drain().map(|(_, st)| st).collect();
     o.out.writes.extend(stories.into_iter().map(IndexWrite::Story));
+    o.out.writes.extend(o.dropped.drain().map(IndexWrite::DropStory));
     o.out
 }
 
@@ -106,22 +114,29 @@ impl<I: StoryIndex> Overlay<'_, I> {
         now: DateTime<Utc>,
     ) {
         let f = features(&e, s);
-        match find_match(&e, &f, self, s, skip) {
-            Some(m) if m.is_same_item(&e, incoming.contains(&m.existing.key)) => {
-                self.merge_same_item(e, &f, m, skip, now)
-            }
-            Some(m) => {
-                self.join(&mut e, &m);
-                self.push(Change::New(e), &f, skip);
-            }
-            None => {
-                e.story = Some(e.key);
-                e.secondary = false;
-                let story = Story { id: e.key, primary: e.key, members: vec![member(&e, "first", 1.0)] };
-                self.stories.insert(e.key, story);
-                self.push(Change::New(e), &f, skip);
-            }
+        let matches = find_matches(&e, &f, self, s, skip);
+        let Some(first) = matches.first() else {
+            e.story = Some(e.key);
+            e.secondary = false;
+            let story = Story { id: e.key, primary: e.key, members: vec![member(&e, "first", 1.0)] };
+            self.stories.insert(e.key, story);
+            self.push(Change::New(e), &f, skip);
+            return;
+        };
+        if first.is_same_item(&e, incoming.contains(&first.existing.key)) {
+            return self.merge_same_item(e, &f, first.clone(), skip, now);
         }
+        let sid = story_id(&first.existing);
+        let mut story = self.story(&sid).unwrap_or_else(|| singleton(&first.existing));
+        story.members.push(member(&e, first.rule.name(), first.rule.score()));
+        self.stories.insert(sid, story);
+        e.story = Some(sid);
+        e.secondary = true;
+        self.push(Change::New(e), &f, skip);
+        for other in &matches[1..] {
+            self.merge_stories(sid, story_id(&other.existing));
+        }
+        self.settle_primary(sid);
     }
 
     /// The item is a stored entry under a new key: remember the alias and update that entry.
@@ -143,59 +158,65 @@ impl<I: StoryIndex> Overlay<'_, I> {
 
     fn add_update(&mut self, previous: Entry, mut entry: Entry, edited: bool, s: &StorySettings) {
         carry_story(&previous, &mut entry);
-        if let Some(sid) = entry.story {
-            if let Some(mut story) = self.story(&sid) {
-                if let Some(m) = story.members.iter_mut().find(|m| m.key == entry.key) {
-                    m.title = entry.title.clone();
-                    m.link = entry.link.clone();
-                }
-                if entry.secondary {
-                    self.widen_primary_topics(&story, &entry.topics);
-                }
-                self.stories.insert(sid, story);
+        let sid = entry.story;
+        if let Some(mut story) = sid.and_then(|id| self.story(&id)) {
+            if let Some(m) = story.members.iter_mut().find(|m| m.key == entry.key) {
+                m.title = entry.title.clone();
+                m.link = entry.link.clone();
             }
+            self.stories.insert(story.id, story);
         }
         let f = features(&entry, s);
         self.push(Change::Updated { previous: Box::new(previous), entry, edited }, &f, &Skip::default());
+        if let Some(sid) = sid {
+            self.settle_primary(sid);
+        }
     }
 
-    /// Adds `e` to the story of its match; `e` becomes the primary if it was published earlier.
-    fn join(&mut self, e: &mut Entry, m: &Match) {
-        let sid = m.existing.story.unwrap_or(m.existing.key);
-        let mut story = self.story(&sid).unwrap_or_else(|| Story {
-            id: sid,
-            primary: m.existing.key,
-            members: vec![member(&m.existing, "first", 1.0)],
-        });
-        e.story = Some(sid);
-        let primary = self.entry(&story.primary).unwrap_or_else(|| m.existing.clone());
-        if !e.held_back && (primary.held_back || e.published < primary.published) {
-            e.secondary = false;
-            e.story_topics = union(&primary.topics, &primary.story_topics);
-            let mut demoted = primary.clone();
-            demoted.secondary = true;
-            demoted.story_topics.clear();
-            self.rewrite(primary, demoted);
-            story.primary = e.key;
-        } else {
-            e.secondary = true;
-            self.widen_primary_topics(&story, &e.topics);
+    /// Moves every member of story `from` into story `into` (an item linked both).
+    fn merge_stories(&mut self, into: EntryKey, from: EntryKey) {
+        if into == from {
+            return;
         }
-        story.members.push(member(e, m.rule.name(), m.rule.score()));
+        let (Some(mut target), Some(source)) = (self.story(&into), self.story(&from)) else { return };
+        for m in &source.members {
+            if let Some(current) = self.entry(&m.key) {
+                let mut moved = current.clone();
+                moved.story = Some(into);
+                self.rewrite(current, moved);
+            }
+        }
+        target.members.extend(source.members);
+        self.stories.insert(into, target);
+        self.stories.remove(&from);
+        self.dropped.insert(from);
+    }
+
+    /// Makes the earliest published visible member the story's primary, with the topics of
+    /// all members; every other member is secondary.
+    fn settle_primary(&mut self, sid: EntryKey) {
+        let Some(mut story) = self.story(&sid) else { return };
+        let members: Vec<Entry> = story.members.iter().filter_map(|m| self.entry(&m.key)).collect();
+        let earliest = |visible: bool| {
+            members.iter().filter(|e| !visible || !e.held_back).min_by_key(|e| (e.published, e.key)).map(|e| e.key)
+        };
+        let Some(primary) = earliest(true).or_else(|| earliest(false)) else { return };
+        let all_topics: Vec<TopicId> = members.iter().flat_map(|e| e.topics.iter().map(|t| t.topic.clone())).collect();
+        for current in members {
+            let mut next = current.clone();
+            next.story = Some(sid);
+            next.secondary = current.key != primary;
+            next.story_topics = if next.secondary {
+                Vec::new()
+            } else {
+                union(&all_topics, &[]).into_iter().filter(|t| !current.topics.iter().any(|m| &m.topic == t)).collect()
+            };
+            if next != current {
+                self.rewrite(current, next);
+            }
+        }
+        story.primary = primary;
         self.stories.insert(sid, story);
-    }
-
-    /// A secondary member's topics make the story appear in those topic channels too.
-    fn widen_primary_topics(&mut self, story: &Story, topics: &[crate::domain::TopicMatch]) {
-        let Some(primary) = self.entry(&story.primary) else { return };
-        let wider = union(&topics.iter().map(|t| t.topic.clone()).collect::<Vec<_>>(), &primary.story_topics);
-        let missing =
-            wider.iter().any(|t| !primary.story_topics.contains(t) && !primary.topics.iter().any(|m| &m.topic == t));
-        if missing {
-            let mut p = primary.clone();
-            p.story_topics = wider.into_iter().filter(|t| !primary.topics.iter().any(|m| &m.topic == t)).collect();
-            self.rewrite(primary, p);
-        }
     }
 
     /// Changes an entry's story fields: in place when this poll already writes it, else as a
@@ -238,6 +259,15 @@ impl<I: StoryIndex> Overlay<'_, I> {
             }
         }
     }
+}
+
+fn story_id(e: &Entry) -> EntryKey {
+    e.story.unwrap_or(e.key)
+}
+
+/// The story record of an entry stored before it had one.
+fn singleton(e: &Entry) -> Story {
+    Story { id: story_id(e), primary: e.key, members: vec![member(e, "first", 1.0)] }
 }
 
 fn carry_story(from: &Entry, to: &mut Entry) {

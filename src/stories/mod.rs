@@ -160,23 +160,25 @@ impl Match {
     }
 }
 
-/// Finds the stored entry this item is the same story as: by article URL, then exact text,
-/// then near-duplicate text published within the window. Never matches the item itself.
-pub fn find_match(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings, skip: &Skip) -> Option<Match> {
+/// Finds stored entries this item is the same story as: by article URL, by exact text, and
+/// (when the text matched nothing) by near-duplicate text published within the window. Several
+/// matches in different stories mean this item bridges them. Never matches the item itself.
+pub fn find_matches(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings, skip: &Skip) -> Vec<Match> {
     let found = |key: Option<EntryKey>, rule: Rule| {
         key.filter(|k| *k != e.key).and_then(|k| idx.entry(&k)).map(|existing| Match { existing, rule })
     };
+    let mut out: Vec<Match> = Vec::new();
     if let Some(url) = f.story_url.as_deref().filter(|u| !skip.urls.contains(*u)) {
-        if let Some(m) = found(idx.by_url(url), Rule::Url) {
-            return Some(m);
-        }
+        out.extend(found(idx.by_url(url), Rule::Url));
     }
-    if let Some((fp, rule)) = f.text_fp.as_ref().filter(|(fp, _)| !skip.texts.contains(fp)) {
-        if let Some(m) = found(idx.by_text(fp), *rule) {
-            return Some(m);
-        }
-    }
-    near_match(e, f, idx, s)
+    let text = f.text_fp.as_ref().filter(|(fp, _)| !skip.texts.contains(fp));
+    let text_match = text.and_then(|(fp, rule)| found(idx.by_text(fp), *rule));
+    let near = if text_match.is_none() { near_match(e, f, idx, s) } else { None };
+    out.extend(text_match);
+    out.extend(near);
+    let mut seen = HashSet::new();
+    out.retain(|m| seen.insert(m.existing.story.unwrap_or(m.existing.key)));
+    out
 }
 
 fn near_match(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings) -> Option<Match> {

@@ -99,6 +99,7 @@ impl Mem {
                 IndexWrite::Band(b, h, k, t) => self.bands.entry((b, h)).or_default().push((k, t)),
                 IndexWrite::Alias(..) => {}
                 IndexWrite::Story(st) => drop(self.stories.insert(st.id, st)),
+                IndexWrite::DropStory(id) => drop(self.stories.remove(&id)),
             }
         }
         out

@@ -12,3 +12,4 @@ mod http_api;
 mod ingest;
 mod polling;
 mod stories;
+mod story_quality;

@@ -1,0 +1,94 @@
+//! Measured quality of story merging: pairwise precision and recall against ground truth, on
+//! feeds from the team's generator (`../shared/bench/gen_feeds.py`) and on the hand-labelled
+//! newsroom set in `tests/fixtures/stories/`. The figures are printed; the targets asserted.
+
+use crate::helpers::*;
+use newsriver::domain::Entry;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Pairwise precision and recall of a clustering `pred` against `truth` (item -> cluster).
+pub fn pairwise(pred: &HashMap<String, String>, truth: &HashMap<String, String>) -> (f64, f64, usize, usize) {
+    let pairs = |n: usize| n * n.saturating_sub(1) / 2;
+    let mut cells: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut by_pred: HashMap<&str, usize> = HashMap::new();
+    let mut by_truth: HashMap<&str, usize> = HashMap::new();
+    for (item, t) in truth {
+        let Some(p) = pred.get(item) else { continue };
+        *cells.entry((p.as_str(), t.as_str())).or_default() += 1;
+        *by_pred.entry(p.as_str()).or_default() += 1;
+        *by_truth.entry(t.as_str()).or_default() += 1;
+    }
+    let tp: usize = cells.values().map(|&n| pairs(n)).sum();
+    let pp: usize = by_pred.values().map(|&n| pairs(n)).sum();
+    let tt: usize = by_truth.values().map(|&n| pairs(n)).sum();
+    let ratio = |a: usize, b: usize| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+    (ratio(tp, pp), ratio(tp, tt), tp, tt)
+}
+
+fn all_entries(app: &TestApp) -> Vec<Entry> {
+    let mut out = Vec::new();
+    app.state
+        .store
+        .for_each_entry(|e| {
+            out.push(e);
+            Ok(())
+        })
+        .expect("scan");
+    out
+}
+
+fn gen_feeds() -> PathBuf {
+    std::env::var_os("NEWSRIVER_GEN_FEEDS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_feeds.py"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_feeds_merge_with_target_precision_and_recall() {
+    let gen = gen_feeds();
+    assert!(gen.exists(), "{} is missing (set NEWSRIVER_GEN_FEEDS)", gen.display());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args = ["--feeds", "120", "--items", "20", "--dup-frac", "0.3", "--seed", "7"];
+    let run = |script: PathBuf, extra: Vec<String>| {
+        let out = std::process::Command::new("python3").arg(script).args(extra).args(args).output().expect("python3");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    run(gen.clone(), vec!["--out".into(), dir.path().display().to_string()]);
+    let labels = dir.path().join("labels.tsv");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/story_labels.py");
+    run(script, vec![gen.display().to_string(), labels.display().to_string()]);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("feeds"))
+        .expect("feeds")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    let sources: Vec<(String, String)> =
+        names.iter().map(|n| (format!("f{}", &n[5..11]), format!("file:{}/feeds/{n}", dir.path().display()))).collect();
+    let refs: Vec<(&str, String)> = sources.iter().map(|(a, b)| (a.as_str(), b.clone())).collect();
+    let app = spawn_app_with(&refs, "initial_items = 1000\nconcurrency = 4\nper_host = 4").await;
+    app.poll_now().await;
+
+    let mut truth = HashMap::new();
+    for line in std::fs::read_to_string(&labels).expect("labels").lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        truth.insert(format!("f{:06}\t{}", cols[0].parse::<usize>().expect("feed"), cols[1]), cols[2].to_owned());
+    }
+    let pred: HashMap<String, String> = all_entries(&app)
+        .into_iter()
+        .map(|e| (format!("{}\t{}", e.source, e.identity), e.story.map(|s| s.to_string()).unwrap_or_default()))
+        .collect();
+    assert_eq!(pred.len(), truth.len(), "every generated item stored once");
+    let (precision, recall, tp, pairs) = pairwise(&pred, &truth);
+    let stories = pred.values().collect::<std::collections::HashSet<_>>().len();
+    let true_stories = truth.values().collect::<std::collections::HashSet<_>>().len();
+    eprintln!(
+        "gen_feeds {args:?}: {} items, {stories} stories (truth {true_stories}), pairs {tp}/{pairs}, precision {precision:.4}, recall {recall:.4}",
+        pred.len()
+    );
+    assert!(precision >= 0.995, "precision {precision}");
+    assert!(recall >= 0.97, "recall {recall}");
+    assert_eq!(app.feed("/feeds/all.atom?limit=500").await.entries.len(), 500.min(stories));
+    app.stop().await;
+}
