@@ -142,7 +142,7 @@ fn entry_title(title: Option<&Text>, body: Option<&str>) -> Option<String> {
         }
     });
     let t = from_title.filter(|t| !t.is_empty()).or_else(|| {
-        let text = html::html_to_text(body?);
+        let text = html::sanitized_to_text(body?);
         (!text.is_empty()).then(|| html::excerpt(&text, 80))
     })?;
     Some(html::excerpt(&t, MAX_TITLE_CHARS))
@@ -172,7 +172,7 @@ fn identity(e: &FeedEntry, link: Option<&Url>, title: &str, body: Option<&str>) 
     if let Some(link) = link {
         return (IdentityKind::Link, links::canonical(link).into());
     }
-    let text = format!("{}\n{}", html::collapse_ws(title), html::html_to_text(body.unwrap_or("")));
+    let text = format!("{}\n{}", html::collapse_ws(title), html::sanitized_to_text(body.unwrap_or("")));
     (IdentityKind::ContentHash, hex(&Sha256::digest(text.as_bytes())[..16]))
 }
 
@@ -214,8 +214,8 @@ pub fn fingerprint(e: &Entry) -> String {
     let words = |s: &str| crate::stories::sketch::words(s).join(" ");
     digest(&[
         words(&e.title),
-        words(&html::html_to_text(e.summary.as_deref().unwrap_or(""))),
-        words(&html::html_to_text(e.content.as_deref().unwrap_or(""))),
+        words(&html::sanitized_to_text(e.summary.as_deref().unwrap_or(""))),
+        words(&html::sanitized_to_text(e.content.as_deref().unwrap_or(""))),
     ])
 }
 

@@ -4,12 +4,12 @@
 //! |----------------------------------------------|------------------------------------|
 //! | `u` + story URL (UTF-8)                      | entry key (16): first item with it |
 //! | `t` + text fingerprint (16)                  | entry key (16)                     |
-//! | `l` + band (1) + band hash (8, BE) + key (16)| published (8, as in `keys`)        |
+//! | `l` + band (1) + band hash (8, BE)           | records: entry key (16) + published (8) |
 //! | `a` + former entry key (16)                  | entry key (16) it now is           |
 //! | `s` + story id (16)                          | v1: `0x01` + JSON `Story`          |
 //!
-//! Lookups are point reads or short prefix scans, so their cost does not grow with the store;
-//! near-duplicate (`l`) records older than the matching window are pruned.
+//! Every lookup is a point read, so its cost does not grow with the store; near-duplicate (`l`)
+//! records older than the matching window are pruned.
 
 use super::{codec, keys, Store, StoreError};
 use crate::domain::{Entry, EntryKey};
@@ -26,7 +26,9 @@ fn time_of(bytes: &[u8]) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_micros(raw as i64)
 }
 
-fn band_prefix(band: u8, hash: u64) -> Vec<u8> {
+const RECORD: usize = 24;
+
+fn band_key(band: u8, hash: u64) -> Vec<u8> {
     let mut k = vec![b'l', band];
     k.extend_from_slice(&hash.to_be_bytes());
     k
@@ -48,17 +50,21 @@ impl Store {
 
     /// Drops near-duplicate records of items published before `before`; they can no longer match.
     pub fn prune_near_index(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        let mut old = Vec::new();
+        let mut dropped = 0;
         for item in self.story_idx.scan_prefix(b"l") {
             let (k, v) = item?;
-            if time_of(&v).is_some_and(|t| t < before) {
-                old.push(k);
+            let kept: Vec<u8> = records(&v)
+                .filter(|(_, t)| *t >= before)
+                .flat_map(|(key, t)| [key.as_bytes().as_slice(), &keys::time_bytes(t)].concat())
+                .collect();
+            dropped += (v.len() - kept.len()) / RECORD;
+            if kept.is_empty() {
+                self.story_idx.remove(k)?;
+            } else if kept.len() != v.len() {
+                self.story_idx.insert(k, kept)?;
             }
         }
-        for k in &old {
-            self.story_idx.remove(k)?;
-        }
-        Ok(old.len())
+        Ok(dropped)
     }
 
     fn log_err<T>(&self, r: Result<Option<T>, StoreError>) -> Option<T> {
@@ -83,10 +89,8 @@ impl StoryIndex for Store {
     fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<crate::stories::BandHit> {
         let mut out = Vec::new();
         for (b, h) in bands.iter().enumerate() {
-            for (k, v) in self.story_idx.scan_prefix(band_prefix(b as u8, *h)).flatten() {
-                if let (Some(key), Some(t)) = (keys::entry_key_suffix(&k), time_of(&v)) {
-                    out.push((key, t));
-                }
+            if let Ok(Some(v)) = self.story_idx.get(band_key(b as u8, *h)) {
+                out.extend(records(&v));
             }
         }
         out.sort();
@@ -103,38 +107,59 @@ impl StoryIndex for Store {
     }
 }
 
-/// Encodes index writes before a transaction (encoding can fail; the transaction cannot retry it).
-/// Encoded (key, value) pairs.
-pub(super) type Encoded = Vec<(Vec<u8>, Vec<u8>)>;
+/// The (entry, published) records of one band bucket.
+fn records(v: &[u8]) -> impl Iterator<Item = (EntryKey, DateTime<Utc>)> + '_ {
+    v.chunks_exact(RECORD).filter_map(|r| Some((key_of(&r[..16])?, time_of(&r[16..])?)))
+}
 
-pub(super) fn encode(writes: &[IndexWrite]) -> Result<Encoded, StoreError> {
+/// One index operation, encoded before the transaction (encoding can fail; a transaction
+/// closure may be retried and must not).
+pub(super) enum Op {
+    Put(Vec<u8>, Vec<u8>),
+    Del(Vec<u8>),
+    /// Add a record to a band bucket unless it is there already.
+    Append(Vec<u8>, [u8; RECORD]),
+}
+
+pub(super) fn encode(writes: &[IndexWrite]) -> Result<Vec<Op>, StoreError> {
     writes
         .iter()
         .map(|w| {
             Ok(match w {
-                IndexWrite::Url(url, key) => ([b"u".as_slice(), url.as_bytes()].concat(), key.as_bytes().to_vec()),
-                IndexWrite::Text(fp, key) => ([b"t".as_slice(), fp.as_slice()].concat(), key.as_bytes().to_vec()),
-                IndexWrite::Band(b, h, key, t) => {
-                    ([band_prefix(*b, *h).as_slice(), key.as_bytes()].concat(), keys::time_bytes(*t).to_vec())
+                IndexWrite::Url(url, key) => {
+                    Op::Put([b"u".as_slice(), url.as_bytes()].concat(), key.as_bytes().to_vec())
                 }
-                IndexWrite::Alias(from, to) => ([b"a".as_slice(), from.as_bytes()].concat(), to.as_bytes().to_vec()),
-                IndexWrite::Story(st) => (story_key(&st.id), codec::encode(st)?),
-                // An empty value marks a removal.
-                IndexWrite::DropStory(id) => (story_key(id), Vec::new()),
+                IndexWrite::Text(fp, key) => {
+                    Op::Put([b"t".as_slice(), fp.as_slice()].concat(), key.as_bytes().to_vec())
+                }
+                IndexWrite::Band(b, h, key, t) => {
+                    let mut rec = [0u8; RECORD];
+                    rec[..16].copy_from_slice(key.as_bytes());
+                    rec[16..].copy_from_slice(&keys::time_bytes(*t));
+                    Op::Append(band_key(*b, *h), rec)
+                }
+                IndexWrite::Alias(from, to) => {
+                    Op::Put([b"a".as_slice(), from.as_bytes()].concat(), to.as_bytes().to_vec())
+                }
+                IndexWrite::Story(st) => Op::Put(story_key(&st.id), codec::encode(st)?),
+                IndexWrite::DropStory(id) => Op::Del(story_key(id)),
             })
         })
         .collect()
 }
 
-pub(super) fn apply(
-    tree: &TransactionalTree,
-    encoded: &[(Vec<u8>, Vec<u8>)],
-) -> Result<(), ConflictableTransactionError<StoreError>> {
-    for (k, v) in encoded {
-        if v.is_empty() {
-            tree.remove(k.as_slice())?;
-        } else {
-            tree.insert(k.as_slice(), v.as_slice())?;
+pub(super) fn apply(tree: &TransactionalTree, ops: &[Op]) -> Result<(), ConflictableTransactionError<StoreError>> {
+    for op in ops {
+        match op {
+            Op::Put(k, v) => drop(tree.insert(k.as_slice(), v.as_slice())?),
+            Op::Del(k) => drop(tree.remove(k.as_slice())?),
+            Op::Append(k, rec) => {
+                let mut v = tree.get(k)?.map(|v| v.to_vec()).unwrap_or_default();
+                if !v.chunks_exact(RECORD).any(|r| r[..16] == rec[..16]) {
+                    v.extend_from_slice(rec);
+                    tree.insert(k.as_slice(), v)?;
+                }
+            }
         }
     }
     Ok(())

@@ -7,7 +7,7 @@ pub mod sketch;
 pub use assign::{assign, Assigned, IndexWrite};
 
 use crate::domain::{Entry, EntryKey, SourceId};
-use crate::normalize::html::html_to_text;
+use crate::normalize::html::sanitized_to_text;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -100,8 +100,8 @@ pub struct Features {
 
 /// The body text an item is compared on: the longer of its content and summary.
 pub fn body_text(e: &Entry) -> String {
-    let content = e.content.as_deref().map(html_to_text).unwrap_or_default();
-    let summary = e.summary.as_deref().map(html_to_text).unwrap_or_default();
+    let content = e.content.as_deref().map(sanitized_to_text).unwrap_or_default();
+    let summary = e.summary.as_deref().map(sanitized_to_text).unwrap_or_default();
     if content.len() >= summary.len() {
         content
     } else {

@@ -35,7 +35,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-fn splitmix(mut x: u64) -> u64 {
+const fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -44,14 +44,41 @@ fn splitmix(mut x: u64) -> u64 {
 
 /// Hashes of every run of `SHINGLE` consecutive words.
 pub fn shingles(words: &[String]) -> HashSet<u64> {
-    words.windows(SHINGLE).map(|w| fnv1a(w.join(" ").as_bytes())).collect()
+    words
+        .windows(SHINGLE)
+        .map(|w| {
+            let mut h = 0xcbf2_9ce4_8422_2325u64;
+            for (i, word) in w.iter().enumerate() {
+                if i > 0 {
+                    h = (h ^ u64::from(b' ')).wrapping_mul(0x0100_0000_01b3);
+                }
+                h = word.bytes().fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+            }
+            h
+        })
+        .collect()
 }
+
+/// Multipliers and offsets of the signature's hash functions: h_i(x) = (a_i·x + b_i) >> 32 over
+/// the mixed shingle hash x, a cheap universal family (fixed, so stored bands stay valid).
+const fn family() -> [(u64, u64); HASHES] {
+    let mut out = [(0u64, 0u64); HASHES];
+    let mut i = 0;
+    while i < HASHES {
+        out[i] = (splitmix(2 * i as u64 + 1) | 1, splitmix(2 * i as u64 + 2));
+        i += 1;
+    }
+    out
+}
+
+const FAMILY: [(u64, u64); HASHES] = family();
 
 pub fn minhash(shingles: &HashSet<u64>) -> [u32; HASHES] {
     let mut sig = [u32::MAX; HASHES];
     for &s in shingles {
-        for (i, slot) in sig.iter_mut().enumerate() {
-            let h = (splitmix(s ^ splitmix(i as u64 + 1)) >> 32) as u32;
+        let x = splitmix(s);
+        for (slot, (a, b)) in sig.iter_mut().zip(FAMILY.iter()) {
+            let h = (x.wrapping_mul(*a).wrapping_add(*b) >> 32) as u32;
             *slot = (*slot).min(h);
         }
     }
@@ -120,6 +147,7 @@ mod tests {
     fn signatures_are_deterministic() {
         let s = shingles(&w(BODY));
         assert_eq!(minhash(&s), minhash(&s));
+        assert!(s.contains(&fnv1a(b"the third round")), "a shingle hashes its words joined by spaces");
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::config::{TopicField, TopicSettings};
 use crate::domain::{Entry, TopicMatch};
-use crate::normalize::html::html_to_text;
+use crate::normalize::html::sanitized_to_text;
 use regex::{Regex, RegexBuilder};
 use sha2::{Digest, Sha256};
 
@@ -127,8 +127,8 @@ impl EntryText {
     fn of(e: &Entry) -> Self {
         Self {
             title: e.title.clone(),
-            summary: e.summary.as_deref().map(html_to_text).unwrap_or_default(),
-            content: e.content.as_deref().map(html_to_text).unwrap_or_default(),
+            summary: e.summary.as_deref().map(sanitized_to_text).unwrap_or_default(),
+            content: e.content.as_deref().map(sanitized_to_text).unwrap_or_default(),
             categories: e.categories.join(FIELD_SEP),
         }
     }

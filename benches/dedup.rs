@@ -1,0 +1,159 @@
+//! Cost of story matching per incoming item against stores of 10k and 1M entries.
+//!
+//! `cargo bench --bench dedup` builds each store once under `target/bench-stores/` (1M entries
+//! take a few minutes; later runs reuse it), then measures, per item: computing its features
+//! (text fingerprint, MinHash bands) and looking up URL, text and near-duplicate candidates —
+//! for an item that duplicates a stored one and for a new one.
+//! Set `NEWSRIVER_BENCH_SIZES=10000` to skip the large store.
+
+use chrono::{DateTime, Duration, Utc};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use newsriver::dedup::Change;
+use newsriver::domain::{Entry, EntryKey, IdentityKind, SourceId, SourceState};
+use newsriver::store::{Prepared, Store};
+use newsriver::stories::{self, IndexWrite, Member, Skip, Story, StorySettings};
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+/// Vocabulary size of the synthetic texts: large enough that unrelated items share few
+/// word triples, as real news copy does.
+const VOCABULARY: u64 = 5_000;
+
+/// A deterministic pseudo-random stream (splitmix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn text(&mut self, words: usize) -> String {
+        (0..words).map(|_| format!("w{}", self.next() % VOCABULARY)).collect::<Vec<_>>().join(" ")
+    }
+}
+
+fn entry(i: u64, rng: &mut Rng, now: DateTime<Utc>) -> Entry {
+    let source = SourceId::parse(&format!("s{}", i % 500)).expect("slug");
+    let link = format!("https://outlet{}.example/news/{i}", i % 500);
+    let published = now - Duration::minutes((i % (60 * 24 * 365)) as i64);
+    let body = rng.text(80);
+    Entry {
+        key: EntryKey::derive(&source, "guid", &i.to_string()),
+        source,
+        identity_kind: IdentityKind::Guid,
+        identity: i.to_string(),
+        title: rng.text(8),
+        story_url: url::Url::parse(&link).ok().and_then(|u| newsriver::normalize::links::story_url(&u)),
+        link: Some(link),
+        summary: None,
+        content: Some(format!("<p>{body}</p>")),
+        authors: vec![],
+        categories: vec![],
+        enclosures: vec![],
+        published,
+        updated: published,
+        first_seen: published,
+        date_repaired: false,
+        fingerprint: i.to_string(),
+        revision: i.to_string(),
+        topics: vec![],
+        held_back: false,
+        seq: 0,
+        story: None,
+        secondary: false,
+        story_topics: vec![],
+    }
+}
+
+/// Opens (building on first use) a store of `n` entries with their story indexes.
+fn store_of(n: u64, now: DateTime<Utc>) -> Store {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-stores/{n}"));
+    let done = dir.join("complete");
+    let store = Store::open(&dir.join("db"), 256 << 20).expect("open bench store");
+    if done.exists() {
+        return store;
+    }
+    let settings = StorySettings::default();
+    let window = Duration::from_std(settings.window).expect("window");
+    let mut rng = Rng(n);
+    let batch = 5_000;
+    for start in (0..n).step_by(batch) {
+        let mut index = Vec::new();
+        let items: Vec<Entry> = (start..(start + batch as u64).min(n))
+            .map(|i| {
+                let mut e = entry(i, &mut rng, now);
+                e.story = Some(e.key);
+                index.extend(writes_for(&e, &settings, now - e.published <= window));
+                e
+            })
+            .collect();
+        let source = items[0].source.clone();
+        let changes = items.into_iter().map(Change::New).collect();
+        store
+            .commit_poll_with(&source, |_| Ok(Prepared { changes, index, state: SourceState::default() }))
+            .expect("commit");
+    }
+    std::fs::write(&done, n.to_string()).expect("marker");
+    store
+}
+
+/// The index records a singleton story's first item gets (near-duplicate bands only while the
+/// item is inside the matching window, as pruning keeps it in service).
+fn writes_for(e: &Entry, settings: &StorySettings, recent: bool) -> Vec<IndexWrite> {
+    let f = stories::features(e, settings);
+    let mut w = Vec::new();
+    w.extend(f.story_url.map(|u| IndexWrite::Url(u, e.key)));
+    w.extend(f.text_fp.map(|(fp, _)| IndexWrite::Text(fp, e.key)));
+    if recent {
+        w.extend(f.bands.iter().flatten().enumerate().map(|(b, h)| IndexWrite::Band(b as u8, *h, e.key, e.published)));
+    }
+    let member = Member {
+        key: e.key,
+        source: e.source.clone(),
+        title: e.title.clone(),
+        link: e.link.clone(),
+        published: e.published,
+        rule: "first".into(),
+        score: 1.0,
+    };
+    w.push(IndexWrite::Story(Story { id: e.key, primary: e.key, members: vec![member] }));
+    w
+}
+
+fn bench(c: &mut Criterion) {
+    let now = DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z").expect("date").with_timezone(&Utc);
+    let sizes: Vec<u64> = std::env::var("NEWSRIVER_BENCH_SIZES")
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|_| vec![10_000, 1_000_000]);
+    let settings = StorySettings::default();
+    let mut group = c.benchmark_group("story_match_per_item");
+    for n in sizes {
+        let store = store_of(n, now);
+        // A republished copy of a recent stored item (exact text), and an item never seen.
+        let mut rng = Rng(n);
+        let stored = entry(0, &mut rng, now); // published `now`: inside the window
+        let mut copy = stored.clone();
+        copy.key = EntryKey::derive(&SourceId::parse("elsewhere").expect("slug"), "guid", "copy");
+        copy.source = SourceId::parse("elsewhere").expect("slug");
+        copy.story_url = Some("elsewhere.example/copy".into());
+        let fresh = entry(n + 1, &mut Rng(u64::MAX - n), now);
+        for (label, item) in [("duplicate", copy), ("new", fresh)] {
+            group.bench_with_input(BenchmarkId::new(label, n), &item, |b, item| {
+                b.iter(|| {
+                    let f = stories::features(item, &settings);
+                    stories::find_matches(item, &f, &store, &settings, &Skip::default()).len()
+                })
+            });
+        }
+    }
+    group.finish();
+    let item = entry(7, &mut Rng(7), now);
+    c.bench_function("story_features_per_item", |b| b.iter(|| stories::features(&item, &settings).shingles.len()));
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
