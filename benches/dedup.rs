@@ -12,7 +12,6 @@ use newsriver::dedup::Change;
 use newsriver::domain::{Entry, EntryKey, IdentityKind, SourceId, SourceState};
 use newsriver::store::{Prepared, Store};
 use newsriver::stories::{self, IndexWrite, Member, Skip, Story, StorySettings};
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// Vocabulary size of the synthetic texts: large enough that unrelated items share few
