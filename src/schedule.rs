@@ -1,5 +1,6 @@
 //! When each source is next polled. `next_check` is pure; `start` wires it to tokio-cron-scheduler:
-//! a one-second tick for `every` sources, one cron job per `cron` source.
+//! a one-second tick for `every` sources, one cron job per `cron` source, and a daily
+//! maintenance job (03:17 UTC) that prunes the near-duplicate index.
 
 use crate::config::{PollingSettings, Schedule, SourceSettings};
 use crate::domain::SourceId;
@@ -73,6 +74,13 @@ pub async fn start(poller: Poller, shutdown: CancellationToken) -> Result<JobSch
                     p.start_due(Utc::now(), &token);
                 }
             })
+        })?)
+        .await?;
+    let p = poller.clone();
+    sched
+        .add(Job::new_async("0 17 3 * * *", move |_, _| {
+            let p = p.clone();
+            Box::pin(async move { p.prune_story_index().await })
         })?)
         .await?;
     for source in poller.sources() {

@@ -190,6 +190,18 @@ impl Poller {
         r.last_report = Some(report.clone());
     }
 
+    /// Drops near-duplicate index records older than the story window (a daily job).
+    pub async fn prune_story_index(&self) {
+        let (store, window) = (self.inner.ctx.store.clone(), self.inner.ctx.stories.window);
+        let pruned =
+            tokio::task::spawn_blocking(move || crate::maintenance::prune_near_index(&store, window, Utc::now())).await;
+        match pruned {
+            Ok(Ok(n)) => tracing::info!(pruned = n, "pruned near-duplicate index"),
+            Ok(Err(e)) => tracing::error!(error = %e, "pruning the near-duplicate index failed"),
+            Err(e) => tracing::error!(error = %e, "pruning task failed"),
+        }
+    }
+
     /// Waits for running polls to end (after `cancel` they end promptly).
     pub async fn wait_idle(&self) {
         self.inner.tracker.close();

@@ -148,3 +148,31 @@ fn newer_schema_is_refused() {
     }
     assert!(matches!(Store::open(&path, 1 << 20), Err(StoreError::Schema { found: 99, .. })));
 }
+
+#[test]
+fn near_index_records_append_and_prune_by_age() {
+    use crate::stories::{IndexWrite, StoryIndex};
+    let (_d, store) = temp_store();
+    let a = SourceId::parse("a").expect("slug");
+    let old = entry(&a, "old", "2026-01-01T00:00:00Z");
+    let new = entry(&a, "new", "2026-11-27T00:00:00Z");
+    let index = vec![
+        IndexWrite::Band(3, 42, old.key, old.published),
+        IndexWrite::Band(3, 42, new.key, new.published),
+        IndexWrite::Band(3, 42, new.key, new.published),
+    ];
+    store
+        .commit_poll_with(&a, |_| {
+            Ok(Prepared {
+                changes: vec![Change::New(old.clone()), Change::New(new.clone())],
+                index,
+                state: SourceState::default(),
+            })
+        })
+        .expect("commit");
+    let mut bands = [0u64; crate::stories::sketch::BANDS];
+    bands[3] = 42;
+    assert_eq!(store.near(&bands).len(), 2, "one record per entry");
+    assert_eq!(store.prune_near_index(at("2026-11-20T00:00:00Z")).expect("prune"), 1);
+    assert_eq!(store.near(&bands), vec![(new.key, new.published)]);
+}
