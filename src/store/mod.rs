@@ -187,7 +187,8 @@ impl Store {
         state: Option<(&SourceId, &SourceState)>,
     ) -> Result<(), StoreError> {
         let encoded: Vec<Vec<u8>> = writes.iter().map(|w| codec::encode(w.entry)).collect::<Result<_, _>>()?;
-        let index = story_index::encode(index)?;
+        let (index, sketches): (Vec<_>, Vec<_>) =
+            story_index::encode(index)?.into_iter().partition(story_index::Op::is_exact);
         let state_bytes = state.map(|(_, s)| codec::encode(s)).transpose()?;
         let mut deltas: HashMap<Vec<u8>, i64> = HashMap::new();
         for w in writes {
@@ -226,6 +227,10 @@ impl Store {
             }
             Ok::<_, ConflictableTransactionError<StoreError>>(())
         })?;
+        // Near-duplicate sketches are a rebuildable lookup aid: written in a plain batch after
+        // the transaction (still under the commit lock, still before the flush), because a
+        // read-modify-write per band inside the transaction cost most of a poll's commit time.
+        story_index::apply_sketches(&self.story_idx, &sketches)?;
         self.db.flush()?;
         self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())

@@ -14,6 +14,8 @@ pub enum IndexWrite {
     Url(String, EntryKey),
     Text([u8; 16], EntryKey),
     Band(u8, u64, EntryKey, DateTime<Utc>),
+    /// An item's MinHash signature, to pre-screen near-duplicate candidates.
+    Sig(EntryKey, DateTime<Utc>, [u32; sketch::HASHES]),
     /// A key an item had before its source changed identities, pointing at its stored entry.
     Alias(EntryKey, EntryKey),
     Story(Story),
@@ -35,6 +37,7 @@ struct Overlay<'a, I> {
     urls: HashMap<String, EntryKey>,
     texts: HashMap<[u8; 16], EntryKey>,
     bands: super::BandMap,
+    sigs: HashMap<EntryKey, [u32; sketch::HASHES]>,
     stories: HashMap<EntryKey, Story>,
     dropped: HashSet<EntryKey>,
     out: Assigned,
@@ -64,6 +67,9 @@ impl<I: StoryIndex> StoryIndex for Overlay<'_, I> {
             None => self.base.entry(key),
         }
     }
+    fn signature(&self, key: &EntryKey) -> Option<[u32; sketch::HASHES]> {
+        self.sigs.get(key).copied().or_else(|| self.base.signature(key))
+    }
     fn story(&self, id: &EntryKey) -> Option<Story> {
         if self.dropped.contains(id) {
             return None;
@@ -87,6 +93,7 @@ pub fn assign(
         urls: HashMap::new(),
         texts: HashMap::new(),
         bands: HashMap::new(),
+        sigs: HashMap::new(),
         stories: HashMap::new(),
         dropped: HashSet::new(),
         out: Assigned::default(),
@@ -250,6 +257,10 @@ impl<I: StoryIndex> Overlay<'_, I> {
         for (b, h) in f.bands.iter().flatten().enumerate() {
             self.bands.entry((b as u8, *h)).or_default().push((key, e.published));
             self.out.writes.push(IndexWrite::Band(b as u8, *h, key, e.published));
+        }
+        if let Some(sig) = f.sig {
+            self.sigs.insert(key, sig);
+            self.out.writes.push(IndexWrite::Sig(key, e.published, sig));
         }
         match self.pending.get(&key) {
             Some(&i) => self.out.changes[i] = change,

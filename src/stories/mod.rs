@@ -95,6 +95,7 @@ pub struct Features {
     /// Fingerprint of the text alone (long texts), or of title + text (short ones).
     pub text_fp: Option<([u8; 16], Rule)>,
     pub shingles: HashSet<u64>,
+    pub sig: Option<[u32; sketch::HASHES]>,
     pub bands: Option<[u64; sketch::BANDS]>,
 }
 
@@ -121,8 +122,9 @@ pub fn features(e: &Entry, s: &StorySettings) -> Features {
         })
     };
     let shingles = sketch::shingles(&words);
-    let bands = (words.len() >= s.min_words).then(|| sketch::bands(&sketch::minhash(&shingles)));
-    Features { story_url: e.story_url.clone(), text_fp, shingles, bands }
+    let sig = (words.len() >= s.min_words).then(|| sketch::minhash(&shingles));
+    let bands = sig.as_ref().map(sketch::bands);
+    Features { story_url: e.story_url.clone(), text_fp, shingles, sig, bands }
 }
 
 /// An item in a near-duplicate band bucket, with its published time.
@@ -138,7 +140,13 @@ pub trait StoryIndex {
     fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<BandHit>;
     fn entry(&self, key: &EntryKey) -> Option<Entry>;
     fn story(&self, id: &EntryKey) -> Option<Story>;
+    /// The MinHash signature stored with an item's near-duplicate records.
+    fn signature(&self, key: &EntryKey) -> Option<[u32; sketch::HASHES]>;
 }
+
+/// Candidates checked exactly per item, most band hits first: bounds the cost when common
+/// phrases put many unrelated items into one bucket.
+const MAX_NEAR_CANDIDATES: usize = 32;
 
 /// A stored entry the new item matches, and why.
 #[derive(Debug, Clone)]
@@ -182,11 +190,21 @@ pub fn find_matches(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySet
 }
 
 fn near_match(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings) -> Option<Match> {
-    let bands = f.bands.as_ref()?;
+    let (bands, sig) = (f.bands.as_ref()?, f.sig.as_ref()?);
     let window = chrono::Duration::from_std(s.window).unwrap_or(chrono::Duration::MAX);
-    let mut best: Option<Match> = None;
+    let mut hits: std::collections::HashMap<EntryKey, usize> = std::collections::HashMap::new();
     for (key, published) in idx.near(bands) {
-        if key == e.key || (published - e.published).abs() > window {
+        if key != e.key && (published - e.published).abs() <= window {
+            *hits.entry(key).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<(EntryKey, usize)> = hits.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut best: Option<Match> = None;
+    for (key, _) in ranked.into_iter().take(MAX_NEAR_CANDIDATES) {
+        // The signatures estimate Jaccard within about ±0.15: skip clear misses before loading.
+        let estimate = idx.signature(&key).map_or(1.0, |theirs| sketch::estimate(sig, &theirs));
+        if estimate + 0.2 < s.near_jaccard {
             continue;
         }
         let Some(other) = idx.entry(&key) else { continue };

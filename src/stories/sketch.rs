@@ -98,6 +98,11 @@ pub fn bands(sig: &[u32; HASHES]) -> [u64; BANDS] {
     out
 }
 
+/// Jaccard similarity estimated from two signatures: the share of equal minimums.
+pub fn estimate(a: &[u32; HASHES], b: &[u32; HASHES]) -> f64 {
+    a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / HASHES as f64
+}
+
 /// Exact similarity of two shingle sets: (Jaccard, containment of the smaller in the larger).
 pub fn similarity(a: &HashSet<u64>, b: &HashSet<u64>) -> (f64, f64) {
     if a.is_empty() || b.is_empty() {

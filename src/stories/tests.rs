@@ -73,6 +73,9 @@ impl StoryIndex for Mem {
     fn story(&self, id: &EntryKey) -> Option<Story> {
         self.stories.get(id).cloned()
     }
+    fn signature(&self, _: &EntryKey) -> Option<[u32; sketch::HASHES]> {
+        None
+    }
 }
 
 impl Mem {
@@ -97,7 +100,7 @@ impl Mem {
                 IndexWrite::Url(u, k) => drop(self.urls.insert(u, k)),
                 IndexWrite::Text(f, k) => drop(self.texts.insert(f, k)),
                 IndexWrite::Band(b, h, k, t) => self.bands.entry((b, h)).or_default().push((k, t)),
-                IndexWrite::Alias(..) => {}
+                IndexWrite::Alias(..) | IndexWrite::Sig(..) => {}
                 IndexWrite::Story(st) => drop(self.stories.insert(st.id, st)),
                 IndexWrite::DropStory(id) => drop(self.stories.remove(&id)),
             }
