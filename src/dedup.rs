@@ -131,39 +131,17 @@ pub(crate) fn merge_edit(old: &Entry, mut new: Entry, now: DateTime<Utc>) -> Ent
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{IdentityKind, SourceId};
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).expect("date").with_timezone(&Utc)
     }
 
     fn entry(id: &str, title: &str, published: &str) -> Entry {
-        let source = SourceId::parse("s").expect("slug");
         Entry {
-            key: EntryKey::derive(&source, "guid", id),
-            source,
-            identity_kind: IdentityKind::Guid,
-            identity: id.into(),
             title: title.into(),
-            link: None,
-            summary: None,
-            content: None,
-            authors: vec![],
-            categories: vec![],
-            enclosures: vec![],
-            published: at(published),
-            updated: at(published),
-            first_seen: at(published),
-            date_repaired: false,
             fingerprint: format!("fp-{title}"),
             revision: format!("rev-{title}"),
-            story_url: None,
-            topics: vec![],
-            held_back: false,
-            seq: 0,
-            story: None,
-            secondary: false,
-            story_topics: vec![],
+            ..crate::domain::test_entry("s", id, published)
         }
     }
 

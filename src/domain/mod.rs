@@ -118,3 +118,36 @@ impl Entry {
         out
     }
 }
+
+/// A plain entry for unit tests, to be adjusted with struct update syntax.
+#[cfg(test)]
+pub(crate) fn test_entry(source: &str, id: &str, published: &str) -> Entry {
+    let source = SourceId::parse(source).expect("slug");
+    let at = DateTime::parse_from_rfc3339(published).expect("date").with_timezone(&Utc);
+    Entry {
+        key: EntryKey::derive(&source, "guid", id),
+        source,
+        identity_kind: IdentityKind::Guid,
+        identity: id.into(),
+        title: format!("title {id}"),
+        link: None,
+        story_url: None,
+        summary: None,
+        content: None,
+        authors: vec![],
+        categories: vec![],
+        enclosures: vec![],
+        published: at,
+        updated: at,
+        first_seen: at,
+        date_repaired: false,
+        fingerprint: id.into(),
+        revision: id.into(),
+        topics: vec![],
+        held_back: false,
+        seq: 0,
+        story: None,
+        secondary: false,
+        story_topics: vec![],
+    }
+}

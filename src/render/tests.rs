@@ -1,20 +1,15 @@
 use super::*;
-use crate::domain::{Enclosure, EntryKey, IdentityKind};
+use crate::domain::{Enclosure, EntryKey};
 use std::sync::LazyLock;
 
 static NO_RELATED: LazyLock<HashMap<EntryKey, Vec<Related>>> = LazyLock::new(HashMap::new);
 
 fn entries() -> Vec<Entry> {
-    let source = SourceId::parse("wire").expect("slug");
     let t = |s: &str| DateTime::parse_from_rfc3339(s).expect("date").with_timezone(&Utc);
     ["a < b & c ]]> d", "Émoji 📰 و مرحبا"]
         .iter()
         .enumerate()
         .map(|(i, title)| Entry {
-            key: EntryKey::derive(&source, "guid", &i.to_string()),
-            source: source.clone(),
-            identity_kind: IdentityKind::Guid,
-            identity: i.to_string(),
             title: (*title).into(),
             link: Some(format!("https://news.example/{i}")),
             summary: Some("<p>Short &amp; sweet</p>".into()),
@@ -27,19 +22,8 @@ fn entries() -> Vec<Entry> {
                 length: Some(10),
                 credit: None,
             }],
-            published: t("2026-11-2{i}T10:00:00Z".replace("{i}", &(5 - i).to_string()).as_str()),
             updated: t("2026-11-26T10:00:00Z"),
-            first_seen: t("2026-11-26T10:00:00Z"),
-            date_repaired: false,
-            fingerprint: String::new(),
-            revision: String::new(),
-            story_url: None,
-            topics: vec![],
-            held_back: false,
-            seq: 0,
-            story: None,
-            secondary: false,
-            story_topics: vec![],
+            ..crate::domain::test_entry("wire", &i.to_string(), &format!("2026-11-2{}T10:00:00Z", 5 - i))
         })
         .collect()
 }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::{EntryKey, IdentityKind, TopicId, TopicMatch};
+use crate::domain::{TopicId, TopicMatch};
 use chrono::{DateTime, Utc};
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -8,30 +8,10 @@ fn at(s: &str) -> DateTime<Utc> {
 
 fn entry(source: &SourceId, id: &str, published: &str) -> Entry {
     Entry {
-        key: EntryKey::derive(source, "guid", id),
-        source: source.clone(),
-        identity_kind: IdentityKind::Guid,
-        identity: id.into(),
-        title: format!("title {id}"),
         link: Some(format!("https://news.example/{id}")),
-        summary: None,
         content: Some("<p>body</p>".into()),
         authors: vec!["A. Writer".into()],
-        categories: vec![],
-        enclosures: vec![],
-        published: at(published),
-        updated: at(published),
-        first_seen: at(published),
-        date_repaired: false,
-        fingerprint: id.into(),
-        revision: id.into(),
-        story_url: None,
-        topics: vec![],
-        held_back: false,
-        seq: 0,
-        story: None,
-        secondary: false,
-        story_topics: vec![],
+        ..crate::domain::test_entry(source.as_str(), id, published)
     }
 }
 

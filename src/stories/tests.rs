@@ -1,6 +1,5 @@
 use super::*;
 use crate::dedup::Change;
-use crate::domain::IdentityKind;
 use std::collections::HashMap;
 
 const WIRE: &str = "The third round of talks between the delegations of Caldoria and Veshtan on a durable \
@@ -13,33 +12,15 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 fn item(source: &str, guid: &str, link: &str, title: &str, body: &str, published: &str) -> Entry {
-    let source = SourceId::parse(source).expect("slug");
     let url = url::Url::parse(link).expect("url");
     Entry {
-        key: EntryKey::derive(&source, "guid", guid),
-        source,
-        identity_kind: IdentityKind::Guid,
-        identity: guid.into(),
         title: title.into(),
         story_url: crate::normalize::links::story_url(&url),
         link: Some(link.into()),
-        summary: None,
         content: Some(format!("<p>{body}</p>")),
-        authors: vec![],
-        categories: vec![],
-        enclosures: vec![],
-        published: at(published),
-        updated: at(published),
-        first_seen: at(published),
-        date_repaired: false,
         fingerprint: format!("{title}{body}"),
         revision: format!("{title}{body}"),
-        topics: vec![],
-        held_back: false,
-        seq: 0,
-        story: None,
-        secondary: false,
-        story_topics: vec![],
+        ..crate::domain::test_entry(source, guid, published)
     }
 }
 

@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::TopicSettings;
-use crate::domain::{EntryKey, IdentityKind, SourceId, TopicId};
+use crate::domain::{SourceId, TopicId};
 use chrono::Utc;
 
 fn topic(id: &str) -> TopicSettings {
@@ -19,33 +19,11 @@ fn topic(id: &str) -> TopicSettings {
 }
 
 fn entry(source: &str, title: &str, body: &str, categories: &[&str]) -> Entry {
-    let source = SourceId::parse(source).expect("slug");
-    let now = Utc::now();
     Entry {
-        key: EntryKey::derive(&source, "guid", title),
-        source,
-        identity_kind: IdentityKind::Guid,
-        identity: title.into(),
         title: title.into(),
-        link: None,
-        summary: None,
         content: Some(format!("<p>{body}</p>")),
-        authors: vec![],
         categories: categories.iter().map(|c| c.to_string()).collect(),
-        enclosures: vec![],
-        published: now,
-        updated: now,
-        first_seen: now,
-        date_repaired: false,
-        fingerprint: String::new(),
-        revision: String::new(),
-        story_url: None,
-        topics: vec![],
-        held_back: false,
-        seq: 0,
-        story: None,
-        secondary: false,
-        story_topics: vec![],
+        ..crate::domain::test_entry(source, title, &Utc::now().to_rfc3339())
     }
 }
 
