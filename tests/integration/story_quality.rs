@@ -1,5 +1,5 @@
 //! Measured quality of story merging: pairwise precision and recall against ground truth, on
-//! feeds from the team's generator (`../shared/bench/gen_feeds.py`) and on the hand-labelled
+//! feeds from the team's generator (`benches/gen_feeds.py`, a copy of `../shared/bench/`) and on the hand-labelled
 //! newsroom set in `tests/fixtures/stories/`. The figures are printed; the targets asserted.
 
 use crate::helpers::*;
@@ -41,7 +41,7 @@ fn all_entries(app: &TestApp) -> Vec<Entry> {
 fn gen_feeds() -> PathBuf {
     std::env::var_os("NEWSRIVER_GEN_FEEDS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_feeds.py"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/gen_feeds.py"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
