@@ -133,6 +133,9 @@ impl<I: StoryIndex> Overlay<'_, I> {
         if first.is_same_item(&e, incoming.contains(&first.existing.key)) {
             return self.merge_same_item(e, &f, first.clone(), skip, now);
         }
+        if let Some(own) = self.own_earlier_copy(&e, &f, &matches, incoming, s) {
+            return self.merge_same_item(e, &f, own, skip, now);
+        }
         let sid = story_id(&first.existing);
         let mut story = self.story(&sid).unwrap_or_else(|| singleton(&first.existing));
         story.members.push(member(&e, first.rule.name(), first.rule.score()));
@@ -144,6 +147,40 @@ impl<I: StoryIndex> Overlay<'_, I> {
             self.merge_stories(sid, story_id(&other.existing));
         }
         self.settle_primary(sid);
+    }
+
+    /// The indexes point at a story's first copy, which may be another outlet's. When the
+    /// story holds an item of this same source that has left the feed and is the same text or
+    /// article, the new item is that item under a new identity.
+    fn own_earlier_copy(
+        &self,
+        e: &Entry,
+        f: &Features,
+        matches: &[Match],
+        incoming: &HashSet<EntryKey>,
+        s: &StorySettings,
+    ) -> Option<Match> {
+        for m in matches {
+            let Some(story) = self.story(&story_id(&m.existing)) else { continue };
+            for member in story.members.iter().filter(|x| x.source == e.source && !incoming.contains(&x.key)) {
+                let Some(other) = self.entry(&member.key) else { continue };
+                let theirs = features(&other, s);
+                let same_url = f.story_url.is_some() && f.story_url == theirs.story_url;
+                let same_text = f.text_fp.map(|x| x.0) == theirs.text_fp.map(|x| x.0) && f.text_fp.is_some();
+                let (jaccard, containment) = sketch::similarity(&f.shingles, &theirs.shingles);
+                let rule = if same_url {
+                    super::Rule::Url
+                } else if same_text {
+                    super::Rule::Text
+                } else if jaccard >= 0.9 {
+                    super::Rule::Near { jaccard, containment }
+                } else {
+                    continue;
+                };
+                return Some(Match { existing: other, rule });
+            }
+        }
+        None
     }
 
     /// The item is a stored entry under a new key: remember the alias and update that entry.

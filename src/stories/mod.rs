@@ -10,7 +10,7 @@ use crate::domain::{Entry, EntryKey, SourceId};
 use crate::normalize::html::sanitized_to_text;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// Tuning of story matching (config `[stories]`).
@@ -220,7 +220,7 @@ fn near_match(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings)
     best
 }
 
-/// Keys that must not link items: article URLs and texts that several items of one feed share
+/// Keys that must not link items: article URLs and texts that many items of one feed share
 /// (a feed whose every item links to its home page, a "read more" teaser).
 #[derive(Debug, Default, Clone)]
 pub struct Skip {
@@ -229,25 +229,27 @@ pub struct Skip {
 }
 
 impl Skip {
+    /// A key shared by three or more items of one feed is a landing page or a stock teaser;
+    /// two items sharing one are most likely the same article listed twice.
     pub fn of(entries: &[Entry], s: &StorySettings) -> Self {
-        let mut seen_urls = HashSet::new();
-        let mut seen_texts = HashSet::new();
-        let mut skip = Self::default();
+        let mut urls: HashMap<&str, usize> = HashMap::new();
+        let mut texts: HashMap<[u8; 16], usize> = HashMap::new();
         for e in entries {
             if let Some(u) = &e.story_url {
-                if !seen_urls.insert(u.clone()) {
-                    skip.urls.insert(u.clone());
-                }
+                *urls.entry(u).or_default() += 1;
             }
             if let Some((fp, _)) = features(e, s).text_fp {
-                if !seen_texts.insert(fp) {
-                    skip.texts.insert(fp);
-                }
+                *texts.entry(fp).or_default() += 1;
             }
         }
-        skip
+        Self {
+            urls: urls.into_iter().filter(|(_, n)| *n >= SHARED).map(|(u, _)| u.to_owned()).collect(),
+            texts: texts.into_iter().filter(|(_, n)| *n >= SHARED).map(|(t, _)| t).collect(),
+        }
     }
 }
+
+const SHARED: usize = 3;
 
 #[cfg(test)]
 mod tests;

@@ -171,16 +171,20 @@ fn a_new_guid_for_the_same_item_is_the_same_entry() {
 }
 
 #[test]
-fn two_items_of_one_feed_sharing_a_link_stay_two_items() {
+fn items_of_one_feed_sharing_a_landing_page_link_stay_apart() {
     let mut m = Mem::default();
     let home = "https://ministry.example/press/releases";
     let other = "The ministry will open a consular hotline for nationals affected by the flooding in the delta \
         region, with embassy staff in Port Alder in contact with thirty seven citizens who asked for help and \
         families able to call the crisis centre at any hour of the day or the night this week.";
+    let third = "The foreign minister will travel to Estrava on Monday for two days of talks on inland \
+        shipping, cultural exchange and the reopening of the consulate in the northern port city, the \
+        ministry said, adding that a joint declaration was expected to be signed on Tuesday afternoon.";
     let out = m.poll(vec![
         item("mfa", "a", home, "Talks", WIRE, "2026-11-20T10:00:00Z"),
         item("mfa", "b", home, "Hotline", other, "2026-11-21T10:00:00Z"),
+        item("mfa", "c", home, "Visit", third, "2026-11-22T10:00:00Z"),
     ]);
-    assert_eq!(out.changes.iter().filter(|c| matches!(c, Change::New(_))).count(), 2);
+    assert_eq!(out.changes.iter().filter(|c| matches!(c, Change::New(_))).count(), 3);
     assert_ne!(m.story_of("mfa", "a"), m.story_of("mfa", "b"));
 }
