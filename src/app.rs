@@ -2,9 +2,11 @@
 //! `run_until_stopped` starts the scheduler and server and stops them on one token.
 
 use crate::channels::ChannelVersions;
+use crate::config::PollingSettings;
 use crate::config::Settings;
-use crate::fetch::Fetcher;
+use crate::fetch::{AddressGuard, FetchPolicy, Fetcher, HostBudgets};
 use crate::http::{self, AppState};
+use crate::metrics::Metrics;
 use crate::pipeline::PollContext;
 use crate::schedule;
 use crate::store::Store;
@@ -97,11 +99,31 @@ pub fn build_core(settings: Settings) -> anyhow::Result<Core> {
         let moved = crate::maintenance::reindex_topics(&store, &router)?;
         tracing::info!(moved, "topic rules changed: re-routed stored entries");
     }
-    let fetcher = Fetcher::new(&settings.polling)?;
+    let fetcher = Fetcher::new(fetch_policy(&settings.polling), Arc::new(host_budgets(&settings.polling)))?;
     let versions = Arc::new(ChannelVersions::default());
     let stories = Arc::new(settings.stories.clone());
-    let ctx =
-        PollContext { store: store.clone(), fetcher, router: router.clone(), stories, versions: versions.clone() };
+    let ctx = PollContext {
+        store: store.clone(),
+        fetcher,
+        router: router.clone(),
+        stories,
+        versions: versions.clone(),
+        polling: Arc::new(settings.polling.clone()),
+        metrics: Arc::new(Metrics::default()),
+    };
     let poller = Poller::new(ctx, Arc::new(settings));
     Ok(Core { store, poller, router, versions })
+}
+
+fn fetch_policy(p: &PollingSettings) -> FetchPolicy {
+    FetchPolicy {
+        timeout: p.timeout,
+        max_body: p.max_body,
+        max_redirects: p.max_redirects,
+        guard: AddressGuard::new(p.allow_private_networks, p.allow_hosts.iter().cloned()),
+    }
+}
+
+fn host_budgets(p: &PollingSettings) -> HostBudgets {
+    HostBudgets::new(p.host_defaults, p.hosts.clone())
 }

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod fetch;
 pub mod http;
 pub mod maintenance;
+pub mod metrics;
 pub mod normalize;
 pub mod parse;
 pub mod pipeline;

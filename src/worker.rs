@@ -19,7 +19,9 @@ pub struct Runtime {
     pub last_attempt: Option<DateTime<Utc>>,
     pub next_due: Option<DateTime<Utc>>,
     pub last_report: Option<PollReport>,
-    pub failures: u32,
+    pub pacing: schedule::Pacing,
+    /// Why polling stopped for good (410 Gone), until the config gives another URL.
+    pub disabled: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,7 +35,6 @@ struct Inner {
     settings: Arc<Settings>,
     runtime: Mutex<HashMap<SourceId, Runtime>>,
     global: Semaphore,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     tracker: TaskTracker,
 }
 
@@ -45,26 +46,22 @@ impl Poller {
         let mut runtime = HashMap::new();
         for s in &settings.sources {
             let state = ctx.store.source_state(&s.id).ok().flatten().unwrap_or_default();
-            let failures = state.consecutive_failures;
-            let next = schedule::next_check(now, state.last_poll, s, failures, None, &settings.polling);
+            let pacing = schedule::Pacing {
+                failures: state.consecutive_failures,
+                retry_after: pipeline::retry_wait(&state, now),
+                hint: state.hint().map(|(secs, _)| std::time::Duration::from_secs(secs)),
+            };
+            let next = schedule::next_check(now, state.last_poll, s, pacing, &settings.polling);
             let next_due = match s.schedule {
-                Schedule::Cron(_) if state.last_poll.is_some() && failures == 0 => None,
+                Schedule::Cron(_) if state.last_poll.is_some() && pacing.failures == 0 => None,
                 _ => Some(next),
             };
-            runtime.insert(
-                s.id.clone(),
-                Runtime { last_attempt: state.last_poll, next_due, failures, ..Runtime::default() },
-            );
+            let disabled = state.disabled_reason(&s.url.to_string()).map(str::to_owned);
+            let rt = Runtime { last_attempt: state.last_poll, next_due, pacing, disabled, ..Runtime::default() };
+            runtime.insert(s.id.clone(), rt);
         }
         let global = Semaphore::new(settings.polling.concurrency);
-        let inner = Inner {
-            ctx,
-            settings,
-            runtime: Mutex::new(runtime),
-            global,
-            hosts: Mutex::default(),
-            tracker: TaskTracker::new(),
-        };
+        let inner = Inner { ctx, settings, runtime: Mutex::new(runtime), global, tracker: TaskTracker::new() };
         Self { inner: Arc::new(inner) }
     }
 
@@ -87,7 +84,7 @@ impl Poller {
         let due: Vec<SourceId> = self
             .lock_runtime()
             .iter()
-            .filter(|(_, r)| !r.in_flight && r.next_due.is_some_and(|d| d <= now))
+            .filter(|(_, r)| !r.in_flight && r.disabled.is_none() && r.next_due.is_some_and(|d| d <= now))
             .map(|(id, _)| id.clone())
             .collect();
         for id in due {
@@ -97,9 +94,11 @@ impl Poller {
 
     /// A cron source's job fired: poll it unless it is backing off after failures.
     pub fn start_cron(&self, id: &SourceId, now: DateTime<Utc>, cancel: &CancellationToken) {
-        let backing_off =
-            self.lock_runtime().get(id).is_some_and(|r| r.failures > 0 && r.next_due.is_some_and(|d| d > now));
-        if !backing_off {
+        let skip = self
+            .lock_runtime()
+            .get(id)
+            .is_some_and(|r| r.disabled.is_some() || (r.pacing.failures > 0 && r.next_due.is_some_and(|d| d > now)));
+        if !skip {
             self.spawn_poll(id, cancel, None);
         }
     }
@@ -132,6 +131,17 @@ impl Poller {
             if r.in_flight {
                 return false;
             }
+            if let Some(why) = &r.disabled {
+                // Said once per explicit poll, so `newsriver poll` explains the silence.
+                if let Some(tx) = done {
+                    let _ = tx.send(PollReport {
+                        outcome: FetchOutcome::PermanentError,
+                        disabled: true,
+                        ..failed(&source, why)
+                    });
+                }
+                return true;
+            }
             r.in_flight = true;
         }
         let (this, cancel) = (self.clone(), cancel.clone());
@@ -147,12 +157,13 @@ impl Poller {
 
     /// Runs a poll under the host and global limits; a panic inside becomes a failed report.
     async fn run_guarded(&self, source: &SourceSettings, cancel: &CancellationToken) -> PollReport {
-        let host = self.host_semaphore(&source.url.host_key());
         let work = {
             let (ctx, source, inner) = (self.inner.ctx.clone(), source.clone(), self.inner.clone());
             async move {
+                let state = ctx.store.source_state(&source.id).ok().flatten().unwrap_or_default();
+                let host = pipeline::poll_url(&source, &state).host_key();
                 // Host first: waiting on a busy host must not hold one of the global slots.
-                let _h = host.acquire_owned().await;
+                let _h = ctx.fetcher.hosts().slot(&host).await;
                 let _g = inner.global.acquire().await;
                 pipeline::refresh(&ctx, &source, Utc::now()).await
             }
@@ -165,26 +176,22 @@ impl Poller {
         }
     }
 
-    fn host_semaphore(&self, host: &str) -> Arc<Semaphore> {
-        let mut hosts = self.inner.hosts.lock().unwrap_or_else(PoisonError::into_inner);
-        hosts
-            .entry(host.to_owned())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.inner.settings.polling.per_host)))
-            .clone()
-    }
-
     fn finish(&self, source: &SourceSettings, report: &PollReport) {
         log_report(report);
+        self.inner.ctx.metrics.record_poll(report);
         let policy = &self.inner.settings.polling;
         let mut rt = self.lock_runtime();
         let r = rt.entry(source.id.clone()).or_default();
         r.in_flight = false;
         r.last_attempt = Some(report.finished);
-        r.failures = if report.outcome.is_failure() { r.failures + 1 } else { 0 };
-        let next =
-            schedule::next_check(report.finished, r.last_attempt, source, r.failures, report.retry_after, policy);
+        let failures = if report.outcome.is_failure() { r.pacing.failures + 1 } else { 0 };
+        r.pacing = schedule::Pacing { failures, retry_after: report.retry_after, hint: report.hint };
+        if report.disabled {
+            r.disabled = report.error.clone();
+        }
+        let next = schedule::next_check(report.finished, r.last_attempt, source, r.pacing, policy);
         r.next_due = match source.schedule {
-            Schedule::Cron(_) if r.failures == 0 => None,
+            Schedule::Cron(_) if failures == 0 => None,
             _ => Some(next),
         };
         r.last_report = Some(report.clone());
@@ -217,6 +224,11 @@ fn failed(source: &SourceSettings, why: &str) -> PollReport {
         error: Some(why.to_owned()),
         http_status: None,
         retry_after: None,
+        hint: None,
+        disabled: false,
+        url: source.url.to_string(),
+        bytes: 0,
+        merged: 0,
         elapsed: Default::default(),
         finished: Utc::now(),
     }
@@ -226,10 +238,10 @@ fn log_report(r: &PollReport) {
     let elapsed_ms = r.elapsed.as_millis() as u64;
     match &r.error {
         None => {
-            tracing::info!(source = %r.source, outcome = ?r.outcome, new = r.summary.new, updated = r.summary.updated, elapsed_ms, "polled")
+            tracing::info!(source = %r.source, url = %r.url, status = r.http_status, outcome = ?r.outcome, new = r.summary.new, updated = r.summary.updated, elapsed_ms, "polled")
         }
         Some(e) => {
-            tracing::warn!(source = %r.source, outcome = ?r.outcome, status = r.http_status, error = %e, elapsed_ms, "poll failed")
+            tracing::warn!(source = %r.source, url = %r.url, status = r.http_status, outcome = ?r.outcome, error = %e, elapsed_ms, "poll failed")
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Configuration: the TOML file as written (`raw`), and the validated `Settings` the service runs on.
 
 mod raw;
+mod raw_polling;
 mod raw_topic;
 pub mod units;
 
@@ -80,6 +81,21 @@ pub struct PollingSettings {
     pub max_backoff: Duration,
     /// On a source's first successful poll, only this many of its newest items enter channels.
     pub initial_items: usize,
+    /// No `every` source is polled more often than this, whatever its config or hints say.
+    pub min_every: Duration,
+    /// The longest a source's hints (RSS `ttl`, `Cache-Control`, `Expires`) may stretch its interval.
+    pub max_every: Duration,
+    /// Items kept from one fetched document; the rest (document order) are dropped and counted.
+    pub max_items: usize,
+    /// Polls in a row that must see the same permanent redirect before the source follows it.
+    pub redirect_confirmations: u32,
+    /// Per-host budgets: `[polling] per_host` and `min_gap`, overridden by `[[host]]` tables.
+    pub host_defaults: crate::fetch::HostLimits,
+    pub hosts: std::collections::HashMap<String, crate::fetch::HostLimits>,
+    /// The address guard is off entirely (a feed may be on the local network).
+    pub allow_private_networks: bool,
+    /// Host names or IP literals exempt from the address guard.
+    pub allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The config file exactly as written (strings for every value a person types), and its validation.
 
 use super::units::{parse_duration, parse_size};
-use super::{PollingSettings, Problem, Schedule, ServerSettings, Settings, SourceSettings, StoreSettings};
+use super::{Problem, Schedule, ServerSettings, Settings, SourceSettings, StoreSettings};
 use crate::domain::{FeedUrl, SourceId};
 use crate::stories::StorySettings;
 use serde::Deserialize;
@@ -18,7 +18,9 @@ pub struct RawConfig {
     #[serde(default)]
     pub store: RawStore,
     #[serde(default)]
-    pub polling: RawPolling,
+    pub polling: super::raw_polling::RawPolling,
+    #[serde(default, rename = "host")]
+    pub hosts: Vec<super::raw_polling::RawHost>,
     #[serde(default, rename = "source")]
     pub sources: Vec<RawSource>,
     #[serde(default, rename = "topic")]
@@ -77,21 +79,6 @@ pub struct RawStore {
     pub cache: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RawPolling {
-    pub enabled: Option<bool>,
-    pub every: Option<String>,
-    pub concurrency: Option<usize>,
-    pub per_host: Option<usize>,
-    pub timeout: Option<String>,
-    pub max_body: Option<String>,
-    pub max_redirects: Option<usize>,
-    pub jitter: Option<String>,
-    pub max_backoff: Option<String>,
-    pub initial_items: Option<usize>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
@@ -127,7 +114,7 @@ impl Problems {
         }
     }
 
-    fn size(&mut self, path: &str, raw: Option<&str>, default: u64) -> u64 {
+    pub(super) fn size(&mut self, path: &str, raw: Option<&str>, default: u64) -> u64 {
         match raw.map(parse_size) {
             None => default,
             Some(Ok(n)) => n,
@@ -155,7 +142,7 @@ impl RawConfig {
         let mut p = Problems::default();
         let server = self.server.validate(&mut p);
         let store = self.store.validate(&mut p, base);
-        let polling = self.polling.validate(&mut p);
+        let polling = self.polling.validate(&mut p, &self.hosts);
         let mut seen = HashSet::new();
         let sources = (self.sources.iter().enumerate())
             .filter_map(|(i, s)| s.validate(&mut p, i, base, &mut seen))
@@ -222,31 +209,6 @@ impl RawStore {
         let path = base.join(self.path.as_deref().unwrap_or("data/newsriver.db"));
         let cache_capacity = p.size("store.cache", self.cache.as_deref(), 64 << 20);
         StoreSettings { path, cache_capacity }
-    }
-}
-
-impl RawPolling {
-    fn validate(&self, p: &mut Problems) -> PollingSettings {
-        let every = p.duration("polling.every", self.every.as_deref(), Duration::from_secs(900));
-        let max_body = p.size("polling.max_body", self.max_body.as_deref(), 10 << 20);
-        if max_body == 0 {
-            p.push("polling.max_body", "must be greater than zero");
-        }
-        PollingSettings {
-            enabled: self.enabled.unwrap_or(true),
-            every,
-            concurrency: p.positive("polling.concurrency", self.concurrency, 16),
-            per_host: p.positive("polling.per_host", self.per_host, 2),
-            timeout: p.duration("polling.timeout", self.timeout.as_deref(), Duration::from_secs(20)),
-            max_body,
-            max_redirects: self.max_redirects.unwrap_or(5),
-            jitter: match self.jitter.as_deref() {
-                Some("0") | Some("0s") => Duration::ZERO,
-                other => p.duration("polling.jitter", other, Duration::from_secs(30)),
-            },
-            max_backoff: p.duration("polling.max_backoff", self.max_backoff.as_deref(), Duration::from_secs(6 * 3600)),
-            initial_items: p.positive("polling.initial_items", self.initial_items, 10),
-        }
     }
 }
 

@@ -33,8 +33,10 @@ pub struct PollSummary {
     pub unchanged: usize,
 }
 
-/// Persistent per-source state: validators for conditional GET, and the last outcome.
+/// Persistent per-source state: validators for conditional GET, the last outcome, and what the
+/// source told us about pacing and where it lives now. New fields default, so old records load.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SourceState {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
@@ -50,4 +52,45 @@ pub struct SourceState {
     pub polls: u64,
     pub not_modified: u64,
     pub last_summary: PollSummary,
+    pub first_success: Option<DateTime<Utc>>,
+    /// Waits the source asked for: RSS `ttl`, and `Cache-Control: max-age` / `Expires`.
+    pub ttl_secs: Option<u64>,
+    pub http_hint_secs: Option<u64>,
+    /// A `Retry-After` that outlives a restart.
+    pub retry_not_before: Option<DateTime<Utc>>,
+    /// Why polling stopped (410 Gone), and for which configured URL: a new URL in the config
+    /// enables the source again.
+    pub disabled: Option<String>,
+    pub disabled_url: Option<String>,
+    /// A permanent redirect seen on `moved_streak` polls in a row, and the URL polled instead of
+    /// `configured_url` once it was confirmed.
+    pub moved_to: Option<String>,
+    pub moved_streak: u32,
+    pub effective_url: Option<String>,
+    pub configured_url: Option<String>,
+    /// Something wrong but survivable in the last document (invalid bytes, items over the limit).
+    pub warning: Option<String>,
+    pub bytes_fetched: u64,
+}
+
+impl SourceState {
+    /// The URL to poll: the confirmed new home if the config still names the old one.
+    pub fn effective_url(&self, configured: &str) -> Option<&str> {
+        (self.configured_url.as_deref() == Some(configured)).then_some(self.effective_url.as_deref()).flatten()
+    }
+
+    /// The longest wait the source asked for, and where it said so.
+    pub fn hint(&self) -> Option<(u64, &'static str)> {
+        let ttl = self.ttl_secs.map(|t| (t, "RSS ttl"));
+        let http = self.http_hint_secs.map(|h| (h, "Cache-Control max-age / Expires"));
+        match (ttl, http) {
+            (Some(t), Some(h)) => Some(if t.0 > h.0 { t } else { h }),
+            (t, h) => t.or(h),
+        }
+    }
+
+    /// The reason polling is off, unless the config has since been given another URL.
+    pub fn disabled_reason(&self, configured: &str) -> Option<&str> {
+        (self.disabled_url.as_deref() == Some(configured)).then_some(self.disabled.as_deref()).flatten()
+    }
 }

@@ -12,8 +12,10 @@ pub enum FetchError {
     Status { status: u16, retry_after: Option<Duration> },
     #[error("body larger than the {limit}-byte limit (counted after decompression)")]
     TooLarge { limit: u64 },
-    #[error("too many redirects: {0}")]
+    #[error("redirect failed: {0}")]
     Redirect(String),
+    #[error(transparent)]
+    Blocked(#[from] super::Blocked),
     #[error("cannot read file {path}: {message}")]
     File { path: String, message: String },
     #[error("request failed: {0}")]
@@ -26,7 +28,7 @@ impl FetchError {
         match self {
             Self::Timeout(_) | Self::Connect(_) | Self::Request(_) => true,
             Self::Status { status, .. } => matches!(status, 408 | 425 | 429 | 500..=599),
-            Self::TooLarge { .. } | Self::Redirect(_) | Self::File { .. } => false,
+            Self::TooLarge { .. } | Self::Redirect(_) | Self::File { .. } | Self::Blocked(_) => false,
         }
     }
 
@@ -39,7 +41,9 @@ impl FetchError {
     }
 
     pub(super) fn from_reqwest(e: &reqwest::Error, timeout: Duration) -> Self {
-        if e.is_timeout() {
+        if let Some(blocked) = find_blocked(e) {
+            Self::Blocked(blocked)
+        } else if e.is_timeout() {
             Self::Timeout(timeout)
         } else if e.is_redirect() {
             Self::Redirect(e.to_string())
@@ -49,6 +53,18 @@ impl FetchError {
             Self::Request(root_cause(e))
         }
     }
+}
+
+/// The guard's refusal, from inside the connector's error chain.
+fn find_blocked(e: &(dyn std::error::Error + 'static)) -> Option<super::Blocked> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(b) = err.downcast_ref::<super::Blocked>() {
+            return Some(b.clone());
+        }
+        cur = err.source();
+    }
+    None
 }
 
 /// reqwest's top-level message ("error sending request") hides the useful part.

@@ -2,13 +2,21 @@
 //! `read_capped` is the only place a response body is read.
 
 mod error;
+pub mod guard;
+pub mod hosts;
 
 pub use error::FetchError;
+pub use guard::{AddressGuard, Blocked};
+pub use hosts::{HostBudgets, HostLimits};
 
-use crate::config::PollingSettings;
 use crate::domain::FeedUrl;
-use reqwest::header::{HeaderMap, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER};
+use reqwest::header::{
+    HeaderMap, CACHE_CONTROL, DATE, ETAG, EXPIRES, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
+    RETRY_AFTER,
+};
+use std::sync::Arc;
 use std::time::Duration;
+use url::Url;
 
 /// Validators from the previous successful fetch, sent back so an unchanged feed costs a 304.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,28 +25,48 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
+/// What every answer says besides its body: the status, where the feed has moved for good,
+/// and how long the server asks us to wait before asking again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    /// Set when every hop of the redirect chain was permanent (301/308): the final URL.
+    pub moved_to: Option<Url>,
+    /// `Cache-Control: max-age` or `Expires`, as a wait from now.
+    pub fresh_for: Option<Duration>,
+}
+
 /// A fetched body with the validators to send next time.
 #[derive(Debug)]
 pub struct Fetched {
     pub body: Vec<u8>,
-    pub status: u16,
+    pub answer: Answer,
     pub validators: Validators,
     pub content_type: Option<String>,
     /// Where the body came from after redirects; relative links resolve against it.
-    pub final_url: Option<url::Url>,
+    pub final_url: Option<Url>,
 }
 
 #[derive(Debug)]
 pub enum FetchResult {
-    NotModified { status: u16 },
+    NotModified(Answer),
     Fetched(Fetched),
+}
+
+/// The limits and policies of every fetch.
+#[derive(Debug, Clone)]
+pub struct FetchPolicy {
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub max_redirects: usize,
+    pub guard: AddressGuard,
 }
 
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
-    max_body: u64,
-    timeout: Duration,
+    policy: FetchPolicy,
+    hosts: Arc<HostBudgets>,
 }
 
 /// rustls needs a process-wide crypto provider; installing twice is harmless, so every
@@ -48,34 +76,72 @@ pub fn install_crypto_provider() {
 }
 
 impl Fetcher {
-    pub fn new(polling: &PollingSettings) -> Result<Self, FetchError> {
+    pub fn new(policy: FetchPolicy, hosts: Arc<HostBudgets>) -> Result<Self, FetchError> {
         install_crypto_provider();
+        let resolver = guard::GuardedResolver { guard: policy.guard.clone() };
         let client = reqwest::Client::builder()
             .user_agent(concat!("newsriver/", env!("CARGO_PKG_VERSION")))
-            .timeout(polling.timeout)
-            .connect_timeout(polling.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::limited(polling.max_redirects))
+            .timeout(policy.timeout)
+            .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
+            // Redirects are followed by hand so every hop passes the guard and the host gap.
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve names itself, out of the guard's sight.
+            .no_proxy()
+            .dns_resolver(Arc::new(resolver))
+            .http1_max_headers(128)
             .gzip(true)
             .brotli(true)
             .deflate(true)
             .build()
             .map_err(|e| FetchError::Request(e.to_string()))?;
-        Ok(Self { client, max_body: polling.max_body, timeout: polling.timeout })
+        Ok(Self { client, policy, hosts })
+    }
+
+    /// The per-host budgets, shared with the poller so polls and requests use one budget.
+    pub fn hosts(&self) -> &Arc<HostBudgets> {
+        &self.hosts
     }
 
     pub async fn fetch(&self, url: &FeedUrl, prev: &Validators) -> Result<FetchResult, FetchError> {
-        // The client timeout covers the body too, but a drip-feeding server must not outlive
-        // the bound even if a future reqwest changes that, so bound the whole exchange here.
+        // The client timeout covers each request; this bounds the whole exchange, redirect
+        // hops and a drip-fed body included.
+        let timeout = self.policy.timeout;
         let work = async {
             match url {
                 FeedUrl::Http(u) => self.fetch_http(u, prev).await,
                 FeedUrl::File(p) => self.fetch_file(p, prev).await,
             }
         };
-        tokio::time::timeout(self.timeout, work).await.map_err(|_| FetchError::Timeout(self.timeout))?
+        tokio::time::timeout(timeout, work).await.map_err(|_| FetchError::Timeout(timeout))?
     }
 
-    async fn fetch_http(&self, url: &url::Url, prev: &Validators) -> Result<FetchResult, FetchError> {
+    async fn fetch_http(&self, start: &Url, prev: &Validators) -> Result<FetchResult, FetchError> {
+        let mut url = start.clone();
+        let mut visited: Vec<Url> = Vec::new();
+        let mut all_permanent = true;
+        loop {
+            let resp = self.send(&url, prev).await?;
+            let status = resp.status().as_u16();
+            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                let moved_to = (all_permanent && !visited.is_empty()).then(|| url.clone());
+                return self.answer(resp, url, moved_to).await;
+            }
+            all_permanent &= matches!(status, 301 | 308);
+            let next = redirect_target(&url, resp.headers(), status)?;
+            visited.push(std::mem::replace(&mut url, next));
+            if visited.contains(&url) {
+                return Err(FetchError::Redirect(format!("redirect loop back to {url}")));
+            }
+            if visited.len() > self.policy.max_redirects {
+                return Err(FetchError::Redirect(format!("more than {} redirects", self.policy.max_redirects)));
+            }
+        }
+    }
+
+    /// One request, after the guard and the host's gap allow it.
+    async fn send(&self, url: &Url, prev: &Validators) -> Result<reqwest::Response, FetchError> {
+        self.policy.guard.check_url(url).map_err(FetchError::Blocked)?;
+        self.hosts.wait_turn(&FeedUrl::Http(url.clone()).host_key()).await;
         let mut req = self.client.get(url.clone()).header(
             reqwest::header::ACCEPT,
             "application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
@@ -86,10 +152,19 @@ impl Fetcher {
         if let Some(lm) = &prev.last_modified {
             req = req.header(IF_MODIFIED_SINCE, lm);
         }
-        let mut resp = req.send().await.map_err(|e| FetchError::from_reqwest(&e, self.timeout))?;
+        req.send().await.map_err(|e| FetchError::from_reqwest(&e, self.policy.timeout))
+    }
+
+    async fn answer(
+        &self,
+        mut resp: reqwest::Response,
+        url: Url,
+        moved_to: Option<Url>,
+    ) -> Result<FetchResult, FetchError> {
         let status = resp.status().as_u16();
+        let answer = Answer { status, moved_to, fresh_for: fresh_for(resp.headers()) };
         if status == 304 {
-            return Ok(FetchResult::NotModified { status });
+            return Ok(FetchResult::NotModified(answer));
         }
         if !resp.status().is_success() {
             let retry_after = retry_after(resp.headers());
@@ -98,32 +173,44 @@ impl Fetcher {
         let headers = resp.headers();
         let validators = Validators { etag: header(headers, &ETAG), last_modified: header(headers, &LAST_MODIFIED) };
         let content_type = header(headers, &reqwest::header::CONTENT_TYPE);
-        let final_url = Some(resp.url().clone());
-        let body = read_capped(&mut resp, self.max_body, self.timeout).await?;
-        Ok(FetchResult::Fetched(Fetched { body, status, validators, content_type, final_url }))
+        let body = read_capped(&mut resp, self.policy.max_body, self.policy.timeout).await?;
+        Ok(FetchResult::Fetched(Fetched { body, answer, validators, content_type, final_url: Some(url) }))
     }
 
     async fn fetch_file(&self, path: &std::path::Path, prev: &Validators) -> Result<FetchResult, FetchError> {
         let file_err =
             |e: std::io::Error| FetchError::File { path: path.display().to_string(), message: e.to_string() };
+        let max_body = self.policy.max_body;
         let meta = tokio::fs::metadata(path).await.map_err(file_err)?;
         // A file's "ETag" is its size and modification time: cheap, and changes on every save.
         let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
         let tag = format!("\"{}-{}\"", meta.len(), mtime.map(|d| d.as_nanos()).unwrap_or_default());
+        let answer = Answer { status: 200, ..Answer::default() };
         if prev.etag.as_deref() == Some(&tag) {
-            return Ok(FetchResult::NotModified { status: 304 });
+            return Ok(FetchResult::NotModified(Answer { status: 304, ..answer }));
         }
-        if meta.len() > self.max_body {
-            return Err(FetchError::TooLarge { limit: self.max_body });
+        if meta.len() > max_body {
+            return Err(FetchError::TooLarge { limit: max_body });
         }
         let body = tokio::fs::read(path).await.map_err(file_err)?;
-        if body.len() as u64 > self.max_body {
-            return Err(FetchError::TooLarge { limit: self.max_body });
+        if body.len() as u64 > max_body {
+            return Err(FetchError::TooLarge { limit: max_body });
         }
         let validators = Validators { etag: Some(tag), last_modified: None };
-        let final_url = url::Url::from_file_path(path).ok();
-        Ok(FetchResult::Fetched(Fetched { body, status: 200, validators, content_type: None, final_url }))
+        let final_url = Url::from_file_path(path).ok();
+        Ok(FetchResult::Fetched(Fetched { body, answer, validators, content_type: None, final_url }))
     }
+}
+
+fn redirect_target(from: &Url, headers: &HeaderMap, status: u16) -> Result<Url, FetchError> {
+    let location = header(headers, &LOCATION)
+        .ok_or_else(|| FetchError::Redirect(format!("HTTP {status} without a Location header")))?;
+    let next =
+        from.join(location.trim()).map_err(|e| FetchError::Redirect(format!("bad Location {location:?}: {e}")))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(FetchError::Redirect(format!("redirect to unsupported scheme {:?}", next.scheme())));
+    }
+    Ok(next)
 }
 
 /// Reads a body chunk by chunk, stopping as soon as the decompressed size passes `limit`,
@@ -154,4 +241,19 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     }
     let when = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
     (when.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok()
+}
+
+/// How long the response may be reused, from `Cache-Control: max-age` or else `Expires`.
+fn fresh_for(headers: &HeaderMap) -> Option<Duration> {
+    let cc = header(headers, &CACHE_CONTROL).unwrap_or_default().to_ascii_lowercase();
+    let max_age = cc.split(',').find_map(|d| d.trim().strip_prefix("max-age=")?.trim_matches('"').parse::<u64>().ok());
+    if let Some(secs) = max_age {
+        return Some(Duration::from_secs(secs));
+    }
+    let expires = chrono::DateTime::parse_from_rfc2822(&header(headers, &EXPIRES)?).ok()?;
+    // Relative to the server's own clock when it sent one, so clock skew does not count.
+    let base = header(headers, &DATE)
+        .and_then(|d| chrono::DateTime::parse_from_rfc2822(&d).ok())
+        .map_or_else(chrono::Utc::now, |d| d.with_timezone(&chrono::Utc));
+    (expires.with_timezone(&chrono::Utc) - base).to_std().ok()
 }

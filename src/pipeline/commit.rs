@@ -16,23 +16,26 @@ pub(super) async fn commit(
     planned: Planned,
     mut state: SourceState,
     now: DateTime<Utc>,
-) -> Result<PollSummary, PollError> {
+) -> Result<(PollSummary, usize), PollError> {
     let (store, settings) = (ctx.store.clone(), ctx.stories.clone());
     let id = source.id.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        store.commit_poll_with(&id, |view| {
-            let Planned { plan, incoming, skip } = planned;
+    let (done, churned_items) = tokio::task::spawn_blocking(move || {
+        let mut churned_items = 0;
+        let done = store.commit_poll_with(&id, |view| {
+            let Planned { plan, incoming, skip, .. } = planned;
             let (changes, index, churned) = if settings.enabled {
                 let a = stories::assign(plan.changes, &incoming, &skip, view, &settings, now);
                 (a.changes, a.writes, a.unchanged)
             } else {
                 (plan.changes, Vec::new(), 0)
             };
+            churned_items = churned;
             let summary = summarize(&changes, plan.unchanged + churned, &id);
             state.entry_count += summary.new as u64;
             state.last_summary = summary;
             Ok(Prepared { changes, index, state })
-        })
+        })?;
+        Ok::<_, PollError>((done, churned_items))
     })
     .await
     .map_err(|e| PollError::Task(e.to_string()))??;
@@ -45,7 +48,9 @@ pub(super) async fn commit(
         }
     }
     ctx.versions.bump(touched, Utc::now());
-    Ok(done.state.last_summary)
+    let joined =
+        (done.changes.iter()).filter(|c| matches!(c, Change::New(e) if e.source == source.id && e.secondary)).count();
+    Ok((done.state.last_summary, joined + churned_items))
 }
 
 /// Counts of this source's items; story bookkeeping on other sources' entries is not counted.

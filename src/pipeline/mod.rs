@@ -2,14 +2,19 @@
 //! every step lives in its own module.
 
 mod commit;
+mod source_state;
+
+pub use source_state::{poll_url, retry_wait};
 
 use crate::channels::ChannelVersions;
-use crate::config::SourceSettings;
+use crate::config::{PollingSettings, SourceSettings};
 use crate::dedup::{self, Plan};
+use crate::domain::FeedUrl;
 use crate::domain::{EntryKey, FetchOutcome, PollSummary, SourceState};
 use crate::fetch::{FetchError, FetchResult, Fetched, Fetcher, Validators};
+use crate::metrics::Metrics;
 use crate::normalize::{normalize_feed, FeedContext};
-use crate::parse::{parse_feed, ParseError};
+use crate::parse::{parse_document, ParseError};
 use crate::store::{Store, StoreError};
 use crate::stories::{Skip, StorySettings};
 use crate::topics::TopicRouter;
@@ -28,6 +33,8 @@ pub struct PollContext {
     pub stories: Arc<StorySettings>,
     /// Told which channels each commit touched, so render caches drop exactly those.
     pub versions: Arc<ChannelVersions>,
+    pub polling: Arc<PollingSettings>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Why a poll failed, by stage.
@@ -69,6 +76,15 @@ pub struct PollReport {
     pub error: Option<String>,
     pub http_status: Option<u16>,
     pub retry_after: Option<Duration>,
+    /// The wait the source asks for between polls (ttl, max-age, Expires).
+    pub hint: Option<Duration>,
+    /// Polling stopped for good (410 Gone) until the config names another URL.
+    pub disabled: bool,
+    /// The URL polled (the confirmed new home after a permanent redirect).
+    pub url: String,
+    pub bytes: u64,
+    /// New items that joined an existing story, and items recognised under a new identity.
+    pub merged: usize,
     pub elapsed: Duration,
     pub finished: DateTime<Utc>,
 }
@@ -76,7 +92,9 @@ pub struct PollReport {
 pub async fn refresh(ctx: &PollContext, source: &SourceSettings, now: DateTime<Utc>) -> PollReport {
     let started = Instant::now();
     let mut state = ctx.store.source_state(&source.id).ok().flatten().unwrap_or_default();
-    let result = run(ctx, source, &mut state, now).await;
+    let url = poll_url(source, &state);
+    let mut merged = 0;
+    let result = run(ctx, source, &url, &mut state, now, &mut merged).await;
     let (outcome, summary, error) = match &result {
         Ok((outcome, summary)) => (*outcome, summary.clone(), None),
         Err(e) => (e.outcome(), PollSummary::default(), Some(e.to_string())),
@@ -86,16 +104,20 @@ pub async fn refresh(ctx: &PollContext, source: &SourceSettings, now: DateTime<U
         _ => state.http_status,
     };
     if let Err(e) = &result {
-        record_failure(ctx, source, &mut state, e, now).await;
+        source_state::record_failure(ctx, source, &mut state, e, now).await;
     }
-    let retry_after = result.as_ref().err().and_then(PollError::retry_after);
     PollReport {
         source: source.id.clone(),
         outcome,
         summary,
         error,
         http_status,
-        retry_after,
+        retry_after: result.as_ref().err().and_then(PollError::retry_after),
+        hint: state.hint().map(|(secs, _)| Duration::from_secs(secs)),
+        disabled: state.disabled_reason(&source.url.to_string()).is_some(),
+        url: url.to_string(),
+        bytes: state.bytes_fetched,
+        merged,
         elapsed: started.elapsed(),
         finished: Utc::now(),
     }
@@ -104,38 +126,49 @@ pub async fn refresh(ctx: &PollContext, source: &SourceSettings, now: DateTime<U
 async fn run(
     ctx: &PollContext,
     source: &SourceSettings,
+    url: &FeedUrl,
     state: &mut SourceState,
     now: DateTime<Utc>,
+    merged: &mut usize,
 ) -> Result<(FetchOutcome, PollSummary), PollError> {
     let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
-    let fetched = match ctx.fetcher.fetch(&source.url, &validators).await? {
-        // A 304 costs no parse and no store write.
-        FetchResult::NotModified { .. } => return Ok((FetchOutcome::NotModified, PollSummary::default())),
+    state.bytes_fetched = 0;
+    let fetched = match ctx.fetcher.fetch(url, &validators).await? {
+        // A 304 costs no parse, and no store write unless the source's pacing or home changed.
+        FetchResult::NotModified(answer) => {
+            if source_state::note_answer(state, &answer, source, &ctx.polling, now) {
+                commit::commit(ctx, source, Planned::default(), state.clone(), now).await?;
+            }
+            return Ok((FetchOutcome::NotModified, PollSummary::default()));
+        }
         FetchResult::Fetched(f) => f,
     };
+    state.bytes_fetched = fetched.body.len() as u64;
+    let answer_changed = source_state::note_answer(state, &fetched.answer, source, &ctx.polling, now);
     let body_hash = hex_digest(&fetched.body);
     if state.body_hash.as_deref() == Some(body_hash.as_str()) && state.consecutive_failures == 0 {
         // Same bytes as last time from a server that ignores validators: skip the parse.
-        if state.etag != fetched.validators.etag || state.last_modified != fetched.validators.last_modified {
+        let validators_changed =
+            state.etag != fetched.validators.etag || state.last_modified != fetched.validators.last_modified;
+        if validators_changed || answer_changed {
             remember_validators(state, &fetched);
             commit::commit(ctx, source, Planned::default(), state.clone(), now).await?;
         }
         return Ok((FetchOutcome::Unchanged, PollSummary::default()));
     }
     let first_poll = state.last_success.is_none();
-    let mut planned = parse_and_plan(ctx, source, fetched.body.clone(), fetched.final_url.clone(), now).await?;
+    let charset = fetched.content_type.as_deref().and_then(crate::parse::charset_of);
+    let mut planned = parse_and_plan(ctx, source, &fetched, charset, now).await?;
     if first_poll {
         dedup::hold_back_backlog(&mut planned.plan, source.initial_items);
     }
+    source_state::note_document(state, &planned.doc, &ctx.polling, now);
     remember_validators(state, &fetched);
     state.body_hash = Some(body_hash);
-    state.last_poll = Some(now);
-    state.last_success = Some(now);
-    state.outcome = Some(FetchOutcome::Ok);
-    state.last_error = None;
-    state.http_status = Some(fetched.status);
-    state.consecutive_failures = 0;
-    let summary = commit::commit(ctx, source, planned, state.clone(), now).await?;
+    state.http_status = Some(fetched.answer.status);
+    source_state::note_success(state, now);
+    let (summary, joined) = commit::commit(ctx, source, planned, state.clone(), now).await?;
+    *merged = joined;
     Ok((FetchOutcome::Ok, summary))
 }
 
@@ -146,21 +179,38 @@ pub struct Planned {
     /// Keys of every item in the fetched feed.
     pub incoming: HashSet<EntryKey>,
     pub skip: Skip,
+    pub doc: DocumentNotes,
+}
+
+/// What the document said about itself, beside its items.
+#[derive(Debug, Default)]
+pub struct DocumentNotes {
+    /// RSS `<ttl>` (minutes in the feed), as a wait.
+    pub ttl: Option<Duration>,
+    /// Invalid bytes replaced while decoding, and items beyond `polling.max_items` dropped.
+    pub replaced_bytes: bool,
+    pub dropped_items: usize,
 }
 
 /// Parsing, normalizing, planning and routing are CPU work: they run off the async workers.
 async fn parse_and_plan(
     ctx: &PollContext,
     source: &SourceSettings,
-    body: Vec<u8>,
-    url: Option<url::Url>,
+    fetched: &Fetched,
+    charset: Option<&'static encoding_rs::Encoding>,
     now: DateTime<Utc>,
 ) -> Result<Planned, PollError> {
     let (store, router, stories) = (ctx.store.clone(), ctx.router.clone(), ctx.stories.clone());
-    let id = source.id.clone();
+    let (id, max_items) = (source.id.clone(), ctx.polling.max_items);
+    let (body, url) = (fetched.body.clone(), fetched.final_url.clone());
     tokio::task::spawn_blocking(move || {
-        let feed = parse_feed(&body)?;
+        let parsed = parse_document(&body, charset)?;
+        let feed = parsed.feed;
         let mut entries = normalize_feed(&feed, &FeedContext { source: &id, fetch_url: url.as_ref(), now });
+        let dropped_items = entries.len().saturating_sub(max_items);
+        entries.truncate(max_items);
+        let ttl = feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60));
+        let doc = DocumentNotes { ttl, replaced_bytes: parsed.replaced_bytes, dropped_items };
         for e in &mut entries {
             // An item seen before under another identity keeps its stored entry.
             if let Some(canonical) = store.alias(&e.key)? {
@@ -175,31 +225,10 @@ async fn parse_and_plan(
             let topics = router.route(c.entry());
             c.entry_mut().topics = topics;
         }
-        Ok(Planned { plan, incoming, skip })
+        Ok(Planned { plan, incoming, skip, doc })
     })
     .await
     .map_err(|e| PollError::Task(e.to_string()))?
-}
-
-async fn record_failure(
-    ctx: &PollContext,
-    source: &SourceSettings,
-    state: &mut SourceState,
-    e: &PollError,
-    now: DateTime<Utc>,
-) {
-    state.last_poll = Some(now);
-    state.outcome = Some(e.outcome());
-    state.last_error = Some(e.to_string());
-    state.consecutive_failures += 1;
-    if let PollError::Fetch(f) = e {
-        state.http_status = f.http_status().or(state.http_status);
-    }
-    let store = ctx.store.clone();
-    let (id, st) = (source.id.clone(), state.clone());
-    if let Ok(Err(err)) = tokio::task::spawn_blocking(move || store.save_source_state(&id, &st)).await {
-        tracing::error!(source = %source.id, error = %err, "cannot record poll failure");
-    }
 }
 
 fn remember_validators(state: &mut SourceState, fetched: &Fetched) {

@@ -36,10 +36,16 @@ pub struct TestApp {
 
 /// Builds the TOML for `sources` (id, url) with polling driven by the test (no scheduler).
 pub fn config_toml(store: &Path, sources: &[(&str, String)], extra_polling: &str) -> String {
-    let mut polling: Vec<String> = ["enabled = false", "concurrency = 8", "per_host = 8", "timeout = \"5s\""]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    // Fixture servers live on loopback, which the address guard refuses by default.
+    let defaults = [
+        "enabled = false",
+        "concurrency = 8",
+        "per_host = 8",
+        "timeout = \"5s\"",
+        "min_gap = \"0s\"",
+        "allow_private_networks = true",
+    ];
+    let mut polling: Vec<String> = defaults.iter().map(|s| s.to_string()).collect();
     for line in extra_polling.lines().filter(|l| !l.trim().is_empty()) {
         let key = line.split('=').next().unwrap_or("").trim();
         polling.retain(|p| p.split('=').next().unwrap_or("").trim() != key);

@@ -1,7 +1,10 @@
 //! Bytes to the feed-rs model: RSS 0.9x/1.0/2.0, Atom and JSON Feed, with errors a person can act on.
 
+mod decode;
+mod shape;
+
+pub use decode::charset_of;
 use feed_rs::model::Feed;
-use std::borrow::Cow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -11,17 +14,36 @@ pub enum ParseError {
     Empty,
     #[error("not a feed: {0}")]
     Invalid(String),
+    #[error("document refused: {0}")]
+    TooComplex(String),
 }
 
 /// Parses one feed document. A parser is built per call because feed-rs parsers are not `Send`.
 /// Items without an id get an empty one here, so that `normalize` (not feed-rs, whose fallback
 /// can be a random UUID) decides their identity.
 pub fn parse_feed(body: &[u8]) -> Result<Feed, ParseError> {
-    let body = utf16_to_utf8(body);
+    parse_document(body, None).map(|p| p.feed)
+}
+
+/// A parsed document, and whether decoding had to replace invalid bytes.
+#[derive(Debug)]
+pub struct Parsed {
+    pub feed: Feed,
+    pub replaced_bytes: bool,
+}
+
+/// Parses a document whose HTTP `charset` (if any) is `charset`.
+pub fn parse_document(body: &[u8], charset: Option<&'static encoding_rs::Encoding>) -> Result<Parsed, ParseError> {
+    let (body, replaced_bytes) = decode::to_utf8(body, charset);
     let start = skip_bom_and_space(&body);
     if start.is_empty() {
         return Err(ParseError::Empty);
     }
+    shape::check(start)?;
+    parse_repaired(start).map(|feed| Parsed { feed, replaced_bytes })
+}
+
+fn parse_repaired(start: &[u8]) -> Result<Feed, ParseError> {
     match parse_once(start) {
         // feed-rs knows RSS only as 0.91, 0.92 and 2.0 with a version attribute, and stops at a
         // DOCTYPE; real feeds also say 0.93, 0.94, 2.01 or nothing. Retry once, repaired.
@@ -87,31 +109,6 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// UTF-16 documents (found by BOM or by the `<?` pattern) are transcoded to UTF-8 with their
-/// declaration rewritten to match, because the XML layer mishandles UTF-16 input.
-fn utf16_to_utf8(body: &[u8]) -> Cow<'_, [u8]> {
-    let encoding = match body {
-        [0xFE, 0xFF, ..] | [0x00, b'<', 0x00, ..] => encoding_rs::UTF_16BE,
-        [0xFF, 0xFE, ..] | [b'<', 0x00, _, 0x00, ..] => encoding_rs::UTF_16LE,
-        _ => return Cow::Borrowed(body),
-    };
-    let (text, _, _) = encoding.decode(body);
-    Cow::Owned(declare_utf8(&text).into_bytes())
-}
-
-/// Rewrites `encoding="..."` in the XML declaration to `utf-8`.
-fn declare_utf8(text: &str) -> String {
-    let Some(end) = text.starts_with("<?xml").then(|| text.find("?>")).flatten() else { return text.to_owned() };
-    let decl = &text[..end];
-    let Some(at) = decl.find("encoding") else { return text.to_owned() };
-    let rest = &decl[at..];
-    let quote_at = rest.find(['"', '\'']);
-    let Some((q_start, q)) = quote_at.map(|i| (i, rest.as_bytes()[i] as char)) else { return text.to_owned() };
-    let Some(q_len) = rest[q_start + 1..].find(q) else { return text.to_owned() };
-    let value_end = at + q_start + 1 + q_len + 1;
-    format!("{}encoding=\"utf-8\"{}", &text[..at], &text[value_end..])
-}
-
 fn skip_bom_and_space(body: &[u8]) -> &[u8] {
     let b = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let first = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
@@ -147,7 +144,7 @@ mod tests {
             assert_eq!(feed.entries[0].title.as_ref().map(|t| t.content.as_str()), Some("Straße"));
         }
         assert_eq!(
-            declare_utf8("<?xml version=\"1.0\" encoding=\"UTF-16\"?><a/>"),
+            decode::declare_utf8("<?xml version=\"1.0\" encoding=\"UTF-16\"?><a/>"),
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><a/>"
         );
     }

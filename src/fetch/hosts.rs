@@ -1,0 +1,100 @@
+//! One politeness budget per host, shared by every request newsriver makes there: how many polls
+//! may run at once, and the minimum gap between two requests (redirect hops included).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+/// The limits of one host; `[[host]]` tables override the `[polling]` defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostLimits {
+    pub concurrency: usize,
+    pub min_gap: Duration,
+}
+
+#[derive(Debug, Default)]
+struct Budget {
+    slots: Option<Arc<Semaphore>>,
+    next_request: Option<Instant>,
+}
+
+#[derive(Debug)]
+pub struct HostBudgets {
+    default: HostLimits,
+    overrides: HashMap<String, HostLimits>,
+    budgets: Mutex<HashMap<String, Budget>>,
+}
+
+impl HostBudgets {
+    pub fn new(default: HostLimits, overrides: HashMap<String, HostLimits>) -> Self {
+        let overrides = overrides.into_iter().map(|(h, l)| (h.to_ascii_lowercase(), l)).collect();
+        Self { default, overrides, budgets: Mutex::default() }
+    }
+
+    pub fn limits(&self, host: &str) -> HostLimits {
+        self.overrides.get(host).copied().unwrap_or(self.default)
+    }
+
+    fn with_budget<T>(&self, host: &str, f: impl FnOnce(&mut Budget) -> T) -> T {
+        // Each update is a single assignment, so a poisoned lock still holds consistent data.
+        let mut all = self.budgets.lock().unwrap_or_else(PoisonError::into_inner);
+        f(all.entry(host.to_owned()).or_default())
+    }
+
+    /// Waits for one of the host's poll slots; the slot is held until the permit drops.
+    pub async fn slot(&self, host: &str) -> OwnedSemaphorePermit {
+        let limit = self.limits(host).concurrency;
+        let sem = self.with_budget(host, |b| b.slots.get_or_insert_with(|| Arc::new(Semaphore::new(limit))).clone());
+        sem.acquire_owned().await.expect("host semaphores are never closed")
+    }
+
+    /// Waits until the host's minimum gap since the previous request has passed, and books the
+    /// next turn, so concurrent callers queue up one gap apart instead of all waking together.
+    pub async fn wait_turn(&self, host: &str) {
+        let gap = self.limits(host).min_gap;
+        if gap.is_zero() {
+            return;
+        }
+        let now = Instant::now();
+        let turn = self.with_budget(host, |b| {
+            let turn = b.next_request.map_or(now, |n| n.max(now));
+            b.next_request = Some(turn + gap);
+            turn
+        });
+        tokio::time::sleep_until(turn).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_to_one_host_are_spaced_by_the_gap() {
+        let limits = HostLimits { concurrency: 2, min_gap: Duration::ZERO };
+        let slow = HostLimits { concurrency: 1, min_gap: Duration::from_secs(2) };
+        let budgets = Arc::new(HostBudgets::new(limits, HashMap::from([("Slow.Example".to_owned(), slow)])));
+        let start = Instant::now();
+        let mut handles = Vec::new();
+        for _ in 0..3 {
+            let b = budgets.clone();
+            handles.push(tokio::spawn(async move {
+                b.wait_turn("slow.example").await;
+                Instant::now() - start
+            }));
+        }
+        let mut waits = Vec::new();
+        for h in handles {
+            waits.push(h.await.expect("join").as_secs());
+        }
+        waits.sort_unstable();
+        assert_eq!(waits, vec![0, 2, 4]);
+        budgets.wait_turn("fast.example").await;
+        assert_eq!(budgets.limits("fast.example"), limits);
+        let _one = budgets.slot("slow.example").await;
+        let second = tokio::time::timeout(Duration::from_secs(1), budgets.slot("slow.example")).await;
+        assert!(second.is_err(), "concurrency 1 holds the second poll");
+    }
+}
