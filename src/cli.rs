@@ -1,4 +1,4 @@
-//! The command line: `serve`, `poll`, `check`. This interface is a contract; change it carefully.
+//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`. This interface is a contract; change it carefully.
 
 use crate::app::{self, Application};
 use crate::config::{ConfigError, Settings};
@@ -33,7 +33,15 @@ pub enum Command {
     Check,
     /// Recompute topic membership of every stored entry from the current topic rules.
     Reindex,
+    /// Show what every source is doing: state, last and next poll, errors, 304 rate, interval.
+    Sources {
+        /// Print JSON (the `/api/sources` document) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
+
+pub use crate::cli_sources::sources;
 
 pub fn load(cli: &Cli) -> Result<Settings, ConfigError> {
     Settings::load(&cli.config)

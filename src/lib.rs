@@ -14,6 +14,7 @@
 pub mod app;
 pub mod channels;
 pub mod cli;
+mod cli_sources;
 pub mod config;
 pub mod dedup;
 pub mod domain;
@@ -26,6 +27,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod render;
 pub mod schedule;
+pub mod status;
 pub mod store;
 pub mod stories;
 pub mod topics;

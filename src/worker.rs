@@ -69,6 +69,10 @@ impl Poller {
         &self.inner.settings.sources
     }
 
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.ctx.metrics
+    }
+
     pub fn runtime(&self) -> HashMap<SourceId, Runtime> {
         self.lock_runtime().clone()
     }

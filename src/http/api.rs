@@ -1,11 +1,13 @@
 //! JSON status API: health, per-source status, single entries.
 
 use super::{ApiError, AppState};
-use crate::domain::{EntryKey, FetchOutcome, PollSummary};
+use crate::domain::EntryKey;
+use crate::status::{source_status, SourceStatus};
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::Json;
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::Utc;
 
 pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
@@ -16,49 +18,26 @@ pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     }))
 }
 
-/// One source as the status API shows it.
-#[derive(Debug, Serialize)]
-pub struct SourceStatus {
-    pub id: String,
-    pub title: String,
-    pub url: String,
-    pub polling: bool,
-    pub last_poll: Option<DateTime<Utc>>,
-    pub last_success: Option<DateTime<Utc>>,
-    pub outcome: Option<FetchOutcome>,
-    pub last_error: Option<String>,
-    pub http_status: Option<u16>,
-    pub consecutive_failures: u32,
-    pub entry_count: u64,
-    pub last_summary: PollSummary,
-    pub next_poll: Option<DateTime<Utc>>,
-}
-
 pub async fn sources(State(state): State<AppState>) -> Result<Json<Vec<SourceStatus>>, ApiError> {
     let runtime = state.poller.runtime();
+    let metrics = state.poller.metrics();
+    let now = Utc::now();
     let mut out = Vec::with_capacity(state.settings.sources.len());
     for s in &state.settings.sources {
         let stored = state.store.source_state(&s.id)?.unwrap_or_default();
-        let rt = runtime.get(&s.id).cloned().unwrap_or_default();
-        // The in-memory report is newer than the stored state for 304s, which write nothing.
-        let report = rt.last_report.as_ref();
-        out.push(SourceStatus {
-            id: s.id.to_string(),
-            title: s.title.clone(),
-            url: s.url.to_string(),
-            polling: rt.in_flight,
-            last_poll: rt.last_attempt.or(stored.last_poll),
-            last_success: stored.last_success,
-            outcome: report.map(|r| r.outcome).or(stored.outcome),
-            last_error: report.map_or(stored.last_error.clone(), |r| r.error.clone()),
-            http_status: report.and_then(|r| r.http_status).or(stored.http_status),
-            consecutive_failures: stored.consecutive_failures,
-            entry_count: stored.entry_count,
-            last_summary: stored.last_summary,
-            next_poll: rt.next_due.filter(|_| state.settings.polling.enabled),
-        });
+        let rt = runtime.get(&s.id);
+        out.push(source_status(s, &stored, rt, metrics.source(&s.id), &state.settings.polling, now));
     }
     Ok(Json(out))
+}
+
+/// Prometheus text exposition.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let store = state.store.clone();
+    let sizes = tokio::task::spawn_blocking(move || (store.size_on_disk(), store.entry_count() as u64)).await;
+    let (bytes, entries) = sizes.unwrap_or_default();
+    let body = state.poller.metrics().render(bytes, entries);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
 }
 
 pub async fn entry(

@@ -12,6 +12,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct FeedQuery {
@@ -104,6 +105,8 @@ fn serve(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let meta = channel_meta(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
+    let metrics = state.poller.metrics();
+    metrics.channel_requests.fetch_add(1, Relaxed);
     let limit =
         parse_limit(q.limit.as_deref(), state.settings.server.default_items.min(meta.max_items), meta.max_items)?;
     let page = Page { ch: &ch, meta: &meta, format, path, limit, explicit_limit: q.limit.is_some() };
@@ -118,8 +121,17 @@ fn serve(
     // is never cached as current.
     let (version, changed) = state.versions.get(&ch);
     let key = CacheKey { channel: ch.clone(), format, limit, before: q.before.clone() };
-    let rendered = state.cache.get_or_render(key, version, || render_page(state, &page, before, version, changed))?;
-    Ok(cache::respond(headers, &rendered, max_age))
+    let mut hit = true;
+    let rendered = state.cache.get_or_render(key, version, || {
+        hit = false;
+        render_page(state, &page, before, version, changed)
+    })?;
+    metrics.channel_cache_hits.fetch_add(u64::from(hit), Relaxed);
+    let response = cache::respond(headers, &rendered, max_age);
+    if response.status() == axum::http::StatusCode::NOT_MODIFIED {
+        metrics.channel_not_modified.fetch_add(1, Relaxed);
+    }
+    Ok(response)
 }
 
 struct Page<'a> {

@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sources/{file}", get(feeds::per_source))
         .route("/healthz", get(api::health))
         .route("/api/sources", get(api::sources))
+        .route("/metrics", get(api::metrics))
         .route("/api/entries/{key}", get(api::entry))
         .route("/api/stories/{id}", get(api::story))
         .fallback(|| async { ApiError::NotFound("no such page".into()) })

@@ -13,6 +13,14 @@ use url::Url;
 /// Dates this far ahead of our clock are treated as publisher clock or timezone errors.
 const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
 const MAX_TITLE_CHARS: usize = 1_000;
+/// Bounds on what one item may bring: an article body of 256 KiB is several novels' chapters;
+/// past that a feed is hostile or broken, and the cut is made before sanitizing (which closes
+/// any element the cut left open).
+const MAX_BODY_BYTES: usize = 256 * 1024;
+const MAX_LIST: usize = 32;
+const MAX_NAME_CHARS: usize = 200;
+const MAX_URL_BYTES: usize = 4096;
+const MAX_ENCLOSURES: usize = 16;
 
 /// What normalization needs besides the feed: whose it is, where it came from, and when.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +77,8 @@ fn is_alternate(l: &Link) -> bool {
 
 fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>) -> Option<Entry> {
     let base = e.base.as_deref().and_then(|b| links::resolve(b, feed_base)).or_else(|| feed_base.cloned());
-    let link = e.links.iter().filter(|l| is_alternate(l)).find_map(|l| links::resolve(&l.href, base.as_ref()));
+    let link = (e.links.iter().filter(|l| is_alternate(l) && l.href.len() <= MAX_URL_BYTES))
+        .find_map(|l| links::resolve(&l.href, base.as_ref()));
     let html_base = link.as_ref().or(base.as_ref());
     let content = e.content.as_ref().and_then(|c| {
         let body = c.body.as_deref()?;
@@ -121,6 +130,7 @@ fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>
 }
 
 fn body_html(body: &str, mime: &str, base: Option<&Url>) -> String {
+    let body = clip(body, MAX_BODY_BYTES);
     if mime.contains("html") || mime.contains("xml") {
         html::sanitize_html(body, base)
     } else {
@@ -179,9 +189,16 @@ fn identity(e: &FeedEntry, link: Option<&Url>, title: &str, body: Option<&str>) 
 fn enclosures(e: &FeedEntry, base: Option<&Url>) -> Vec<Enclosure> {
     let mut out: Vec<Enclosure> = Vec::new();
     for m in &e.media {
-        let credit = m.credits.first().map(|c| html::collapse_ws(&c.entity)).filter(|c| !c.is_empty());
+        let credit = m
+            .credits
+            .first()
+            .map(|c| html::excerpt(&html::collapse_ws(clip(&c.entity, 4 * MAX_NAME_CHARS)), MAX_NAME_CHARS))
+            .filter(|c| !c.is_empty());
         for c in &m.content {
             let Some(url) = c.url.as_ref().and_then(|u| links::resolve(u.as_str(), base)) else { continue };
+            if out.len() == MAX_ENCLOSURES || url.as_str().len() > MAX_URL_BYTES {
+                return out;
+            }
             if out.iter().any(|x| x.url == url.as_str()) {
                 continue;
             }
@@ -196,9 +213,24 @@ fn enclosures(e: &FeedEntry, base: Option<&Url>) -> Vec<Enclosure> {
     out
 }
 
+/// The longest prefix of `s` within `max` bytes that ends on a character boundary.
+fn clip(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let end = (0..=max).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+    &s[..end]
+}
+
 fn dedup_strings<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for s in items.map(html::collapse_ws).filter(|s| !s.is_empty()) {
+    let names = items
+        .take(MAX_LIST * 4)
+        .map(|s| html::excerpt(&html::collapse_ws(clip(s, 4 * MAX_NAME_CHARS)), MAX_NAME_CHARS));
+    for s in names.filter(|s| !s.is_empty()) {
+        if out.len() == MAX_LIST {
+            break;
+        }
         if !out.iter().any(|o| o.eq_ignore_ascii_case(&s)) {
             out.push(s);
         }

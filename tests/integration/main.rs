@@ -2,12 +2,14 @@
 //! temp dirs, real clients (feed-rs, reqwest) reading our output.
 
 mod helpers;
+mod hostile_server;
 
 mod channels;
 mod clients;
 mod config_files;
 mod corpus;
 mod durability;
+mod hostile;
 mod http_api;
 mod ingest;
 mod polling;

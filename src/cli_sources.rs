@@ -1,0 +1,96 @@
+//! `newsriver sources`: the status of every source as a table. Asks the running service first
+//! (it holds the store open and knows next polls and 304 rates); reads the store when it is down.
+
+use crate::config::Settings;
+use crate::metrics::SourceCounters;
+use crate::status::{source_status, SourceStatus};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+pub async fn sources(settings: Settings, json: bool) -> anyhow::Result<()> {
+    let (statuses, from) = match from_service(&settings).await {
+        Some(s) => (s, format!("live from http://{}", settings.server.listen)),
+        None => {
+            (from_store(&settings)?, format!("from the store {} (service not running)", settings.store.path.display()))
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&statuses)?);
+        return Ok(());
+    }
+    print!("{}", table(&statuses, Utc::now()));
+    println!("{} sources, {from}", statuses.len());
+    Ok(())
+}
+
+async fn from_service(settings: &Settings) -> Option<Vec<SourceStatus>> {
+    let addr = settings.server.listen;
+    if addr.port() == 0 {
+        return None;
+    }
+    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+    let url = format!("http://{}/api/sources", std::net::SocketAddr::new(host.parse().ok()?, addr.port()));
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).no_proxy().build().ok()?;
+    let body = client.get(url).send().await.ok()?.error_for_status().ok()?.bytes().await.ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+fn from_store(settings: &Settings) -> anyhow::Result<Vec<SourceStatus>> {
+    let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    let now = Utc::now();
+    let mut out = Vec::new();
+    for s in &settings.sources {
+        let stored = store.source_state(&s.id)?.unwrap_or_default();
+        out.push(source_status(s, &stored, None, SourceCounters::default(), &settings.polling, now));
+    }
+    Ok(out)
+}
+
+/// The table; the last column says in words what needs attention.
+pub fn table(statuses: &[SourceStatus], now: DateTime<Utc>) -> String {
+    let w = statuses.iter().map(|s| s.id.len()).max().unwrap_or(6).max(6);
+    let mut out = format!(
+        "{:<w$}  {:<12}  {:>9}  {:>9}  {:>4}  {:>5}  {:>8}  {:>8}  note\n",
+        "source", "state", "last", "next", "http", "304%", "items/d", "interval"
+    );
+    for s in statuses {
+        let note = s
+            .disabled
+            .clone()
+            .or_else(|| s.last_error.clone())
+            .or_else(|| s.warning.clone())
+            .or_else(|| (s.effective_url != s.url).then(|| format!("moved to {}", s.effective_url)))
+            .or_else(|| s.redirect_pending.as_ref().map(|r| format!("permanent redirect to {r}")))
+            .unwrap_or_else(|| s.interval_reason.clone());
+        out.push_str(&format!(
+            "{:<w$}  {:<12}  {:>9}  {:>9}  {:>4}  {:>4.0}%  {:>8.1}  {:>8}  {note}\n",
+            s.id,
+            s.state,
+            ago(s.last_poll, now),
+            until(s.next_poll, now),
+            s.http_status.map_or("-".to_owned(), |c| c.to_string()),
+            s.not_modified_rate * 100.0,
+            s.items_per_day,
+            short(Duration::from_secs(s.interval_secs)),
+        ));
+    }
+    out
+}
+
+fn ago(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    t.map_or("never".into(), |t| format!("{} ago", short((now - t).to_std().unwrap_or_default())))
+}
+
+fn until(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    t.map_or("-".into(), |t| format!("in {}", short((t - now).to_std().unwrap_or_default())))
+}
+
+fn short(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=119 => format!("{s}s"),
+        120..=7199 => format!("{}m", s / 60),
+        7200..=172_799 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
