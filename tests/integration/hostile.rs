@@ -120,7 +120,8 @@ async fn hostile_sources_fail_clearly_and_harm_nothing() {
         };
         sources.push((id, url));
     }
-    let polling = "timeout = \"2s\"\nmax_body = \"4MiB\"\nmax_items = 50\ninitial_items = 500\nconcurrency = 64\nper_host = 64\n\
+    let polling =
+        "timeout = \"2s\"\nmax_body = \"4MiB\"\nmax_items = 50\ninitial_items = 500\nconcurrency = 64\nper_host = 64\n\
                    allow_private_networks = false\nallow_hosts = [\"127.0.0.1\"]";
     let app = spawn_app_with(&sources, polling).await;
     let rss_before = rss_kib();

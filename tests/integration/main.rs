@@ -12,6 +12,7 @@ mod durability;
 mod hostile;
 mod http_api;
 mod ingest;
+mod politeness;
 mod polling;
 mod stories;
 mod story_quality;
