@@ -39,6 +39,12 @@ pub fn parse_document(body: &[u8], charset: Option<&'static encoding_rs::Encodin
     if start.is_empty() {
         return Err(ParseError::Empty);
     }
+    if !matches!(start[0], b'<' | b'{') {
+        return Err(ParseError::Invalid(format!(
+            "the body is neither XML nor JSON (it starts with {})",
+            describe_start(start)
+        )));
+    }
     shape::check(start)?;
     parse_repaired(start).map(|feed| Parsed { feed, replaced_bytes })
 }
@@ -113,6 +119,15 @@ fn skip_bom_and_space(body: &[u8]) -> &[u8] {
     let b = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let first = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
     &b[first..]
+}
+
+/// The first bytes, as text when they are text and as hex when they are not.
+fn describe_start(b: &[u8]) -> String {
+    let head = &b[..b.len().min(16)];
+    match std::str::from_utf8(head) {
+        Ok(s) if s.chars().all(|c| !c.is_control()) => format!("{s:?}"),
+        _ => head.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" "),
+    }
 }
 
 fn looks_like_html(b: &[u8]) -> bool {
