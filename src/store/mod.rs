@@ -3,6 +3,7 @@
 
 mod codec;
 pub mod keys;
+mod near;
 mod read;
 mod story_index;
 
@@ -61,6 +62,8 @@ pub struct Store {
     /// Serializes commits so change-log sequence numbers become visible in order: a reader
     /// that sees sequence n can never later find a smaller one appear (`?since=` relies on it).
     commit_lock: Arc<Mutex<()>>,
+    /// Near-duplicate band buckets, loaded from the stored signatures on first use.
+    near: Arc<Mutex<Option<near::NearIndex>>>,
     /// Durable writes made through this handle, for tests and metrics.
     writes: Arc<AtomicU64>,
 }
@@ -99,6 +102,7 @@ impl Store {
             meta: tree("meta")?,
             story_idx: tree("story_idx")?,
             commit_lock: Arc::default(),
+            near: Arc::default(),
             writes: Arc::default(),
             db,
         };
@@ -230,7 +234,7 @@ impl Store {
         // Near-duplicate sketches are a rebuildable lookup aid: written in a plain batch after
         // the transaction (still under the commit lock, still before the flush), because a
         // read-modify-write per band inside the transaction cost most of a poll's commit time.
-        story_index::apply_sketches(&self.story_idx, &sketches)?;
+        self.apply_sketches(&sketches)?;
         self.db.flush()?;
         self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())

@@ -4,14 +4,16 @@
 //! |----------------------------------------------|------------------------------------|
 //! | `u` + story URL (UTF-8)                      | entry key (16): first item with it |
 //! | `t` + text fingerprint (16)                  | entry key (16)                     |
-//! | `l` + band (1) + band hash (8, BE)           | records: entry key (16) + published (8) |
 //! | `g` + entry key (16)                         | published (8) + MinHash signature (48 × u32 BE) |
 //! | `a` + former entry key (16)                  | entry key (16) it now is           |
 //! | `s` + story id (16)                          | v1: `0x01` + JSON `Story`          |
 //!
-//! Every lookup is a point read, so its cost does not grow with the store; near-duplicate (`l`)
-//! records older than the matching window are pruned.
+//! Every lookup is a point read, so its cost does not grow with the store. The near-duplicate
+//! band buckets live in memory (`near.rs`), rebuilt from the `g` signatures, which are pruned
+//! once older than the matching window. (Stores written before that kept buckets as `l`
+//! records; the first prune removes them.)
 
+use super::near::NearIndex;
 use super::{codec, keys, Store, StoreError};
 use crate::domain::{Entry, EntryKey};
 use crate::stories::{sketch, IndexWrite, Story, StoryIndex};
@@ -25,17 +27,6 @@ fn key_of(bytes: &[u8]) -> Option<EntryKey> {
 fn time_of(bytes: &[u8]) -> Option<DateTime<Utc>> {
     let raw = u64::from_be_bytes(bytes.try_into().ok()?) ^ (1 << 63);
     DateTime::from_timestamp_micros(raw as i64)
-}
-
-const RECORD: usize = 24;
-/// A band bucket this full holds a phrase common to many items (boilerplate, a template): it no
-/// longer tells items apart, so it takes no more records and lookups skip it.
-const BUCKET_CAP: usize = 48;
-
-fn band_key(band: u8, hash: u64) -> Vec<u8> {
-    let mut k = vec![b'l', band];
-    k.extend_from_slice(&hash.to_be_bytes());
-    k
 }
 
 fn story_key(id: &EntryKey) -> Vec<u8> {
@@ -52,31 +43,44 @@ impl Store {
         self.story_idx.get(story_key(id))?.map(|v| codec::decode("story", &v)).transpose()
     }
 
-    /// Drops near-duplicate records of items published before `before`; they can no longer match.
+    /// Drops the signatures of items published before `before` (they can no longer match) and
+    /// any legacy band records; the in-memory index is rebuilt on next use.
     pub fn prune_near_index(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        // Buckets are rewritten read-modify-write: no commit may append meanwhile.
         let _serial = self.commit_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut dropped = 0;
         for item in self.story_idx.scan_prefix(b"l") {
-            let (k, v) = item?;
-            let kept: Vec<u8> = records(&v)
-                .filter(|(_, t)| *t >= before)
-                .flat_map(|(key, t)| [key.as_bytes().as_slice(), &keys::time_bytes(t)].concat())
-                .collect();
-            dropped += (v.len() - kept.len()) / RECORD;
-            if kept.is_empty() {
-                self.story_idx.remove(k)?;
-            } else if kept.len() != v.len() {
-                self.story_idx.insert(k, kept)?;
-            }
+            self.story_idx.remove(item?.0)?;
         }
+        let mut dropped = 0;
         for item in self.story_idx.scan_prefix(b"g") {
             let (k, v) = item?;
             if v.get(..8).and_then(time_of).is_some_and(|t| t < before) {
                 self.story_idx.remove(k)?;
+                dropped += 1;
             }
         }
+        *self.near.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         Ok(dropped)
+    }
+
+    /// Runs `f` on the in-memory band index, loading it from the stored signatures first if needed.
+    fn with_near<T>(&self, f: impl FnOnce(&mut NearIndex) -> T) -> Result<T, StoreError> {
+        let mut guard = self.near.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if guard.is_none() {
+            let mut idx = NearIndex::default();
+            for item in self.story_idx.scan_prefix(b"g") {
+                let (k, v) = item?;
+                let (Some(key), Some(t), Some(sig)) = (key_of(&k[1..]), v.get(..8).and_then(time_of), decode_sig(&v))
+                else {
+                    continue;
+                };
+                for (band, hash) in sketch::bands(&sig).iter().enumerate() {
+                    idx.add(key, t, band, *hash);
+                }
+            }
+            tracing::debug!(items = idx.len(), "near-duplicate index loaded");
+            *guard = Some(idx);
+        }
+        Ok(f(guard.as_mut().expect("loaded above")))
     }
 
     fn log_err<T>(&self, r: Result<Option<T>, StoreError>) -> Option<T> {
@@ -99,17 +103,10 @@ impl StoryIndex for Store {
     }
 
     fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<crate::stories::BandHit> {
-        let mut out = Vec::new();
-        for (b, h) in bands.iter().enumerate() {
-            if let Ok(Some(v)) = self.story_idx.get(band_key(b as u8, *h)) {
-                if v.len() < BUCKET_CAP * RECORD {
-                    out.extend(records(&v));
-                }
-            }
-        }
-        out.sort();
-        out.dedup();
-        out
+        self.with_near(|idx| idx.near(bands)).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "near-duplicate index unavailable");
+            Vec::new()
+        })
     }
 
     fn entry(&self, key: &EntryKey) -> Option<Entry> {
@@ -123,18 +120,18 @@ impl StoryIndex for Store {
     fn signature(&self, key: &EntryKey) -> Option<[u32; sketch::HASHES]> {
         let v =
             self.log_err(self.story_idx.get([b"g".as_slice(), key.as_bytes()].concat()).map_err(StoreError::from))?;
-        let body = v.get(8..).filter(|b| b.len() == 4 * sketch::HASHES)?;
-        let mut sig = [0u32; sketch::HASHES];
-        for (slot, chunk) in sig.iter_mut().zip(body.chunks_exact(4)) {
-            *slot = u32::from_be_bytes(chunk.try_into().ok()?);
-        }
-        Some(sig)
+        decode_sig(&v)
     }
 }
 
-/// The (entry, published) records of one band bucket.
-fn records(v: &[u8]) -> impl Iterator<Item = (EntryKey, DateTime<Utc>)> + '_ {
-    v.chunks_exact(RECORD).filter_map(|r| Some((key_of(&r[..16])?, time_of(&r[16..])?)))
+/// The signature of a `g` record: published (8) + 48 × u32 BE.
+fn decode_sig(v: &[u8]) -> Option<[u32; sketch::HASHES]> {
+    let body = v.get(8..).filter(|b| b.len() == 4 * sketch::HASHES)?;
+    let mut sig = [0u32; sketch::HASHES];
+    for (slot, chunk) in sig.iter_mut().zip(body.chunks_exact(4)) {
+        *slot = u32::from_be_bytes(chunk.try_into().ok()?);
+    }
+    Some(sig)
 }
 
 /// One index operation, encoded before the transaction (encoding can fail; a transaction
@@ -142,15 +139,15 @@ fn records(v: &[u8]) -> impl Iterator<Item = (EntryKey, DateTime<Utc>)> + '_ {
 pub(super) enum Op {
     Put(Vec<u8>, Vec<u8>),
     Del(Vec<u8>),
-    /// Add a record to a band bucket unless it is there already.
-    Append(Vec<u8>, [u8; RECORD]),
+    /// Add an item to a band bucket of the in-memory index.
+    Band(u8, u64, EntryKey, DateTime<Utc>),
 }
 
 impl Op {
     /// Identity records (URL, text, alias, story) commit with the entries; sketches after.
     pub(super) fn is_exact(&self) -> bool {
         match self {
-            Op::Append(..) => false,
+            Op::Band(..) => false,
             Op::Put(k, _) | Op::Del(k) => k.first() != Some(&b'g'),
         }
     }
@@ -167,12 +164,7 @@ pub(super) fn encode(writes: &[IndexWrite]) -> Result<Vec<Op>, StoreError> {
                 IndexWrite::Text(fp, key) => {
                     Op::Put([b"t".as_slice(), fp.as_slice()].concat(), key.as_bytes().to_vec())
                 }
-                IndexWrite::Band(b, h, key, t) => {
-                    let mut rec = [0u8; RECORD];
-                    rec[..16].copy_from_slice(key.as_bytes());
-                    rec[16..].copy_from_slice(&keys::time_bytes(*t));
-                    Op::Append(band_key(*b, *h), rec)
-                }
+                IndexWrite::Band(b, h, key, t) => Op::Band(*b, *h, *key, *t),
                 IndexWrite::Sig(key, t, sig) => {
                     let mut v = keys::time_bytes(*t).to_vec();
                     v.extend(sig.iter().flat_map(|x| x.to_be_bytes()));
@@ -193,43 +185,32 @@ pub(super) fn apply(tree: &TransactionalTree, ops: &[Op]) -> Result<(), Conflict
         match op {
             Op::Put(k, v) => drop(tree.insert(k.as_slice(), v.as_slice())?),
             Op::Del(k) => drop(tree.remove(k.as_slice())?),
-            Op::Append(k, rec) => {
-                let mut v = tree.get(k)?.map(|v| v.to_vec()).unwrap_or_default();
-                if v.len() < BUCKET_CAP * RECORD && !v.chunks_exact(RECORD).any(|r| r[..16] == rec[..16]) {
-                    v.extend_from_slice(rec);
-                    tree.insert(k.as_slice(), v)?;
-                }
-            }
+            // Sketches are applied after the transaction (`apply_sketches`).
+            Op::Band(..) => {}
         }
     }
     Ok(())
 }
 
-/// Appends band records and stores signatures in one batch. Callers hold the commit lock, so
-/// nothing else writes these keys meanwhile.
-pub(super) fn apply_sketches(tree: &sled::Tree, ops: &[Op]) -> Result<(), StoreError> {
-    let mut buckets: std::collections::HashMap<&[u8], Vec<u8>> = std::collections::HashMap::new();
-    let mut batch = sled::Batch::default();
-    for op in ops {
-        match op {
-            Op::Append(k, rec) => {
-                let v = match buckets.entry(k.as_slice()) {
-                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(tree.get(k)?.map(|v| v.to_vec()).unwrap_or_default())
-                    }
-                };
-                if v.len() < BUCKET_CAP * RECORD && !v.chunks_exact(RECORD).any(|r| r[..16] == rec[..16]) {
-                    v.extend_from_slice(rec);
+impl Store {
+    /// Stores signatures in one batch, then adds the band records to the in-memory index.
+    /// Callers hold the commit lock.
+    pub(super) fn apply_sketches(&self, ops: &[Op]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for op in ops {
+            match op {
+                Op::Put(k, v) => batch.insert(k.as_slice(), v.as_slice()),
+                Op::Del(k) => batch.remove(k.as_slice()),
+                Op::Band(..) => {}
+            }
+        }
+        self.story_idx.apply_batch(batch)?;
+        self.with_near(|idx| {
+            for op in ops {
+                if let Op::Band(b, h, key, t) = op {
+                    idx.add(*key, *t, usize::from(*b), *h);
                 }
             }
-            Op::Put(k, v) => batch.insert(k.as_slice(), v.as_slice()),
-            Op::Del(k) => batch.remove(k.as_slice()),
-        }
+        })
     }
-    for (k, v) in buckets {
-        batch.insert(k, v);
-    }
-    tree.apply_batch(batch)?;
-    Ok(())
 }

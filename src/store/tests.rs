@@ -130,17 +130,19 @@ fn newer_schema_is_refused() {
 }
 
 #[test]
-fn near_index_records_append_and_prune_by_age() {
-    use crate::stories::{IndexWrite, StoryIndex};
-    let (_d, store) = temp_store();
+fn near_index_is_rebuilt_from_signatures_and_pruned_by_age() {
+    use crate::stories::{sketch, IndexWrite, StoryIndex};
+    let (dir, store) = temp_store();
     let a = SourceId::parse("a").expect("slug");
     let old = entry(&a, "old", "2026-01-01T00:00:00Z");
     let new = entry(&a, "new", "2026-11-27T00:00:00Z");
-    let index = vec![
-        IndexWrite::Band(3, 42, old.key, old.published),
-        IndexWrite::Band(3, 42, new.key, new.published),
-        IndexWrite::Band(3, 42, new.key, new.published),
-    ];
+    let sig: [u32; sketch::HASHES] = std::array::from_fn(|i| i as u32 * 7919);
+    let bands = sketch::bands(&sig);
+    let mut index = Vec::new();
+    for e in [&old, &new, &new] {
+        index.extend(bands.iter().enumerate().map(|(b, h)| IndexWrite::Band(b as u8, *h, e.key, e.published)));
+        index.push(IndexWrite::Sig(e.key, e.published, sig));
+    }
     store
         .commit_poll_with(&a, |_| {
             Ok(Prepared {
@@ -150,9 +152,10 @@ fn near_index_records_append_and_prune_by_age() {
             })
         })
         .expect("commit");
-    let mut bands = [0u64; crate::stories::sketch::BANDS];
-    bands[3] = 42;
     assert_eq!(store.near(&bands).len(), 2, "one record per entry");
+    drop(store);
+    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("reopen");
+    assert_eq!(store.near(&bands).len(), 2, "rebuilt from the stored signatures after a restart");
     assert_eq!(store.prune_near_index(at("2026-11-20T00:00:00Z")).expect("prune"), 1);
     assert_eq!(store.near(&bands), vec![(new.key, new.published)]);
 }

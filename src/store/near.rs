@@ -1,0 +1,107 @@
+//! The near-duplicate band index, in memory. Its buckets are read and extended for every new
+//! item; kept in sled they cost a read-modify-write of a random page per band (a third of
+//! ingest CPU). Only the MinHash signatures are stored (`g` records); the index is rebuilt from
+//! them on first use after a start, and signatures older than the matching window are pruned.
+
+use crate::domain::EntryKey;
+use crate::stories::{sketch, BandHit};
+use chrono::{DateTime, Utc};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
+/// A band bucket this full holds a phrase common to many items (boilerplate, a template): it no
+/// longer tells items apart, so it takes no more members and lookups skip it.
+pub const BUCKET_CAP: usize = 48;
+
+/// Most buckets hold one item: no allocation for those.
+#[derive(Debug)]
+enum Bucket {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+#[derive(Debug, Default)]
+pub(super) struct NearIndex {
+    items: Vec<BandHit>,
+    ids: HashMap<EntryKey, u32>,
+    buckets: HashMap<u64, Bucket>,
+}
+
+/// One key per (band, hash); a collision only adds a candidate, which the exact check rejects.
+fn slot(band: usize, hash: u64) -> u64 {
+    hash.rotate_left(7) ^ (band as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+impl NearIndex {
+    pub(super) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Adds an item to one band bucket (once, however often it is re-added).
+    pub(super) fn add(&mut self, key: EntryKey, published: DateTime<Utc>, band: usize, hash: u64) {
+        let next = self.items.len() as u32;
+        let id = *self.ids.entry(key).or_insert(next);
+        if id == next {
+            self.items.push((key, published));
+        } else {
+            self.items[id as usize].1 = published;
+        }
+        match self.buckets.entry(slot(band, hash)) {
+            Entry::Vacant(v) => drop(v.insert(Bucket::One(id))),
+            Entry::Occupied(mut o) => match o.get_mut() {
+                Bucket::One(other) if *other != id => {
+                    let other = *other;
+                    *o.get_mut() = Bucket::Many(vec![other, id]);
+                }
+                Bucket::Many(v) if v.len() < BUCKET_CAP && !v.contains(&id) => v.push(id),
+                _ => {}
+            },
+        }
+    }
+
+    /// Items sharing at least one band, with their published times; full buckets are skipped.
+    pub(super) fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<BandHit> {
+        let mut out = Vec::new();
+        for (b, h) in bands.iter().enumerate() {
+            match self.buckets.get(&slot(b, *h)) {
+                Some(Bucket::One(id)) => out.push(self.items[*id as usize]),
+                Some(Bucket::Many(v)) if v.len() < BUCKET_CAP => {
+                    out.extend(v.iter().map(|id| self.items[*id as usize]))
+                }
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_find_shared_bands_and_saturate() {
+        let t = Utc::now();
+        let key = |n: u8| EntryKey::from_bytes([n; 16]);
+        let mut idx = NearIndex::default();
+        let mut a = [0u64; sketch::BANDS];
+        a.iter_mut().enumerate().for_each(|(i, h)| *h = i as u64 * 1000);
+        let mut b = [7u64; sketch::BANDS];
+        b[3] = a[3];
+        let add = |idx: &mut NearIndex, k, bands: &[u64; sketch::BANDS]| {
+            bands.iter().enumerate().for_each(|(band, h)| idx.add(k, t, band, *h));
+        };
+        add(&mut idx, key(1), &a);
+        add(&mut idx, key(2), &b);
+        add(&mut idx, key(1), &a);
+        assert_eq!(idx.len(), 2, "re-adding an item does not duplicate it");
+        assert_eq!(idx.near(&a), vec![(key(1), t), (key(2), t)]);
+        assert_eq!(idx.near(&[99; sketch::BANDS]), vec![]);
+        for n in 10..10 + BUCKET_CAP as u8 {
+            add(&mut idx, key(n), &[5; sketch::BANDS]);
+        }
+        assert!(idx.near(&[5; sketch::BANDS]).is_empty(), "a saturated bucket tells nothing apart");
+    }
+}
