@@ -22,9 +22,9 @@ pub(super) async fn commit(
     let (done, churned_items) = tokio::task::spawn_blocking(move || {
         let mut churned_items = 0;
         let done = store.commit_poll_with(&id, |view| {
-            let Planned { plan, incoming, skip, .. } = planned;
+            let Planned { plan, incoming, skip, features, .. } = planned;
             let (changes, index, churned) = if settings.enabled {
-                let a = stories::assign(plan.changes, &incoming, &skip, view, &settings, now);
+                let a = stories::assign(plan.changes, &incoming, &skip, features, view, &settings, now);
                 (a.changes, a.writes, a.unchanged)
             } else {
                 (plan.changes, Vec::new(), 0)

@@ -180,6 +180,8 @@ pub struct Planned {
     pub incoming: HashSet<EntryKey>,
     pub skip: Skip,
     pub doc: DocumentNotes,
+    /// Story features of the feed's items, computed off the commit lock.
+    pub features: crate::stories::FeatureMap,
 }
 
 /// What the document said about itself, beside its items.
@@ -218,14 +220,16 @@ async fn parse_and_plan(
             }
         }
         let incoming = entries.iter().map(|e| e.key).collect();
-        let skip = Skip::of(&entries, &stories);
+        let features =
+            if stories.enabled { crate::stories::feature_map(&entries, &stories) } else { Default::default() };
+        let skip = Skip::of(&entries, &features);
         let existing = store.entries_by_key(entries.iter().map(|e| &e.key))?;
         let mut plan = dedup::plan(entries, &existing, now);
         for c in &mut plan.changes {
             let topics = router.route(c.entry());
             c.entry_mut().topics = topics;
         }
-        Ok(Planned { plan, incoming, skip, doc })
+        Ok(Planned { plan, incoming, skip, doc, features })
     })
     .await
     .map_err(|e| PollError::Task(e.to_string()))?

@@ -2,7 +2,9 @@
 //! new one), items seen under a new identity merge into their stored entry, and the story's
 //! primary (the earliest published visible member) is the only member merged channels show.
 
-use super::{features, find_matches, sketch, Features, Match, Member, Skip, Story, StoryIndex, StorySettings};
+use super::{
+    features, find_matches, sketch, FeatureMap, Features, Match, Member, Skip, Story, StoryIndex, StorySettings,
+};
 use crate::dedup::{self, Change};
 use crate::domain::{Entry, EntryKey, TopicId};
 use chrono::{DateTime, Utc};
@@ -43,6 +45,8 @@ struct Overlay<'a, I> {
     out: Assigned,
     /// Position in `out.changes` of each entry this poll writes.
     pending: HashMap<EntryKey, usize>,
+    /// Features computed before the commit lock; taken as items are assigned.
+    pre: FeatureMap,
 }
 
 impl<I: StoryIndex> StoryIndex for Overlay<'_, I> {
@@ -84,6 +88,7 @@ pub fn assign(
     changes: Vec<Change>,
     incoming: &HashSet<EntryKey>,
     skip: &Skip,
+    pre: FeatureMap,
     idx: &impl StoryIndex,
     s: &StorySettings,
     now: DateTime<Utc>,
@@ -98,6 +103,7 @@ pub fn assign(
         dropped: HashSet::new(),
         out: Assigned::default(),
         pending: HashMap::new(),
+        pre,
     };
     for change in changes {
         match change {
@@ -112,6 +118,10 @@ pub fn assign(
 }
 
 impl<I: StoryIndex> Overlay<'_, I> {
+    fn features_of(&mut self, e: &Entry, s: &StorySettings) -> Features {
+        self.pre.remove(&e.key).unwrap_or_else(|| features(e, s))
+    }
+
     fn add_new(
         &mut self,
         mut e: Entry,
@@ -120,7 +130,7 @@ impl<I: StoryIndex> Overlay<'_, I> {
         s: &StorySettings,
         now: DateTime<Utc>,
     ) {
-        let f = features(&e, s);
+        let f = self.features_of(&e, s);
         let matches = find_matches(&e, &f, self, s, skip);
         let Some(first) = matches.first() else {
             e.story = Some(e.key);
@@ -210,7 +220,7 @@ impl<I: StoryIndex> Overlay<'_, I> {
             }
             self.stories.insert(story.id, story);
         }
-        let f = features(&entry, s);
+        let f = self.features_of(&entry, s);
         self.push(Change::Updated { previous: Box::new(previous), entry, edited }, &f, &Skip::default());
         if let Some(sid) = sid {
             self.settle_primary(sid);

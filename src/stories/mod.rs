@@ -127,6 +127,14 @@ pub fn features(e: &Entry, s: &StorySettings) -> Features {
     Features { story_url: e.story_url.clone(), text_fp, shingles, sig, bands }
 }
 
+/// Features of a poll's items by key, computed before the commit lock is taken.
+pub type FeatureMap = HashMap<EntryKey, Features>;
+
+/// Computes every item's features (CPU work that need not wait for the commit lock).
+pub fn feature_map(entries: &[Entry], s: &StorySettings) -> FeatureMap {
+    entries.iter().map(|e| (e.key, features(e, s))).collect()
+}
+
 /// An item in a near-duplicate band bucket, with its published time.
 pub type BandHit = (EntryKey, DateTime<Utc>);
 /// Band buckets: (band number, band hash) to the items in it.
@@ -231,14 +239,14 @@ pub struct Skip {
 impl Skip {
     /// A key shared by three or more items of one feed is a landing page or a stock teaser;
     /// two items sharing one are most likely the same article listed twice.
-    pub fn of(entries: &[Entry], s: &StorySettings) -> Self {
+    pub fn of(entries: &[Entry], features: &FeatureMap) -> Self {
         let mut urls: HashMap<&str, usize> = HashMap::new();
         let mut texts: HashMap<[u8; 16], usize> = HashMap::new();
         for e in entries {
             if let Some(u) = &e.story_url {
                 *urls.entry(u).or_default() += 1;
             }
-            if let Some((fp, _)) = features(e, s).text_fp {
+            if let Some((fp, _)) = features.get(&e.key).and_then(|f| f.text_fp) {
                 *texts.entry(fp).or_default() += 1;
             }
         }

@@ -64,7 +64,8 @@ impl Mem {
     fn poll(&mut self, items: Vec<Entry>) -> Assigned {
         let s = StorySettings::default();
         let incoming = items.iter().map(|e| e.key).collect();
-        let skip = Skip::of(&items, &s);
+        let features = super::feature_map(&items, &s);
+        let skip = Skip::of(&items, &features);
         let changes = items
             .into_iter()
             .map(|e| match self.entries.get(&e.key) {
@@ -72,7 +73,7 @@ impl Mem {
                 None => Change::New(e),
             })
             .collect();
-        let out = assign(changes, &incoming, &skip, self, &s, at("2026-11-28T00:00:00Z"));
+        let out = assign(changes, &incoming, &skip, features, self, &s, at("2026-11-28T00:00:00Z"));
         for c in &out.changes {
             self.entries.insert(c.entry().key, c.entry().clone());
         }
