@@ -159,3 +159,25 @@ async fn metrics_and_the_sources_table_report_what_happened() {
     assert!(row("good").contains(" ok ") && row("good").contains("200"), "{table}");
     assert!(row("broken").contains("failing") && row("broken").contains("HTTP 500"), "{table}");
 }
+
+#[tokio::test]
+async fn retry_after_outlives_a_restart() {
+    let server = MockServer::start().await;
+    let busy = ResponseTemplate::new(429).insert_header("Retry-After", "900");
+    Mock::given(method("GET")).respond_with(busy).mount(&server).await;
+    let sources = [("busy", format!("{}/feed", server.uri()))];
+    let app = spawn_app_with(&sources, "every = \"1m\"").await;
+    let reports = app.poll_now().await;
+    assert_eq!(report(&reports, "busy").retry_after, Some(Duration::from_secs(900)));
+    let dir = app.stop_keeping_dir().await;
+    let toml = std::fs::read_to_string(dir.path().join("newsriver.toml")).expect("config");
+    let app = restart_with(dir, &toml.replace("enabled = false", "enabled = true")).await;
+    let st = statuses(&app).await;
+    let busy = status_of(&st, "busy");
+    let next: chrono::DateTime<chrono::Utc> = busy["next_poll"].as_str().expect("next poll").parse().expect("time");
+    let wait = (next - chrono::Utc::now()).num_seconds();
+    assert!(wait >= 850, "the restarted poller still waits for Retry-After: next poll in {wait}s");
+    assert_eq!(busy["state"], "backing off");
+    assert!(busy["retry_not_before"].is_string());
+    app.stop().await;
+}
