@@ -4,7 +4,7 @@
 //! |------------|------------------------------------------------------|---------------------------------|
 //! | `entries`  | entry key (16 bytes, UUID)                           | v1: `0x01` + JSON `Entry`       |
 //! | `channels` | channel + `0x00` + published (8, µs, sign-flipped) + entry key (16) | empty            |
-//! | `counts`   | channel                                              | item count (u64 BE)             |
+//! | `counts`   | channel, or `#entries`                               | item count (u64 BE)             |
 //! | `changes`  | sequence (8, BE, from `generate_id`)                 | entry key (16)                  |
 //! | `sources`  | source id (UTF-8)                                    | v1: `0x01` + JSON `SourceState` |
 //! | `meta`     | `schema` / `topics`                                  | u32 BE / rules fingerprint      |
@@ -64,6 +64,9 @@ pub fn entry_key_suffix(k: &[u8]) -> Option<EntryKey> {
 pub fn position_suffix(k: &[u8]) -> Option<[u8; POS_LEN]> {
     k.get(k.len().checked_sub(POS_LEN)?..)?.try_into().ok()
 }
+
+/// The `counts` key of the number of stored entries (channel names never start with `#`).
+pub const ENTRY_COUNT: &[u8] = b"#entries";
 
 #[cfg(test)]
 mod tests {

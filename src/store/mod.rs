@@ -107,6 +107,7 @@ impl Store {
             db,
         };
         store.check_schema()?;
+        store.ensure_entry_count()?;
         Ok(store)
     }
 
@@ -160,7 +161,7 @@ impl Store {
         source: &SourceId,
         prepare: impl FnOnce(&Store) -> Result<Prepared, StoreError>,
     ) -> Result<Prepared, StoreError> {
-        let _serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let mut p = prepare(self)?;
         for c in p.changes.iter_mut() {
             // A metadata-only refresh keeps its place in the change log: partners polling
@@ -173,15 +174,22 @@ impl Store {
             p.changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
         self.apply(&writes, &p.index, Some((source, &p.state)))?;
         drop(writes);
+        // Flushed after the lock is released: polls that commit meanwhile share one fsync
+        // instead of queueing behind each other's, and none is acknowledged before it is durable.
+        drop(serial);
+        self.db.flush()?;
         Ok(p)
     }
 
     /// Replaces entries whose topic membership changed; their change-log position stays.
     pub fn retopic(&self, updates: &[(Entry, Entry)]) -> Result<(), StoreError> {
-        let _serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let writes: Vec<Write<'_>> =
             updates.iter().map(|(old, new)| Write { entry: new, previous: Some(old) }).collect();
-        self.apply(&writes, &[], None)
+        self.apply(&writes, &[], None)?;
+        drop(serial);
+        self.db.flush()?;
+        Ok(())
     }
 
     fn apply(
@@ -195,6 +203,10 @@ impl Store {
             story_index::encode(index)?.into_iter().partition(story_index::Op::is_exact);
         let state_bytes = state.map(|(_, s)| codec::encode(s)).transpose()?;
         let mut deltas: HashMap<Vec<u8>, i64> = HashMap::new();
+        let added = writes.iter().filter(|w| w.previous.is_none()).count() as i64;
+        if added > 0 {
+            deltas.insert(keys::ENTRY_COUNT.to_vec(), added);
+        }
         for w in writes {
             for ch in w.previous.map(Entry::channels).unwrap_or_default() {
                 *deltas.entry(keys::channel_name(&ch)).or_default() -= 1;
@@ -235,7 +247,6 @@ impl Store {
         // the transaction (still under the commit lock, still before the flush), because a
         // read-modify-write per band inside the transaction cost most of a poll's commit time.
         self.apply_sketches(&sketches)?;
-        self.db.flush()?;
         self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -262,6 +273,15 @@ impl Store {
     pub async fn flush(&self) -> Result<(), StoreError> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || db.flush()).await.map_err(|e| StoreError::Io(e.to_string()))??;
+        Ok(())
+    }
+
+    /// Stores from before the entry counter get it once, from one count of the entries.
+    fn ensure_entry_count(&self) -> Result<(), StoreError> {
+        if self.counts.get(keys::ENTRY_COUNT)?.is_none() {
+            let n = self.entries.len() as u64;
+            self.counts.insert(keys::ENTRY_COUNT, &n.to_be_bytes())?;
+        }
         Ok(())
     }
 

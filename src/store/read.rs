@@ -103,8 +103,10 @@ impl Store {
         Ok(())
     }
 
+    /// Entries stored, from a counter kept with every commit (no scan).
     pub fn entry_count(&self) -> usize {
-        self.entries.len()
+        let stored = self.counts.get(keys::ENTRY_COUNT).ok().flatten();
+        stored.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes) as usize
     }
 }
 
