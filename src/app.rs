@@ -94,6 +94,7 @@ pub struct Core {
 /// since the last start) and builds the poller.
 pub fn build_core(settings: Settings) -> anyhow::Result<Core> {
     let store = Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    store.set_near_window(settings.stories.window);
     let router = Arc::new(TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?);
     if store.topics_fingerprint()?.as_deref() != Some(router.fingerprint()) {
         let moved = crate::maintenance::reindex_topics(&store, &router)?;

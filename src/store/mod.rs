@@ -64,6 +64,8 @@ pub struct Store {
     commit_lock: Arc<Mutex<()>>,
     /// Near-duplicate band buckets, loaded from the stored signatures on first use.
     near: Arc<Mutex<Option<near::NearIndex>>>,
+    /// Signatures older than this are not loaded into the near-duplicate index.
+    near_window_secs: Arc<std::sync::atomic::AtomicU64>,
     /// Durable writes made through this handle, for tests and metrics.
     writes: Arc<AtomicU64>,
 }
@@ -103,6 +105,7 @@ impl Store {
             story_idx: tree("story_idx")?,
             commit_lock: Arc::default(),
             near: Arc::default(),
+            near_window_secs: Arc::new(std::sync::atomic::AtomicU64::new(7 * 86_400)),
             writes: Arc::default(),
             db,
         };

@@ -62,17 +62,27 @@ impl Store {
         Ok(dropped)
     }
 
+    /// How far back near-duplicates can match (`stories.window`): older signatures stay out of memory.
+    pub fn set_near_window(&self, window: std::time::Duration) {
+        self.near_window_secs.store(window.as_secs(), std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Runs `f` on the in-memory band index, loading it from the stored signatures first if needed.
     fn with_near<T>(&self, f: impl FnOnce(&mut NearIndex) -> T) -> Result<T, StoreError> {
         let mut guard = self.near.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if guard.is_none() {
             let mut idx = NearIndex::default();
+            let window = self.near_window_secs.load(std::sync::atomic::Ordering::Relaxed);
+            let since = Utc::now() - chrono::Duration::seconds(i64::try_from(window).unwrap_or(i64::MAX / 2_000_000));
             for item in self.story_idx.scan_prefix(b"g") {
                 let (k, v) = item?;
                 let (Some(key), Some(t), Some(sig)) = (key_of(&k[1..]), v.get(..8).and_then(time_of), decode_sig(&v))
                 else {
                     continue;
                 };
+                if t < since {
+                    continue;
+                }
                 for (band, hash) in sketch::bands(&sig).iter().enumerate() {
                     idx.add(key, t, band, *hash);
                 }

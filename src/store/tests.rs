@@ -155,7 +155,12 @@ fn near_index_is_rebuilt_from_signatures_and_pruned_by_age() {
     assert_eq!(store.near(&bands).len(), 2, "one record per entry");
     drop(store);
     let store = Store::open(&dir.path().join("db"), 1 << 20).expect("reopen");
+    store.set_near_window(std::time::Duration::from_secs(100 * 365 * 86_400));
     assert_eq!(store.near(&bands).len(), 2, "rebuilt from the stored signatures after a restart");
     assert_eq!(store.prune_near_index(at("2026-11-20T00:00:00Z")).expect("prune"), 1);
     assert_eq!(store.near(&bands), vec![(new.key, new.published)]);
+    drop(store);
+    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("reopen");
+    store.set_near_window(std::time::Duration::from_secs(1));
+    assert!(store.near(&bands).is_empty(), "signatures outside the window stay out of memory");
 }
