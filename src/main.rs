@@ -5,6 +5,9 @@ use newsriver::cli::{self, Cli, Command};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
