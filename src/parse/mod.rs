@@ -96,19 +96,24 @@ fn repair_root(doc: &[u8]) -> Option<Vec<u8>> {
         "version='0.92'",
     ];
     if !known.iter().any(|k| tag.contains(k)) {
-        let without: String = match tag.find("version=") {
-            Some(v) => {
-                let q = tag.as_bytes().get(v + 8).copied().map(char::from).unwrap_or('"');
-                let close = tag[v + 9..].find(q).map_or(tag.len(), |c| v + 9 + c + 1);
-                format!("{}{}", &tag[..v], &tag[close..])
-            }
-            None => tag.clone(),
-        };
+        let without = strip_version(&tag);
         let fixed = format!("<rss version=\"2.0\"{}", &without[4..]);
         out.splice(root..tag_end, fixed.into_bytes());
         changed = true;
     }
     changed.then_some(out)
+}
+
+/// The root tag without its `version` attribute, whatever follows `version=` (a quoted value,
+/// a bare one, or nothing: the fuzzer found all three).
+fn strip_version(tag: &str) -> String {
+    let Some(v) = tag.find("version=") else { return tag.to_owned() };
+    let rest = &tag[v + "version=".len()..];
+    let end = match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => rest[1..].find(q).map_or(rest.len(), |c| c + 2),
+        _ => rest.find(|c: char| c.is_whitespace() || c == '/').unwrap_or(rest.len()),
+    };
+    format!("{}{}", &tag[..v], &rest[end..])
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -138,6 +143,27 @@ fn looks_like_html(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fuzz_regressions_are_errors_not_panics() {
+        // Inputs found by `cargo fuzz` (fuzz/crashes): the root repair sliced past `version=`.
+        let cases: [&[u8]; 4] = [
+            include_bytes!("../../fuzz/crashes/repair-root-version-eq-min.bin"),
+            include_bytes!("../../fuzz/crashes/repair-root-version-eq-char-boundary.bin"),
+            include_bytes!("../../fuzz/crashes/repair-root-version-eq-oob.bin"),
+            include_bytes!("../../fuzz/crashes/quickxml-set-encoding-caught.bin"),
+        ];
+        for input in cases {
+            let _ = parse_feed(input);
+        }
+        assert_eq!(strip_version("<rss version="), "<rss ");
+        assert_eq!(strip_version("<rss version=\u{e9}"), "<rss ");
+        assert_eq!(strip_version("<rss a=\"1\" version='0.94' b=\"2\""), "<rss a=\"1\"  b=\"2\"");
+        assert_eq!(strip_version("<rss version=\"2.01"), "<rss ");
+        assert_eq!(strip_version("<rss version=3 x=\"y\""), "<rss  x=\"y\"");
+        let feed = parse_feed(b"<rss version=><channel><title>T</title><item><title>I</title></item></channel></rss>");
+        assert_eq!(feed.expect("repaired").entries.len(), 1);
+    }
 
     #[test]
     fn html_page_is_named() {
