@@ -21,6 +21,18 @@ async fn main() -> ExitCode {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
     newsriver::fetch::install_crypto_provider();
+    // One structured log line instead of the default multi-line message: a panic inside a
+    // parser is caught and recorded on its source, and must not look like a crash.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(%location, %message, "panic (inside a poll it is caught and recorded on the source)");
+    }));
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
