@@ -111,6 +111,7 @@ pub fn build_core(settings: Settings) -> anyhow::Result<Core> {
         versions: versions.clone(),
         polling: Arc::new(settings.polling.clone()),
         metrics: Arc::new(Metrics::default()),
+        cpu: Arc::new(tokio::sync::Semaphore::new(crate::pipeline::parse_slots())),
     };
     let poller = Poller::new(ctx, Arc::new(settings));
     Ok(Core { store, poller, router, versions })

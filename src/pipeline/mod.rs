@@ -35,6 +35,14 @@ pub struct PollContext {
     pub versions: Arc<ChannelVersions>,
     pub polling: Arc<PollingSettings>,
     pub metrics: Arc<Metrics>,
+    /// Parsing slots: one fewer than the cores (at least one), so a large ingest leaves a core
+    /// to the HTTP server and to the commit thread instead of queueing 64 parsers on them.
+    pub cpu: Arc<tokio::sync::Semaphore>,
+}
+
+/// The number of parsing slots `PollContext::cpu` should hold on this machine.
+pub fn parse_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }
 
 /// Why a poll failed, by stage.
@@ -205,7 +213,9 @@ async fn parse_and_plan(
     let (store, router, stories) = (ctx.store.clone(), ctx.router.clone(), ctx.stories.clone());
     let (id, max_items) = (source.id.clone(), ctx.polling.max_items);
     let (body, url) = (fetched.body.clone(), fetched.final_url.clone());
+    let slot = ctx.cpu.clone().acquire_owned().await.map_err(|e| PollError::Task(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let parsed = parse_document(&body, charset)?;
         let feed = parsed.feed;
         let mut entries = normalize_feed(&feed, &FeedContext { source: &id, fetch_url: url.as_ref(), now });
