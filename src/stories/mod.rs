@@ -176,9 +176,10 @@ impl Match {
     }
 }
 
-/// Finds stored entries this item is the same story as: by article URL, by exact text, and
-/// (when the text matched nothing) by near-duplicate text published within the window. Several
-/// matches in different stories mean this item bridges them. Never matches the item itself.
+/// Finds stored entries this item is the same story as: by article URL, by exact text and by
+/// near-duplicate text published within the window. Several matches in different stories mean
+/// this item bridges them; reporting every one keeps the grouping independent of the order in
+/// which sources are polled. Never matches the item itself.
 pub fn find_matches(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings, skip: &Skip) -> Vec<Match> {
     let found = |key: Option<EntryKey>, rule: Rule| {
         key.filter(|k| *k != e.key).and_then(|k| idx.entry(&k)).map(|existing| Match { existing, rule })
@@ -188,17 +189,16 @@ pub fn find_matches(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySet
         out.extend(found(idx.by_url(url), Rule::Url));
     }
     let text = f.text_fp.as_ref().filter(|(fp, _)| !skip.texts.contains(fp));
-    let text_match = text.and_then(|(fp, rule)| found(idx.by_text(fp), *rule));
-    let near = if text_match.is_none() { near_match(e, f, idx, s) } else { None };
-    out.extend(text_match);
-    out.extend(near);
+    out.extend(text.and_then(|(fp, rule)| found(idx.by_text(fp), *rule)));
+    out.extend(near_matches(e, f, idx, s));
     let mut seen = HashSet::new();
     out.retain(|m| seen.insert(m.existing.story.unwrap_or(m.existing.key)));
     out
 }
 
-fn near_match(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings) -> Option<Match> {
-    let (bands, sig) = (f.bands.as_ref()?, f.sig.as_ref()?);
+/// Every near-duplicate candidate that passes both thresholds, best containment first.
+fn near_matches(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings) -> Vec<Match> {
+    let (Some(bands), Some(sig)) = (f.bands.as_ref(), f.sig.as_ref()) else { return Vec::new() };
     let window = chrono::Duration::from_std(s.window).unwrap_or(chrono::Duration::MAX);
     let mut hits: std::collections::HashMap<EntryKey, usize> = std::collections::HashMap::new();
     for (key, published) in idx.near(bands) {
@@ -208,7 +208,7 @@ fn near_match(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings)
     }
     let mut ranked: Vec<(EntryKey, usize)> = hits.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut best: Option<Match> = None;
+    let mut out: Vec<Match> = Vec::new();
     for (key, _) in ranked.into_iter().take(MAX_NEAR_CANDIDATES) {
         // The signatures estimate Jaccard within about ±0.15: skip clear misses before loading.
         let estimate = idx.signature(&key).map_or(1.0, |theirs| sketch::estimate(sig, &theirs));
@@ -218,14 +218,12 @@ fn near_match(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings)
         let Some(other) = idx.entry(&key) else { continue };
         let theirs = sketch::shingles(&sketch::words(&body_text(&other)));
         let (jaccard, containment) = sketch::similarity(&f.shingles, &theirs);
-        if jaccard >= s.near_jaccard
-            && containment >= s.near_containment
-            && best.as_ref().is_none_or(|b| containment > b.rule.score())
-        {
-            best = Some(Match { existing: other, rule: Rule::Near { jaccard, containment } });
+        if jaccard >= s.near_jaccard && containment >= s.near_containment {
+            out.push(Match { existing: other, rule: Rule::Near { jaccard, containment } });
         }
     }
-    best
+    out.sort_by(|a, b| b.rule.score().total_cmp(&a.rule.score()).then(a.existing.key.cmp(&b.existing.key)));
+    out
 }
 
 /// Keys that must not link items: article URLs and texts that many items of one feed share

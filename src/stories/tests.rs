@@ -189,3 +189,32 @@ fn items_of_one_feed_sharing_a_landing_page_link_stay_apart() {
     assert_eq!(out.changes.iter().filter(|c| matches!(c, Change::New(_))).count(), 3);
     assert_ne!(m.story_of("mfa", "a"), m.story_of("mfa", "b"));
 }
+
+/// Two reposts with long, different introductions are each a near-duplicate of the statement
+/// but not of each other: in whatever order the three sources are polled, one story results.
+#[test]
+fn grouping_does_not_depend_on_poll_order() {
+    let intro_a = "The foreign ministry issued the following statement on Wednesday morning about the talks, \
+        which diplomats in the capital described as the most promising opening since the fighting began two \
+        winters ago, while opposition leaders warned that earlier rounds had collapsed within days of signing.";
+    let intro_b = "Readers asked us to publish the complete text, so here it is without edits, as received \
+        from the press office shortly after noon; our correspondent in Port Alder will report on the first \
+        session from the conference hall and our analysts will assess the agenda in tomorrow's print edition.";
+    let items = [
+        ("ministry", "https://ministry.example/s", WIRE.to_owned(), "2026-11-20T10:00:00Z"),
+        ("gazette", "https://gazette.example/g", format!("{intro_a} {WIRE}"), "2026-11-20T11:00:00Z"),
+        ("daily", "https://daily.example/d", format!("{intro_b} {WIRE}"), "2026-11-20T12:00:00Z"),
+    ];
+    for order in [[0, 1, 2], [1, 2, 0], [2, 1, 0], [1, 0, 2]] {
+        let mut m = Mem::default();
+        for i in order {
+            let (source, link, body, published) = &items[i];
+            m.poll(vec![item(source, "x1", link, "Talks", body, published)]);
+        }
+        let story = m.story_of("ministry", "x1");
+        assert!(story.is_some());
+        assert_eq!(story, m.story_of("gazette", "x1"), "order {order:?}");
+        assert_eq!(story, m.story_of("daily", "x1"), "order {order:?}");
+        assert_eq!(m.stories.len(), 1, "order {order:?}");
+    }
+}
