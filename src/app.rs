@@ -7,7 +7,7 @@ use crate::config::Settings;
 use crate::fetch::{AddressGuard, FetchPolicy, Fetcher, HostBudgets};
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
-use crate::pipeline::PollContext;
+use crate::pipeline::{CpuShare, PollContext};
 use crate::schedule;
 use crate::store::Store;
 use crate::topics::TopicRouter;
@@ -29,7 +29,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let core = build_core(settings.clone())?;
+        let core = build_core(settings.clone(), CpuShare::Serving)?;
         let listener = tokio::net::TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
@@ -92,7 +92,7 @@ pub struct Core {
 
 /// Opens the store, compiles the topic rules (re-routing stored entries when they changed
 /// since the last start) and builds the poller.
-pub fn build_core(settings: Settings) -> anyhow::Result<Core> {
+pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
     let store = Store::open(&settings.store.path, settings.store.cache_capacity)?;
     store.set_near_window(settings.stories.window);
     let router = Arc::new(TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?);
@@ -111,7 +111,7 @@ pub fn build_core(settings: Settings) -> anyhow::Result<Core> {
         versions: versions.clone(),
         polling: Arc::new(settings.polling.clone()),
         metrics: Arc::new(Metrics::default()),
-        cpu: Arc::new(tokio::sync::Semaphore::new(crate::pipeline::parse_slots())),
+        cpu: Arc::new(tokio::sync::Semaphore::new(crate::pipeline::parse_slots(share))),
     };
     let poller = Poller::new(ctx, Arc::new(settings));
     Ok(Core { store, poller, router, versions })

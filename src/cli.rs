@@ -77,7 +77,7 @@ pub fn reindex(settings: Settings) -> anyhow::Result<()> {
 /// Polls once; exits 0 even when sources failed (their failures are reported and recorded).
 pub async fn poll(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
     let total = settings.sources.len();
-    let poller = app::build_core(settings)?.poller;
+    let poller = app::build_core(settings, crate::pipeline::CpuShare::Batch)?.poller;
     let tty = std::io::stderr().is_terminal();
     let mut done = 0;
     let started = std::time::Instant::now();

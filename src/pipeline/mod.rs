@@ -35,14 +35,27 @@ pub struct PollContext {
     pub versions: Arc<ChannelVersions>,
     pub polling: Arc<PollingSettings>,
     pub metrics: Arc<Metrics>,
-    /// Parsing slots: one fewer than the cores (at least one), so a large ingest leaves a core
-    /// to the HTTP server and to the commit thread instead of queueing 64 parsers on them.
+    /// Parsing slots (`parse_slots`): while serving, one fewer than the cores, so a large ingest
+    /// leaves a core to the HTTP server and the commit thread instead of queueing 64 parsers on them.
     pub cpu: Arc<tokio::sync::Semaphore>,
 }
 
+/// Who else needs the CPU while polls parse: decides `PollContext::cpu`'s slot count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpuShare {
+    /// `serve`: one core fewer than the machine has (at least one), kept for HTTP and commits.
+    Serving,
+    /// A one-shot `poll`: nothing to keep a core for.
+    Batch,
+}
+
 /// The number of parsing slots `PollContext::cpu` should hold on this machine.
-pub fn parse_slots() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+pub fn parse_slots(share: CpuShare) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    match share {
+        CpuShare::Serving => cores.saturating_sub(1).max(1),
+        CpuShare::Batch => cores,
+    }
 }
 
 /// Why a poll failed, by stage.

@@ -1,22 +1,58 @@
-//! Value encoding: one version byte, then JSON. A newer layout gets a new byte, never a silent change.
+//! Value encoding: one version byte, then JSON (`0x01`), or JSON compressed with LZ4 block
+//! format, its length first (`0x02`). A newer layout gets a new byte, never a silent change;
+//! every layout stays readable.
 
 use super::StoreError;
 use serde::{de::DeserializeOwned, Serialize};
 
 const V1: u8 = 1;
+const V2_LZ4: u8 = 2;
+/// Shorter JSON is stored as is: LZ4 gains little on it (source states, counters).
+const COMPRESS_FROM: usize = 256;
 
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    let mut out = vec![V1];
-    serde_json::to_writer(&mut out, value).map_err(|e| StoreError::Encode(e.to_string()))?;
-    Ok(out)
+    let json = serde_json::to_vec(value).map_err(|e| StoreError::Encode(e.to_string()))?;
+    if json.len() >= COMPRESS_FROM {
+        let packed = lz4_flex::block::compress_prepend_size(&json);
+        if packed.len() < json.len() {
+            return Ok([&[V2_LZ4], packed.as_slice()].concat());
+        }
+    }
+    Ok([&[V1], json.as_slice()].concat())
 }
 
 pub fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt { what, detail };
     match bytes.split_first() {
-        Some((&V1, rest)) => {
-            serde_json::from_slice(rest).map_err(|e| StoreError::Corrupt { what, detail: e.to_string() })
+        Some((&V1, rest)) => serde_json::from_slice(rest).map_err(|e| corrupt(e.to_string())),
+        Some((&V2_LZ4, rest)) => {
+            let json = lz4_flex::block::decompress_size_prepended(rest).map_err(|e| corrupt(e.to_string()))?;
+            serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))
         }
-        Some((v, _)) => Err(StoreError::Corrupt { what, detail: format!("unknown value version {v}") }),
-        None => Err(StoreError::Corrupt { what, detail: "empty value".into() }),
+        Some((v, _)) => Err(corrupt(format!("unknown value version {v}"))),
+        None => Err(corrupt("empty value".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_layouts_round_trip_and_damage_is_an_error() {
+        let small = vec!["a".to_owned()];
+        let large: Vec<String> = (0..200).map(|i| format!("paragraph {i} of the statement")).collect();
+        let (s, l) = (encode(&small).expect("small"), encode(&large).expect("large"));
+        assert_eq!((s[0], l[0]), (V1, V2_LZ4));
+        assert!(l.len() * 2 < serde_json::to_vec(&large).expect("json").len(), "compressed: {}", l.len());
+        assert_eq!(decode::<Vec<String>>("t", &s).expect("v1"), small);
+        assert_eq!(decode::<Vec<String>>("t", &l).expect("v2"), large);
+        let legacy = [&[V1], serde_json::to_vec(&large).expect("json").as_slice()].concat();
+        assert_eq!(decode::<Vec<String>>("t", &legacy).expect("legacy v1"), large);
+        let mut cut = l.clone();
+        cut.truncate(l.len() / 2);
+        assert!(matches!(decode::<Vec<String>>("t", &cut), Err(StoreError::Corrupt { .. })));
+        assert!(decode::<Vec<String>>("t", &[9, 1, 2]).is_err());
+        assert!(decode::<Vec<String>>("t", &[]).is_err());
     }
 }

@@ -2,11 +2,11 @@
 //!
 //! | tree       | key                                                  | value                           |
 //! |------------|------------------------------------------------------|---------------------------------|
-//! | `entries`  | entry key (16 bytes, UUID)                           | v1: `0x01` + JSON `Entry`       |
+//! | `entries`  | entry key (16 bytes, UUID)                           | `codec`: JSON `Entry` (LZ4)     |
 //! | `channels` | channel + `0x00` + published (8, µs, sign-flipped) + entry key (16) | empty            |
 //! | `counts`   | channel, or `#entries`                               | item count (u64 BE)             |
 //! | `changes`  | sequence (8, BE, from `generate_id`)                 | entry key (16)                  |
-//! | `sources`  | source id (UTF-8)                                    | v1: `0x01` + JSON `SourceState` |
+//! | `sources`  | source id (UTF-8)                                    | `codec`: JSON `SourceState`    |
 //! | `meta`     | `schema` / `topics`                                  | u32 BE / rules fingerprint      |
 //!
 //! A channel is `a` (all), `s:<source id>` or `t:<topic id>`; ids are slugs, so `0x00` cannot

@@ -6,7 +6,7 @@
 //! | `t` + text fingerprint (16)                  | entry key (16)                     |
 //! | `g` + entry key (16)                         | published (8) + MinHash signature (48 × u32 BE) |
 //! | `a` + former entry key (16)                  | entry key (16) it now is           |
-//! | `s` + story id (16)                          | v1: `0x01` + JSON `Story`          |
+//! | `s` + story id (16), stories of 2+ items     | `codec`: JSON `Story`              |
 //!
 //! Every lookup is a point read, so its cost does not grow with the store. The near-duplicate
 //! band buckets live in memory (`near.rs`), rebuilt from the `g` signatures, which are pruned
@@ -39,7 +39,15 @@ impl Store {
         Ok(self.story_idx.get([b"a".as_slice(), key.as_bytes()].concat())?.and_then(|v| key_of(&v)))
     }
 
+    /// A story by id; a story of one item has no record and is made up from its entry.
     pub fn story(&self, id: &EntryKey) -> Result<Option<Story>, StoreError> {
+        if let Some(st) = self.story_record(id)? {
+            return Ok(Some(st));
+        }
+        Ok(self.entry(id)?.filter(|e| e.story.unwrap_or(e.key) == *id).map(|e| crate::stories::singleton(&e)))
+    }
+
+    fn story_record(&self, id: &EntryKey) -> Result<Option<Story>, StoreError> {
         self.story_idx.get(story_key(id))?.map(|v| codec::decode("story", &v)).transpose()
     }
 
@@ -124,7 +132,7 @@ impl StoryIndex for Store {
     }
 
     fn story(&self, id: &EntryKey) -> Option<Story> {
-        self.log_err(Store::story(self, id))
+        self.log_err(self.story_record(id))
     }
 
     fn signature(&self, key: &EntryKey) -> Option<[u32; sketch::HASHES]> {

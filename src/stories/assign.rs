@@ -78,7 +78,10 @@ impl<I: StoryIndex> StoryIndex for Overlay<'_, I> {
         if self.dropped.contains(id) {
             return None;
         }
-        self.stories.get(id).cloned().or_else(|| self.base.story(id))
+        self.stories.get(id).cloned().or_else(|| self.base.story(id)).or_else(|| {
+            // A story of one item has no record: its founding entry stands for it.
+            self.entry(id).filter(|e| story_id(e) == *id).map(|e| singleton(&e))
+        })
     }
 }
 
@@ -133,10 +136,9 @@ impl<I: StoryIndex> Overlay<'_, I> {
         let f = self.features_of(&e, s);
         let matches = find_matches(&e, &f, self, s, skip);
         let Some(first) = matches.first() else {
+            // No story record until a second item joins: most items never get one.
             e.story = Some(e.key);
             e.secondary = false;
-            let story = Story { id: e.key, primary: e.key, members: vec![member(&e, "first", 1.0)] };
-            self.stories.insert(e.key, story);
             self.push(Change::New(e), &f, skip);
             return;
         };
@@ -213,7 +215,7 @@ impl<I: StoryIndex> Overlay<'_, I> {
     fn add_update(&mut self, previous: Entry, mut entry: Entry, edited: bool, s: &StorySettings) {
         carry_story(&previous, &mut entry);
         let sid = entry.story;
-        if let Some(mut story) = sid.and_then(|id| self.story(&id)) {
+        if let Some(mut story) = sid.and_then(|id| self.story(&id)).filter(|st| st.members.len() > 1) {
             if let Some(m) = story.members.iter_mut().find(|m| m.key == entry.key) {
                 m.title = entry.title.clone();
                 m.link = entry.link.clone();
@@ -249,7 +251,7 @@ impl<I: StoryIndex> Overlay<'_, I> {
     /// Makes the earliest published visible member the story's primary, with the topics of
     /// all members; every other member is secondary.
     fn settle_primary(&mut self, sid: EntryKey) {
-        let Some(mut story) = self.story(&sid) else { return };
+        let Some(mut story) = self.story(&sid).filter(|st| st.members.len() > 1) else { return };
         let members: Vec<Entry> = story.members.iter().filter_map(|m| self.entry(&m.key)).collect();
         let earliest = |visible: bool| {
             members.iter().filter(|e| !visible || !e.held_back).min_by_key(|e| (e.published, e.key)).map(|e| e.key)
@@ -323,8 +325,8 @@ fn story_id(e: &Entry) -> EntryKey {
     e.story.unwrap_or(e.key)
 }
 
-/// The story record of an entry stored before it had one.
-fn singleton(e: &Entry) -> Story {
+/// The story of an entry no other item has joined (such stories have no record).
+pub fn singleton(e: &Entry) -> Story {
     Story { id: story_id(e), primary: e.key, members: vec![member(e, "first", 1.0)] }
 }
 

@@ -4,7 +4,7 @@
 mod assign;
 pub mod sketch;
 
-pub use assign::{assign, Assigned, IndexWrite};
+pub use assign::{assign, singleton, Assigned, IndexWrite};
 
 use crate::domain::{Entry, EntryKey, SourceId};
 use crate::normalize::html::sanitized_to_text;
@@ -147,6 +147,7 @@ pub trait StoryIndex {
     /// Entries sharing at least one band, with their published times.
     fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<BandHit>;
     fn entry(&self, key: &EntryKey) -> Option<Entry>;
+    /// A story's record; stories of one item have none.
     fn story(&self, id: &EntryKey) -> Option<Story>;
     /// The MinHash signature stored with an item's near-duplicate records.
     fn signature(&self, key: &EntryKey) -> Option<[u32; sketch::HASHES]>;

@@ -218,3 +218,17 @@ fn grouping_does_not_depend_on_poll_order() {
         assert_eq!(m.stories.len(), 1, "order {order:?}");
     }
 }
+
+/// Most items never share a story: they get no story record until a second item joins.
+#[test]
+fn a_story_record_is_written_only_when_a_second_item_joins() {
+    let mut m = Mem::default();
+    let out = m.poll(vec![item("wire", "w1", "https://wire.example/a", "Talks", WIRE, "2026-11-20T10:00:00Z")]);
+    assert!(!out.writes.iter().any(|w| matches!(w, IndexWrite::Story(_))), "{:?}", out.writes);
+    assert_eq!(m.story_of("wire", "w1"), Some(m.entries.keys().copied().next().expect("entry")));
+    m.poll(vec![item("daily", "d1", "https://daily.example/x", "Talks resume", WIRE, "2026-11-20T12:00:00Z")]);
+    let sid = m.story_of("wire", "w1").expect("story");
+    assert_eq!(m.story_of("daily", "d1"), Some(sid));
+    let members: Vec<&str> = m.stories[&sid].members.iter().map(|x| x.source.as_str()).collect();
+    assert_eq!(members, ["wire", "daily"]);
+}

@@ -96,6 +96,18 @@ async fn merged_channels_show_one_item_per_story_with_the_others_listed() {
     assert_eq!((sources, rules), (vec!["daily", "wire"], vec!["first", "text"]));
     assert_eq!(story["primary"], json["items"][1]["id"].as_str().unwrap_or("").trim_start_matches("urn:uuid:"));
     assert_eq!(app.get("/api/stories/00000000-0000-8000-8000-000000000000").await.status(), 404);
+
+    // An item no other source carried is a story of one (it has no stored record).
+    let alone = json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["_newsriver"]["also_reported_by"].as_array().is_none_or(Vec::is_empty));
+    let alone = alone.expect("an item without other outlets");
+    let sid = alone["_newsriver"]["story"].as_str().expect("story id");
+    let story: serde_json::Value = app.get(&format!("/api/stories/{sid}")).await.json().await.expect("json");
+    assert_eq!(story["members"].as_array().map(Vec::len), Some(1), "{story}");
+    assert_eq!(story["primary"].as_str(), Some(sid));
     app.stop().await;
 }
 
