@@ -7,7 +7,7 @@ use crate::config::Settings;
 use crate::fetch::{AddressGuard, FetchPolicy, Fetcher, HostBudgets};
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
-use crate::pipeline::{CpuShare, PollContext};
+use crate::pipeline::{CpuPool, CpuShare, PollContext};
 use crate::schedule;
 use crate::store::Store;
 use crate::topics::TopicRouter;
@@ -111,7 +111,8 @@ pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
         versions: versions.clone(),
         polling: Arc::new(settings.polling.clone()),
         metrics: Arc::new(Metrics::default()),
-        cpu: Arc::new(tokio::sync::Semaphore::new(crate::pipeline::parse_slots(share))),
+        cpu: CpuPool::per_core(share),
+        commits: CpuPool::for_commits(share),
     };
     let poller = Poller::new(ctx, Arc::new(settings));
     Ok(Core { store, poller, router, versions })

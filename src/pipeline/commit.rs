@@ -19,26 +19,28 @@ pub(super) async fn commit(
 ) -> Result<(PollSummary, usize), PollError> {
     let (store, settings) = (ctx.store.clone(), ctx.stories.clone());
     let id = source.id.clone();
-    let (done, churned_items) = tokio::task::spawn_blocking(move || {
-        let mut churned_items = 0;
-        let done = store.commit_poll_with(&id, |view| {
-            let Planned { plan, incoming, skip, features, .. } = planned;
-            let (changes, index, churned) = if settings.enabled {
-                let a = stories::assign(plan.changes, &incoming, &skip, features, view, &settings, now);
-                (a.changes, a.writes, a.unchanged)
-            } else {
-                (plan.changes, Vec::new(), 0)
-            };
-            churned_items = churned;
-            let summary = summarize(&changes, plan.unchanged + churned, &id);
-            state.entry_count += summary.new as u64;
-            state.last_summary = summary;
-            Ok(Prepared { changes, index, state })
-        })?;
-        Ok::<_, PollError>((done, churned_items))
-    })
-    .await
-    .map_err(|e| PollError::Task(e.to_string()))??;
+    let (done, churned_items) = ctx
+        .cpu
+        .run(move || {
+            let mut churned_items = 0;
+            let done = store.commit_poll_with(&id, |view| {
+                let Planned { plan, incoming, skip, features, .. } = planned;
+                let (changes, index, churned) = if settings.enabled {
+                    let a = stories::assign(plan.changes, &incoming, &skip, features, view, &settings, now);
+                    (a.changes, a.writes, a.unchanged)
+                } else {
+                    (plan.changes, Vec::new(), 0)
+                };
+                churned_items = churned;
+                let summary = summarize(&changes, plan.unchanged + churned, &id);
+                state.entry_count += summary.new as u64;
+                state.last_summary = summary;
+                Ok(Prepared { changes, index, state })
+            })?;
+            Ok::<_, PollError>((done, churned_items))
+        })
+        .await
+        .map_err(|e| PollError::Task(e.to_string()))??;
     let mut touched = touched_channels(&done.changes);
     // A story that gained a member lists it under its primary, wherever the primary shows.
     for w in &done.index {

@@ -2,7 +2,10 @@
 //! every step lives in its own module.
 
 mod commit;
+mod cpu;
 mod source_state;
+
+pub use cpu::{CpuPool, CpuShare, PoolError};
 
 pub use source_state::{poll_url, retry_wait};
 
@@ -35,27 +38,9 @@ pub struct PollContext {
     pub versions: Arc<ChannelVersions>,
     pub polling: Arc<PollingSettings>,
     pub metrics: Arc<Metrics>,
-    /// Parsing slots (`parse_slots`): while serving, one fewer than the cores, so a large ingest
-    /// leaves a core to the HTTP server and the commit thread instead of queueing 64 parsers on them.
-    pub cpu: Arc<tokio::sync::Semaphore>,
-}
-
-/// Who else needs the CPU while polls parse: decides `PollContext::cpu`'s slot count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CpuShare {
-    /// `serve`: one core fewer than the machine has (at least one), kept for HTTP and commits.
-    Serving,
-    /// A one-shot `poll`: nothing to keep a core for.
-    Batch,
-}
-
-/// The number of parsing slots `PollContext::cpu` should hold on this machine.
-pub fn parse_slots(share: CpuShare) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    match share {
-        CpuShare::Serving => cores.saturating_sub(1).max(1),
-        CpuShare::Batch => cores,
-    }
+    /// The threads that parse, and those that commit (at a lower priority while serving).
+    pub cpu: CpuPool,
+    pub commits: CpuPool,
 }
 
 /// Why a poll failed, by stage.
@@ -226,36 +211,35 @@ async fn parse_and_plan(
     let (store, router, stories) = (ctx.store.clone(), ctx.router.clone(), ctx.stories.clone());
     let (id, max_items) = (source.id.clone(), ctx.polling.max_items);
     let (body, url) = (fetched.body.clone(), fetched.final_url.clone());
-    let slot = ctx.cpu.clone().acquire_owned().await.map_err(|e| PollError::Task(e.to_string()))?;
-    tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        let parsed = parse_document(&body, charset)?;
-        let feed = parsed.feed;
-        let mut entries = normalize_feed(&feed, &FeedContext { source: &id, fetch_url: url.as_ref(), now });
-        let dropped_items = entries.len().saturating_sub(max_items);
-        entries.truncate(max_items);
-        let ttl = feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60));
-        let doc = DocumentNotes { ttl, replaced_bytes: parsed.replaced_bytes, dropped_items };
-        for e in &mut entries {
-            // An item seen before under another identity keeps its stored entry.
-            if let Some(canonical) = store.alias(&e.key)? {
-                e.key = canonical;
+    ctx.cpu
+        .run(move || {
+            let parsed = parse_document(&body, charset)?;
+            let feed = parsed.feed;
+            let mut entries = normalize_feed(&feed, &FeedContext { source: &id, fetch_url: url.as_ref(), now });
+            let dropped_items = entries.len().saturating_sub(max_items);
+            entries.truncate(max_items);
+            let ttl = feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60));
+            let doc = DocumentNotes { ttl, replaced_bytes: parsed.replaced_bytes, dropped_items };
+            for e in &mut entries {
+                // An item seen before under another identity keeps its stored entry.
+                if let Some(canonical) = store.alias(&e.key)? {
+                    e.key = canonical;
+                }
             }
-        }
-        let incoming = entries.iter().map(|e| e.key).collect();
-        let features =
-            if stories.enabled { crate::stories::feature_map(&entries, &stories) } else { Default::default() };
-        let skip = Skip::of(&entries, &features);
-        let existing = store.entries_by_key(entries.iter().map(|e| &e.key))?;
-        let mut plan = dedup::plan(entries, &existing, now);
-        for c in &mut plan.changes {
-            let topics = router.route(c.entry());
-            c.entry_mut().topics = topics;
-        }
-        Ok(Planned { plan, incoming, skip, doc, features })
-    })
-    .await
-    .map_err(|e| PollError::Task(e.to_string()))?
+            let incoming = entries.iter().map(|e| e.key).collect();
+            let features =
+                if stories.enabled { crate::stories::feature_map(&entries, &stories) } else { Default::default() };
+            let skip = Skip::of(&entries, &features);
+            let existing = store.entries_by_key(entries.iter().map(|e| &e.key))?;
+            let mut plan = dedup::plan(entries, &existing, now);
+            for c in &mut plan.changes {
+                let topics = router.route(c.entry());
+                c.entry_mut().topics = topics;
+            }
+            Ok(Planned { plan, incoming, skip, doc, features })
+        })
+        .await
+        .map_err(|e| PollError::Task(e.to_string()))?
 }
 
 fn remember_validators(state: &mut SourceState, fetched: &Fetched) {

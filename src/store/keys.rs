@@ -1,21 +1,34 @@
 //! Every sled key layout in one place. Times are big-endian so byte order is time order.
 //!
-//! | tree       | key                                                  | value                           |
-//! |------------|------------------------------------------------------|---------------------------------|
-//! | `entries`  | entry key (16 bytes, UUID)                           | `codec`: JSON `Entry` (LZ4)     |
-//! | `channels` | channel + `0x00` + published (8, µs, sign-flipped) + entry key (16) | empty            |
-//! | `counts`   | channel, or `#entries`                               | item count (u64 BE)             |
-//! | `changes`  | sequence (8, BE, from `generate_id`)                 | entry key (16)                  |
-//! | `sources`  | source id (UTF-8)                                    | `codec`: JSON `SourceState`    |
-//! | `meta`     | `schema` / `topics`                                  | u32 BE / rules fingerprint      |
+//! Since schema 2 every record lives in the one tree `data`, its key starting with its kind's
+//! tag byte (`space.rs`), so that a poll commits as one atomic batch:
+//!
+//! | tag | kind       | key after the tag                                     | value                        |
+//! |-----|------------|-------------------------------------------------------|------------------------------|
+//! | `e` | entries    | entry key (16 bytes, UUID)                            | `codec`: JSON `Entry` (LZ4)  |
+//! | `c` | channels   | channel + `0x00` + published (8, µs, sign-flipped) + entry key (16) | empty          |
+//! | `n` | counts     | channel, or `#entries`                                | item count (u64 BE)          |
+//! | `l` | changes    | sequence (8, BE, from `generate_id`)                  | entry key (16)               |
+//! | `s` | sources    | source id (UTF-8)                                     | `codec`: JSON `SourceState`  |
+//! | `m` | meta       | `schema` / `topics`                                   | u32 BE / rules fingerprint   |
+//! | `x` | story index| see `story_index.rs`                                  |                              |
 //!
 //! A channel is `a` (all), `s:<source id>` or `t:<topic id>`; ids are slugs, so `0x00` cannot
 //! occur inside one. Each entry has exactly one record in `changes`, at its latest version.
+//! Schema 1 kept each kind in a tree of its own; `migrate.rs` moves such stores over.
 
 use crate::domain::{ChannelId, EntryKey};
 use chrono::{DateTime, Utc};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+pub const DATA_TREE: &str = "data";
+pub const ENTRIES: u8 = b'e';
+pub const CHANNELS: u8 = b'c';
+pub const COUNTS: u8 = b'n';
+pub const CHANGES: u8 = b'l';
+pub const SOURCES: u8 = b's';
+pub const META: u8 = b'm';
+pub const STORY_INDEX: u8 = b'x';
 pub const TIME_LEN: usize = 8;
 pub const KEY_LEN: usize = 16;
 /// A position in a channel's timeline: published time + entry key.

@@ -1,10 +1,12 @@
-//! Durable storage in sled. Every poll commits in one transaction and is flushed before it is
+//! Durable storage in sled. Every poll commits as one atomic batch and is flushed before it is
 //! reported done. sled types never leave this module.
 
 mod codec;
 pub mod keys;
+mod migrate;
 mod near;
 mod read;
+mod space;
 mod story_index;
 
 pub use read::SincePage;
@@ -12,8 +14,7 @@ pub use read::SincePage;
 use crate::dedup::Change;
 use crate::domain::{ChannelId, Entry, SourceId, SourceState};
 use crate::stories::IndexWrite;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::Transactional;
+use space::Space;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,26 +40,19 @@ impl From<sled::Error> for StoreError {
     }
 }
 
-impl From<TransactionError<StoreError>> for StoreError {
-    fn from(e: TransactionError<StoreError>) -> Self {
-        match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => e.into(),
-        }
-    }
-}
-
 /// The store: cheap to clone (sled handles are reference-counted).
 #[derive(Clone, Debug)]
 pub struct Store {
     db: sled::Db,
-    entries: sled::Tree,
-    channels: sled::Tree,
-    counts: sled::Tree,
-    changes: sled::Tree,
-    sources: sled::Tree,
-    meta: sled::Tree,
-    story_idx: sled::Tree,
+    /// Every record, in one tree so that a commit is one atomic batch; see `keys.rs`.
+    data: sled::Tree,
+    entries: Space,
+    channels: Space,
+    counts: Space,
+    changes: Space,
+    sources: Space,
+    meta: Space,
+    story_idx: Space,
     /// Serializes commits so change-log sequence numbers become visible in order: a reader
     /// that sees sequence n can never later find a smaller one appear (`?since=` relies on it).
     commit_lock: Arc<Mutex<()>>,
@@ -94,21 +88,24 @@ impl Store {
             std::fs::create_dir_all(parent).map_err(|e| open_err(&e))?;
         }
         let db = sled::Config::new().path(path).cache_capacity(cache_capacity).open().map_err(|e| open_err(&e))?;
-        let tree = |name: &str| db.open_tree(name).map_err(|e| open_err(&e));
+        let data = db.open_tree(keys::DATA_TREE).map_err(|e| open_err(&e))?;
+        let space = |tag: u8| Space::new(&data, tag);
         let store = Self {
-            entries: tree("entries")?,
-            channels: tree("channels")?,
-            counts: tree("counts")?,
-            changes: tree("changes")?,
-            sources: tree("sources")?,
-            meta: tree("meta")?,
-            story_idx: tree("story_idx")?,
+            entries: space(keys::ENTRIES),
+            channels: space(keys::CHANNELS),
+            counts: space(keys::COUNTS),
+            changes: space(keys::CHANGES),
+            sources: space(keys::SOURCES),
+            meta: space(keys::META),
+            story_idx: space(keys::STORY_INDEX),
+            data,
             commit_lock: Arc::default(),
             near: Arc::default(),
             near_window_secs: Arc::new(std::sync::atomic::AtomicU64::new(7 * 86_400)),
             writes: Arc::default(),
             db,
         };
+        migrate::from_trees(&store.db, &store.data)?;
         store.check_schema()?;
         store.ensure_entry_count()?;
         Ok(store)
@@ -117,7 +114,7 @@ impl Store {
     fn check_schema(&self) -> Result<(), StoreError> {
         match self.meta.get(b"schema")? {
             None => {
-                self.meta.insert(b"schema", &keys::SCHEMA_VERSION.to_be_bytes())?;
+                self.meta.insert(b"schema", keys::SCHEMA_VERSION.to_be_bytes())?;
                 self.db.flush()?;
             }
             Some(v) => {
@@ -201,55 +198,42 @@ impl Store {
         index: &[IndexWrite],
         state: Option<(&SourceId, &SourceState)>,
     ) -> Result<(), StoreError> {
-        let encoded: Vec<Vec<u8>> = writes.iter().map(|w| codec::encode(w.entry)).collect::<Result<_, _>>()?;
-        let (index, sketches): (Vec<_>, Vec<_>) =
-            story_index::encode(index)?.into_iter().partition(story_index::Op::is_exact);
-        let state_bytes = state.map(|(_, s)| codec::encode(s)).transpose()?;
+        let mut batch = sled::Batch::default();
+        let bands = story_index::stage(&self.story_idx, &mut batch, index)?;
         let mut deltas: HashMap<Vec<u8>, i64> = HashMap::new();
         let added = writes.iter().filter(|w| w.previous.is_none()).count() as i64;
         if added > 0 {
             deltas.insert(keys::ENTRY_COUNT.to_vec(), added);
         }
         for w in writes {
-            for ch in w.previous.map(Entry::channels).unwrap_or_default() {
-                *deltas.entry(keys::channel_name(&ch)).or_default() -= 1;
+            let e = w.entry;
+            if let Some(old) = w.previous {
+                for ch in old.channels() {
+                    self.channels.del(&mut batch, keys::channel_key(&ch, old.published, &old.key));
+                    *deltas.entry(keys::channel_name(&ch)).or_default() -= 1;
+                }
+                if old.seq != e.seq {
+                    self.changes.del(&mut batch, old.seq.to_be_bytes());
+                }
             }
-            for ch in w.entry.channels() {
+            self.entries.put(&mut batch, e.key.as_bytes(), codec::encode(e)?);
+            for ch in e.channels() {
+                self.channels.put(&mut batch, keys::channel_key(&ch, e.published, &e.key), []);
                 *deltas.entry(keys::channel_name(&ch)).or_default() += 1;
             }
+            self.changes.put(&mut batch, e.seq.to_be_bytes(), e.key.as_bytes());
         }
-        let trees = (&self.entries, &self.channels, &self.counts, &self.changes, &self.sources, &self.story_idx);
-        trees.transaction(|(entries, channels, counts, log, sources, story_idx)| {
-            story_index::apply(story_idx, &index)?;
-            for (w, bytes) in writes.iter().zip(&encoded) {
-                let e = w.entry;
-                if let Some(old) = w.previous {
-                    for ch in old.channels() {
-                        channels.remove(keys::channel_key(&ch, old.published, &old.key))?;
-                    }
-                    if old.seq != e.seq {
-                        log.remove(&old.seq.to_be_bytes())?;
-                    }
-                }
-                entries.insert(e.key.as_bytes(), bytes.as_slice())?;
-                for ch in e.channels() {
-                    channels.insert(keys::channel_key(&ch, e.published, &e.key), &[] as &[u8])?;
-                }
-                log.insert(&e.seq.to_be_bytes(), e.key.as_bytes())?;
-            }
-            for (name, delta) in deltas.iter().filter(|(_, d)| **d != 0) {
-                let now = counts.get(name)?.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
-                counts.insert(name.as_slice(), &now.saturating_add_signed(*delta).to_be_bytes())?;
-            }
-            if let (Some((id, _)), Some(bytes)) = (state, &state_bytes) {
-                sources.insert(id.as_str().as_bytes(), bytes.as_slice())?;
-            }
-            Ok::<_, ConflictableTransactionError<StoreError>>(())
-        })?;
-        // Near-duplicate sketches are a rebuildable lookup aid: written in a plain batch after
-        // the transaction (still under the commit lock, still before the flush), because a
-        // read-modify-write per band inside the transaction cost most of a poll's commit time.
-        self.apply_sketches(&sketches)?;
+        // Counters are read here and written in the batch: callers hold the commit lock, the
+        // only writer of counters.
+        for (name, delta) in deltas.iter().filter(|(_, d)| **d != 0) {
+            let now = self.counts.get(name)?.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
+            self.counts.put(&mut batch, name, now.saturating_add_signed(*delta).to_be_bytes());
+        }
+        if let Some((id, st)) = state {
+            self.sources.put(&mut batch, id.as_str(), codec::encode(st)?);
+        }
+        self.data.apply_batch(batch)?;
+        self.add_bands(&bands)?;
         self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -282,8 +266,8 @@ impl Store {
     /// Stores from before the entry counter get it once, from one count of the entries.
     fn ensure_entry_count(&self) -> Result<(), StoreError> {
         if self.counts.get(keys::ENTRY_COUNT)?.is_none() {
-            let n = self.entries.len() as u64;
-            self.counts.insert(keys::ENTRY_COUNT, &n.to_be_bytes())?;
+            let n = self.entries.scan_prefix([]).count() as u64;
+            self.counts.insert(keys::ENTRY_COUNT, n.to_be_bytes())?;
         }
         Ok(())
     }

@@ -46,13 +46,14 @@ impl Store {
         before: Option<&[u8; keys::POS_LEN]>,
     ) -> Result<Vec<Entry>, StoreError> {
         let prefix = keys::channel_prefix(ch);
-        let iter = match before {
-            Some(pos) => self.channels.range(prefix.clone()..[prefix.as_slice(), pos.as_slice()].concat()),
-            None => self.channels.scan_prefix(&prefix),
+        let end = before.map(|pos| [prefix.as_slice(), pos.as_slice()].concat());
+        let iter: Box<dyn DoubleEndedIterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match &end {
+            Some(end) => Box::new(self.channels.range(&prefix, Some(end))),
+            None => Box::new(self.channels.scan_prefix(&prefix)),
         };
         let mut out = Vec::with_capacity(limit.min(1024));
-        for k in iter.keys().rev().take(limit) {
-            let k = k?;
+        for item in iter.rev().take(limit) {
+            let (k, _) = item?;
             let key = keys::entry_key_suffix(&k)
                 .ok_or(StoreError::Corrupt { what: "channel index key", detail: format!("{} bytes", k.len()) })?;
             if let Some(e) = self.entry(&key)? {
@@ -71,7 +72,7 @@ impl Store {
     pub fn since(&self, ch: &ChannelId, after: u64, limit: usize) -> Result<SincePage, StoreError> {
         let mut page = SincePage { entries: Vec::new(), cursor: after };
         let start = after.saturating_add(1).to_be_bytes();
-        for item in self.changes.range(start..).take(SINCE_SCAN_BUDGET) {
+        for item in self.changes.range(&start, None).take(SINCE_SCAN_BUDGET) {
             let (seq, key) = item?;
             let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| corrupt_log())?);
             let key = EntryKey::from_bytes(key.as_ref().try_into().map_err(|_| corrupt_log())?);
@@ -97,8 +98,8 @@ impl Store {
 
     /// Every stored entry, in key order, for maintenance passes such as topic re-routing.
     pub fn for_each_entry(&self, mut f: impl FnMut(Entry) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        for item in self.entries.iter().values() {
-            f(codec::decode("entry", &item?)?)?;
+        for item in self.entries.scan_prefix([]) {
+            f(codec::decode("entry", &item?.1)?)?;
         }
         Ok(())
     }

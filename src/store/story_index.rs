@@ -14,11 +14,12 @@
 //! records; the first prune removes them.)
 
 use super::near::NearIndex;
+use super::space::Space;
 use super::{codec, keys, Store, StoreError};
 use crate::domain::{Entry, EntryKey};
 use crate::stories::{sketch, IndexWrite, Story, StoryIndex};
 use chrono::{DateTime, Utc};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::Batch;
 
 fn key_of(bytes: &[u8]) -> Option<EntryKey> {
     Some(EntryKey::from_bytes(bytes.try_into().ok()?))
@@ -152,82 +153,40 @@ fn decode_sig(v: &[u8]) -> Option<[u32; sketch::HASHES]> {
     Some(sig)
 }
 
-/// One index operation, encoded before the transaction (encoding can fail; a transaction
-/// closure may be retried and must not).
-pub(super) enum Op {
-    Put(Vec<u8>, Vec<u8>),
-    Del(Vec<u8>),
-    /// Add an item to a band bucket of the in-memory index.
-    Band(u8, u64, EntryKey, DateTime<Utc>),
-}
+/// A band bucket membership for the in-memory near-duplicate index.
+pub(super) type Band = (u8, u64, EntryKey, DateTime<Utc>);
 
-impl Op {
-    /// Identity records (URL, text, alias, story) commit with the entries; sketches after.
-    pub(super) fn is_exact(&self) -> bool {
-        match self {
-            Op::Band(..) => false,
-            Op::Put(k, _) | Op::Del(k) => k.first() != Some(&b'g'),
+/// Adds a commit's index records to its batch; returns the band memberships, which go to
+/// memory once the batch is applied.
+pub(super) fn stage(space: &Space, batch: &mut Batch, writes: &[IndexWrite]) -> Result<Vec<Band>, StoreError> {
+    let mut bands = Vec::new();
+    for w in writes {
+        match w {
+            IndexWrite::Url(url, key) => space.put(batch, [b"u".as_slice(), url.as_bytes()].concat(), key.as_bytes()),
+            IndexWrite::Text(fp, key) => space.put(batch, [b"t".as_slice(), fp.as_slice()].concat(), key.as_bytes()),
+            IndexWrite::Band(b, h, key, t) => bands.push((*b, *h, *key, *t)),
+            IndexWrite::Sig(key, t, sig) => {
+                let mut v = keys::time_bytes(*t).to_vec();
+                v.extend(sig.iter().flat_map(|x| x.to_be_bytes()));
+                space.put(batch, [b"g".as_slice(), key.as_bytes()].concat(), v);
+            }
+            IndexWrite::Alias(from, to) => space.put(batch, [b"a".as_slice(), from.as_bytes()].concat(), to.as_bytes()),
+            IndexWrite::Story(st) => space.put(batch, story_key(&st.id), codec::encode(st)?),
+            IndexWrite::DropStory(id) => space.del(batch, story_key(id)),
         }
     }
-}
-
-pub(super) fn encode(writes: &[IndexWrite]) -> Result<Vec<Op>, StoreError> {
-    writes
-        .iter()
-        .map(|w| {
-            Ok(match w {
-                IndexWrite::Url(url, key) => {
-                    Op::Put([b"u".as_slice(), url.as_bytes()].concat(), key.as_bytes().to_vec())
-                }
-                IndexWrite::Text(fp, key) => {
-                    Op::Put([b"t".as_slice(), fp.as_slice()].concat(), key.as_bytes().to_vec())
-                }
-                IndexWrite::Band(b, h, key, t) => Op::Band(*b, *h, *key, *t),
-                IndexWrite::Sig(key, t, sig) => {
-                    let mut v = keys::time_bytes(*t).to_vec();
-                    v.extend(sig.iter().flat_map(|x| x.to_be_bytes()));
-                    Op::Put([b"g".as_slice(), key.as_bytes()].concat(), v)
-                }
-                IndexWrite::Alias(from, to) => {
-                    Op::Put([b"a".as_slice(), from.as_bytes()].concat(), to.as_bytes().to_vec())
-                }
-                IndexWrite::Story(st) => Op::Put(story_key(&st.id), codec::encode(st)?),
-                IndexWrite::DropStory(id) => Op::Del(story_key(id)),
-            })
-        })
-        .collect()
-}
-
-pub(super) fn apply(tree: &TransactionalTree, ops: &[Op]) -> Result<(), ConflictableTransactionError<StoreError>> {
-    for op in ops {
-        match op {
-            Op::Put(k, v) => drop(tree.insert(k.as_slice(), v.as_slice())?),
-            Op::Del(k) => drop(tree.remove(k.as_slice())?),
-            // Sketches are applied after the transaction (`apply_sketches`).
-            Op::Band(..) => {}
-        }
-    }
-    Ok(())
+    Ok(bands)
 }
 
 impl Store {
-    /// Stores signatures in one batch, then adds the band records to the in-memory index.
-    /// Callers hold the commit lock.
-    pub(super) fn apply_sketches(&self, ops: &[Op]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for op in ops {
-            match op {
-                Op::Put(k, v) => batch.insert(k.as_slice(), v.as_slice()),
-                Op::Del(k) => batch.remove(k.as_slice()),
-                Op::Band(..) => {}
-            }
+    /// Adds band memberships to the in-memory index. Callers hold the commit lock.
+    pub(super) fn add_bands(&self, bands: &[Band]) -> Result<(), StoreError> {
+        if bands.is_empty() {
+            return Ok(());
         }
-        self.story_idx.apply_batch(batch)?;
         self.with_near(|idx| {
-            for op in ops {
-                if let Op::Band(b, h, key, t) = op {
-                    idx.add(*key, *t, usize::from(*b), *h);
-                }
+            for (b, h, key, t) in bands {
+                idx.add(*key, *t, usize::from(*b), *h);
             }
         })
     }

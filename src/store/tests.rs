@@ -123,10 +123,50 @@ fn newer_schema_is_refused() {
     let path = dir.path().join("db");
     {
         let db = sled::open(&path).expect("sled");
-        db.open_tree("meta").expect("tree").insert(b"schema", &99u32.to_be_bytes()).expect("insert");
+        let data = db.open_tree(keys::DATA_TREE).expect("tree");
+        data.insert([&[keys::META][..], b"schema"].concat(), &99u32.to_be_bytes()).expect("insert");
         db.flush().expect("flush");
     }
     assert!(matches!(Store::open(&path, 1 << 20), Err(StoreError::Schema { found: 99, .. })));
+}
+
+/// A store written by schema 1 (a tree per record kind) opens with everything in place.
+#[test]
+fn schema_one_store_is_migrated_on_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db");
+    let a = SourceId::parse("a").expect("slug");
+    let mut e = entry(&a, "1", "2026-11-01T00:00:00Z");
+    e.seq = 7;
+    {
+        let db = sled::open(&path).expect("sled");
+        let tree = |n: &str| db.open_tree(n).expect("tree");
+        let v1 = |json: Vec<u8>| [vec![1u8], json].concat();
+        tree("entries").insert(e.key.as_bytes(), v1(serde_json::to_vec(&e).expect("json"))).expect("entry");
+        for ch in e.channels() {
+            tree("channels").insert(keys::channel_key(&ch, e.published, &e.key), &[]).expect("channel");
+            tree("counts").insert(keys::channel_name(&ch), &1u64.to_be_bytes()).expect("count");
+        }
+        tree("changes").insert(7u64.to_be_bytes(), e.key.as_bytes()).expect("log");
+        let state = SourceState { etag: Some("\"v1\"".into()), ..SourceState::default() };
+        tree("sources").insert("a", v1(serde_json::to_vec(&state).expect("json"))).expect("state");
+        tree("meta").insert(b"schema", &1u32.to_be_bytes()).expect("schema");
+        tree("meta").insert(b"topics", b"fp").expect("topics");
+        tree("story_idx").insert([b"u".as_slice(), b"news.example/1"].concat(), e.key.as_bytes()).expect("url");
+        db.flush().expect("flush");
+    }
+    for _ in 0..2 {
+        let store = Store::open(&path, 1 << 20).expect("open");
+        assert_eq!(titles(&store.latest(&ChannelId::All, 10).expect("latest")), ["title 1"]);
+        assert_eq!(store.channel_count(&ChannelId::Source(a.clone())).expect("count"), 1);
+        assert_eq!(store.entry_count(), 1);
+        assert_eq!(store.since(&ChannelId::All, 0, 10).expect("since").cursor, 7);
+        assert_eq!(store.source_state(&a).expect("state").and_then(|s| s.etag).as_deref(), Some("\"v1\""));
+        assert_eq!(store.topics_fingerprint().expect("fp").as_deref(), Some("fp"));
+        use crate::stories::StoryIndex;
+        assert_eq!(store.by_url("news.example/1"), Some(e.key));
+        assert!(!store.db.tree_names().iter().any(|n| n.as_ref() == b"entries"), "old trees dropped");
+    }
 }
 
 #[test]
