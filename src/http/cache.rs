@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -59,29 +59,70 @@ impl Rendered {
 
 #[derive(Debug, Default)]
 pub struct RenderCache {
-    map: Mutex<HashMap<CacheKey, Arc<Rendered>>>,
+    inner: Mutex<Slots>,
     renders: AtomicU64,
 }
 
+#[derive(Debug, Default)]
+struct Slots {
+    map: HashMap<CacheKey, Arc<Rendered>>,
+    /// Pages being rendered now: concurrent readers get the previous body meanwhile.
+    rendering: HashSet<CacheKey>,
+}
+
+/// What a request does for a page.
+#[derive(Debug)]
+pub enum Lookup {
+    /// The cached body is current.
+    Hit(Arc<Rendered>),
+    /// The channel changed and another request is rendering it: the previous body, milliseconds
+    /// old, answers meanwhile instead of queueing every reader behind one render.
+    Stale(Arc<Rendered>),
+    /// This request renders; hand the result to `finish`.
+    Render(Ticket),
+}
+
+/// The right to render one page; dropping it unfinished (a failed render) frees the page.
+#[derive(Debug)]
+pub struct Ticket {
+    key: CacheKey,
+    cache: Arc<RenderCache>,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.cache.lock().rendering.remove(&self.key);
+    }
+}
+
 impl RenderCache {
-    /// The cached body for `key` at `version`, or a fresh one from `render`.
-    pub fn get_or_render<E>(
-        &self,
-        key: CacheKey,
-        version: u64,
-        render: impl FnOnce() -> Result<Rendered, E>,
-    ) -> Result<Arc<Rendered>, E> {
-        if let Some(hit) = self.lock().get(&key).filter(|r| r.version == version) {
-            return Ok(hit.clone());
+    pub fn lookup(self: &Arc<Self>, key: CacheKey, version: u64) -> Lookup {
+        let mut slots = self.lock();
+        match slots.map.get(&key) {
+            Some(r) if r.version == version => return Lookup::Hit(r.clone()),
+            Some(r) if slots.rendering.contains(&key) => return Lookup::Stale(r.clone()),
+            _ => {}
         }
-        let fresh = Arc::new(render()?);
+        slots.rendering.insert(key.clone());
+        Lookup::Render(Ticket { key, cache: self.clone() })
+    }
+
+    /// Stores a fresh render (unless a newer one got there first) and returns it.
+    pub fn finish(&self, ticket: Ticket, fresh: Rendered) -> Arc<Rendered> {
+        let fresh = Arc::new(fresh);
         self.renders.fetch_add(1, Ordering::Relaxed);
-        let mut map = self.lock();
-        if map.len() >= CAPACITY {
-            map.clear();
+        let mut slots = self.lock();
+        if slots.map.len() >= CAPACITY {
+            slots.map.clear();
         }
-        map.insert(key, fresh.clone());
-        Ok(fresh)
+        let newer = slots.map.get(&ticket.key).is_some_and(|r| r.version > fresh.version);
+        if !newer {
+            slots.map.insert(ticket.key.clone(), fresh.clone());
+        }
+        // The lock first: the ticket takes it again to free the page.
+        drop(slots);
+        drop(ticket);
+        fresh
     }
 
     /// How many times a channel was rendered (cache misses), for tests and metrics.
@@ -89,8 +130,8 @@ impl RenderCache {
         self.renders.load(Ordering::Relaxed)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, Arc<Rendered>>> {
-        self.map.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -201,6 +242,35 @@ mod tests {
             h.insert(*k, HeaderValue::from_str(v).expect("header"));
         }
         h
+    }
+
+    #[test]
+    fn one_render_per_change_and_readers_meanwhile_get_the_previous_body() {
+        let cache = Arc::new(RenderCache::default());
+        let key = CacheKey { channel: ChannelId::All, format: Format::Atom, limit: 10, before: None };
+        let body = |v: u64| Rendered::new(v, format!("v{v}").into_bytes(), Utc::now(), Format::Atom, String::new());
+        let version_of = |l: Lookup| match l {
+            Lookup::Hit(r) => ("hit", r.version),
+            Lookup::Stale(r) => ("stale", r.version),
+            Lookup::Render(_) => ("render", 0),
+        };
+        let Lookup::Render(t1) = cache.lookup(key.clone(), 1) else { panic!("first request renders") };
+        cache.finish(t1, body(1));
+        assert_eq!(version_of(cache.lookup(key.clone(), 1)), ("hit", 1));
+        let Lookup::Render(t2) = cache.lookup(key.clone(), 2) else { panic!("a change is rendered") };
+        assert_eq!(version_of(cache.lookup(key.clone(), 2)), ("stale", 1), "no second render meanwhile");
+        drop(t2);
+        let Lookup::Render(t3) = cache.lookup(key.clone(), 2) else { panic!("a failed render frees the page") };
+        cache.finish(t3, body(2));
+        assert_eq!(version_of(cache.lookup(key.clone(), 2)), ("hit", 2));
+        // With nothing cached yet, two requests may both render: the newer version stays.
+        let other = CacheKey { limit: 20, ..key };
+        let Lookup::Render(old) = cache.lookup(other.clone(), 1) else { panic!("renders") };
+        let Lookup::Render(new) = cache.lookup(other.clone(), 2) else { panic!("renders") };
+        cache.finish(new, body(2));
+        cache.finish(old, body(1));
+        assert_eq!(version_of(cache.lookup(other, 2)), ("hit", 2), "an older render never replaces a newer");
+        assert_eq!(cache.renders(), 4);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Channel endpoints: merged, per-topic and per-source feeds in every format, with paging
 //! (`limit`, `before`), incremental fetching (`since`), conditional GET and compression.
 
-use super::cache::{self, CacheKey, Rendered};
+use super::cache::{self, CacheKey, Lookup, Rendered};
 use super::{ApiError, AppState};
 use crate::domain::{ChannelId, Entry, EntryKey, SourceId, TopicId};
 use crate::render::{self, Channel, Format, Related};
@@ -67,7 +67,7 @@ pub async fn merged(
     if name != "all" {
         return Err(ApiError::NotFound(format!("no channel {name:?}")));
     }
-    serve(&state, ChannelId::All, format, &format!("/feeds/all.{}", format.extension()), q, &headers)
+    serve(&state, ChannelId::All, format, format!("/feeds/all.{}", format.extension()), q, &headers).await
 }
 
 pub async fn per_source(
@@ -80,7 +80,7 @@ pub async fn per_source(
     let id = SourceId::parse(name).ok().filter(|id| state.settings.source(id).is_some());
     let id = id.ok_or_else(|| ApiError::NotFound(format!("no source {name:?}")))?;
     let path = format!("/sources/{id}.{}", format.extension());
-    serve(&state, ChannelId::Source(id), format, &path, q, &headers)
+    serve(&state, ChannelId::Source(id), format, path, q, &headers).await
 }
 
 pub async fn per_topic(
@@ -93,14 +93,14 @@ pub async fn per_topic(
     let id = TopicId::parse(name).ok().filter(|id| state.settings.topic(id).is_some());
     let id = id.ok_or_else(|| ApiError::NotFound(format!("no topic {name:?}")))?;
     let path = format!("/topics/{id}.{}", format.extension());
-    serve(&state, ChannelId::Topic(id), format, &path, q, &headers)
+    serve(&state, ChannelId::Topic(id), format, path, q, &headers).await
 }
 
-fn serve(
+async fn serve(
     state: &AppState,
     ch: ChannelId,
     format: Format,
-    path: &str,
+    path: String,
     q: FeedQuery,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -109,24 +109,28 @@ fn serve(
     metrics.channel_requests.fetch_add(1, Relaxed);
     let limit =
         parse_limit(q.limit.as_deref(), state.settings.server.default_items.min(meta.max_items), meta.max_items)?;
-    let page = Page { ch: &ch, meta: &meta, format, path, limit, explicit_limit: q.limit.is_some() };
+    let page = Page { ch: ch.clone(), meta, format, path, limit, explicit_limit: q.limit.is_some() };
     let max_age = state.settings.server.max_age;
     if let Some(raw) = q.since.as_deref() {
         let after = decode_since(raw)?;
-        let rendered = render_since(state, &page, after)?;
+        let rendered = off_runtime(state, move |st| render_since(st, &page, after)).await?;
         return Ok(cache::respond(headers, &rendered, max_age));
     }
     let before = q.before.as_deref().map(decode_before).transpose()?;
     // Read the version before the store: a commit racing this render bumps it, so a stale body
     // is never cached as current.
     let (version, changed) = state.versions.get(&ch);
-    let key = CacheKey { channel: ch.clone(), format, limit, before: q.before.clone() };
-    let mut hit = true;
-    let rendered = state.cache.get_or_render(key, version, || {
-        hit = false;
-        render_page(state, &page, before, version, changed)
-    })?;
-    metrics.channel_cache_hits.fetch_add(u64::from(hit), Relaxed);
+    let key = CacheKey { channel: ch, format, limit, before: q.before.clone() };
+    let rendered = match state.cache.lookup(key, version) {
+        Lookup::Hit(r) | Lookup::Stale(r) => {
+            metrics.channel_cache_hits.fetch_add(1, Relaxed);
+            r
+        }
+        Lookup::Render(ticket) => {
+            let fresh = off_runtime(state, move |st| render_page(st, &page, before, version, changed)).await?;
+            state.cache.finish(ticket, fresh)
+        }
+    };
     let response = cache::respond(headers, &rendered, max_age);
     if response.status() == axum::http::StatusCode::NOT_MODIFIED {
         metrics.channel_not_modified.fetch_add(1, Relaxed);
@@ -134,23 +138,33 @@ fn serve(
     Ok(response)
 }
 
-struct Page<'a> {
-    ch: &'a ChannelId,
-    meta: &'a ChannelMeta,
+/// Renders on a blocking thread: a render reads up to hundreds of entries, and cached answers
+/// must not queue behind it on the async workers.
+async fn off_runtime(
+    state: &AppState,
+    f: impl FnOnce(&AppState) -> Result<Rendered, ApiError> + Send + 'static,
+) -> Result<Rendered, ApiError> {
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || f(&st)).await.map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+struct Page {
+    ch: ChannelId,
+    meta: ChannelMeta,
     format: Format,
-    path: &'a str,
+    path: String,
     limit: usize,
     explicit_limit: bool,
 }
 
 fn render_page(
     state: &AppState,
-    p: &Page<'_>,
+    p: &Page,
     before: Option<[u8; POS_LEN]>,
     version: u64,
     changed: DateTime<Utc>,
 ) -> Result<Rendered, ApiError> {
-    let entries = state.store.page(p.ch, p.limit, before.as_ref())?;
+    let entries = state.store.page(&p.ch, p.limit, before.as_ref())?;
     let base = format!("{}{}", state.base_url(), p.path);
     let limit_q = if p.explicit_limit { format!("limit={}&", p.limit) } else { String::new() };
     let self_url = match before {
@@ -168,9 +182,9 @@ fn render_page(
 }
 
 /// Items added or updated after the cursor, oldest first, and the cursor to continue from.
-fn render_since(state: &AppState, p: &Page<'_>, after: u64) -> Result<Rendered, ApiError> {
-    let (_, changed) = state.versions.get(p.ch);
-    let page = state.store.since(p.ch, after, p.limit)?;
+fn render_since(state: &AppState, p: &Page, after: u64) -> Result<Rendered, ApiError> {
+    let (_, changed) = state.versions.get(&p.ch);
+    let page = state.store.since(&p.ch, after, p.limit)?;
     let base = format!("{}{}", state.base_url(), p.path);
     let limit_q = if p.explicit_limit { format!("limit={}&", p.limit) } else { String::new() };
     let self_url = format!("{base}?{limit_q}since={}", encode_since(after));
@@ -181,7 +195,7 @@ fn render_since(state: &AppState, p: &Page<'_>, after: u64) -> Result<Rendered, 
 
 fn render_body(
     state: &AppState,
-    p: &Page<'_>,
+    p: &Page,
     entries: &[Entry],
     self_url: &str,
     first_url: Option<&str>,
@@ -207,7 +221,8 @@ fn render_body(
 fn related(state: &AppState, entries: &[Entry]) -> HashMap<EntryKey, Vec<Related>> {
     let mut out = HashMap::new();
     for e in entries {
-        let Some(story) = e.story.and_then(|id| state.store.story(&id).ok().flatten()) else { continue };
+        // Stories of one item have no record and nothing to list.
+        let Some(story) = e.story.and_then(|id| state.store.story_record(&id).ok().flatten()) else { continue };
         let mut others: Vec<&crate::stories::Member> = story.members.iter().filter(|m| m.key != e.key).collect();
         others.sort_by_key(|m| m.published);
         let list: Vec<Related> = others

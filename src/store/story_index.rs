@@ -48,7 +48,8 @@ impl Store {
         Ok(self.entry(id)?.filter(|e| e.story.unwrap_or(e.key) == *id).map(|e| crate::stories::singleton(&e)))
     }
 
-    fn story_record(&self, id: &EntryKey) -> Result<Option<Story>, StoreError> {
+    /// A story's stored record: stories of one item have none.
+    pub fn story_record(&self, id: &EntryKey) -> Result<Option<Story>, StoreError> {
         self.story_idx.get(story_key(id))?.map(|v| codec::decode("story", &v)).transpose()
     }
 
