@@ -39,11 +39,27 @@ pub struct Rendered {
     pub content_type: &'static str,
     /// `X-Newsriver-Cursor`: a `since` position for partners that poll incrementally.
     pub cursor: String,
+    /// Header values made once per render, not per request.
+    prebuilt: Prebuilt,
+}
+
+#[derive(Debug)]
+struct Prebuilt {
+    /// ETag per encoding: identity, gzip, brotli.
+    etags: [HeaderValue; 3],
+    last_modified: HeaderValue,
+    cursor: Option<HeaderValue>,
 }
 
 impl Rendered {
     pub fn new(version: u64, body: Vec<u8>, last_modified: DateTime<Utc>, format: Format, cursor: String) -> Self {
-        let etag = Sha256::digest(&body)[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let etag: String = Sha256::digest(&body)[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let value = |s: &str| HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""));
+        let prebuilt = Prebuilt {
+            etags: ["", "-gz", "-br"].map(|suffix| value(&format!("\"{etag}{suffix}\""))),
+            last_modified: value(&http_date(last_modified)),
+            cursor: HeaderValue::from_str(&cursor).ok(),
+        };
         Self {
             version,
             body: Bytes::from(body),
@@ -53,6 +69,7 @@ impl Rendered {
             last_modified,
             content_type: format.content_type(),
             cursor,
+            prebuilt,
         }
     }
 }
@@ -196,40 +213,44 @@ fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
 
 /// The response for a rendered body: 304 when the validators match, else the body in the best
 /// encoding the client accepts, with caching headers either way.
-pub fn respond(req: &HeaderMap, r: &Rendered, max_age: Duration) -> Response {
+pub fn respond(req: &HeaderMap, r: &Rendered, cache_control: &HeaderValue) -> Response {
     let encoding = negotiate(req);
+    let p = &r.prebuilt;
+    let mut headers = HeaderMap::with_capacity(8);
     let etag = match encoding {
-        Encoding::Identity => format!("\"{}\"", r.etag),
-        Encoding::Gzip => format!("\"{}-gz\"", r.etag),
-        Encoding::Brotli => format!("\"{}-br\"", r.etag),
+        Encoding::Identity => &p.etags[0],
+        Encoding::Gzip => &p.etags[1],
+        Encoding::Brotli => &p.etags[2],
     };
-    let mut headers = HeaderMap::new();
-    let mut set = |name: header::HeaderName, value: &str| {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            headers.insert(name, v);
-        }
-    };
-    set(header::ETAG, &etag);
-    set(header::LAST_MODIFIED, &http_date(r.last_modified));
-    set(header::CACHE_CONTROL, &format!("public, max-age={}", max_age.as_secs()));
-    set(header::VARY, "Accept-Encoding");
-    set(header::HeaderName::from_static("x-newsriver-cursor"), &r.cursor);
+    headers.insert(header::ETAG, etag.clone());
+    headers.insert(header::LAST_MODIFIED, p.last_modified.clone());
+    headers.insert(header::CACHE_CONTROL, cache_control.clone());
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Some(c) = &p.cursor {
+        headers.insert(header::HeaderName::from_static("x-newsriver-cursor"), c.clone());
+    }
     if not_modified(req, r) {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
-    set(header::CONTENT_TYPE, r.content_type);
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
     let body = match encoding {
         Encoding::Identity => r.body.clone(),
         Encoding::Gzip => {
-            set(header::CONTENT_ENCODING, "gzip");
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             r.gzip.get_or_init(|| gzip(&r.body)).clone()
         }
         Encoding::Brotli => {
-            set(header::CONTENT_ENCODING, "br");
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
             r.brotli.get_or_init(|| brotli(&r.body)).clone()
         }
     };
     (StatusCode::OK, headers, body).into_response()
+}
+
+/// `Cache-Control` for channel responses (`server.max_age`), made once at start.
+pub fn cache_control(max_age: Duration) -> HeaderValue {
+    HeaderValue::from_str(&format!("public, max-age={}", max_age.as_secs()))
+        .unwrap_or_else(|_| HeaderValue::from_static("public"))
 }
 
 #[cfg(test)]

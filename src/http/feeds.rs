@@ -110,11 +110,10 @@ async fn serve(
     let limit =
         parse_limit(q.limit.as_deref(), state.settings.server.default_items.min(meta.max_items), meta.max_items)?;
     let page = Page { ch: ch.clone(), meta, format, path, limit, explicit_limit: q.limit.is_some() };
-    let max_age = state.settings.server.max_age;
     if let Some(raw) = q.since.as_deref() {
         let after = decode_since(raw)?;
         let rendered = off_runtime(state, move |st| render_since(st, &page, after)).await?;
-        return Ok(cache::respond(headers, &rendered, max_age));
+        return Ok(cache::respond(headers, &rendered, &state.cache_control));
     }
     let before = q.before.as_deref().map(decode_before).transpose()?;
     // Read the version before the store: a commit racing this render bumps it, so a stale body
@@ -131,7 +130,7 @@ async fn serve(
             state.cache.finish(ticket, fresh)
         }
     };
-    let response = cache::respond(headers, &rendered, max_age);
+    let response = cache::respond(headers, &rendered, &state.cache_control);
     if response.status() == axum::http::StatusCode::NOT_MODIFIED {
         metrics.channel_not_modified.fetch_add(1, Relaxed);
     }

@@ -29,6 +29,8 @@ pub struct AppState {
     pub poller: Poller,
     pub versions: Arc<ChannelVersions>,
     pub cache: Arc<cache::RenderCache>,
+    /// `Cache-Control` of channel responses.
+    pub cache_control: axum::http::HeaderValue,
     /// Attribution for every source, computed once.
     pub source_infos: Arc<HashMap<SourceId, SourceInfo>>,
 }
@@ -46,12 +48,14 @@ impl AppState {
                 (s.id.clone(), SourceInfo { title: s.title.clone(), feed_url, channel_url })
             })
             .collect();
+        let cache_control = cache::cache_control(settings.server.max_age);
         Self {
             settings,
             store: core.store,
             poller: core.poller,
             versions: core.versions,
             cache: Arc::default(),
+            cache_control,
             source_infos: Arc::new(source_infos),
         }
     }
