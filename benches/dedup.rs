@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use newsriver::dedup::Change;
 use newsriver::domain::{Entry, EntryKey, IdentityKind, SourceId, SourceState};
 use newsriver::store::{Prepared, Store};
-use newsriver::stories::{self, IndexWrite, Member, Skip, Story, StorySettings};
+use newsriver::stories::{self, IndexWrite, Skip, StorySettings};
 use std::path::PathBuf;
 
 /// Vocabulary size of the synthetic texts: large enough that unrelated items share few
@@ -100,8 +100,9 @@ fn store_of(n: u64, now: DateTime<Utc>) -> Store {
     store
 }
 
-/// The index records a singleton story's first item gets (near-duplicate bands only while the
-/// item is inside the matching window, as pruning keeps it in service).
+/// The index records a story's first item gets: URL and text keys, and its near-duplicate
+/// signature and bands only while it is inside the matching window (pruning drops older ones).
+/// A story of one item has no story record.
 fn writes_for(e: &Entry, settings: &StorySettings, recent: bool) -> Vec<IndexWrite> {
     let f = stories::features(e, settings);
     let mut w = Vec::new();
@@ -109,17 +110,8 @@ fn writes_for(e: &Entry, settings: &StorySettings, recent: bool) -> Vec<IndexWri
     w.extend(f.text_fp.map(|(fp, _)| IndexWrite::Text(fp, e.key)));
     if recent {
         w.extend(f.bands.iter().flatten().enumerate().map(|(b, h)| IndexWrite::Band(b as u8, *h, e.key, e.published)));
+        w.extend(f.sig.map(|sig| IndexWrite::Sig(e.key, e.published, sig)));
     }
-    let member = Member {
-        key: e.key,
-        source: e.source.clone(),
-        title: e.title.clone(),
-        link: e.link.clone(),
-        published: e.published,
-        rule: "first".into(),
-        score: 1.0,
-    };
-    w.push(IndexWrite::Story(Story { id: e.key, primary: e.key, members: vec![member] }));
     w
 }
 

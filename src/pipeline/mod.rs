@@ -11,7 +11,7 @@ pub use source_state::{poll_url, retry_wait};
 
 use crate::channels::ChannelVersions;
 use crate::config::{PollingSettings, SourceSettings};
-use crate::dedup::{self, Plan};
+use crate::dedup::{self, Change, Plan};
 use crate::domain::FeedUrl;
 use crate::domain::{EntryKey, FetchOutcome, PollSummary, SourceState};
 use crate::fetch::{FetchError, FetchResult, Fetched, Fetcher, Validators};
@@ -227,15 +227,19 @@ async fn parse_and_plan(
                 }
             }
             let incoming = entries.iter().map(|e| e.key).collect();
-            let features =
-                if stories.enabled { crate::stories::feature_map(&entries, &stories) } else { Default::default() };
-            let skip = Skip::of(&entries, &features);
+            let skip = if stories.enabled { Skip::of(&entries, &stories) } else { Skip::default() };
             let existing = store.entries_by_key(entries.iter().map(|e| &e.key))?;
             let mut plan = dedup::plan(entries, &existing, now);
             for c in &mut plan.changes {
                 let topics = router.route(c.entry());
                 c.entry_mut().topics = topics;
             }
+            // Only new and edited items are matched: unchanged ones need no features.
+            let features = if stories.enabled {
+                crate::stories::feature_map(plan.changes.iter().map(Change::entry), &stories)
+            } else {
+                Default::default()
+            };
             Ok(Planned { plan, incoming, skip, doc, features })
         })
         .await

@@ -112,27 +112,30 @@ pub fn body_text(e: &Entry) -> String {
 
 pub fn features(e: &Entry, s: &StorySettings) -> Features {
     let words = sketch::words(&body_text(e));
-    let text_fp = if words.len() >= s.min_words {
-        Some((sketch::text_fingerprint(&words), Rule::Text))
-    } else {
-        let mut all = sketch::words(&e.title);
-        all.extend(words.iter().cloned());
-        (all.len() >= 15).then(|| {
-            (sketch::text_fingerprint(&[&["\u{1f}title".to_owned()], all.as_slice()].concat()), Rule::TitleText)
-        })
-    };
+    let text_fp = text_key(e, &words, s);
     let shingles = sketch::shingles(&words);
     let sig = (words.len() >= s.min_words).then(|| sketch::minhash(&shingles));
     let bands = sig.as_ref().map(sketch::bands);
     Features { story_url: e.story_url.clone(), text_fp, shingles, sig, bands }
 }
 
+/// The exact-text key: the text alone when long enough, else title and text together.
+fn text_key(e: &Entry, words: &[String], s: &StorySettings) -> Option<([u8; 16], Rule)> {
+    if words.len() >= s.min_words {
+        return Some((sketch::text_fingerprint(words), Rule::Text));
+    }
+    let mut all = sketch::words(&e.title);
+    all.extend(words.iter().cloned());
+    (all.len() >= 15)
+        .then(|| (sketch::text_fingerprint(&[&["\u{1f}title".to_owned()], all.as_slice()].concat()), Rule::TitleText))
+}
+
 /// Features of a poll's items by key, computed before the commit lock is taken.
 pub type FeatureMap = HashMap<EntryKey, Features>;
 
-/// Computes every item's features (CPU work that need not wait for the commit lock).
-pub fn feature_map(entries: &[Entry], s: &StorySettings) -> FeatureMap {
-    entries.iter().map(|e| (e.key, features(e, s))).collect()
+/// Computes items' features (CPU work that need not wait for the commit lock).
+pub fn feature_map<'a>(entries: impl IntoIterator<Item = &'a Entry>, s: &StorySettings) -> FeatureMap {
+    entries.into_iter().map(|e| (e.key, features(e, s))).collect()
 }
 
 /// An item in a near-duplicate band bucket, with its published time.
@@ -238,14 +241,14 @@ pub struct Skip {
 impl Skip {
     /// A key shared by three or more items of one feed is a landing page or a stock teaser;
     /// two items sharing one are most likely the same article listed twice.
-    pub fn of(entries: &[Entry], features: &FeatureMap) -> Self {
+    pub fn of(entries: &[Entry], s: &StorySettings) -> Self {
         let mut urls: HashMap<&str, usize> = HashMap::new();
         let mut texts: HashMap<[u8; 16], usize> = HashMap::new();
         for e in entries {
             if let Some(u) = &e.story_url {
                 *urls.entry(u).or_default() += 1;
             }
-            if let Some((fp, _)) = features.get(&e.key).and_then(|f| f.text_fp) {
+            if let Some((fp, _)) = text_key(e, &sketch::words(&body_text(e)), s) {
                 *texts.entry(fp).or_default() += 1;
             }
         }
