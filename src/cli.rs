@@ -1,4 +1,4 @@
-//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`. This interface is a contract; change it carefully.
+//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`. This interface is a contract; change it carefully.
 
 use crate::app::{self, Application};
 use crate::config::{ConfigError, Settings};
@@ -39,6 +39,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Rewrite the store to reclaim disk space (stop the service first).
+    Compact,
 }
 
 pub use crate::cli_sources::sources;
@@ -71,6 +73,14 @@ pub fn reindex(settings: Settings) -> anyhow::Result<()> {
     let router = crate::topics::TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?;
     let moved = crate::maintenance::reindex_topics(&store, &router)?;
     println!("{} entries checked, {moved} changed topic membership", store.entry_count());
+    Ok(())
+}
+
+/// Rewrites the store in key order into a fresh one, then swaps it in.
+pub fn compact(settings: Settings) -> anyhow::Result<()> {
+    let c = crate::store::compact(&settings.store.path, settings.store.cache_capacity)?;
+    let mib = |b: u64| b as f64 / f64::from(1u32 << 20);
+    println!("{}: {:.1} MiB -> {:.1} MiB on disk", settings.store.path.display(), mib(c.before), mib(c.after));
     Ok(())
 }
 

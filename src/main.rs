@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Serve => "info",
-        Command::Poll | Command::Check | Command::Reindex | Command::Sources { .. } => "warn",
+        Command::Poll | Command::Check | Command::Reindex | Command::Sources { .. } | Command::Compact => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
@@ -53,6 +53,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => cli::serve(settings, shutdown).await,
         Command::Poll => cli::poll(settings, shutdown).await,
         Command::Reindex => cli::reindex(settings),
+        Command::Compact => cli::compact(settings),
         Command::Sources { json } => cli::sources(settings, json).await,
         Command::Check => Ok(()),
     }

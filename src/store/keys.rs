@@ -8,7 +8,7 @@
 //! | `e` | entries    | entry key (16 bytes, UUID)                            | `codec`: JSON `Entry` (LZ4)  |
 //! | `c` | channels   | channel + `0x00` + published (8, µs, sign-flipped) + entry key (16) | empty          |
 //! | `n` | counts     | channel, or `#entries`                                | item count (u64 BE)          |
-//! | `l` | changes    | sequence (8, BE, from `generate_id`)                  | entry key (16)               |
+//! | `l` | changes    | sequence (8, BE; the last one given is `n#seq`)       | entry key (16)               |
 //! | `s` | sources    | source id (UTF-8)                                     | `codec`: JSON `SourceState`  |
 //! | `m` | meta       | `schema` / `topics`                                   | u32 BE / rules fingerprint   |
 //! | `x` | story index| see `story_index.rs`                                  |                              |
@@ -80,6 +80,9 @@ pub fn position_suffix(k: &[u8]) -> Option<[u8; POS_LEN]> {
 
 /// The `counts` key of the number of stored entries (channel names never start with `#`).
 pub const ENTRY_COUNT: &[u8] = b"#entries";
+/// The `counts` key of the last change-log sequence number given out. Kept with the data (not
+/// sled's id generator) so that it survives `compact`, which copies records only.
+pub const LAST_SEQ: &[u8] = b"#seq";
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //! reported done. sled types never leave this module.
 
 mod codec;
+mod compact;
 pub mod keys;
 mod migrate;
 mod near;
@@ -9,6 +10,7 @@ mod read;
 mod space;
 mod story_index;
 
+pub use compact::{compact, Compacted};
 pub use read::SincePage;
 
 use crate::dedup::Change;
@@ -62,6 +64,9 @@ pub struct Store {
     near_window_secs: Arc<std::sync::atomic::AtomicU64>,
     /// Durable writes made through this handle, for tests and metrics.
     writes: Arc<AtomicU64>,
+    /// The last change-log sequence number given out; advanced under the commit lock and
+    /// stored (`#seq`) with every commit that takes new numbers.
+    seq: Arc<AtomicU64>,
 }
 
 /// What a poll commits, decided under the commit lock (story matching must see every earlier
@@ -103,11 +108,13 @@ impl Store {
             near: Arc::default(),
             near_window_secs: Arc::new(std::sync::atomic::AtomicU64::new(7 * 86_400)),
             writes: Arc::default(),
+            seq: Arc::default(),
             db,
         };
         migrate::from_trees(&store.db, &store.data)?;
         store.check_schema()?;
         store.ensure_entry_count()?;
+        store.load_seq()?;
         Ok(store)
     }
 
@@ -167,7 +174,7 @@ impl Store {
             // A metadata-only refresh keeps its place in the change log: partners polling
             // `since` have nothing new to fetch.
             if !matches!(c, Change::Updated { edited: false, .. }) {
-                c.entry_mut().seq = self.db.generate_id()? + 1;
+                c.entry_mut().seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
             }
         }
         let writes: Vec<Write<'_>> =
@@ -232,6 +239,7 @@ impl Store {
         if let Some((id, st)) = state {
             self.sources.put(&mut batch, id.as_str(), codec::encode(st)?);
         }
+        self.counts.put(&mut batch, keys::LAST_SEQ, self.seq.load(Ordering::Relaxed).to_be_bytes());
         self.data.apply_batch(batch)?;
         self.add_bands(&bands)?;
         self.writes.fetch_add(1, Ordering::Relaxed);
@@ -260,6 +268,15 @@ impl Store {
     pub async fn flush(&self) -> Result<(), StoreError> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || db.flush()).await.map_err(|e| StoreError::Io(e.to_string()))??;
+        Ok(())
+    }
+
+    /// The stored sequence counter, or for stores from before it (which used sled's id
+    /// generator) the newest change-log position.
+    fn load_seq(&self) -> Result<(), StoreError> {
+        let stored = self.counts.get(keys::LAST_SEQ)?.and_then(|v| v.as_ref().try_into().ok()).map(u64::from_be_bytes);
+        let last = stored.unwrap_or(0).max(self.last_seq()?);
+        self.seq.store(last, Ordering::Relaxed);
         Ok(())
     }
 

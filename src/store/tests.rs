@@ -204,3 +204,38 @@ fn near_index_is_rebuilt_from_signatures_and_pruned_by_age() {
     store.set_near_window(std::time::Duration::from_secs(1));
     assert!(store.near(&bands).is_empty(), "signatures outside the window stay out of memory");
 }
+
+/// Compaction keeps every record and the change-log order: a commit afterwards still sorts
+/// after everything a partner has seen.
+#[test]
+fn compaction_keeps_records_and_sequence() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db");
+    let a = SourceId::parse("a").expect("slug");
+    let last_before;
+    {
+        let store = Store::open(&path, 1 << 20).expect("open");
+        for round in 0..20 {
+            let mut changes: Vec<Change> = (0..50)
+                .map(|i| {
+                    Change::New(entry(&a, &format!("{round}-{i}"), &format!("2026-11-{:02}T00:00:00Z", 1 + i % 28)))
+                })
+                .collect();
+            store.commit_poll(&a, &mut changes, &SourceState::default()).expect("commit");
+        }
+        last_before = store.last_seq().expect("seq");
+    }
+    let c = compact(&path, 1 << 20).expect("compact");
+    assert!(c.after > 0 && c.before > 0, "{c:?}");
+    assert!(!dir.path().join("db.compact").exists() && !dir.path().join("db.old").exists());
+    let store = Store::open(&path, 1 << 20).expect("reopen");
+    assert_eq!(store.entry_count(), 1000);
+    assert_eq!(store.channel_count(&ChannelId::All).expect("count"), 1000);
+    assert_eq!(store.latest(&ChannelId::Source(a.clone()), 2000).expect("latest").len(), 1000);
+    assert_eq!(store.last_seq().expect("seq"), last_before);
+    let mut more = vec![Change::New(entry(&a, "after", "2026-11-28T00:00:00Z"))];
+    store.commit_poll(&a, &mut more, &SourceState::default()).expect("commit");
+    let page = store.since(&ChannelId::All, last_before, 10).expect("since");
+    assert_eq!(titles(&page.entries), ["title after"]);
+    assert!(page.cursor > last_before);
+}
