@@ -23,6 +23,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct Application {
     state: AppState,
+    core: Core,
     listener: tokio::net::TcpListener,
     port: u16,
 }
@@ -34,8 +35,8 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
-        let state = AppState::new(Arc::new(settings), core);
-        Ok(Self { state, listener, port })
+        let state = AppState::new(Arc::new(settings), core.clone());
+        Ok(Self { state, core, listener, port })
     }
 
     pub fn port(&self) -> u16 {
@@ -59,6 +60,16 @@ impl Application {
         } else {
             None
         };
+        // Re-routing after a rules change runs beside serving: a large store would otherwise
+        // keep the listener silent for as long as the pass takes.
+        let reindex = {
+            let (core, stop) = (self.core.clone(), shutdown.clone());
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = core.reindex(&|| stop.is_cancelled()) {
+                    tracing::error!(error = %e, "re-routing stored entries failed");
+                }
+            })
+        };
         let router = http::router(self.state.clone());
         let stop = shutdown.clone();
         let server = axum::serve(self.listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
@@ -75,6 +86,7 @@ impl Application {
             poller.wait_idle().await;
         }
         polls.cancel();
+        let _ = reindex.await;
         self.state.store.flush().await.context("final store flush")?;
         tracing::info!("stopped");
         Ok(())
@@ -88,18 +100,37 @@ pub struct Core {
     pub poller: Poller,
     pub router: Arc<TopicRouter>,
     pub versions: Arc<ChannelVersions>,
+    /// The topic rules changed since the stored memberships were computed: `reindex` is due.
+    pub reindex_pending: bool,
 }
 
-/// Opens the store, compiles the topic rules (re-routing stored entries when they changed
-/// since the last start) and builds the poller.
+impl Core {
+    /// Re-routes stored entries when the topic rules changed, and tells the render caches.
+    pub fn reindex(&self, stop: &dyn Fn() -> bool) -> anyhow::Result<()> {
+        if !self.reindex_pending {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let done = crate::maintenance::reindex_topics(&self.store, &self.router, stop)?;
+        self.versions.bump(done.touched, chrono::Utc::now());
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        tracing::info!(
+            moved = done.moved,
+            interrupted = done.interrupted,
+            elapsed_ms,
+            "topic rules changed: re-routed stored entries"
+        );
+        Ok(())
+    }
+}
+
+/// Opens the store, compiles the topic rules (noting whether stored entries need re-routing)
+/// and builds the poller.
 pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
     let store = Store::open(&settings.store.path, settings.store.cache_capacity)?;
     store.set_near_window(settings.stories.window);
     let router = Arc::new(TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?);
-    if store.topics_fingerprint()?.as_deref() != Some(router.fingerprint()) {
-        let moved = crate::maintenance::reindex_topics(&store, &router)?;
-        tracing::info!(moved, "topic rules changed: re-routed stored entries");
-    }
+    let reindex_pending = store.topics_fingerprint()?.as_deref() != Some(router.fingerprint());
     let fetcher = Fetcher::new(fetch_policy(&settings.polling), Arc::new(host_budgets(&settings.polling)))?;
     let versions = Arc::new(ChannelVersions::default());
     let stories = Arc::new(settings.stories.clone());
@@ -115,7 +146,7 @@ pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
         commits: CpuPool::for_commits(share),
     };
     let poller = Poller::new(ctx, Arc::new(settings));
-    Ok(Core { store, poller, router, versions })
+    Ok(Core { store, poller, router, versions, reindex_pending })
 }
 
 fn fetch_policy(p: &PollingSettings) -> FetchPolicy {

@@ -71,8 +71,8 @@ pub fn check(cli: &Cli) -> anyhow::Result<()> {
 pub fn reindex(settings: Settings) -> anyhow::Result<()> {
     let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
     let router = crate::topics::TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?;
-    let moved = crate::maintenance::reindex_topics(&store, &router)?;
-    println!("{} entries checked, {moved} changed topic membership", store.entry_count());
+    let done = crate::maintenance::reindex_topics(&store, &router, &|| false)?;
+    println!("{} entries checked, {} changed topic membership", store.entry_count(), done.moved);
     Ok(())
 }
 
@@ -87,7 +87,9 @@ pub fn compact(settings: Settings) -> anyhow::Result<()> {
 /// Polls once; exits 0 even when sources failed (their failures are reported and recorded).
 pub async fn poll(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
     let total = settings.sources.len();
-    let poller = app::build_core(settings, crate::pipeline::CpuShare::Batch)?.poller;
+    let core = app::build_core(settings, crate::pipeline::CpuShare::Batch)?;
+    core.reindex(&|| shutdown.is_cancelled())?;
+    let poller = core.poller;
     let tty = std::io::stderr().is_terminal();
     let mut done = 0;
     let started = std::time::Instant::now();

@@ -1,35 +1,61 @@
 //! Maintenance passes over the whole store: re-routing topics after the rules changed, pruning
 //! the near-duplicate index.
 
-use crate::domain::Entry;
+use crate::domain::{ChannelId, Entry, EntryKey};
 use crate::store::{Store, StoreError};
 use crate::topics::TopicRouter;
+use std::collections::BTreeSet;
 
-/// Recomputes topic membership of every stored entry after the topic rules changed.
-/// Returns how many entries moved.
-pub fn reindex_topics(store: &Store, router: &TopicRouter) -> Result<usize, StoreError> {
+/// What a re-routing pass did.
+#[derive(Debug, Default)]
+pub struct Reindexed {
+    /// Entries whose topic membership changed.
+    pub moved: usize,
+    /// Channels that gained or lost entries (their render caches are stale).
+    pub touched: BTreeSet<ChannelId>,
+    /// Stopped before the end (shutdown): the rules' fingerprint is not stored, so the next
+    /// start runs the pass again.
+    pub interrupted: bool,
+}
+
+/// Recomputes topic membership of every stored entry after the topic rules changed. Safe while
+/// polls commit: each batch re-reads its entries under the commit lock. `stop` is asked
+/// between batches.
+pub fn reindex_topics(store: &Store, router: &TopicRouter, stop: &dyn Fn() -> bool) -> Result<Reindexed, StoreError> {
     const BATCH: usize = 500;
-    let mut pending = Vec::with_capacity(BATCH);
-    let mut moved = 0;
-    store.for_each_entry(|e| {
-        let topics = router.route(&e);
-        if topics != e.topics {
-            let new = Entry { topics, ..e.clone() };
-            pending.push((e, new));
+    let mut out = Reindexed::default();
+    let mut keys = Vec::with_capacity(BATCH);
+    let route = |cur: &Entry| {
+        let topics = router.route(cur);
+        (topics != cur.topics).then(|| Entry { topics, ..cur.clone() })
+    };
+    let flush = |keys: &mut Vec<EntryKey>, out: &mut Reindexed| -> Result<(), StoreError> {
+        for (old, new) in store.retopic(keys, route)? {
+            out.touched.extend(old.channels().into_iter().chain(new.channels()));
+            out.moved += 1;
         }
-        if pending.len() >= BATCH {
-            store.retopic(&pending)?;
-            moved += pending.len();
-            pending.clear();
+        keys.clear();
+        Ok(())
+    };
+    store.for_each_entry(|e| {
+        if out.interrupted {
+            return Ok(());
+        }
+        if router.route(&e) != e.topics {
+            keys.push(e.key);
+        }
+        if keys.len() >= BATCH {
+            flush(&mut keys, &mut out)?;
+            out.interrupted = stop();
         }
         Ok(())
     })?;
-    if !pending.is_empty() {
-        store.retopic(&pending)?;
-        moved += pending.len();
+    if out.interrupted {
+        return Ok(out);
     }
+    flush(&mut keys, &mut out)?;
     store.set_topics_fingerprint(router.fingerprint())?;
-    Ok(moved)
+    Ok(out)
 }
 
 /// Drops near-duplicate index records too old to match anything new.

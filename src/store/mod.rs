@@ -14,7 +14,7 @@ pub use compact::{compact, Compacted};
 pub use read::SincePage;
 
 use crate::dedup::Change;
-use crate::domain::{ChannelId, Entry, SourceId, SourceState};
+use crate::domain::{ChannelId, Entry, EntryKey, SourceId, SourceState};
 use crate::stories::IndexWrite;
 use space::Space;
 use std::collections::HashMap;
@@ -188,15 +188,30 @@ impl Store {
         Ok(p)
     }
 
-    /// Replaces entries whose topic membership changed; their change-log position stays.
-    pub fn retopic(&self, updates: &[(Entry, Entry)]) -> Result<(), StoreError> {
+    /// Re-routes the entries under `keys`: `route` sees each one as stored now (polls may run
+    /// meanwhile) and returns its new version when membership changed. Change-log positions
+    /// stay. Returns the entries rewritten, as (before, after).
+    pub fn retopic(
+        &self,
+        keys: &[EntryKey],
+        route: impl Fn(&Entry) -> Option<Entry>,
+    ) -> Result<Vec<(Entry, Entry)>, StoreError> {
         let serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut updates = Vec::new();
+        for key in keys {
+            if let Some(current) = self.entry(key)? {
+                if let Some(new) = route(&current) {
+                    updates.push((current, new));
+                }
+            }
+        }
         let writes: Vec<Write<'_>> =
             updates.iter().map(|(old, new)| Write { entry: new, previous: Some(old) }).collect();
         self.apply(&writes, &[], None)?;
+        drop(writes);
         drop(serial);
         self.db.flush()?;
-        Ok(())
+        Ok(updates)
     }
 
     fn apply(

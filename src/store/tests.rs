@@ -110,8 +110,11 @@ fn retopic_moves_topic_membership() {
     let mut changes = vec![Change::New(e)];
     store.commit_poll(&a, &mut changes, &SourceState::default()).expect("commit");
     let old = changes[0].entry().clone();
-    let new = Entry { topics: vec![TopicMatch { topic: t.clone(), rule: "any".into() }], ..old.clone() };
-    store.retopic(&[(old, new)]).expect("retopic");
+    let topics = vec![TopicMatch { topic: t.clone(), rule: "any".into() }];
+    let moved = store
+        .retopic(&[old.key], |cur| (cur.topics != topics).then(|| Entry { topics: topics.clone(), ..cur.clone() }))
+        .expect("retopic");
+    assert_eq!(moved.len(), 1);
     assert_eq!(store.latest(&ChannelId::Topic(t.clone()), 10).expect("topic").len(), 1);
     assert_eq!(store.channel_count(&ChannelId::Topic(t)).expect("count"), 1);
     assert_eq!(store.channel_count(&ChannelId::All).expect("count"), 1);
