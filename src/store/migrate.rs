@@ -20,16 +20,38 @@ const BATCH: usize = 10_000;
 
 pub(super) fn from_trees(db: &sled::Db, data: &sled::Tree) -> Result<(), StoreError> {
     let names = db.tree_names();
+    let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
+    // A `meta` tree saying schema 2 or later is the guard below, not schema-1 data.
+    let legacy_meta = has("meta") && schema_of(&db.open_tree("meta")?)?.is_none_or(|v| v < 2);
     let present: Vec<(&str, u8)> =
-        OLD_TREES.into_iter().filter(|(name, _)| names.iter().any(|n| n.as_ref() == name.as_bytes())).collect();
-    if present.is_empty() {
-        return Ok(());
+        OLD_TREES.into_iter().filter(|(name, _)| has(name) && (*name != "meta" || legacy_meta)).collect();
+    if !present.is_empty() {
+        move_trees(db, data, &present)?;
     }
+    guard_old_binaries(db)
+}
+
+/// Schema-1 binaries read their version from a `meta` tree; one saying the current schema makes
+/// them refuse this store ("schema version 2 is newer") instead of showing it empty.
+fn guard_old_binaries(db: &sled::Db) -> Result<(), StoreError> {
+    let meta = db.open_tree("meta")?;
+    if schema_of(&meta)?.is_none_or(|v| v < keys::SCHEMA_VERSION) {
+        meta.insert(b"schema", &keys::SCHEMA_VERSION.to_be_bytes())?;
+        db.flush()?;
+    }
+    Ok(())
+}
+
+fn schema_of(meta: &sled::Tree) -> Result<Option<u32>, StoreError> {
+    Ok(meta.get(b"schema")?.and_then(|v| v.as_ref().try_into().ok()).map(u32::from_be_bytes))
+}
+
+fn move_trees(db: &sled::Db, data: &sled::Tree, present: &[(&str, u8)]) -> Result<(), StoreError> {
     let migrated = data.get([&[keys::META][..], b"schema"].concat())?.is_some();
     if !migrated {
         tracing::info!("store: moving schema-1 trees into one tree (once)");
         let mut copied = 0usize;
-        for (name, tag) in &present {
+        for (name, tag) in present {
             let old = db.open_tree(name)?;
             copied += copy(&old, data, *tag, name)?;
         }
@@ -38,7 +60,7 @@ pub(super) fn from_trees(db: &sled::Db, data: &sled::Tree) -> Result<(), StoreEr
         tracing::info!(records = copied, "store: migration to schema 2 done");
     }
     for (name, _) in present {
-        db.drop_tree(name)?;
+        db.drop_tree(*name)?;
     }
     db.flush()?;
     Ok(())

@@ -169,6 +169,8 @@ fn schema_one_store_is_migrated_on_open() {
         use crate::stories::StoryIndex;
         assert_eq!(store.by_url("news.example/1"), Some(e.key));
         assert!(!store.db.tree_names().iter().any(|n| n.as_ref() == b"entries"), "old trees dropped");
+        let guard = store.db.open_tree("meta").expect("meta").get(b"schema").expect("get").map(|v| v.to_vec());
+        assert_eq!(guard, Some(keys::SCHEMA_VERSION.to_be_bytes().to_vec()), "schema-1 binaries refuse the store");
     }
 }
 
