@@ -25,7 +25,7 @@ pub fn compact(path: &Path, cache_capacity: u64) -> Result<Compacted, StoreError
     }
     let before;
     {
-        let store = Store::open(path, cache_capacity)?;
+        let store = open_when_unlocked(path, cache_capacity)?;
         before = store.size_on_disk();
         let target = sled::Config::new().path(&fresh).cache_capacity(cache_capacity).open()?;
         target.import(store.db.export());
@@ -34,8 +34,22 @@ pub fn compact(path: &Path, cache_capacity: u64) -> Result<Compacted, StoreError
     std::fs::rename(path, &old).map_err(io)?;
     std::fs::rename(&fresh, path).map_err(io)?;
     std::fs::remove_dir_all(&old).map_err(io)?;
-    let after = Store::open(path, cache_capacity)?.size_on_disk();
+    let after = open_when_unlocked(path, cache_capacity)?.size_on_disk();
     Ok(Compacted { before, after })
+}
+
+/// sled frees a store's file lock a moment after its last handle is dropped (a service that
+/// just stopped, or the copy written above): wait for it, briefly.
+fn open_when_unlocked(path: &Path, cache_capacity: u64) -> Result<Store, StoreError> {
+    for _ in 0..300 {
+        match Store::open(path, cache_capacity) {
+            Err(StoreError::Open { detail, .. }) if detail.contains("lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+    Store::open(path, cache_capacity)
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {

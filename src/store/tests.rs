@@ -19,6 +19,24 @@ fn titles(entries: &[Entry]) -> Vec<String> {
     entries.iter().map(|e| e.title.clone()).collect()
 }
 
+/// Opens a store just dropped: sled frees its file lock when its flusher thread ends, a moment
+/// after the last handle goes.
+fn reopen(path: &std::path::Path) -> Store {
+    open_unlocked(path).expect("reopen")
+}
+
+fn open_unlocked(path: &std::path::Path) -> Result<Store, StoreError> {
+    for _ in 0..200 {
+        match Store::open(path, 1 << 20) {
+            Err(StoreError::Open { detail, .. }) if detail.contains("lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+    Store::open(path, 1 << 20)
+}
+
 fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("db"), 1 << 20).expect("open");
@@ -41,7 +59,7 @@ fn commit_survives_reopen_and_orders_newest_first() {
         let mut more = vec![Change::New(entry(&b, "3", "2026-11-02T00:00:00Z"))];
         store.commit_poll(&b, &mut more, &SourceState::default()).expect("commit");
     }
-    let store = Store::open(&path, 1 << 20).expect("reopen");
+    let store = reopen(&path);
     assert_eq!(titles(&store.latest(&ChannelId::All, 10).expect("latest")), ["title 2", "title 3", "title 1"]);
     assert_eq!(store.latest(&ChannelId::Source(a.clone()), 10).expect("latest").len(), 2);
     assert_eq!(store.channel_count(&ChannelId::All).expect("count"), 3);
@@ -130,7 +148,7 @@ fn newer_schema_is_refused() {
         data.insert([&[keys::META][..], b"schema"].concat(), &99u32.to_be_bytes()).expect("insert");
         db.flush().expect("flush");
     }
-    assert!(matches!(Store::open(&path, 1 << 20), Err(StoreError::Schema { found: 99, .. })));
+    assert!(matches!(open_unlocked(&path), Err(StoreError::Schema { found: 99, .. })));
 }
 
 /// A store written by schema 1 (a tree per record kind) opens with everything in place.
@@ -159,7 +177,7 @@ fn schema_one_store_is_migrated_on_open() {
         db.flush().expect("flush");
     }
     for _ in 0..2 {
-        let store = Store::open(&path, 1 << 20).expect("open");
+        let store = reopen(&path);
         assert_eq!(titles(&store.latest(&ChannelId::All, 10).expect("latest")), ["title 1"]);
         assert_eq!(store.channel_count(&ChannelId::Source(a.clone())).expect("count"), 1);
         assert_eq!(store.entry_count(), 1);
@@ -199,13 +217,13 @@ fn near_index_is_rebuilt_from_signatures_and_pruned_by_age() {
         .expect("commit");
     assert_eq!(store.near(&bands).len(), 2, "one record per entry");
     drop(store);
-    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("reopen");
+    let store = reopen(&dir.path().join("db"));
     store.set_near_window(std::time::Duration::from_secs(100 * 365 * 86_400));
     assert_eq!(store.near(&bands).len(), 2, "rebuilt from the stored signatures after a restart");
     assert_eq!(store.prune_near_index(at("2026-11-20T00:00:00Z")).expect("prune"), 1);
     assert_eq!(store.near(&bands), vec![(new.key, new.published)]);
     drop(store);
-    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("reopen");
+    let store = reopen(&dir.path().join("db"));
     store.set_near_window(std::time::Duration::from_secs(1));
     assert!(store.near(&bands).is_empty(), "signatures outside the window stay out of memory");
 }
@@ -233,7 +251,7 @@ fn compaction_keeps_records_and_sequence() {
     let c = compact(&path, 1 << 20).expect("compact");
     assert!(c.after > 0 && c.before > 0, "{c:?}");
     assert!(!dir.path().join("db.compact").exists() && !dir.path().join("db.old").exists());
-    let store = Store::open(&path, 1 << 20).expect("reopen");
+    let store = reopen(&path);
     assert_eq!(store.entry_count(), 1000);
     assert_eq!(store.channel_count(&ChannelId::All).expect("count"), 1000);
     assert_eq!(store.latest(&ChannelId::Source(a.clone()), 2000).expect("latest").len(), 1000);
