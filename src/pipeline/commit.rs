@@ -20,7 +20,7 @@ pub(super) async fn commit(
     let (store, settings) = (ctx.store.clone(), ctx.stories.clone());
     let id = source.id.clone();
     let (done, churned_items) = ctx
-        .cpu
+        .commits
         .run(move || {
             let mut churned_items = 0;
             let done = store.commit_poll_with(&id, |view| {

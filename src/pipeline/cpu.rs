@@ -1,6 +1,8 @@
 //! The threads that parse and commit polls. While serving they run at a lower scheduling
-//! priority (nice 10 on Linux): readers of the feeds come first, and a 10,000-feed ingest
-//! takes whatever CPU they leave instead of starving them.
+//! priority (nice on Linux): readers of the feeds come first, and a 10,000-feed ingest
+//! takes whatever CPU they leave instead of starving them. Committing threads rank above
+//! parsing ones: commits are serialized, so a committer that loses its core to a parser stalls
+//! every poll behind it (on two cores that made the commit lock's hold time 1.5× its CPU time).
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,7 +27,9 @@ pub struct CpuPool {
 #[derive(Debug)]
 struct Inner {
     threads: usize,
-    share: CpuShare,
+    /// The threads' nice value (0 = the process's own priority).
+    nice: i32,
+    name: &'static str,
     sender: Mutex<Option<mpsc::Sender<Job>>>,
 }
 
@@ -40,14 +44,27 @@ impl CpuPool {
         Self::with_threads(cores, share)
     }
 
-    /// Commits are serialized by the store; a second thread starts the next one while the
-    /// first waits for its fsync.
+    /// Commits are serialized by the store; the extra threads start the next commit while
+    /// earlier ones wait for their fsync, so the commit lock never sits idle.
     pub fn for_commits(share: CpuShare) -> Self {
-        Self::with_threads(2, share)
+        let nice = match share {
+            CpuShare::Serving => 5,
+            CpuShare::Batch => 0,
+        };
+        Self::build(4, nice, "newsriver-commit")
     }
 
+    /// A parsing pool.
     pub fn with_threads(threads: usize, share: CpuShare) -> Self {
-        Self { inner: Arc::new(Inner { threads: threads.max(1), share, sender: Mutex::new(None) }) }
+        let nice = match share {
+            CpuShare::Serving => 10,
+            CpuShare::Batch => 5,
+        };
+        Self::build(threads, nice, "newsriver-poll")
+    }
+
+    fn build(threads: usize, nice: i32, name: &'static str) -> Self {
+        Self { inner: Arc::new(Inner { threads: threads.max(1), nice, name, sender: Mutex::new(None) }) }
     }
 
     /// Runs `f` on a pool thread and waits for its result without blocking the async workers.
@@ -72,10 +89,10 @@ impl CpuPool {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for n in 0..self.inner.threads {
-            let (rx, share) = (rx.clone(), self.inner.share);
+            let (rx, nice) = (rx.clone(), self.inner.nice);
             std::thread::Builder::new()
-                .name(format!("newsriver-poll-{n}"))
-                .spawn(move || worker(&rx, share))
+                .name(format!("{}-{n}", self.inner.name))
+                .spawn(move || worker(&rx, nice))
                 .map_err(|e| PoolError(e.to_string()))?;
         }
         *guard = Some(tx.clone());
@@ -83,9 +100,9 @@ impl CpuPool {
     }
 }
 
-fn worker(rx: &Mutex<mpsc::Receiver<Job>>, share: CpuShare) {
-    if share == CpuShare::Serving {
-        lower_priority();
+fn worker(rx: &Mutex<mpsc::Receiver<Job>>, nice: i32) {
+    if nice > 0 {
+        lower_priority(nice);
     }
     loop {
         let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
@@ -100,16 +117,16 @@ fn worker(rx: &Mutex<mpsc::Receiver<Job>>, share: CpuShare) {
 /// Linux keeps a nice value per thread: this lowers only the calling thread.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-fn lower_priority() {
+fn lower_priority(nice: i32) {
     // SAFETY: setpriority has no memory effects; `0` names the calling thread on Linux.
-    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) };
     if rc != 0 {
         tracing::debug!(error = %std::io::Error::last_os_error(), "could not lower poll thread priority");
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn lower_priority() {}
+fn lower_priority(_nice: i32) {}
 
 #[cfg(test)]
 mod tests {
