@@ -2,7 +2,7 @@
 //! priority (nice on Linux): readers of the feeds come first, and a 10,000-feed ingest
 //! takes whatever CPU they leave instead of starving them. Committing threads rank above
 //! parsing ones: commits are serialized, so a committer that loses its core to a parser stalls
-//! every poll behind it (on two cores that made the commit lock's hold time 1.5× its CPU time).
+//! every poll behind it.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -45,7 +45,7 @@ impl CpuPool {
     }
 
     /// Commits are serialized by the store; the extra threads start the next commit while
-    /// earlier ones wait for their fsync, so the commit lock never sits idle.
+    /// earlier ones wait for their fsync.
     pub fn for_commits(share: CpuShare) -> Self {
         let nice = match share {
             CpuShare::Serving => 5,
