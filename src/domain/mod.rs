@@ -4,7 +4,7 @@ mod ids;
 mod state;
 
 pub use ids::{EntryKey, FeedUrl, IdError, SourceId, TopicId};
-pub use state::{FetchOutcome, PollSummary, SourceState};
+pub use state::{FetchOutcome, PollSummary, SeenItem, SourceState};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

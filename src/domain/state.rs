@@ -71,6 +71,25 @@ pub struct SourceState {
     /// Something wrong but survivable in the last document (invalid bytes, items over the limit).
     pub warning: Option<String>,
     pub bytes_fetched: u64,
+    /// The items of the last document parsed, so the next poll normalizes only what changed.
+    pub seen: Vec<SeenItem>,
+}
+
+/// One item of the last document parsed: a digest of the parsed item (and of everything its
+/// normalization depends on) with what matching needs from it, so an item that comes back
+/// unchanged is neither normalized nor looked up again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenItem {
+    #[serde(rename = "d")]
+    pub digest: u64,
+    /// The item's stored key (after any alias).
+    #[serde(rename = "k")]
+    pub key: crate::domain::EntryKey,
+    /// Hash of its article URL, and its exact-text key, for the keys a feed shares.
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<u64>,
+    #[serde(rename = "t", default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<u128>,
 }
 
 impl SourceState {

@@ -1,13 +1,16 @@
 //! feed-rs items to `Entry`: absolute links, sanitized HTML, clean text, repaired dates, stable keys.
 
+mod digest;
 pub mod html;
 pub mod links;
+
+pub use digest::item_digests;
 
 use crate::domain::{Enclosure, Entry, EntryKey, IdentityKind, SourceId};
 use chrono::{DateTime, Duration, Utc};
 use feed_rs::model::{Entry as FeedEntry, Feed, Link, Text};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use url::Url;
 
 /// Dates this far ahead of our clock are treated as publisher clock or timezone errors.
@@ -33,22 +36,52 @@ pub struct FeedContext<'a> {
 
 /// Normalizes every item of a feed. Items with nothing a reader could see are skipped.
 pub fn normalize_feed(feed: &Feed, ctx: &FeedContext<'_>) -> Vec<Entry> {
+    let items = normalize_items(feed, ctx, |_| None::<()>);
+    items.into_iter().filter_map(|(_, i)| if let Item::Fresh(e) = i { Some(e) } else { None }).collect()
+}
+
+/// An item of a feed: normalized, or one the caller recognised as unchanged.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // short-lived, and most items are fresh: no box per item
+pub enum Item<T> {
+    Known(T),
+    Fresh(Entry),
+}
+
+/// Like `normalize_feed`, but an item `known` recognises (by its position in the feed) is not
+/// normalized again. Items whose GUID others share are always normalized: their identities
+/// depend on their order. Each item comes with its position.
+pub fn normalize_items<T>(
+    feed: &Feed,
+    ctx: &FeedContext<'_>,
+    mut known: impl FnMut(usize) -> Option<T>,
+) -> Vec<(usize, Item<T>)> {
     let base = feed_base(feed, ctx.fetch_url);
-    let mut guid_counts: HashMap<&str, usize> = HashMap::new();
-    for e in &feed.entries {
-        *guid_counts.entry(e.id.trim()).or_default() += 1;
-    }
+    let shared = shared_guids(feed);
     let mut seen_dups: HashMap<String, usize> = HashMap::new();
-    feed.entries
-        .iter()
-        .filter_map(|e| {
-            let mut entry = normalize_entry(e, base.as_ref(), ctx)?;
-            if guid_counts.get(e.id.trim()).is_some_and(|&n| n > 1) && entry.identity_kind == IdentityKind::Guid {
-                disambiguate(&mut entry, &mut seen_dups, ctx.source);
-            }
-            Some(entry)
-        })
-        .collect()
+    let mut out = Vec::with_capacity(feed.entries.len());
+    for (i, e) in feed.entries.iter().enumerate() {
+        let is_shared = shared.contains(e.id.trim());
+        if let Some(t) = known(i).filter(|_| !is_shared) {
+            out.push((i, Item::Known(t)));
+            continue;
+        }
+        let Some(mut entry) = normalize_entry(e, base.as_ref(), ctx) else { continue };
+        if is_shared && entry.identity_kind == IdentityKind::Guid {
+            disambiguate(&mut entry, &mut seen_dups, ctx.source);
+        }
+        out.push((i, Item::Fresh(entry)));
+    }
+    out
+}
+
+/// GUIDs more than one item of the feed carries.
+fn shared_guids(feed: &Feed) -> HashSet<&str> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for e in &feed.entries {
+        *counts.entry(e.id.trim()).or_default() += 1;
+    }
+    counts.into_iter().filter(|(_, n)| *n > 1).map(|(g, _)| g).collect()
 }
 
 /// A GUID used by several items of one feed: each becomes GUID + link, and items that share

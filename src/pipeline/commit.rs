@@ -24,13 +24,16 @@ pub(super) async fn commit(
         .run(move || {
             let mut churned_items = 0;
             let done = store.commit_poll_with(&id, |view| {
-                let Planned { plan, incoming, skip, features, .. } = planned;
+                let Planned { plan, incoming, skip, features, seen, .. } = planned;
                 let (changes, index, churned) = if settings.enabled {
                     let a = stories::assign(plan.changes, &incoming, &skip, features, view, &settings, now);
                     (a.changes, a.writes, a.unchanged)
                 } else {
                     (plan.changes, Vec::new(), 0)
                 };
+                if let Some(seen) = seen {
+                    state.seen = rekeyed(seen, &index);
+                }
                 churned_items = churned;
                 let summary = summarize(&changes, plan.unchanged + churned, &id);
                 state.entry_count += summary.new as u64;
@@ -53,6 +56,17 @@ pub(super) async fn commit(
     let joined =
         (done.changes.iter()).filter(|c| matches!(c, Change::New(e) if e.source == source.id && e.secondary)).count();
     Ok((done.state.last_summary, joined + churned_items))
+}
+
+/// The document's items under the keys they are stored under: an item recognised under a new
+/// identity was merged into its stored entry.
+fn rekeyed(mut seen: Vec<crate::domain::SeenItem>, index: &[IndexWrite]) -> Vec<crate::domain::SeenItem> {
+    for w in index {
+        if let IndexWrite::Alias(from, to) = w {
+            seen.iter_mut().filter(|s| s.key == *from).for_each(|s| s.key = *to);
+        }
+    }
+    seen
 }
 
 /// Counts of this source's items; story bookkeeping on other sources' entries is not counted.

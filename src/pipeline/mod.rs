@@ -3,6 +3,7 @@
 
 mod commit;
 mod cpu;
+mod plan;
 mod source_state;
 
 pub use cpu::{CpuPool, CpuShare, PoolError};
@@ -11,13 +12,12 @@ pub use source_state::{poll_url, retry_wait};
 
 use crate::channels::ChannelVersions;
 use crate::config::{PollingSettings, SourceSettings};
-use crate::dedup::{self, Change, Plan};
+use crate::dedup::{self, Plan};
 use crate::domain::FeedUrl;
 use crate::domain::{EntryKey, FetchOutcome, PollSummary, SourceState};
 use crate::fetch::{FetchError, FetchResult, Fetched, Fetcher, Validators};
 use crate::metrics::Metrics;
-use crate::normalize::{normalize_feed, FeedContext};
-use crate::parse::{parse_document, ParseError};
+use crate::parse::ParseError;
 use crate::store::{Store, StoreError};
 use crate::stories::{Skip, StorySettings};
 use crate::topics::TopicRouter;
@@ -163,8 +163,7 @@ async fn run(
         return Ok((FetchOutcome::Unchanged, PollSummary::default()));
     }
     let first_poll = state.last_success.is_none();
-    let charset = fetched.content_type.as_deref().and_then(crate::parse::charset_of);
-    let mut planned = parse_and_plan(ctx, source, &fetched, charset, now).await?;
+    let mut planned = parse_and_plan(ctx, source, &fetched, state, now).await?;
     if first_poll {
         dedup::hold_back_backlog(&mut planned.plan, source.initial_items);
     }
@@ -188,6 +187,9 @@ pub struct Planned {
     pub doc: DocumentNotes,
     /// Story features of the feed's items, computed off the commit lock.
     pub features: crate::stories::FeatureMap,
+    /// The document's items, for the next poll to recognise; none when no document was parsed
+    /// (a 304, an unchanged body), which keeps the last document's.
+    pub seen: Option<Vec<crate::domain::SeenItem>>,
 }
 
 /// What the document said about itself, beside its items.
@@ -205,43 +207,21 @@ async fn parse_and_plan(
     ctx: &PollContext,
     source: &SourceSettings,
     fetched: &Fetched,
-    charset: Option<&'static encoding_rs::Encoding>,
+    state: &SourceState,
     now: DateTime<Utc>,
 ) -> Result<Planned, PollError> {
     let (store, router, stories) = (ctx.store.clone(), ctx.router.clone(), ctx.stories.clone());
-    let (id, max_items) = (source.id.clone(), ctx.polling.max_items);
-    let (body, url) = (fetched.body.clone(), fetched.final_url.clone());
+    let doc = plan::Document {
+        body: fetched.body.clone(),
+        charset: fetched.content_type.as_deref().and_then(crate::parse::charset_of),
+        url: fetched.final_url.clone(),
+        source: source.id.clone(),
+        now,
+        max_items: ctx.polling.max_items,
+        seen: state.seen.clone(),
+    };
     ctx.cpu
-        .run(move || {
-            let parsed = parse_document(&body, charset)?;
-            let feed = parsed.feed;
-            let mut entries = normalize_feed(&feed, &FeedContext { source: &id, fetch_url: url.as_ref(), now });
-            let dropped_items = entries.len().saturating_sub(max_items);
-            entries.truncate(max_items);
-            let ttl = feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60));
-            let doc = DocumentNotes { ttl, replaced_bytes: parsed.replaced_bytes, dropped_items };
-            for e in &mut entries {
-                // An item seen before under another identity keeps its stored entry.
-                if let Some(canonical) = store.alias(&e.key)? {
-                    e.key = canonical;
-                }
-            }
-            let incoming = entries.iter().map(|e| e.key).collect();
-            let skip = if stories.enabled { Skip::of(&entries, &stories) } else { Skip::default() };
-            let existing = store.entries_by_key(entries.iter().map(|e| &e.key))?;
-            let mut plan = dedup::plan(entries, &existing, now);
-            for c in &mut plan.changes {
-                let topics = router.route(c.entry());
-                c.entry_mut().topics = topics;
-            }
-            // Only new and edited items are matched: unchanged ones need no features.
-            let features = if stories.enabled {
-                crate::stories::feature_map(plan.changes.iter().map(Change::entry), &stories)
-            } else {
-                Default::default()
-            };
-            Ok(Planned { plan, incoming, skip, doc, features })
-        })
+        .run(move || plan::Planner { store: &store, router: &router, stories: &stories }.plan(doc))
         .await
         .map_err(|e| PollError::Task(e.to_string()))?
 }

@@ -291,13 +291,13 @@ impl<I: StoryIndex> Overlay<'_, I> {
     fn push(&mut self, change: Change, f: &Features, skip: &Skip) {
         let e = change.entry();
         let key = e.key;
-        if let Some(url) = f.story_url.as_ref().filter(|u| !skip.urls.contains(*u)) {
+        if let Some(url) = f.story_url.as_ref().filter(|u| !skip.url(u)) {
             if self.by_url(url).is_none() {
                 self.urls.insert(url.clone(), key);
                 self.out.writes.push(IndexWrite::Url(url.clone(), key));
             }
         }
-        if let Some((fp, _)) = f.text_fp.filter(|(fp, _)| !skip.texts.contains(fp)) {
+        if let Some((fp, _)) = f.text_fp.filter(|(fp, _)| !skip.text(fp)) {
             if self.by_text(&fp).is_none() {
                 self.texts.insert(fp, key);
                 self.out.writes.push(IndexWrite::Text(fp, key));

@@ -111,9 +111,13 @@ pub fn body_text(e: &Entry) -> String {
 }
 
 pub fn features(e: &Entry, s: &StorySettings) -> Features {
-    let words = sketch::words(&body_text(e));
-    let text_fp = text_key(e, &words, s);
-    let shingles = sketch::shingles(&words);
+    features_of_words(e, &sketch::words(&body_text(e)), s)
+}
+
+/// Features from the item's body words, when the caller has them already.
+pub fn features_of_words(e: &Entry, words: &[String], s: &StorySettings) -> Features {
+    let text_fp = text_key(e, words, s);
+    let shingles = sketch::shingles(words);
     let sig = (words.len() >= s.min_words).then(|| sketch::minhash(&shingles));
     let bands = sig.as_ref().map(sketch::bands);
     Features { story_url: e.story_url.clone(), text_fp, shingles, sig, bands }
@@ -128,6 +132,21 @@ fn text_key(e: &Entry, words: &[String], s: &StorySettings) -> Option<([u8; 16],
     all.extend(words.iter().cloned());
     (all.len() >= 15)
         .then(|| (sketch::text_fingerprint(&[&["\u{1f}title".to_owned()], all.as_slice()].concat()), Rule::TitleText))
+}
+
+/// The keys of one item that a feed's items may share: its article URL (hashed) and its
+/// exact-text key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SharedKeys {
+    pub url: Option<u64>,
+    pub text: Option<[u8; 16]>,
+}
+
+impl SharedKeys {
+    pub fn of(e: &Entry, words: &[String], s: &StorySettings) -> Self {
+        let text = text_key(e, words, s).map(|(fp, _)| fp);
+        Self { url: e.story_url.as_deref().map(sketch::url_hash), text }
+    }
 }
 
 /// Features of a poll's items by key, computed before the commit lock is taken.
@@ -189,10 +208,10 @@ pub fn find_matches(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySet
         key.filter(|k| *k != e.key).and_then(|k| idx.entry(&k)).map(|existing| Match { existing, rule })
     };
     let mut out: Vec<Match> = Vec::new();
-    if let Some(url) = f.story_url.as_deref().filter(|u| !skip.urls.contains(*u)) {
+    if let Some(url) = f.story_url.as_deref().filter(|u| !skip.url(u)) {
         out.extend(found(idx.by_url(url), Rule::Url));
     }
-    let text = f.text_fp.as_ref().filter(|(fp, _)| !skip.texts.contains(fp));
+    let text = f.text_fp.as_ref().filter(|(fp, _)| !skip.text(fp));
     out.extend(text.and_then(|(fp, rule)| found(idx.by_text(fp), *rule)));
     out.extend(near_matches(e, f, idx, s));
     let mut seen = HashSet::new();
@@ -234,28 +253,36 @@ fn near_matches(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySetting
 /// (a feed whose every item links to its home page, a "read more" teaser).
 #[derive(Debug, Default, Clone)]
 pub struct Skip {
-    pub urls: HashSet<String>,
-    pub texts: HashSet<[u8; 16]>,
+    urls: HashSet<u64>,
+    texts: HashSet<[u8; 16]>,
 }
 
 impl Skip {
     /// A key shared by three or more items of one feed is a landing page or a stock teaser;
     /// two items sharing one are most likely the same article listed twice.
-    pub fn of(entries: &[Entry], s: &StorySettings) -> Self {
-        let mut urls: HashMap<&str, usize> = HashMap::new();
+    pub fn of(items: impl IntoIterator<Item = SharedKeys>) -> Self {
+        let mut urls: HashMap<u64, usize> = HashMap::new();
         let mut texts: HashMap<[u8; 16], usize> = HashMap::new();
-        for e in entries {
-            if let Some(u) = &e.story_url {
+        for k in items {
+            if let Some(u) = k.url {
                 *urls.entry(u).or_default() += 1;
             }
-            if let Some((fp, _)) = text_key(e, &sketch::words(&body_text(e)), s) {
-                *texts.entry(fp).or_default() += 1;
+            if let Some(t) = k.text {
+                *texts.entry(t).or_default() += 1;
             }
         }
         Self {
-            urls: urls.into_iter().filter(|(_, n)| *n >= SHARED).map(|(u, _)| u.to_owned()).collect(),
+            urls: urls.into_iter().filter(|(_, n)| *n >= SHARED).map(|(u, _)| u).collect(),
             texts: texts.into_iter().filter(|(_, n)| *n >= SHARED).map(|(t, _)| t).collect(),
         }
+    }
+
+    pub fn url(&self, url: &str) -> bool {
+        self.urls.contains(&sketch::url_hash(url))
+    }
+
+    pub fn text(&self, fp: &[u8; 16]) -> bool {
+        self.texts.contains(fp)
     }
 }
 

@@ -31,6 +31,11 @@ pub fn text_fingerprint(words: &[String]) -> [u8; 16] {
     out
 }
 
+/// A stable 64-bit hash of an article URL (kept in source state, so it must not change).
+pub fn url_hash(url: &str) -> u64 {
+    splitmix(fnv1a(url.as_bytes()))
+}
+
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
