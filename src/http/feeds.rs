@@ -21,33 +21,40 @@ pub struct FeedQuery {
     since: Option<String>,
 }
 
-/// What a channel is called and how long its pages may be.
+/// What a channel is called.
 #[derive(Debug, Clone)]
 pub struct ChannelMeta {
     pub title: String,
     pub description: String,
-    pub max_items: usize,
 }
 
 pub fn channel_meta(state: &AppState, ch: &ChannelId) -> Option<ChannelMeta> {
-    let max = state.settings.server.max_items;
     Some(match ch {
         ChannelId::All => ChannelMeta {
             title: "All newsroom sources".into(),
             description: "Every newsroom source, merged, newest first".into(),
-            max_items: max,
         },
         ChannelId::Source(id) => {
             let s = state.settings.source(id)?;
-            ChannelMeta { title: s.title.clone(), description: format!("Items from {}", s.title), max_items: max }
+            ChannelMeta { title: s.title.clone(), description: format!("Items from {}", s.title) }
         }
         ChannelId::Topic(id) => {
             let t = state.settings.topic(id)?;
             let description =
                 if t.description.is_empty() { format!("Stories on {}", t.title) } else { t.description.clone() };
-            ChannelMeta { title: t.title.clone(), description, max_items: t.max_items.min(max) }
+            ChannelMeta { title: t.title.clone(), description }
         }
     })
+}
+
+/// The most items a channel lists, without making its title and description.
+fn channel_max_items(state: &AppState, ch: &ChannelId) -> Option<usize> {
+    let max = state.settings.server.max_items;
+    match ch {
+        ChannelId::All => Some(max),
+        ChannelId::Source(id) => state.settings.source(id).map(|_| max),
+        ChannelId::Topic(id) => state.settings.topic(id).map(|t| t.max_items.min(max)),
+    }
 }
 
 /// `all.atom` → ("all", Atom).
@@ -104,14 +111,18 @@ async fn serve(
     q: FeedQuery,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let meta = channel_meta(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
+    let max_items = channel_max_items(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
     let metrics = state.poller.metrics();
     metrics.channel_requests.fetch_add(1, Relaxed);
-    let limit =
-        parse_limit(q.limit.as_deref(), state.settings.server.default_items.min(meta.max_items), meta.max_items)?;
-    let page = Page { ch: ch.clone(), meta, format, path, limit, explicit_limit: q.limit.is_some() };
+    let limit = parse_limit(q.limit.as_deref(), state.settings.server.default_items.min(max_items), max_items)?;
+    // Titles and descriptions are only needed to render: a cached answer makes none.
+    let page = |ch: ChannelId| {
+        let meta = channel_meta(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
+        Ok::<_, ApiError>(Page { ch, meta, format, path, limit, explicit_limit: q.limit.is_some() })
+    };
     if let Some(raw) = q.since.as_deref() {
         let after = decode_since(raw)?;
+        let page = page(ch)?;
         let rendered = off_runtime(state, move |st| render_since(st, &page, after)).await?;
         return Ok(cache::respond(headers, &rendered, &state.cache_control));
     }
@@ -119,13 +130,14 @@ async fn serve(
     // Read the version before the store: a commit racing this render bumps it, so a stale body
     // is never cached as current.
     let (version, changed) = state.versions.get(&ch);
-    let key = CacheKey { channel: ch, format, limit, before: q.before.clone() };
+    let key = CacheKey { channel: ch.clone(), format, limit, before: q.before.clone() };
     let rendered = match state.cache.lookup(key, version) {
         Lookup::Hit(r) | Lookup::Stale(r) => {
             metrics.channel_cache_hits.fetch_add(1, Relaxed);
             r
         }
         Lookup::Render(ticket) => {
+            let page = page(ch)?;
             let fresh = off_runtime(state, move |st| render_page(st, &page, before, version, changed)).await?;
             state.cache.finish(ticket, fresh)
         }
