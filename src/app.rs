@@ -72,9 +72,9 @@ impl Application {
         };
         let router = http::router(self.state.clone());
         let stop = shutdown.clone();
-        let server = axum::serve(self.listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
-        tracing::info!(port = self.port, "serving");
-        server.await.context("HTTP server failed")?;
+        let threads = http::threads::default_threads();
+        tracing::info!(port = self.port, threads, "serving");
+        http::threads::serve(self.listener, router, threads, stop).await.context("HTTP server failed")?;
         if let Some(s) = scheduler.as_mut() {
             if let Err(e) = s.shutdown().await {
                 tracing::warn!(error = %e, "scheduler shutdown");

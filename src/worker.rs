@@ -36,6 +36,8 @@ struct Inner {
     runtime: Mutex<HashMap<SourceId, Runtime>>,
     global: Semaphore,
     tracker: TaskTracker,
+    /// The runtime polls run on, whichever thread asks for one (HTTP threads have their own).
+    runtime_handle: Option<tokio::runtime::Handle>,
 }
 
 impl Poller {
@@ -61,7 +63,9 @@ impl Poller {
             runtime.insert(s.id.clone(), rt);
         }
         let global = Semaphore::new(settings.polling.concurrency);
-        let inner = Inner { ctx, settings, runtime: Mutex::new(runtime), global, tracker: TaskTracker::new() };
+        let runtime_handle = tokio::runtime::Handle::try_current().ok();
+        let inner =
+            Inner { ctx, settings, runtime: Mutex::new(runtime), global, tracker: TaskTracker::new(), runtime_handle };
         Self { inner: Arc::new(inner) }
     }
 
@@ -149,13 +153,17 @@ impl Poller {
             r.in_flight = true;
         }
         let (this, cancel) = (self.clone(), cancel.clone());
-        self.inner.tracker.spawn(async move {
+        let task = async move {
             let report = this.run_guarded(&source, &cancel).await;
             this.finish(&source, &report);
             if let Some(tx) = done {
                 let _ = tx.send(report);
             }
-        });
+        };
+        match &self.inner.runtime_handle {
+            Some(h) => drop(self.inner.tracker.spawn_on(task, h)),
+            None => drop(self.inner.tracker.spawn(task)),
+        }
         true
     }
 

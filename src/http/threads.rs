@@ -1,0 +1,52 @@
+//! Serving threads, one per core, each with a single-threaded runtime of its own, all accepting
+//! on the one listening socket (as nginx's workers do). A cached answer then never crosses
+//! threads: a work-stealing runtime woke a second worker for most requests, which cost more than
+//! building the answer. Polls keep the main runtime.
+
+use axum::Router;
+use tokio_util::sync::CancellationToken;
+
+/// Serves `router` on `threads` threads until `stop` is cancelled and open requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    threads: usize,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    let shared = listener.into_std()?;
+    let mut running = Vec::with_capacity(threads);
+    for i in 0..threads.max(1) {
+        let (socket, router, stop) = (shared.try_clone()?, router.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("newsriver-http-{i}"))
+            .spawn(move || serve_one(socket, router, stop))?;
+        running.push(thread);
+    }
+    let mut result = Ok(());
+    for thread in running {
+        let joined = tokio::task::spawn_blocking(move || thread.join()).await;
+        let outcome = match joined {
+            Ok(Ok(r)) => r,
+            _ => Err(std::io::Error::other("a serving thread panicked")),
+        };
+        if outcome.is_err() {
+            // One thread failing stops them all: a half-serving process is worse than none.
+            stop.cancel();
+            result = result.and(outcome);
+        }
+    }
+    result
+}
+
+fn serve_one(socket: std::net::TcpListener, router: Router, stop: CancellationToken) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(socket)?;
+        axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await }).await
+    })
+}
+
+/// One serving thread per core (at most 8: beyond that accept contention wins over cores).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 8)
+}
