@@ -1,7 +1,8 @@
 //! Every sled key layout in one place. Times are big-endian so byte order is time order.
 //!
 //! Since schema 2 every record lives in the one tree `data`, its key starting with its kind's
-//! tag byte (`space.rs`), so that a poll commits as one atomic batch:
+//! tag byte (`space.rs`). A commit is all-or-nothing through the small tree `intent`
+//! (`intent.rs`):
 //!
 //! | tag | kind       | key after the tag                                     | value                        |
 //! |-----|------------|-------------------------------------------------------|------------------------------|
@@ -22,6 +23,7 @@ use chrono::{DateTime, Utc};
 
 pub const SCHEMA_VERSION: u32 = 2;
 pub const DATA_TREE: &str = "data";
+pub const INTENT_TREE: &str = "intent";
 pub const ENTRIES: u8 = b'e';
 pub const CHANNELS: u8 = b'c';
 pub const COUNTS: u8 = b'n';

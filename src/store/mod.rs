@@ -1,8 +1,10 @@
-//! Durable storage in sled. Every poll commits as one atomic batch and is flushed before it is
+//! Durable storage in sled. Every poll commits all-or-nothing (`intent.rs`) and is flushed before it is
 //! reported done. sled types never leave this module.
 
 mod codec;
 mod compact;
+mod inflight;
+mod intent;
 pub mod keys;
 mod migrate;
 mod near;
@@ -11,6 +13,7 @@ mod space;
 mod story_index;
 
 pub use compact::{compact, Compacted};
+pub use inflight::View;
 pub use read::SincePage;
 
 use crate::dedup::Change;
@@ -46,8 +49,10 @@ impl From<sled::Error> for StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: sled::Db,
-    /// Every record, in one tree so that a commit is one atomic batch; see `keys.rs`.
+    /// Every record, in one tree; see `keys.rs`.
     data: sled::Tree,
+    /// The writes of the commit being made (`intent.rs`).
+    intents: sled::Tree,
     entries: Space,
     channels: Space,
     counts: Space,
@@ -55,9 +60,11 @@ pub struct Store {
     sources: Space,
     meta: Space,
     story_idx: Space,
-    /// Serializes commits so change-log sequence numbers become visible in order: a reader
-    /// that sees sequence n can never later find a smaller one appear (`?since=` relies on it).
+    /// Serializes commits' decisions (story matching, sequence numbers); `inflight` then
+    /// applies them in the same order, so a reader that sees sequence n can never later find a
+    /// smaller one appear (`?since=` relies on it).
     commit_lock: Arc<Mutex<()>>,
+    inflight: Arc<inflight::Inflight>,
     /// Near-duplicate band buckets, loaded from the stored signatures on first use.
     near: Arc<Mutex<Option<near::NearIndex>>>,
     /// Signatures older than this are not loaded into the near-duplicate index.
@@ -78,6 +85,15 @@ pub struct Prepared {
     pub state: SourceState,
 }
 
+/// A commit's encoded writes, and what it changes in counters and the near-duplicate index.
+struct Staged {
+    /// Entry values first (`intent.rs`), each with whether it replaces a stored one.
+    entries: Vec<(Vec<u8>, Vec<u8>, bool)>,
+    batch: space::Batch,
+    deltas: HashMap<Vec<u8>, i64>,
+    bands: Vec<story_index::Band>,
+}
+
 /// One entry write: the new version, the stored one it replaces, and whether it takes a new
 /// change-log position (edits and new items do; topic re-routing does not).
 struct Write<'a> {
@@ -94,6 +110,7 @@ impl Store {
         }
         let db = sled::Config::new().path(path).cache_capacity(cache_capacity).open().map_err(|e| open_err(&e))?;
         let data = db.open_tree(keys::DATA_TREE).map_err(|e| open_err(&e))?;
+        let intents = db.open_tree(keys::INTENT_TREE).map_err(|e| open_err(&e))?;
         let space = |tag: u8| Space::new(&data, tag);
         let store = Self {
             entries: space(keys::ENTRIES),
@@ -104,7 +121,9 @@ impl Store {
             meta: space(keys::META),
             story_idx: space(keys::STORY_INDEX),
             data,
+            intents,
             commit_lock: Arc::default(),
+            inflight: Arc::default(),
             near: Arc::default(),
             near_window_secs: Arc::new(std::sync::atomic::AtomicU64::new(7 * 86_400)),
             writes: Arc::default(),
@@ -112,6 +131,10 @@ impl Store {
             db,
         };
         migrate::from_trees(&store.db, &store.data)?;
+        if let Some(done) = intent::recover(&store.intents, &store.data)? {
+            tracing::warn!("a commit interrupted by a crash was {done}");
+            store.db.flush()?;
+        }
         store.check_schema()?;
         store.ensure_entry_count()?;
         store.load_seq()?;
@@ -162,28 +185,37 @@ impl Store {
         Ok(())
     }
 
-    /// Like `commit_poll`, with the writes decided by `prepare` while no other commit runs.
+    /// Like `commit_poll`, with the writes decided by `prepare` while no other commit decides.
+    /// `prepare` sees the store with the writes of earlier commits still being applied.
     pub fn commit_poll_with(
         &self,
         source: &SourceId,
-        prepare: impl FnOnce(&Store) -> Result<Prepared, StoreError>,
+        prepare: impl FnOnce(&View<'_>) -> Result<Prepared, StoreError>,
     ) -> Result<Prepared, StoreError> {
-        let serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut p = prepare(self)?;
-        for c in p.changes.iter_mut() {
-            // A metadata-only refresh keeps its place in the change log: partners polling
-            // `since` have nothing new to fetch.
-            if !matches!(c, Change::Updated { edited: false, .. }) {
-                c.entry_mut().seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let (p, ticket) = {
+            let _decide = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut p = prepare(&View { store: self, inflight: self.inflight.snapshot() })?;
+            for c in p.changes.iter_mut() {
+                // A metadata-only refresh keeps its place in the change log: partners polling
+                // `since` have nothing new to fetch.
+                if !matches!(c, Change::Updated { edited: false, .. }) {
+                    c.entry_mut().seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+                }
             }
-        }
+            let ticket = self.inflight.register(inflight::Pending::of(&p));
+            (p, ticket)
+        };
+        // The next commit decides meanwhile; this one encodes, then applies in its turn.
+        let turn = inflight::Turn::new(&self.inflight, ticket);
         let writes: Vec<Write<'_>> =
             p.changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
-        self.apply(&writes, &p.index, Some((source, &p.state)))?;
+        let staged = self.stage(&writes, &p.index, Some((source, &p.state)))?;
         drop(writes);
-        // Flushed after the lock is released: polls that commit meanwhile share one fsync
-        // instead of queueing behind each other's, and none is acknowledged before it is durable.
-        drop(serial);
+        turn.wait()?;
+        self.apply(staged)?;
+        turn.applied();
+        // Flushed after the turn ends: polls that commit meanwhile share one fsync instead of
+        // queueing behind each other's, and none is acknowledged before it is durable.
         self.db.flush()?;
         Ok(p)
     }
@@ -197,6 +229,7 @@ impl Store {
         route: impl Fn(&Entry) -> Option<Entry>,
     ) -> Result<Vec<(Entry, Entry)>, StoreError> {
         let serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.inflight.drain();
         let mut updates = Vec::new();
         for key in keys {
             if let Some(current) = self.entry(key)? {
@@ -207,20 +240,23 @@ impl Store {
         }
         let writes: Vec<Write<'_>> =
             updates.iter().map(|(old, new)| Write { entry: new, previous: Some(old) }).collect();
-        self.apply(&writes, &[], None)?;
+        let staged = self.stage(&writes, &[], None)?;
         drop(writes);
+        self.apply(staged)?;
         drop(serial);
         self.db.flush()?;
         Ok(updates)
     }
 
-    fn apply(
+    /// Encodes writes into a batch; counters are added in `apply`, in the commit's turn.
+    fn stage(
         &self,
         writes: &[Write<'_>],
         index: &[IndexWrite],
         state: Option<(&SourceId, &SourceState)>,
-    ) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
+    ) -> Result<Staged, StoreError> {
+        let mut batch = space::Batch::default();
+        let mut entries = Vec::with_capacity(writes.len());
         let bands = story_index::stage(&self.story_idx, &mut batch, index)?;
         let mut deltas: HashMap<Vec<u8>, i64> = HashMap::new();
         let added = writes.iter().filter(|w| w.previous.is_none()).count() as i64;
@@ -238,24 +274,30 @@ impl Store {
                     self.changes.del(&mut batch, old.seq.to_be_bytes());
                 }
             }
-            self.entries.put(&mut batch, e.key.as_bytes(), codec::encode(e)?);
+            entries.push((self.entries.key(e.key.as_bytes()), codec::encode(e)?, w.previous.is_some()));
             for ch in e.channels() {
                 self.channels.put(&mut batch, keys::channel_key(&ch, e.published, &e.key), []);
                 *deltas.entry(keys::channel_name(&ch)).or_default() += 1;
             }
             self.changes.put(&mut batch, e.seq.to_be_bytes(), e.key.as_bytes());
         }
-        // Counters are read here and written in the batch: callers hold the commit lock, the
-        // only writer of counters.
+        if let Some((id, st)) = state {
+            self.sources.put(&mut batch, id.as_str(), codec::encode(st)?);
+        }
+        Ok(Staged { entries, batch, deltas, bands })
+    }
+
+    /// Applies a staged batch with its counters. Callers hold the commit lock or the turn.
+    fn apply(&self, staged: Staged) -> Result<(), StoreError> {
+        let Staged { entries, mut batch, deltas, bands } = staged;
+        // Counters are read here and written in the batch: applies run one at a time, and are
+        // the only writers of counters.
         for (name, delta) in deltas.iter().filter(|(_, d)| **d != 0) {
             let now = self.counts.get(name)?.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
             self.counts.put(&mut batch, name, now.saturating_add_signed(*delta).to_be_bytes());
         }
-        if let Some((id, st)) = state {
-            self.sources.put(&mut batch, id.as_str(), codec::encode(st)?);
-        }
         self.counts.put(&mut batch, keys::LAST_SEQ, self.seq.load(Ordering::Relaxed).to_be_bytes());
-        self.data.apply_batch(batch)?;
+        intent::commit(&self.intents, &self.data, entries, batch)?;
         self.add_bands(&bands)?;
         self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())

@@ -1,9 +1,13 @@
 //! Keyspaces inside the one sled tree: each record kind's keys start with its own tag byte.
-//! One tree lets a poll commit as one atomic `apply_batch`; sled's multi-tree transactions
-//! read every key they write and cost a fifth of ingest CPU.
+//! (sled's multi-tree transactions read every key they write and cost a fifth of ingest CPU;
+//! commits are made all-or-nothing by `intent.rs` instead.)
 
-use sled::{Batch, IVec, Tree};
+use sled::{IVec, Tree};
 use std::ops::Bound;
+
+/// A commit's writes, in order: a value to put, or `None` to delete (see `intent.rs`).
+#[derive(Debug, Default)]
+pub(super) struct Batch(pub(super) Vec<(Vec<u8>, Option<Vec<u8>>)>);
 
 /// One record kind: the tree and the tag its keys start with. Keys given to and returned by
 /// a space never include the tag.
@@ -43,11 +47,11 @@ impl Space {
     }
 
     pub(super) fn put(&self, batch: &mut Batch, k: impl AsRef<[u8]>, v: impl AsRef<[u8]>) {
-        batch.insert(self.key(k.as_ref()), v.as_ref());
+        batch.0.push((self.key(k.as_ref()), Some(v.as_ref().to_vec())));
     }
 
     pub(super) fn del(&self, batch: &mut Batch, k: impl AsRef<[u8]>) {
-        batch.remove(self.key(k.as_ref()));
+        batch.0.push((self.key(k.as_ref()), None));
     }
 
     /// Records whose key starts with `prefix`, in key order (reversible).
@@ -91,7 +95,9 @@ mod tests {
             a.put(&mut batch, k, b"A");
             b.put(&mut batch, k, b"B");
         }
-        tree.apply_batch(batch).expect("batch");
+        for (k, v) in batch.0 {
+            tree.insert(k, v.expect("put")).expect("insert");
+        }
         let keys = |it: Vec<sled::Result<(IVec, IVec)>>| -> Vec<Vec<u8>> {
             it.into_iter().map(|r| r.expect("read").0.to_vec()).collect()
         };

@@ -14,12 +14,12 @@
 //! records; the first prune removes them.)
 
 use super::near::NearIndex;
+use super::space::Batch;
 use super::space::Space;
 use super::{codec, keys, Store, StoreError};
 use crate::domain::{Entry, EntryKey};
 use crate::stories::{sketch, IndexWrite, Story, StoryIndex};
 use chrono::{DateTime, Utc};
-use sled::Batch;
 
 fn key_of(bytes: &[u8]) -> Option<EntryKey> {
     Some(EntryKey::from_bytes(bytes.try_into().ok()?))
@@ -57,6 +57,7 @@ impl Store {
     /// any legacy band records; the in-memory index is rebuilt on next use.
     pub fn prune_near_index(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         let _serial = self.commit_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.inflight.drain();
         for item in self.story_idx.scan_prefix(b"l") {
             self.story_idx.remove(item?.0)?;
         }

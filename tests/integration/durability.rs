@@ -59,10 +59,15 @@ fn counts(store_path: &std::path::Path) -> (Vec<(String, usize)>, usize) {
     let per: Vec<(String, usize)> = (0..SOURCES)
         .map(|i| {
             let id = SourceId::parse(&format!("s{i}")).expect("slug");
-            (id.to_string(), store.latest(&ChannelId::Source(id.clone()), usize::MAX).expect("read").len())
+            let listed = store.latest(&ChannelId::Source(id.clone()), usize::MAX).expect("read").len();
+            let counted = store.channel_count(&ChannelId::Source(id.clone())).expect("count");
+            assert_eq!(counted, listed as u64, "{id}: the stored counter agrees with the list");
+            (id.to_string(), listed)
         })
         .collect();
-    (per, store.latest(&ChannelId::All, usize::MAX).expect("read").len())
+    let total = store.latest(&ChannelId::All, usize::MAX).expect("read").len();
+    assert_eq!(store.entry_count(), total, "the entry counter agrees with the timeline");
+    (per, total)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,263 @@
+//! Commits decided but not yet applied. A commit decides (story matching, sequence numbers)
+//! under the commit lock, then writes while the next commit decides; that one sees the earlier
+//! commit's writes through a `View`. Tickets make commits apply in the order they decided, so
+//! change-log positions still become visible in order.
+
+use super::story_index::Band;
+use super::{Prepared, Store, StoreError};
+use crate::domain::{Entry, EntryKey};
+use crate::stories::{sketch, BandHit, IndexWrite, Story, StoryIndex};
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+/// What one decided commit will write, as story matching reads it.
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    entries: HashMap<EntryKey, Entry>,
+    urls: HashMap<String, EntryKey>,
+    texts: HashMap<[u8; 16], EntryKey>,
+    sigs: HashMap<EntryKey, [u32; sketch::HASHES]>,
+    /// `None`: the story is dropped (merged into another).
+    stories: HashMap<EntryKey, Option<Story>>,
+    bands: Vec<Band>,
+}
+
+impl Pending {
+    pub(super) fn of(p: &Prepared) -> Self {
+        let mut out = Self::default();
+        for c in &p.changes {
+            out.entries.insert(c.entry().key, c.entry().clone());
+        }
+        for w in &p.index {
+            match w {
+                IndexWrite::Url(url, key) => drop(out.urls.insert(url.clone(), *key)),
+                IndexWrite::Text(fp, key) => drop(out.texts.insert(*fp, *key)),
+                IndexWrite::Band(b, h, key, t) => out.bands.push((*b, *h, *key, *t)),
+                IndexWrite::Sig(key, _, sig) => drop(out.sigs.insert(*key, *sig)),
+                IndexWrite::Story(st) => drop(out.stories.insert(st.id, Some(st.clone()))),
+                IndexWrite::DropStory(id) => drop(out.stories.insert(*id, None)),
+                // Aliases are read while planning, outside commits: stale reads there are
+                // already allowed for.
+                IndexWrite::Alias(..) => {}
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    issued: u64,
+    applied: u64,
+    pending: Vec<(u64, Arc<Pending>)>,
+    /// Commits with a ticket below this decided on top of a commit that failed to apply.
+    doomed_before: u64,
+}
+
+/// The tickets and writes of commits in flight.
+#[derive(Debug, Default)]
+pub(super) struct Inflight {
+    queue: Mutex<Queue>,
+    turn: Condvar,
+}
+
+impl Inflight {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The writes not yet applied, oldest first. Called under the commit lock.
+    pub(super) fn snapshot(&self) -> Vec<Arc<Pending>> {
+        self.lock().pending.iter().map(|(_, p)| p.clone()).collect()
+    }
+
+    /// Enters a decided commit; its ticket must be passed to `wait_turn` and then `finish`d.
+    /// Called under the commit lock, which orders tickets.
+    pub(super) fn register(&self, writes: Pending) -> u64 {
+        let mut q = self.lock();
+        let ticket = q.issued;
+        q.issued += 1;
+        q.pending.push((ticket, Arc::new(writes)));
+        ticket
+    }
+
+    /// Blocks until every earlier commit has applied. Fails when one of them failed after this
+    /// commit had decided on its writes.
+    pub(super) fn wait_turn(&self, ticket: u64) -> Result<(), StoreError> {
+        let q = self.turn.wait_while(self.lock(), |q| q.applied != ticket).unwrap_or_else(PoisonError::into_inner);
+        if ticket < q.doomed_before {
+            return Err(StoreError::Io("an earlier commit this one built on failed to apply".into()));
+        }
+        Ok(())
+    }
+
+    /// Ends a commit's turn, applied or not; waits for the turn first if it has not come
+    /// (a commit that failed before applying), so turns pass strictly in ticket order.
+    pub(super) fn finish(&self, ticket: u64, applied: bool) {
+        let mut q = self.turn.wait_while(self.lock(), |q| q.applied != ticket).unwrap_or_else(PoisonError::into_inner);
+        q.pending.retain(|(t, _)| *t != ticket);
+        q.applied = ticket + 1;
+        if !applied {
+            q.doomed_before = q.issued;
+        }
+        drop(q);
+        self.turn.notify_all();
+    }
+
+    /// Waits until nothing is in flight: for writers outside commits (re-routing, pruning),
+    /// which hold the commit lock, so nothing new enters meanwhile.
+    pub(super) fn drain(&self) {
+        drop(self.turn.wait_while(self.lock(), |q| q.applied != q.issued).unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+/// Ends a ticket's turn even when applying fails or panics, so later commits never wait forever.
+pub(super) struct Turn<'a> {
+    inflight: &'a Inflight,
+    ticket: u64,
+    applied: bool,
+}
+
+impl<'a> Turn<'a> {
+    pub(super) fn new(inflight: &'a Inflight, ticket: u64) -> Self {
+        Self { inflight, ticket, applied: false }
+    }
+
+    pub(super) fn wait(&self) -> Result<(), StoreError> {
+        self.inflight.wait_turn(self.ticket)
+    }
+
+    pub(super) fn applied(mut self) {
+        self.applied = true;
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.inflight.finish(self.ticket, self.applied);
+    }
+}
+
+/// The store as a commit deciding now sees it: stored records, then the writes of commits
+/// still in flight (newest wins).
+#[derive(Debug)]
+pub struct View<'a> {
+    pub(super) store: &'a Store,
+    pub(super) inflight: Vec<Arc<Pending>>,
+}
+
+impl View<'_> {
+    fn newest<T>(&self, f: impl Fn(&Pending) -> Option<T>) -> Option<T> {
+        self.inflight.iter().rev().find_map(|p| f(p))
+    }
+}
+
+impl StoryIndex for View<'_> {
+    fn by_url(&self, url: &str) -> Option<EntryKey> {
+        self.newest(|p| p.urls.get(url).copied()).or_else(|| self.store.by_url(url))
+    }
+
+    fn by_text(&self, fp: &[u8; 16]) -> Option<EntryKey> {
+        self.newest(|p| p.texts.get(fp).copied()).or_else(|| self.store.by_text(fp))
+    }
+
+    fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<BandHit> {
+        let mut out = self.store.near(bands);
+        for p in &self.inflight {
+            let hits = p.bands.iter().filter(|(b, h, ..)| bands.get(usize::from(*b)) == Some(h));
+            out.extend(hits.map(|(_, _, key, t)| (*key, *t)));
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn entry(&self, key: &EntryKey) -> Option<Entry> {
+        self.newest(|p| p.entries.get(key).cloned()).or_else(|| StoryIndex::entry(self.store, key))
+    }
+
+    fn story(&self, id: &EntryKey) -> Option<Story> {
+        match self.newest(|p| p.stories.get(id).cloned()) {
+            Some(found) => found,
+            None => StoryIndex::story(self.store, id),
+        }
+    }
+
+    fn signature(&self, key: &EntryKey) -> Option<[u32; sketch::HASHES]> {
+        self.newest(|p| p.sigs.get(key).copied()).or_else(|| self.store.signature(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn turns_pass_in_ticket_order_even_when_a_commit_fails_early() {
+        let inflight = Arc::new(Inflight::default());
+        let t: Vec<u64> = (0..3).map(|_| inflight.register(Pending::default())).collect();
+        let tickets = [t[0], t[1], t[2]];
+        assert_eq!(inflight.snapshot().len(), 3);
+        let order = Arc::new(Mutex::new(Vec::new()));
+        // Ticket 2 waits for its turn; ticket 1 fails before applying; ticket 0 applies last.
+        let later = {
+            let (inflight, order) = (inflight.clone(), order.clone());
+            std::thread::spawn(move || {
+                let turn = Turn::new(&inflight, tickets[2]);
+                let waited = turn.wait();
+                order.lock().expect("order").push(2);
+                waited
+            })
+        };
+        let failing = {
+            let (inflight, order) = (inflight.clone(), order.clone());
+            std::thread::spawn(move || {
+                drop(Turn::new(&inflight, tickets[1]));
+                order.lock().expect("order").push(1);
+            })
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(order.lock().expect("order").is_empty(), "nothing passes before ticket 0");
+        let first = Turn::new(&inflight, tickets[0]);
+        first.wait().expect("ticket 0's turn");
+        order.lock().expect("order").push(0);
+        first.applied();
+        failing.join().expect("join");
+        let waited = later.join().expect("join");
+        assert_eq!(*order.lock().expect("order"), [0, 1, 2]);
+        assert!(waited.is_err(), "ticket 2 decided while ticket 1 was in flight, and 1 failed");
+        inflight.drain();
+        assert!(inflight.snapshot().is_empty());
+    }
+
+    #[test]
+    fn a_view_reads_in_flight_writes_before_the_store() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("db"), 1 << 20).expect("store");
+        let e = crate::domain::test_entry("s", "a", "2026-11-20T00:00:00Z");
+        let story = crate::stories::singleton(&e);
+        let sig = [7u32; sketch::HASHES];
+        let bands = sketch::bands(&sig);
+        let index = vec![
+            IndexWrite::Url("n.example/a".into(), e.key),
+            IndexWrite::Text([1; 16], e.key),
+            IndexWrite::Sig(e.key, e.published, sig),
+            IndexWrite::Band(3, bands[3], e.key, e.published),
+            IndexWrite::Story(story.clone()),
+        ];
+        let changes = vec![crate::dedup::Change::New(e.clone())];
+        let first = Arc::new(Pending::of(&Prepared { changes, index, state: Default::default() }));
+        let dropped =
+            Arc::new(Pending::of(&Prepared { index: vec![IndexWrite::DropStory(story.id)], ..Default::default() }));
+        let view = View { store: &store, inflight: vec![first.clone()] };
+        assert_eq!((view.by_url("n.example/a"), view.by_text(&[1; 16])), (Some(e.key), Some(e.key)));
+        assert_eq!((view.entry(&e.key), view.signature(&e.key)), (Some(e.clone()), Some(sig)));
+        assert_eq!(view.near(&bands), [(e.key, e.published)]);
+        assert_eq!(view.story(&story.id), Some(story.clone()));
+        let later = View { store: &store, inflight: vec![first, dropped] };
+        assert_eq!(later.story(&story.id), None, "the newer commit dropped it");
+        let bare = View { store: &store, inflight: Vec::new() };
+        assert_eq!((bare.by_url("n.example/a"), bare.entry(&e.key)), (None, None));
+    }
+}
