@@ -72,24 +72,67 @@ pub struct SourceState {
     pub warning: Option<String>,
     pub bytes_fetched: u64,
     /// The items of the last document parsed, so the next poll normalizes only what changed.
+    #[serde(with = "packed", skip_serializing_if = "Vec::is_empty")]
     pub seen: Vec<SeenItem>,
 }
 
 /// One item of the last document parsed: a digest of the parsed item (and of everything its
 /// normalization depends on) with what matching needs from it, so an item that comes back
 /// unchanged is neither normalized nor looked up again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeenItem {
-    #[serde(rename = "d")]
     pub digest: u64,
     /// The item's stored key (after any alias).
-    #[serde(rename = "k")]
     pub key: crate::domain::EntryKey,
     /// Hash of its article URL, and its exact-text key, for the keys a feed shares.
-    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<u64>,
-    #[serde(rename = "t", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<u128>,
+}
+
+/// `seen` as one base64 string of 49-byte records (flags, digest, key, URL hash, text key): a
+/// source state is written with every poll, and as JSON objects the items tripled its size.
+/// Anything else reads as no items (they are only a shortcut: the next poll normalizes all).
+mod packed {
+    use super::SeenItem;
+    use crate::domain::EntryKey;
+    use base64::{engine::general_purpose::STANDARD_NO_PAD as B64, Engine as _};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    const LEN: usize = 49;
+
+    pub fn serialize<S: Serializer>(items: &[SeenItem], s: S) -> Result<S::Ok, S::Error> {
+        let mut raw = Vec::with_capacity(items.len() * LEN);
+        for i in items {
+            raw.push(u8::from(i.url.is_some()) | (u8::from(i.text.is_some()) << 1));
+            raw.extend_from_slice(&i.digest.to_be_bytes());
+            raw.extend_from_slice(i.key.as_bytes());
+            raw.extend_from_slice(&i.url.unwrap_or(0).to_be_bytes());
+            raw.extend_from_slice(&i.text.unwrap_or(0).to_be_bytes());
+        }
+        s.serialize_str(&B64.encode(raw))
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Packed(String),
+        Other(serde::de::IgnoredAny),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SeenItem>, D::Error> {
+        let Raw::Packed(text) = Raw::deserialize(d)? else { return Ok(Vec::new()) };
+        let raw = B64.decode(text).unwrap_or_default();
+        Ok(raw.chunks_exact(LEN).filter_map(record).collect())
+    }
+
+    fn record(r: &[u8]) -> Option<SeenItem> {
+        let flags = *r.first()?;
+        let digest = u64::from_be_bytes(r.get(1..9)?.try_into().ok()?);
+        let key = EntryKey::from_bytes(r.get(9..25)?.try_into().ok()?);
+        let url = u64::from_be_bytes(r.get(25..33)?.try_into().ok()?);
+        let text = u128::from_be_bytes(r.get(33..49)?.try_into().ok()?);
+        Some(SeenItem { digest, key, url: (flags & 1 != 0).then_some(url), text: (flags & 2 != 0).then_some(text) })
+    }
 }
 
 impl SourceState {
@@ -111,5 +154,31 @@ impl SourceState {
     /// The reason polling is off, unless the config has since been given another URL.
     pub fn disabled_reason(&self, configured: &str) -> Option<&str> {
         (self.disabled_url.as_deref() == Some(configured)).then_some(self.disabled.as_deref()).flatten()
+    }
+}
+
+#[cfg(test)]
+mod seen_tests {
+    use super::*;
+    use crate::domain::{EntryKey, SourceId};
+
+    #[test]
+    fn seen_items_pack_into_one_string_and_anything_else_reads_as_none() {
+        let key = |n: &str| EntryKey::derive(&SourceId::parse("s").expect("id"), "guid", n);
+        let seen = vec![
+            SeenItem { digest: 1, key: key("a"), url: Some(7), text: Some(u128::MAX) },
+            SeenItem { digest: u64::MAX, key: key("b"), url: None, text: None },
+        ];
+        let state = SourceState { seen: seen.clone(), ..SourceState::default() };
+        let json = serde_json::to_value(&state).expect("encode");
+        assert!(json["seen"].is_string(), "{json}");
+        let back: SourceState = serde_json::from_value(json).expect("decode");
+        assert_eq!(back.seen, seen);
+        for other in [serde_json::json!([{"d": 1}]), serde_json::json!("not base64!"), serde_json::json!(5)] {
+            let state: SourceState = serde_json::from_value(serde_json::json!({ "seen": other })).expect("decode");
+            assert!(state.seen.is_empty());
+        }
+        let empty = serde_json::to_value(SourceState::default()).expect("encode");
+        assert!(empty.get("seen").is_none(), "no items, no field");
     }
 }
