@@ -6,7 +6,7 @@ use super::{ApiError, AppState};
 use crate::domain::{ChannelId, Entry, EntryKey, SourceId, TopicId};
 use crate::render::{self, Channel, Format, Related};
 use crate::store::keys::POS_LEN;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -68,39 +68,40 @@ pub async fn merged(
     State(state): State<AppState>,
     Path(file): Path<String>,
     Query(q): Query<FeedQuery>,
-    headers: HeaderMap,
+    // The request itself, not a `HeaderMap`: that extractor copies every header.
+    req: Request,
 ) -> Result<Response, ApiError> {
     let (name, format) = split_file(&file)?;
     if name != "all" {
         return Err(ApiError::NotFound(format!("no channel {name:?}")));
     }
-    serve(&state, ChannelId::All, format, format!("/feeds/all.{}", format.extension()), q, &headers).await
+    serve(&state, ChannelId::All, format, format!("/feeds/all.{}", format.extension()), q, req.headers()).await
 }
 
 pub async fn per_source(
     State(state): State<AppState>,
     Path(file): Path<String>,
     Query(q): Query<FeedQuery>,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response, ApiError> {
     let (name, format) = split_file(&file)?;
     let id = SourceId::parse(name).ok().filter(|id| state.settings.source(id).is_some());
     let id = id.ok_or_else(|| ApiError::NotFound(format!("no source {name:?}")))?;
     let path = format!("/sources/{id}.{}", format.extension());
-    serve(&state, ChannelId::Source(id), format, path, q, &headers).await
+    serve(&state, ChannelId::Source(id), format, path, q, req.headers()).await
 }
 
 pub async fn per_topic(
     State(state): State<AppState>,
     Path(file): Path<String>,
     Query(q): Query<FeedQuery>,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response, ApiError> {
     let (name, format) = split_file(&file)?;
     let id = TopicId::parse(name).ok().filter(|id| state.settings.topic(id).is_some());
     let id = id.ok_or_else(|| ApiError::NotFound(format!("no topic {name:?}")))?;
     let path = format!("/topics/{id}.{}", format.extension());
-    serve(&state, ChannelId::Topic(id), format, path, q, &headers).await
+    serve(&state, ChannelId::Topic(id), format, path, q, req.headers()).await
 }
 
 async fn serve(
