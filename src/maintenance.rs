@@ -19,8 +19,8 @@ pub struct Reindexed {
 }
 
 /// Recomputes topic membership of every stored entry after the topic rules changed. Safe while
-/// polls commit: each batch re-reads its entries under the commit lock. `stop` is asked
-/// between batches.
+/// polls commit: each batch re-reads its entries under the commit lock. `stop` is asked every
+/// `BATCH` entries read, so a shutdown does not wait for a pass over a large store.
 pub fn reindex_topics(store: &Store, router: &TopicRouter, stop: &dyn Fn() -> bool) -> Result<Reindexed, StoreError> {
     const BATCH: usize = 500;
     let mut out = Reindexed::default();
@@ -37,18 +37,17 @@ pub fn reindex_topics(store: &Store, router: &TopicRouter, stop: &dyn Fn() -> bo
         keys.clear();
         Ok(())
     };
+    let mut read = 0usize;
     store.for_each_entry(|e| {
-        if out.interrupted {
-            return Ok(());
-        }
         if router.route(&e) != e.topics {
             keys.push(e.key);
         }
         if keys.len() >= BATCH {
             flush(&mut keys, &mut out)?;
-            out.interrupted = stop();
         }
-        Ok(())
+        read += 1;
+        out.interrupted = read % BATCH == 0 && stop();
+        Ok(if out.interrupted { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) })
     })?;
     if out.interrupted {
         return Ok(out);
@@ -66,4 +65,34 @@ pub fn prune_near_index(
 ) -> Result<usize, StoreError> {
     let cutoff = now - chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
     store.prune_near_index(cutoff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::Change;
+    use crate::domain::{SourceId, SourceState};
+
+    #[test]
+    fn a_shutdown_stops_a_pass_that_moves_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("db"), 1 << 20).expect("store");
+        let mut changes: Vec<Change> = (0..1_200)
+            .map(|i| Change::New(crate::domain::test_entry("s", &i.to_string(), "2026-11-20T00:00:00Z")))
+            .collect();
+        store.commit_poll(&SourceId::parse("s").expect("id"), &mut changes, &SourceState::default()).expect("commit");
+        let router = TopicRouter::new(&[]).expect("router");
+        let asked = std::cell::Cell::new(0);
+        let stopped = reindex_topics(&store, &router, &|| {
+            asked.set(asked.get() + 1);
+            true
+        })
+        .expect("pass");
+        assert!(stopped.interrupted && stopped.moved == 0);
+        assert_eq!(asked.get(), 1, "asked after the first {BATCH} entries read, then stopped", BATCH = 500);
+        assert_eq!(store.topics_fingerprint().expect("read"), None, "an interrupted pass runs again");
+        let done = reindex_topics(&store, &router, &|| false).expect("pass");
+        assert!(!done.interrupted);
+        assert_eq!(store.topics_fingerprint().expect("read").as_deref(), Some(router.fingerprint()));
+    }
 }

@@ -96,10 +96,16 @@ impl Store {
         }
     }
 
-    /// Every stored entry, in key order, for maintenance passes such as topic re-routing.
-    pub fn for_each_entry(&self, mut f: impl FnMut(Entry) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    /// Every stored entry, in key order, for maintenance passes such as topic re-routing, until
+    /// `f` breaks.
+    pub fn for_each_entry(
+        &self,
+        mut f: impl FnMut(Entry) -> Result<std::ops::ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError> {
         for item in self.entries.scan_prefix([]) {
-            f(codec::decode("entry", &item?.1)?)?;
+            if f(codec::decode("entry", &item?.1)?)?.is_break() {
+                break;
+            }
         }
         Ok(())
     }

@@ -32,7 +32,7 @@ fn all_entries(app: &TestApp) -> Vec<Entry> {
         .store
         .for_each_entry(|e| {
             out.push(e);
-            Ok(())
+            Ok(std::ops::ControlFlow::Continue(()))
         })
         .expect("scan");
     out
