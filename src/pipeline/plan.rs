@@ -108,7 +108,8 @@ impl Planner<'_> {
         let existing = self.store.entries_by_key(fresh.iter().map(|f| &f.entry.key))?;
         let mut words: HashMap<EntryKey, Vec<String>> = HashMap::new();
         let entries = fresh.into_iter().map(|f| {
-            words.insert(f.entry.key, f.words);
+            // Two items under one key: `dedup::plan` keeps the first, so its words are the ones.
+            words.entry(f.entry.key).or_insert(f.words);
             f.entry
         });
         let mut plan = dedup::plan(entries.collect(), &existing, now);

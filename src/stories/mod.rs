@@ -152,11 +152,6 @@ impl SharedKeys {
 /// Features of a poll's items by key, computed before the commit lock is taken.
 pub type FeatureMap = HashMap<EntryKey, Features>;
 
-/// Computes items' features (CPU work that need not wait for the commit lock).
-pub fn feature_map<'a>(entries: impl IntoIterator<Item = &'a Entry>, s: &StorySettings) -> FeatureMap {
-    entries.into_iter().map(|e| (e.key, features(e, s))).collect()
-}
-
 /// An item in a near-duplicate band bucket, with its published time.
 pub type BandHit = (EntryKey, DateTime<Utc>);
 /// Band buckets: (band number, band hash) to the items in it.

@@ -64,7 +64,7 @@ impl Mem {
     fn poll(&mut self, items: Vec<Entry>) -> Assigned {
         let s = StorySettings::default();
         let incoming = items.iter().map(|e| e.key).collect();
-        let features = super::feature_map(&items, &s);
+        let features: FeatureMap = items.iter().map(|e| (e.key, super::features(e, &s))).collect();
         let skip = Skip::of(items.iter().map(|e| super::SharedKeys::of(e, &sketch::words(&super::body_text(e)), &s)));
         let changes = items
             .into_iter()
