@@ -40,6 +40,8 @@ fn entry(i: u64, rng: &mut Rng, now: DateTime<Utc>) -> Entry {
     let link = format!("https://outlet{}.example/news/{i}", i % 500);
     let published = now - Duration::minutes((i % (60 * 24 * 365)) as i64);
     let body = rng.text(80);
+    // Digests as normalization makes them: 32 hex digits.
+    let fingerprint = format!("{:016x}{:016x}", rng.next(), rng.next());
     Entry {
         key: EntryKey::derive(&source, "guid", &i.to_string()),
         source,
@@ -57,8 +59,8 @@ fn entry(i: u64, rng: &mut Rng, now: DateTime<Utc>) -> Entry {
         updated: published,
         first_seen: published,
         date_repaired: false,
-        fingerprint: i.to_string(),
-        revision: i.to_string(),
+        revision: fingerprint.clone(),
+        fingerprint,
         topics: vec![],
         held_back: false,
         seq: 0,

@@ -119,6 +119,17 @@ impl Entry {
     }
 }
 
+/// Lowercase hex of `bytes` (digests, fingerprints).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
 /// A plain entry for unit tests, to be adjusted with struct update syntax.
 #[cfg(test)]
 pub(crate) fn test_entry(source: &str, id: &str, published: &str) -> Entry {

@@ -216,7 +216,7 @@ fn identity(e: &FeedEntry, link: Option<&Url>, title: &str, body: Option<&str>) 
         return (IdentityKind::Link, links::canonical(link).into());
     }
     let text = format!("{}\n{}", html::collapse_ws(title), html::sanitized_to_text(body.unwrap_or("")));
-    (IdentityKind::ContentHash, hex(&Sha256::digest(text.as_bytes())[..16]))
+    (IdentityKind::ContentHash, crate::domain::hex(&Sha256::digest(text.as_bytes())[..16]))
 }
 
 fn enclosures(e: &FeedEntry, base: Option<&Url>) -> Vec<Enclosure> {
@@ -303,11 +303,7 @@ fn digest(parts: &[String]) -> String {
         h.update((p.len() as u64).to_be_bytes());
         h.update(p.as_bytes());
     }
-    hex(&h.finalize()[..16])
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::hex(&h.finalize()[..16])
 }
 
 #[cfg(test)]

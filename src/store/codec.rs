@@ -1,12 +1,16 @@
 //! Value encoding: one version byte, then JSON (`0x01`), or JSON compressed with LZ4 block
-//! format, its length first (`0x02`). A newer layout gets a new byte, never a silent change;
-//! every layout stays readable.
+//! format, its length first (`0x02`). Entries are written in a binary layout
+//! (`entry_codec.rs`): as is (`0x03`) or LZ4-compressed like `0x02` (`0x04`). A newer layout
+//! gets a new byte, never a silent change; every layout stays readable.
 
-use super::StoreError;
+use super::{entry_codec, StoreError};
+use crate::domain::Entry;
 use serde::{de::DeserializeOwned, Serialize};
 
 const V1: u8 = 1;
 const V2_LZ4: u8 = 2;
+const V3_ENTRY: u8 = 3;
+const V4_ENTRY_LZ4: u8 = 4;
 /// Shorter JSON is stored as is: LZ4 gains little on it (source states, counters).
 const COMPRESS_FROM: usize = 256;
 
@@ -31,6 +35,32 @@ pub fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T
         }
         Some((v, _)) => Err(corrupt(format!("unknown value version {v}"))),
         None => Err(corrupt("empty value".into())),
+    }
+}
+
+pub fn encode_entry(e: &Entry) -> Vec<u8> {
+    let mut raw = Vec::with_capacity(512);
+    raw.push(V3_ENTRY);
+    entry_codec::write(e, &mut raw);
+    if raw.len() > COMPRESS_FROM {
+        let packed = lz4_flex::block::compress_prepend_size(&raw[1..]);
+        if packed.len() + 1 < raw.len() {
+            return [&[V4_ENTRY_LZ4], packed.as_slice()].concat();
+        }
+    }
+    raw
+}
+
+/// Reads an entry in any layout ever written (JSON ones from older versions).
+pub fn decode_entry(bytes: &[u8]) -> Result<Entry, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt { what: "entry", detail };
+    match bytes.split_first() {
+        Some((&V3_ENTRY, rest)) => entry_codec::read(rest).map_err(corrupt),
+        Some((&V4_ENTRY_LZ4, rest)) => {
+            let raw = lz4_flex::block::decompress_size_prepended(rest).map_err(|e| corrupt(e.to_string()))?;
+            entry_codec::read(&raw).map_err(corrupt)
+        }
+        _ => decode("entry", bytes),
     }
 }
 

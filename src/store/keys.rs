@@ -6,7 +6,7 @@
 //!
 //! | tag | kind       | key after the tag                                     | value                        |
 //! |-----|------------|-------------------------------------------------------|------------------------------|
-//! | `e` | entries    | entry key (16 bytes, UUID)                            | `codec`: JSON `Entry` (LZ4)  |
+//! | `e` | entries    | entry key (16 bytes, UUID)                            | `codec`: binary `Entry` (LZ4)|
 //! | `c` | channels   | channel + `0x00` + published (8, µs, sign-flipped) + entry key (16) | empty          |
 //! | `n` | counts     | channel, or `#entries`                                | item count (u64 BE)          |
 //! | `l` | changes    | sequence (8, BE; the last one given is `n#seq`)       | entry key (16)               |

@@ -3,6 +3,7 @@
 
 mod codec;
 mod compact;
+mod entry_codec;
 mod inflight;
 mod intent;
 pub mod keys;
@@ -274,7 +275,7 @@ impl Store {
                     self.changes.del(&mut batch, old.seq.to_be_bytes());
                 }
             }
-            entries.push((self.entries.key(e.key.as_bytes()), codec::encode(e)?, w.previous.is_some()));
+            entries.push((self.entries.key(e.key.as_bytes()), codec::encode_entry(e), w.previous.is_some()));
             for ch in e.channels() {
                 self.channels.put(&mut batch, keys::channel_key(&ch, e.published, &e.key), []);
                 *deltas.entry(keys::channel_name(&ch)).or_default() += 1;

@@ -17,7 +17,7 @@ const SINCE_SCAN_BUDGET: usize = 20_000;
 
 impl Store {
     pub fn entry(&self, key: &EntryKey) -> Result<Option<Entry>, StoreError> {
-        self.entries.get(key.as_bytes())?.map(|v| codec::decode("entry", &v)).transpose()
+        self.entries.get(key.as_bytes())?.map(|v| codec::decode_entry(&v)).transpose()
     }
 
     /// The stored versions of whichever of `keys` exist.
@@ -103,7 +103,7 @@ impl Store {
         mut f: impl FnMut(Entry) -> Result<std::ops::ControlFlow<()>, StoreError>,
     ) -> Result<(), StoreError> {
         for item in self.entries.scan_prefix([]) {
-            if f(codec::decode("entry", &item?.1)?)?.is_break() {
+            if f(codec::decode_entry(&item?.1)?)?.is_break() {
                 break;
             }
         }

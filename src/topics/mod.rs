@@ -97,7 +97,7 @@ impl TopicRouter {
             });
             h.update(format!("{:?}\n", (&t.id, &t.any, &t.all, &t.none, &t.categories, &t.sources, &t.fields)));
         }
-        let fingerprint = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let fingerprint = crate::domain::hex(&h.finalize());
         Ok(Self { topics: compiled, fingerprint })
     }
 
