@@ -37,7 +37,7 @@ pub struct FeedContext<'a> {
 /// Normalizes every item of a feed. Items with nothing a reader could see are skipped.
 pub fn normalize_feed(feed: &Feed, ctx: &FeedContext<'_>) -> Vec<Entry> {
     let items = normalize_items(feed, ctx, |_| None::<()>);
-    items.into_iter().filter_map(|(_, i)| if let Item::Fresh(e) = i { Some(e) } else { None }).collect()
+    items.into_iter().filter_map(|(_, i)| if let Item::Fresh(e, _) = i { Some(e) } else { None }).collect()
 }
 
 /// An item of a feed: normalized, or one the caller recognised as unchanged.
@@ -45,7 +45,8 @@ pub fn normalize_feed(feed: &Feed, ctx: &FeedContext<'_>) -> Vec<Entry> {
 #[allow(clippy::large_enum_variant)] // short-lived, and most items are fresh: no box per item
 pub enum Item<T> {
     Known(T),
-    Fresh(Entry),
+    /// A normalized item and the words of its body text (`stories::body_text`).
+    Fresh(Entry, Vec<String>),
 }
 
 /// Like `normalize_feed`, but an item `known` recognises (by its position in the feed) is not
@@ -66,11 +67,11 @@ pub fn normalize_items<T>(
             out.push((i, Item::Known(t)));
             continue;
         }
-        let Some(mut entry) = normalize_entry(e, base.as_ref(), ctx) else { continue };
+        let Some((mut entry, words)) = normalize_entry(e, base.as_ref(), ctx) else { continue };
         if is_shared && entry.identity_kind == IdentityKind::Guid {
             disambiguate(&mut entry, &mut seen_dups, ctx.source);
         }
-        out.push((i, Item::Fresh(entry)));
+        out.push((i, Item::Fresh(entry, words)));
     }
     out
 }
@@ -108,7 +109,7 @@ fn is_alternate(l: &Link) -> bool {
     matches!(l.rel.as_deref(), None | Some("alternate"))
 }
 
-fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>) -> Option<Entry> {
+fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>) -> Option<(Entry, Vec<String>)> {
     let base = e.base.as_deref().and_then(|b| links::resolve(b, feed_base)).or_else(|| feed_base.cloned());
     let link = (e.links.iter().filter(|l| is_alternate(l) && l.href.len() <= MAX_URL_BYTES))
         .find_map(|l| links::resolve(&l.href, base.as_ref()));
@@ -157,9 +158,10 @@ fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>
         secondary: false,
         story_topics: vec![],
     };
-    entry.fingerprint = fingerprint(&entry);
+    let (fingerprint, body_words) = fingerprint_and_body_words(&entry);
+    entry.fingerprint = fingerprint;
     entry.revision = revision(&entry);
-    Some(entry)
+    Some((entry, body_words))
 }
 
 fn body_html(body: &str, mime: &str, base: Option<&Url>) -> String {
@@ -276,28 +278,35 @@ fn dedup_strings<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
 /// domain move) and metadata do not count; they are kept in step by `revision` without moving
 /// `updated`.
 pub fn fingerprint(e: &Entry) -> String {
-    let words = |s: &str| crate::stories::sketch::words(s).join(" ");
-    digest(&[
-        words(&e.title),
-        words(&html::sanitized_to_text(e.summary.as_deref().unwrap_or(""))),
-        words(&html::sanitized_to_text(e.content.as_deref().unwrap_or(""))),
-    ])
+    fingerprint_and_body_words(e).0
+}
+
+/// The fingerprint, and the words of the body text stories compare (`stories::body_text`:
+/// the longer of content and summary), which it has to compute anyway.
+fn fingerprint_and_body_words(e: &Entry) -> (String, Vec<String>) {
+    let words = crate::stories::sketch::words;
+    let summary = html::sanitized_to_text(e.summary.as_deref().unwrap_or(""));
+    let content = html::sanitized_to_text(e.content.as_deref().unwrap_or(""));
+    let (summary_words, content_words) = (words(&summary), words(&content));
+    let fp = digest(&[&words(&e.title).join(" "), &summary_words.join(" "), &content_words.join(" ")]);
+    (fp, if content.len() >= summary.len() { content_words } else { summary_words })
 }
 
 /// Digest of every stored field a reader can see: any change is stored.
 pub fn revision(e: &Entry) -> String {
+    let enclosures = e.enclosures.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join("\u{1f}");
     digest(&[
-        e.title.clone(),
-        e.link.clone().unwrap_or_default(),
-        e.summary.clone().unwrap_or_default(),
-        e.content.clone().unwrap_or_default(),
-        e.authors.join("\u{1f}"),
-        e.categories.join("\u{1f}"),
-        e.enclosures.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join("\u{1f}"),
+        &e.title,
+        e.link.as_deref().unwrap_or_default(),
+        e.summary.as_deref().unwrap_or_default(),
+        e.content.as_deref().unwrap_or_default(),
+        &e.authors.join("\u{1f}"),
+        &e.categories.join("\u{1f}"),
+        &enclosures,
     ])
 }
 
-fn digest(parts: &[String]) -> String {
+fn digest(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {
         h.update((p.len() as u64).to_be_bytes());

@@ -7,7 +7,7 @@ use crate::domain::{Entry, EntryKey, SeenItem, SourceId};
 use crate::normalize::{self, FeedContext, Item};
 use crate::parse::parse_document;
 use crate::store::Store;
-use crate::stories::{self, sketch, SharedKeys, Skip, StorySettings};
+use crate::stories::{self, SharedKeys, Skip, StorySettings};
 use crate::topics::TopicRouter;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -69,11 +69,11 @@ impl Planner<'_> {
         for (i, item) in items {
             match item {
                 Item::Known(s) => known.push(s.clone()),
-                Item::Fresh(mut entry) => {
+                Item::Fresh(mut entry, body_words) => {
                     if let Some(canonical) = self.store.alias(&entry.key)? {
                         entry.key = canonical;
                     }
-                    let words = if self.stories.enabled { body_words(&entry) } else { Vec::new() };
+                    let words = if self.stories.enabled { body_words } else { Vec::new() };
                     fresh.push(Fresh { digest: digests[i], entry, words });
                 }
             }
@@ -132,10 +132,6 @@ impl Planner<'_> {
         };
         Ok(Planned { plan, incoming, skip, doc, features, seen: Some(seen) })
     }
-}
-
-fn body_words(e: &Entry) -> Vec<String> {
-    sketch::words(&stories::body_text(e))
 }
 
 fn shared_keys(s: &SeenItem) -> SharedKeys {
