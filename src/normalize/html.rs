@@ -5,32 +5,47 @@ use url::Url;
 /// Removes characters XML 1.0 forbids or readers choke on (C0 except tab/newline/CR, DEL, C1,
 /// and the non-characters U+FFFE/U+FFFF).
 pub fn strip_controls(s: &str) -> String {
-    s.chars()
-        .filter(|&c| match c {
-            '\t' | '\n' | '\r' => true,
-            '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}' => false,
-            _ => true,
-        })
-        .collect()
+    without_controls(s).into_owned()
+}
+
+fn is_forbidden(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// `strip_controls` without a copy in the usual case of nothing to strip.
+fn without_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(is_forbidden) {
+        std::borrow::Cow::Owned(s.chars().filter(|&c| !is_forbidden(c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+thread_local! {
+    /// The allow-list, built once per thread: building it (hash sets of tags and attributes)
+    /// cost more than cleaning a typical item.
+    static SANITIZER: std::cell::RefCell<ammonia::Builder<'static>> = std::cell::RefCell::new({
+        let mut b = ammonia::Builder::default();
+        b.add_tags(["figure", "figcaption", "picture", "source"])
+            .add_tag_attributes("img", ["srcset", "loading"])
+            .add_tag_attributes("source", ["srcset", "type", "media"]);
+        b
+    });
 }
 
 /// Sanitizes untrusted HTML: no scripts, styles, event handlers or `javascript:`/`data:` URLs;
 /// relative URLs are made absolute against `base` so the HTML works wherever it is republished.
 pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
-    let mut b = ammonia::Builder::default();
-    match base {
-        Some(base) if matches!(base.scheme(), "http" | "https") => {
-            b.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
-        }
-        _ => {
-            b.url_relative(ammonia::UrlRelative::Deny);
-        }
+    let relative = match base {
+        Some(base) if matches!(base.scheme(), "http" | "https") => ammonia::UrlRelative::RewriteWithBase(base.clone()),
+        _ => ammonia::UrlRelative::Deny,
+    };
+    let input = without_controls(html);
+    let cleaned = SANITIZER.with_borrow_mut(|b| b.url_relative(relative).clean(&input).to_string());
+    match cleaned.trim() {
+        t if t.len() == cleaned.len() => cleaned,
+        t => t.to_owned(),
     }
-    b.add_tags(["figure", "figcaption", "picture", "source"])
-        .add_tag_attributes("img", ["srcset", "loading"])
-        .add_tag_attributes("source", ["srcset", "type", "media"]);
-    let cleaned = b.clean(&strip_controls(html)).to_string();
-    cleaned.trim().to_owned()
 }
 
 /// Escapes plain text into an HTML paragraph, keeping the author's line breaks.

@@ -115,3 +115,16 @@ fn fingerprints_never_change_across_versions_and_body_words_are_the_compared_tex
     // summary text and content text, first 16 bytes (computed independently, in Python).
     assert_eq!(fresh[0].0.fingerprint, "b718f5f669708ac6ac2e8f39f285fca9");
 }
+
+#[test]
+fn each_sanitization_uses_its_own_base_even_on_one_thread() {
+    let base = Url::parse("https://a.example/news/").expect("url");
+    let html = r#"<p><a href="x.html">x</a><script>1</script></p>"#;
+    let with = html::sanitize_html(html, Some(&base));
+    let without = html::sanitize_html(html, None);
+    let other = html::sanitize_html(html, Some(&Url::parse("https://b.example/").expect("url")));
+    assert!(with.contains(r#"href="https://a.example/news/x.html""#), "{with}");
+    assert!(!without.contains("href") && !without.contains("script"), "relative links without a base go: {without}");
+    assert!(other.contains(r#"href="https://b.example/x.html""#), "{other}");
+    assert_eq!(html::sanitize_html("\u{1}<b>ok</b>\u{85} ", None), "<b>ok</b>");
+}
