@@ -94,7 +94,7 @@ pub struct Features {
     pub story_url: Option<String>,
     /// Fingerprint of the text alone (long texts), or of title + text (short ones).
     pub text_fp: Option<([u8; 16], Rule)>,
-    pub shingles: HashSet<u64>,
+    pub shingles: sketch::Shingles,
     pub sig: Option<[u32; sketch::HASHES]>,
     pub bands: Option<[u64; sketch::BANDS]>,
 }
