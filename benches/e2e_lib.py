@@ -58,6 +58,8 @@ def config(args):
         "",
         "[store]",
         f"path = {json.dumps(a.store)}",
+        # E2E_STORE_CACHE: the sled cache size to run with (default: newsriver's own default).
+        *([f"cache = {json.dumps(os.environ['E2E_STORE_CACHE'])}"] if os.environ.get("E2E_STORE_CACHE") else []),
         "",
         "[polling]",
         f"enabled = {'false' if a.serve_only else 'true'}",

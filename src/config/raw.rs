@@ -207,7 +207,7 @@ fn fallback_url() -> Url {
 impl RawStore {
     fn validate(&self, p: &mut Problems, base: &Path) -> StoreSettings {
         let path = base.join(self.path.as_deref().unwrap_or("data/newsriver.db"));
-        let cache_capacity = p.size("store.cache", self.cache.as_deref(), 64 << 20);
+        let cache_capacity = p.size("store.cache", self.cache.as_deref(), 128 << 20);
         StoreSettings { path, cache_capacity }
     }
 }
