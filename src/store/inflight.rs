@@ -5,6 +5,7 @@
 
 use super::story_index::Band;
 use super::{Prepared, Store, StoreError};
+use crate::dedup::Change;
 use crate::domain::{Entry, EntryKey};
 use crate::stories::{sketch, BandHit, IndexWrite, Story, StoryIndex};
 use std::collections::HashMap;
@@ -13,7 +14,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 /// What one decided commit will write, as story matching reads it.
 #[derive(Debug, Default)]
 pub(super) struct Pending {
-    entries: HashMap<EntryKey, Entry>,
+    /// The commit's changes, shared with it rather than copied: `entries` indexes them.
+    changes: Arc<Vec<Change>>,
+    entries: HashMap<EntryKey, usize>,
     urls: HashMap<String, EntryKey>,
     texts: HashMap<[u8; 16], EntryKey>,
     sigs: HashMap<EntryKey, [u32; sketch::HASHES]>,
@@ -23,11 +26,13 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    pub(super) fn of(p: &Prepared) -> Self {
+    /// `changes` are `p`'s, taken out of it to be shared with the commit.
+    pub(super) fn of(p: &Prepared, changes: Arc<Vec<Change>>) -> Self {
         let mut out = Self::default();
-        for c in &p.changes {
-            out.entries.insert(c.entry().key, c.entry().clone());
+        for (i, c) in changes.iter().enumerate() {
+            out.entries.insert(c.entry().key, i);
         }
+        out.changes = changes;
         for w in &p.index {
             match w {
                 IndexWrite::Url(url, key) => drop(out.urls.insert(url.clone(), *key)),
@@ -173,7 +178,8 @@ impl StoryIndex for View<'_> {
     }
 
     fn entry(&self, key: &EntryKey) -> Option<Entry> {
-        self.newest(|p| p.entries.get(key).cloned()).or_else(|| StoryIndex::entry(self.store, key))
+        self.newest(|p| p.entries.get(key).and_then(|i| p.changes.get(*i)).map(|c| c.entry().clone()))
+            .or_else(|| StoryIndex::entry(self.store, key))
     }
 
     fn story(&self, id: &EntryKey) -> Option<Story> {
@@ -246,10 +252,12 @@ mod tests {
             IndexWrite::Band(3, bands[3], e.key, e.published),
             IndexWrite::Story(story.clone()),
         ];
-        let changes = vec![crate::dedup::Change::New(e.clone())];
-        let first = Arc::new(Pending::of(&Prepared { changes, index, state: Default::default() }));
-        let dropped =
-            Arc::new(Pending::of(&Prepared { index: vec![IndexWrite::DropStory(story.id)], ..Default::default() }));
+        let changes = Arc::new(vec![Change::New(e.clone())]);
+        let first = Arc::new(Pending::of(&Prepared { index, ..Default::default() }, changes));
+        let dropped = Arc::new(Pending::of(
+            &Prepared { index: vec![IndexWrite::DropStory(story.id)], ..Default::default() },
+            Arc::default(),
+        ));
         let view = View { store: &store, inflight: vec![first.clone()] };
         assert_eq!((view.by_url("n.example/a"), view.by_text(&[1; 16])), (Some(e.key), Some(e.key)));
         assert_eq!((view.entry(&e.key), view.signature(&e.key)), (Some(e.clone()), Some(sig)));

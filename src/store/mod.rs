@@ -86,6 +86,15 @@ pub struct Prepared {
     pub state: SourceState,
 }
 
+/// What a commit wrote: its changes (shared with commits deciding meanwhile, which read them
+/// through a `View`, instead of copied), index writes and the source's new state.
+#[derive(Debug)]
+pub struct Committed {
+    pub changes: Arc<Vec<Change>>,
+    pub index: Vec<IndexWrite>,
+    pub state: SourceState,
+}
+
 /// A commit's encoded writes, and what it changes in counters and the near-duplicate index.
 struct Staged {
     /// Entry values first (`intent.rs`), each with whether it replaces a stored one.
@@ -182,7 +191,8 @@ impl Store {
         let taken = std::mem::take(changes);
         let done =
             self.commit_poll_with(source, |_| Ok(Prepared { changes: taken, index: vec![], state: state.clone() }))?;
-        *changes = done.changes;
+        // A commit deciding meanwhile may still share the changes: then they are copied.
+        *changes = Arc::try_unwrap(done.changes).unwrap_or_else(|shared| shared.as_ref().clone());
         Ok(())
     }
 
@@ -192,8 +202,8 @@ impl Store {
         &self,
         source: &SourceId,
         prepare: impl FnOnce(&View<'_>) -> Result<Prepared, StoreError>,
-    ) -> Result<Prepared, StoreError> {
-        let (p, ticket) = {
+    ) -> Result<Committed, StoreError> {
+        let (p, changes, ticket) = {
             let _decide = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
             let mut p = prepare(&View { store: self, inflight: self.inflight.snapshot() })?;
             for c in p.changes.iter_mut() {
@@ -203,13 +213,14 @@ impl Store {
                     c.entry_mut().seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
                 }
             }
-            let ticket = self.inflight.register(inflight::Pending::of(&p));
-            (p, ticket)
+            let changes = Arc::new(std::mem::take(&mut p.changes));
+            let ticket = self.inflight.register(inflight::Pending::of(&p, changes.clone()));
+            (p, changes, ticket)
         };
         // The next commit decides meanwhile; this one encodes, then applies in its turn.
         let turn = inflight::Turn::new(&self.inflight, ticket);
         let writes: Vec<Write<'_>> =
-            p.changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
+            changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
         let staged = self.stage(&writes, &p.index, Some((source, &p.state)))?;
         drop(writes);
         turn.wait()?;
@@ -218,7 +229,7 @@ impl Store {
         // Flushed after the turn ends: polls that commit meanwhile share one fsync instead of
         // queueing behind each other's, and none is acknowledged before it is durable.
         self.db.flush()?;
-        Ok(p)
+        Ok(Committed { changes, index: p.index, state: p.state })
     }
 
     /// Re-routes the entries under `keys`: `route` sees each one as stored now (polls may run
