@@ -42,7 +42,7 @@ pub fn encode_entry(e: &Entry) -> Vec<u8> {
     let mut raw = Vec::with_capacity(512);
     raw.push(V3_ENTRY);
     entry_codec::write(e, &mut raw);
-    if raw.len() > COMPRESS_FROM {
+    if raw.len() >= COMPRESS_FROM {
         let packed = lz4_flex::block::compress_prepend_size(&raw[1..]);
         if packed.len() + 1 < raw.len() {
             return [&[V4_ENTRY_LZ4], packed.as_slice()].concat();

@@ -4,7 +4,7 @@
 //! change-log positions still become visible in order.
 
 use super::story_index::Band;
-use super::{Prepared, Store, StoreError};
+use super::{Store, StoreError};
 use crate::dedup::Change;
 use crate::domain::{Entry, EntryKey};
 use crate::stories::{sketch, BandHit, IndexWrite, Story, StoryIndex};
@@ -26,14 +26,14 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    /// `changes` are `p`'s, taken out of it to be shared with the commit.
-    pub(super) fn of(p: &Prepared, changes: Arc<Vec<Change>>) -> Self {
+    /// A commit's changes (shared with it) and index writes.
+    pub(super) fn of(changes: Arc<Vec<Change>>, index: &[IndexWrite]) -> Self {
         let mut out = Self::default();
         for (i, c) in changes.iter().enumerate() {
             out.entries.insert(c.entry().key, i);
         }
         out.changes = changes;
-        for w in &p.index {
+        for w in index {
             match w {
                 IndexWrite::Url(url, key) => drop(out.urls.insert(url.clone(), *key)),
                 IndexWrite::Text(fp, key) => drop(out.texts.insert(*fp, *key)),
@@ -252,12 +252,8 @@ mod tests {
             IndexWrite::Band(3, bands[3], e.key, e.published),
             IndexWrite::Story(story.clone()),
         ];
-        let changes = Arc::new(vec![Change::New(e.clone())]);
-        let first = Arc::new(Pending::of(&Prepared { index, ..Default::default() }, changes));
-        let dropped = Arc::new(Pending::of(
-            &Prepared { index: vec![IndexWrite::DropStory(story.id)], ..Default::default() },
-            Arc::default(),
-        ));
+        let first = Arc::new(Pending::of(Arc::new(vec![Change::New(e.clone())]), &index));
+        let dropped = Arc::new(Pending::of(Arc::default(), &[IndexWrite::DropStory(story.id)]));
         let view = View { store: &store, inflight: vec![first.clone()] };
         assert_eq!((view.by_url("n.example/a"), view.by_text(&[1; 16])), (Some(e.key), Some(e.key)));
         assert_eq!((view.entry(&e.key), view.signature(&e.key)), (Some(e.clone()), Some(sig)));

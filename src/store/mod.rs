@@ -214,7 +214,7 @@ impl Store {
                 }
             }
             let changes = Arc::new(std::mem::take(&mut p.changes));
-            let ticket = self.inflight.register(inflight::Pending::of(&p, changes.clone()));
+            let ticket = self.inflight.register(inflight::Pending::of(changes.clone(), &p.index));
             (p, changes, ticket)
         };
         // The next commit decides meanwhile; this one encodes, then applies in its turn.

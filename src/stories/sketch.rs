@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// A set of shingle hashes. They are hashes already (FNV-1a, mixed below), so the set uses
-/// them as they are instead of hashing them again with SipHash.
+/// A set of shingle hashes. They are hashes already (FNV-1a), so the set only mixes them
+/// (splitmix64) instead of hashing them again with SipHash.
 pub type Shingles = HashSet<u64, BuildHasherDefault<Prehashed>>;
 
 /// A `Hasher` for keys that are well-mixed 64-bit hashes already.
@@ -20,10 +20,8 @@ impl Hasher for Prehashed {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // Only `u64` keys are expected; anything else still hashes (FNV-1a) rather than collides.
-        self.0 = bytes
-            .iter()
-            .fold(self.0 ^ 0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
+        // Only `u64` keys are expected; anything else still hashes rather than collides.
+        self.0 = splitmix(self.0 ^ fnv1a(bytes));
     }
 
     fn write_u64(&mut self, n: u64) {
