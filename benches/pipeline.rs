@@ -325,6 +325,11 @@ fn ingest(c: &mut Criterion) {
     group.bench_function("story_url", |b| {
         b.iter(|| links.iter().map(|u| normalize::links::story_url(black_box(u))).collect::<Vec<_>>())
     });
+    // What a poll computes for every item to recognise the unchanged ones without normalizing.
+    let ctx = FeedContext { source: &src, fetch_url: Some(&url), now: now() };
+    assert!(normalize::item_digests(&feed, &ctx, (true, 40usize)).iter().all(Option::is_some), "every item digested");
+    group
+        .bench_function("item_digest", |b| b.iter(|| normalize::item_digests(black_box(&feed), &ctx, (true, 40usize))));
     group.bench_function("fingerprint", |b| {
         b.iter(|| entries.iter().map(|e| normalize::fingerprint(black_box(e))).collect::<Vec<_>>())
     });

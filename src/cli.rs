@@ -56,14 +56,13 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> anyhow::R
 
 pub fn check(cli: &Cli) -> anyhow::Result<()> {
     let s = load(cli)?;
-    println!(
-        "{}: OK ({} sources, store {}, listening on {})",
+    emit(&format!(
+        "{}: OK ({} sources, store {}, listening on {})\n",
         cli.config.display(),
         s.sources.len(),
         s.store.path.display(),
         s.server.listen
-    );
-    Ok(())
+    ))
 }
 
 /// Re-routes every stored entry with the configured topic rules (also done automatically at
@@ -72,16 +71,14 @@ pub fn reindex(settings: Settings) -> anyhow::Result<()> {
     let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
     let router = crate::topics::TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?;
     let done = crate::maintenance::reindex_topics(&store, &router, &|| false)?;
-    println!("{} entries checked, {} changed topic membership", store.entry_count(), done.moved);
-    Ok(())
+    emit(&format!("{} entries checked, {} changed topic membership\n", store.entry_count(), done.moved))
 }
 
 /// Rewrites the store in key order into a fresh one, then swaps it in.
 pub fn compact(settings: Settings) -> anyhow::Result<()> {
     let c = crate::store::compact(&settings.store.path, settings.store.cache_capacity)?;
     let mib = |b: u64| b as f64 / f64::from(1u32 << 20);
-    println!("{}: {:.1} MiB -> {:.1} MiB on disk", settings.store.path.display(), mib(c.before), mib(c.after));
-    Ok(())
+    emit(&format!("{}: {:.1} MiB -> {:.1} MiB on disk\n", settings.store.path.display(), mib(c.before), mib(c.after)))
 }
 
 /// Polls once; exits 0 even when sources failed (their failures are reported and recorded).
@@ -103,8 +100,7 @@ pub async fn poll(settings: Settings, shutdown: CancellationToken) -> anyhow::Re
         eprintln!();
     }
     reports.sort_by(|a, b| a.source.cmp(&b.source));
-    print_summary(&reports, started.elapsed());
-    Ok(())
+    emit(&summary(&reports, started.elapsed()))
 }
 
 fn progress(tty: bool, done: usize, total: usize, r: &PollReport) {
@@ -134,16 +130,18 @@ fn describe(r: &PollReport) -> String {
     }
 }
 
-fn print_summary(reports: &[PollReport], elapsed: std::time::Duration) {
+fn summary(reports: &[PollReport], elapsed: std::time::Duration) -> String {
+    use std::fmt::Write as _;
     let w = reports.iter().map(|r| r.source.as_str().len()).max().unwrap_or(6).max(6);
-    println!(
-        "{:<w$}  {:>5}  {:>7}  {:>9}  {:>12}  {:>8}  result",
+    let mut out = format!(
+        "{:<w$}  {:>5}  {:>7}  {:>9}  {:>12}  {:>8}  result\n",
         "source", "new", "updated", "unchanged", "not-modified", "time"
     );
     for r in reports {
         let nm = u8::from(matches!(r.outcome, FetchOutcome::NotModified | FetchOutcome::Unchanged));
         let result = r.error.as_deref().map_or_else(|| "ok".to_owned(), |e| format!("FAILED: {e}"));
-        println!(
+        let _ = writeln!(
+            out,
             "{:<w$}  {:>5}  {:>7}  {:>9}  {:>12}  {:>6}ms  {result}",
             r.source.as_str(),
             r.summary.new,
@@ -155,5 +153,21 @@ fn print_summary(reports: &[PollReport], elapsed: std::time::Duration) {
     }
     let failed = reports.iter().filter(|r| r.outcome.is_failure()).count();
     let new: usize = reports.iter().map(|r| r.summary.new).sum();
-    println!("{} sources polled in {:.2}s: {new} new items, {failed} failed", reports.len(), elapsed.as_secs_f64());
+    let _ = writeln!(
+        out,
+        "{} sources polled in {:.2}s: {new} new items, {failed} failed",
+        reports.len(),
+        elapsed.as_secs_f64()
+    );
+    out
+}
+
+/// Writes a command's report to stdout. A reader that went away (`newsriver poll | head`) is
+/// not an error: the work is done and stored, only the rest of the report is unwanted.
+pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(anyhow::Error::new(e).context("writing to stdout")),
+        _ => Ok(()),
+    }
 }

@@ -15,12 +15,9 @@ pub async fn sources(settings: Settings, json: bool) -> anyhow::Result<()> {
         }
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&statuses)?);
-        return Ok(());
+        return crate::cli::emit(&format!("{}\n", serde_json::to_string_pretty(&statuses)?));
     }
-    print!("{}", table(&statuses, Utc::now()));
-    println!("{} sources, {from}", statuses.len());
-    Ok(())
+    crate::cli::emit(&format!("{}{} sources, {from}\n", table(&statuses, Utc::now()), statuses.len()))
 }
 
 async fn from_service(settings: &Settings) -> Option<Vec<SourceStatus>> {

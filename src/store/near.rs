@@ -4,10 +4,16 @@
 //! them on first use after a start, and signatures older than the matching window are pruned.
 
 use crate::domain::EntryKey;
-use crate::stories::{sketch, BandHit};
+use crate::stories::sketch::{self, Prehashed};
+use crate::stories::BandHit;
 use chrono::{DateTime, Utc};
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+/// Keys here are hashes already (band hashes, entry keys): SipHash on them cost more than the
+/// rest of an insert.
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<Prehashed>>;
 
 /// A band bucket this full holds a phrase common to many items (boilerplate, a template): it no
 /// longer tells items apart, so it takes no more members and lookups skip it.
@@ -23,8 +29,8 @@ enum Bucket {
 #[derive(Debug, Default)]
 pub(super) struct NearIndex {
     items: Vec<BandHit>,
-    ids: HashMap<EntryKey, u32>,
-    buckets: HashMap<u64, Bucket>,
+    ids: Map<EntryKey, u32>,
+    buckets: Map<u64, Bucket>,
 }
 
 /// One key per (band, hash); a collision only adds a candidate, which the exact check rejects.
@@ -37,8 +43,13 @@ impl NearIndex {
         self.items.len()
     }
 
-    /// Adds an item to one band bucket (once, however often it is re-added).
-    pub(super) fn add(&mut self, key: EntryKey, published: DateTime<Utc>, band: usize, hash: u64) {
+    /// Adds an item to its band buckets, `(band, hash)` each (once, however often it is re-added).
+    pub(super) fn add(
+        &mut self,
+        key: EntryKey,
+        published: DateTime<Utc>,
+        bands: impl IntoIterator<Item = (usize, u64)>,
+    ) {
         let next = self.items.len() as u32;
         let id = *self.ids.entry(key).or_insert(next);
         if id == next {
@@ -46,7 +57,13 @@ impl NearIndex {
         } else {
             self.items[id as usize].1 = published;
         }
-        match self.buckets.entry(slot(band, hash)) {
+        for (band, hash) in bands {
+            self.add_to_bucket(slot(band, hash), id);
+        }
+    }
+
+    fn add_to_bucket(&mut self, slot: u64, id: u32) {
+        match self.buckets.entry(slot) {
             Entry::Vacant(v) => drop(v.insert(Bucket::One(id))),
             Entry::Occupied(mut o) => match o.get_mut() {
                 Bucket::One(other) if *other != id => {
@@ -90,9 +107,8 @@ mod tests {
         a.iter_mut().enumerate().for_each(|(i, h)| *h = i as u64 * 1000);
         let mut b = [7u64; sketch::BANDS];
         b[3] = a[3];
-        let add = |idx: &mut NearIndex, k, bands: &[u64; sketch::BANDS]| {
-            bands.iter().enumerate().for_each(|(band, h)| idx.add(k, t, band, *h));
-        };
+        let add =
+            |idx: &mut NearIndex, k, bands: &[u64; sketch::BANDS]| idx.add(k, t, bands.iter().copied().enumerate());
         add(&mut idx, key(1), &a);
         add(&mut idx, key(2), &b);
         add(&mut idx, key(1), &a);

@@ -94,9 +94,7 @@ impl Store {
                 if t < since {
                     continue;
                 }
-                for (band, hash) in sketch::bands(&sig).iter().enumerate() {
-                    idx.add(key, t, band, *hash);
-                }
+                idx.add(key, t, sketch::bands(&sig).into_iter().enumerate());
             }
             tracing::debug!(items = idx.len(), "near-duplicate index loaded");
             *guard = Some(idx);
@@ -187,8 +185,10 @@ impl Store {
             return Ok(());
         }
         self.with_near(|idx| {
-            for (b, h, key, t) in bands {
-                idx.add(*key, *t, usize::from(*b), *h);
+            // An item's bands come one after another: its id is looked up once.
+            for item in bands.chunk_by(|a, b| a.2 == b.2) {
+                let (_, _, key, t) = item[item.len() - 1];
+                idx.add(key, t, item.iter().map(|(b, h, ..)| (usize::from(*b), *h)));
             }
         })
     }
