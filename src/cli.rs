@@ -97,7 +97,7 @@ pub async fn poll(settings: Settings, shutdown: CancellationToken) -> anyhow::Re
         })
         .await;
     if tty {
-        eprintln!();
+        let _ = writeln!(std::io::stderr());
     }
     reports.sort_by(|a, b| a.source.cmp(&b.source));
     emit(&summary(&reports, started.elapsed()))

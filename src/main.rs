@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use newsriver::cli::{self, Cli, Command};
+use std::io::Write as _;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
@@ -19,7 +20,15 @@ async fn main() -> ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     // Colour codes only where a person reads them; logs piped to files stay plain.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+    // A log reader that goes away (`newsriver serve 2>&1 | shipper` and the shipper dies) must
+    // not stop the service: by default the subscriber reports a failed write with `eprintln!`,
+    // which panics on the closed pipe, inside a panic hook that logs, and the process aborts.
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false)
+        .init();
     newsriver::fetch::install_crypto_provider();
     // One structured log line instead of the default multi-line message: a panic inside a
     // parser is caught and recorded on its source, and must not look like a crash.
@@ -36,7 +45,7 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::FAILURE
         }
     }
