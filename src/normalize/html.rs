@@ -153,7 +153,10 @@ fn entity(s: &str) -> (char, usize) {
 
 /// Collapses runs of whitespace to one space and trims; controls removed.
 pub fn collapse_ws(s: &str) -> String {
-    strip_controls(s).split_whitespace().collect::<Vec<_>>().join(" ")
+    let input = without_controls(s);
+    let mut out = Text { out: String::with_capacity(input.len()), space: false };
+    out.run(&input);
+    out.out
 }
 
 pub fn escape(s: &str) -> String {
@@ -276,6 +279,8 @@ mod tests {
                 html.push_str(pieces[(state % pieces.len() as u64) as usize]);
             }
             assert_eq!(sanitized_to_text(&html), sanitized_to_text_reference(&html), "{html:?}");
+            let joined = strip_controls(&html).split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(collapse_ws(&html), joined, "{html:?}");
         }
     }
 
