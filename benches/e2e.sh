@@ -19,6 +19,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The team's feed generator, read where it lives (never copied into the project).
+GEN_FEEDS=${NEWSRIVER_GEN_FEEDS:-$HERE/../../shared/bench/gen_feeds.py}
 ROOT=$(cd "$HERE/.." && pwd)
 LIB="$HERE/e2e_lib.py"
 
@@ -123,7 +125,7 @@ while [[ $P_STATIC == "$P_FEEDS" || $P_STATIC == "$P_PLAIN" ]]; do P_STATIC=$(fr
 # ---------------------------------------------------------------------------------------------
 # Feeds: epoch 0 (W1), epoch 1 with 5 new items per feed (W2-W4, W8). Served from $WORK/www.
 gen() {  # gen EPOCH OUTDIR
-    python3 "$HERE/gen_feeds.py" --out "$2" --feeds "$FEEDS" --items "$ITEMS" --dup-frac 0.2 --seed 1 \
+    python3 "$GEN_FEEDS" --out "$2" --feeds "$FEEDS" --items "$ITEMS" --dup-frac 0.2 --seed 1 \
         --epoch "$1" --new-per-epoch "$NEW_PER_EPOCH" --base-url "http://127.0.0.1:$P_FEEDS" > "$2.log"
 }
 say "generating feeds ..."

@@ -1,7 +1,7 @@
 //! Per-item cost of the ingest stages and of rendering a channel, without I/O.
 //!
 //! `cargo bench --bench pipeline` measures, on synthetic newsroom documents shaped like those of
-//! `benches/gen_feeds.py` (8-word titles, 80-word HTML bodies, an author, a category, a GUID):
+//! `../shared/bench/gen_feeds.py` (8-word titles, 80-word HTML bodies, an author, a category, a GUID):
 //! - `parse/{rss,atom,json}`: `parse::parse_feed` of a 20-item document;
 //! - `normalize/{rss,atom,json}`: `normalize::normalize_feed` of the parsed document;
 //! - `keys/entry_key`, `keys/story_url`, `keys/fingerprint`: the identity and dedup keys of an item;

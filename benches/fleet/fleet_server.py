@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Serve the feeds written by benches/gen_feeds.py on 127.0.0.1, with a deterministic fraction
+"""Serve the feeds written by ../shared/bench/gen_feeds.py on 127.0.0.1, with a deterministic fraction
 of them misbehaving, for the "1,000 feeds, 10% misbehave" fleet run (see README.md here).
 
 Usage:

@@ -49,7 +49,7 @@ say "N=$N BIN=$BIN WORK=$WORK PORT=$PORT BAD_FRAC=$BAD_FRAC SEED=$SEED"
 
 # 1. Feeds.
 rm -rf "$WORK/feeds" "$WORK/store"
-python3 "$ROOT/benches/gen_feeds.py" --out "$WORK/feeds" --feeds "$N" --items "$ITEMS" \
+python3 "${NEWSRIVER_GEN_FEEDS:-$ROOT/../shared/bench/gen_feeds.py}" --out "$WORK/feeds" --feeds "$N" --items "$ITEMS" \
     --dup-frac 0.2 --seed "$SEED" --base-url "http://127.0.0.1:$PORT" > "$WORK/gen_feeds.out"
 
 # 2. Server (127.0.0.1 only), stopped on any exit of this script.

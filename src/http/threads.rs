@@ -14,21 +14,24 @@ pub async fn serve(
     stop: CancellationToken,
 ) -> std::io::Result<()> {
     let shared = listener.into_std()?;
+    // Dropped before the threads end (its runtime went away): they are told to stop, not left
+    // serving a state nobody owns.
+    let _stop_on_drop = stop.clone().drop_guard();
     let mut running = Vec::with_capacity(threads);
     for i in 0..threads.max(1) {
         let (socket, router, stop) = (shared.try_clone()?, router.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("newsriver-http-{i}"))
-            .spawn(move || serve_one(socket, router, stop))?;
-        running.push(thread);
+        // Each thread reports its end on a channel instead of being joined from the blocking
+        // pool: a runtime dropped while serving (a test that panics) must not wait for a join.
+        let (done, ended) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new().name(format!("newsriver-http-{i}")).spawn(move || {
+            let _ = done.send(serve_one(socket, router, stop));
+        })?;
+        running.push(ended);
     }
     let mut result = Ok(());
-    for thread in running {
-        let joined = tokio::task::spawn_blocking(move || thread.join()).await;
-        let outcome = match joined {
-            Ok(Ok(r)) => r,
-            _ => Err(std::io::Error::other("a serving thread panicked")),
-        };
+    for ended in running {
+        // A dropped sender means the thread panicked before reporting.
+        let outcome = ended.await.unwrap_or_else(|_| Err(std::io::Error::other("a serving thread panicked")));
         if outcome.is_err() {
             // One thread failing stops them all: a half-serving process is worse than none.
             stop.cancel();

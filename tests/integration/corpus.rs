@@ -1,7 +1,8 @@
-//! Robustness: ~400 third-party test feeds (tests/fixtures/corpus, see its README for origin and
-//! licences) go through parse + normalize without a panic, and well-formed feeds parse.
+//! Robustness: the team's ~4,000 third-party test feeds (`../shared/corpus/`, see its README for
+//! origin and licences; read there, never copied here) go through parse + normalize without a
+//! panic, and the well-formed feeds of a selection (`tests/fixtures/corpus-selection.tsv`) parse.
 
-use crate::helpers::fixture;
+use crate::helpers::{fixture, shared};
 use newsriver::domain::SourceId;
 use newsriver::normalize::{normalize_feed, FeedContext};
 use newsriver::parse::parse_feed;
@@ -23,7 +24,8 @@ fn rss_without_channel(bytes: &[u8]) -> bool {
 
 #[test]
 fn corpus_parses_and_normalizes_without_panics() {
-    let manifest = std::fs::read_to_string(fixture("corpus/MANIFEST.tsv")).expect("manifest");
+    let Some(corpus) = shared("corpus") else { return };
+    let manifest = std::fs::read_to_string(fixture("corpus-selection.tsv")).expect("selection");
     let source = SourceId::parse("corpus").expect("slug");
     let base = url::Url::parse("http://www.feedvalidator.org/testcases/").expect("url");
     let (mut files, mut parsed, mut entries) = (0, 0, 0);
@@ -32,7 +34,7 @@ fn corpus_parses_and_normalizes_without_panics() {
     for line in manifest.lines().skip(1) {
         let mut cols = line.split('\t');
         let (Some(rel), Some(_kind), Some(expect)) = (cols.next(), cols.next(), cols.next()) else { continue };
-        let bytes = std::fs::read(fixture(&format!("corpus/{rel}"))).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let bytes = std::fs::read(corpus.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
         files += 1;
         let outcome = std::panic::catch_unwind(|| {
             let feed = parse_feed(&bytes).ok()?;
@@ -58,4 +60,44 @@ fn corpus_parses_and_normalizes_without_panics() {
         rejected_feeds.len()
     );
     assert!(rejected_feeds.is_empty(), "well-formed feeds rejected: {rejected_feeds:#?}");
+}
+
+/// Every file of the shared corpus, whatever its kind (feeds, broken feeds, OPML, schemas,
+/// expected outputs): parse + normalize may reject it, but never panic.
+#[test]
+fn every_corpus_file_is_rejected_or_parsed_never_a_panic() {
+    let Some(corpus) = shared("corpus") else { return };
+    let mut files = Vec::new();
+    collect(&corpus, &mut files);
+    let source = SourceId::parse("corpus").expect("slug");
+    let base = url::Url::parse("http://www.feedvalidator.org/testcases/").expect("url");
+    let (mut parsed, mut panics) = (0, Vec::new());
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let outcome = std::panic::catch_unwind(|| {
+            let feed = parse_feed(&bytes).ok()?;
+            let ctx = FeedContext { source: &source, fetch_url: Some(&base), now: chrono::Utc::now() };
+            Some(normalize_feed(&feed, &ctx).len())
+        });
+        match outcome {
+            Err(_) => panics.push(file.display().to_string()),
+            Ok(Some(_)) => parsed += 1,
+            Ok(None) => {}
+        }
+    }
+    eprintln!("shared corpus: {} files, {parsed} parsed", files.len());
+    assert!(files.len() > 3_500, "{} files under {}", files.len(), corpus.display());
+    assert!(parsed > 1_500, "only {parsed} of {} files parsed", files.len());
+    assert!(panics.is_empty(), "panicked on: {panics:?}");
+}
+
+fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
 }

@@ -23,15 +23,23 @@ pub fn read_fixture(rel: &str) -> Vec<u8> {
     std::fs::read(fixture(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
 }
 
-/// A running application. Dropping it without `stop` leaves the task to die with the runtime.
+/// A running application. Dropped without `stop` (a test that fails early), it is told to stop
+/// all the same: its serving threads, pools and blocking tasks end, and the test's runtime can
+/// shut down instead of waiting for them forever.
 pub struct TestApp {
     pub base: String,
     pub state: AppState,
-    /// Keeps the temp store alive for as long as the app runs.
-    _dir: TempDir,
+    /// Keeps the temp store alive for as long as the app runs; taken by `stop_keeping_dir`.
+    dir: Option<TempDir>,
     token: CancellationToken,
-    handle: JoinHandle<anyhow::Result<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
     pub client: reqwest::Client,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.token.cancel();
+    }
 }
 
 /// Builds the TOML for `sources` (id, url) with polling driven by the test (no scheduler).
@@ -89,7 +97,7 @@ pub async fn spawn_from_toml(dir: TempDir, toml: &str) -> TestApp {
     let token = CancellationToken::new();
     let handle = tokio::spawn(app.run_until_stopped(token.clone()));
     newsriver::fetch::install_crypto_provider();
-    TestApp { base, state, _dir: dir, token, handle, client: reqwest::Client::new() }
+    TestApp { base, state, dir: Some(dir), token, handle: Some(handle), client: reqwest::Client::new() }
 }
 
 impl TestApp {
@@ -120,14 +128,16 @@ impl TestApp {
     }
 
     /// Stops the app and hands back its directory (config and store) for a restart.
-    pub async fn stop_keeping_dir(self) -> TempDir {
+    pub async fn stop_keeping_dir(mut self) -> TempDir {
         self.token.cancel();
-        self.handle.await.expect("join").expect("clean stop");
-        self._dir
+        if let Some(handle) = self.handle.take() {
+            handle.await.expect("join").expect("clean stop");
+        }
+        self.dir.take().expect("the directory is kept until the app stops")
     }
 
     pub fn config_path(&self) -> PathBuf {
-        self._dir.path().join("newsriver.toml")
+        self.dir.as_ref().expect("app directory").path().join("newsriver.toml")
     }
 }
 
@@ -232,9 +242,44 @@ pub async fn counting_server_shared(
     CountingServer { base, max_in_flight: own.max, total }
 }
 
+/// Whether a third-party client or data set a test needs is present. When it is not, the test
+/// is skipped with one loud line naming it and how to get it (written past the test harness's
+/// capture, so it shows in a passing run), unless `NEWSRIVER_REQUIRE_CLIENTS=1` (CI), where a
+/// missing one fails the test.
+pub fn require(what: &str, how: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    let required = std::env::var("NEWSRIVER_REQUIRE_CLIENTS").is_ok_and(|v| v == "1");
+    assert!(!required, "{what} is missing ({how}) and NEWSRIVER_REQUIRE_CLIENTS=1 requires it");
+    let test = std::thread::current().name().unwrap_or("test").to_owned();
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIP {test}: {what} is missing ({how})");
+    false
+}
+
+fn runs(program: &str, args: &[&str]) -> bool {
+    std::process::Command::new(program).args(args).output().is_ok_and(|o| o.status.success())
+}
+
+/// Python with feedparser, for `read_with_clients`.
+pub fn have_feedparser() -> bool {
+    require("Python feedparser", "pip install feedparser", runs("python3", &["-c", "import feedparser"]))
+}
+
+pub fn have_xmllint() -> bool {
+    require("xmllint", "apt-get install libxml2-utils", runs("xmllint", &["--version"]))
+}
+
+/// A folder of the team's shared data (`../shared/<name>` beside the project), if present.
+pub fn shared(name: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(name);
+    require(&format!("../shared/{name}"), "the team's shared data, checked out beside the project", dir.is_dir())
+        .then_some(dir)
+}
+
 /// Reads URLs with `tests/clients/read_feeds.py` (Python feedparser, json, xml.etree, html.parser)
-/// and returns one JSON object per URL. Fails the test when Python or feedparser is missing:
-/// `.ci/run` installs them.
+/// and returns one JSON object per URL. Callers check `have_feedparser()` first.
 pub async fn read_with_clients(urls: &[String]) -> Vec<serde_json::Value> {
     let urls = urls.to_vec();
     // The app under test shares this runtime: run the client off it so the server can answer.

@@ -16,3 +16,4 @@ mod politeness;
 mod polling;
 mod stories;
 mod story_quality;
+mod teardown;

