@@ -30,5 +30,6 @@ pub mod schedule;
 pub mod status;
 pub mod store;
 pub mod stories;
+pub mod text;
 pub mod topics;
 pub mod worker;

@@ -3,7 +3,7 @@
 use super::feeds::channel_meta;
 use super::{ApiError, AppState};
 use crate::domain::ChannelId;
-use crate::normalize::html::escape;
+use crate::text::escape;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};

@@ -7,6 +7,7 @@ pub mod links;
 pub use digest::item_digests;
 
 use crate::domain::{Enclosure, Entry, EntryKey, IdentityKind, SourceId};
+use crate::text;
 use chrono::{DateTime, Duration, Utc};
 use feed_rs::model::{Entry as FeedEntry, Feed, Link, Text};
 use sha2::{Digest, Sha256};
@@ -183,14 +184,14 @@ fn entry_title(title: Option<&Text>, body: Option<&str>) -> Option<String> {
         if mime.contains("html") {
             html::html_to_text(&t.content)
         } else {
-            html::collapse_ws(&t.content)
+            text::collapse_ws(&t.content)
         }
     });
     let t = from_title.filter(|t| !t.is_empty()).or_else(|| {
-        let text = html::sanitized_to_text(body?);
-        (!text.is_empty()).then(|| html::excerpt(&text, 80))
+        let text = text::sanitized_to_text(body?);
+        (!text.is_empty()).then(|| text::excerpt(&text, 80))
     })?;
-    Some(html::excerpt(&t, MAX_TITLE_CHARS))
+    Some(text::excerpt(&t, MAX_TITLE_CHARS))
 }
 
 /// Missing or future publication dates become the first-seen time; `updated` never precedes
@@ -210,14 +211,14 @@ fn repair_dates(
 }
 
 fn identity(e: &FeedEntry, link: Option<&Url>, title: &str, body: Option<&str>) -> (IdentityKind, String) {
-    let guid = html::strip_controls(e.id.trim());
+    let guid = text::strip_controls(e.id.trim());
     if !guid.is_empty() {
         return (IdentityKind::Guid, guid);
     }
     if let Some(link) = link {
         return (IdentityKind::Link, links::canonical(link).into());
     }
-    let text = format!("{}\n{}", html::collapse_ws(title), html::sanitized_to_text(body.unwrap_or("")));
+    let text = format!("{}\n{}", text::collapse_ws(title), text::sanitized_to_text(body.unwrap_or("")));
     (IdentityKind::ContentHash, crate::domain::hex(&Sha256::digest(text.as_bytes())[..16]))
 }
 
@@ -227,7 +228,7 @@ fn enclosures(e: &FeedEntry, base: Option<&Url>) -> Vec<Enclosure> {
         let credit = m
             .credits
             .first()
-            .map(|c| html::excerpt(&html::collapse_ws(clip(&c.entity, 4 * MAX_NAME_CHARS)), MAX_NAME_CHARS))
+            .map(|c| text::excerpt(&text::collapse_ws(clip(&c.entity, 4 * MAX_NAME_CHARS)), MAX_NAME_CHARS))
             .filter(|c| !c.is_empty());
         for c in &m.content {
             let Some(url) = c.url.as_ref().and_then(|u| links::resolve(u.as_str(), base)) else { continue };
@@ -261,7 +262,7 @@ fn dedup_strings<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let names = items
         .take(MAX_LIST * 4)
-        .map(|s| html::excerpt(&html::collapse_ws(clip(s, 4 * MAX_NAME_CHARS)), MAX_NAME_CHARS));
+        .map(|s| text::excerpt(&text::collapse_ws(clip(s, 4 * MAX_NAME_CHARS)), MAX_NAME_CHARS));
     for s in names.filter(|s| !s.is_empty()) {
         if out.len() == MAX_LIST {
             break;
@@ -284,9 +285,9 @@ pub fn fingerprint(e: &Entry) -> String {
 /// The fingerprint, and the words of the body text stories compare (`stories::body_text`:
 /// the longer of content and summary), which it has to compute anyway.
 fn fingerprint_and_body_words(e: &Entry) -> (String, Vec<String>) {
-    let words = crate::stories::sketch::words;
-    let summary = html::sanitized_to_text(e.summary.as_deref().unwrap_or(""));
-    let content = html::sanitized_to_text(e.content.as_deref().unwrap_or(""));
+    let words = crate::text::words;
+    let summary = text::sanitized_to_text(e.summary.as_deref().unwrap_or(""));
+    let content = text::sanitized_to_text(e.content.as_deref().unwrap_or(""));
     let (summary_words, content_words) = (words(&summary), words(&content));
     let fp = digest(&[&words(&e.title).join(" "), &summary_words.join(" "), &content_words.join(" ")]);
     (fp, if content.len() >= summary.len() { content_words } else { summary_words })

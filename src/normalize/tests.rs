@@ -107,7 +107,7 @@ fn fingerprints_never_change_across_versions_and_body_words_are_the_compared_tex
         items.into_iter().filter_map(|(_, i)| if let Item::Fresh(e, w) = i { Some((e, w)) } else { None }).collect();
     assert_eq!(fresh.len(), 2);
     for (e, words) in &fresh {
-        assert_eq!(*words, crate::stories::sketch::words(&crate::stories::body_text(e)), "{}", e.identity);
+        assert_eq!(*words, crate::text::words(&crate::stories::body_text(e)), "{}", e.identity);
     }
     assert_eq!(fresh[1].1, ["a", "much", "longer", "summary", "than", "the", "content", "here"]);
     // Stored fingerprints are compared with new ones: a change here would mark every stored

@@ -28,7 +28,7 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Value {
     m.insert("title".into(), json!(e.title));
     m.insert("content_html".into(), json!(e.content.as_deref().or(e.summary.as_deref()).unwrap_or("")));
     if let (Some(s), Some(_)) = (&e.summary, &e.content) {
-        m.insert("summary".into(), json!(crate::normalize::html::sanitized_to_text(s)));
+        m.insert("summary".into(), json!(crate::text::sanitized_to_text(s)));
     }
     m.insert("date_published".into(), json!(e.published.to_rfc3339()));
     m.insert("date_modified".into(), json!(e.updated.to_rfc3339()));

@@ -93,7 +93,7 @@ pub fn also_reported_html(related: &[Related]) -> Option<String> {
     if related.is_empty() {
         return None;
     }
-    let esc = crate::normalize::html::escape;
+    let esc = crate::text::escape;
     let links: Vec<String> = related
         .iter()
         .map(|r| format!(r#"<a href="{}" title="{}">{}</a>"#, esc(&r.link), esc(&r.title), esc(&r.outlet)))

@@ -7,7 +7,7 @@ pub mod sketch;
 pub use assign::{assign, singleton, Assigned, IndexWrite};
 
 use crate::domain::{Entry, EntryKey, SourceId};
-use crate::normalize::html::sanitized_to_text;
+use crate::text::sanitized_to_text;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -111,7 +111,7 @@ pub fn body_text(e: &Entry) -> String {
 }
 
 pub fn features(e: &Entry, s: &StorySettings) -> Features {
-    features_of_words(e, &sketch::words(&body_text(e)), s)
+    features_of_words(e, &crate::text::words(&body_text(e)), s)
 }
 
 /// Features from the item's body words, when the caller has them already.
@@ -128,7 +128,7 @@ fn text_key(e: &Entry, words: &[String], s: &StorySettings) -> Option<([u8; 16],
     if words.len() >= s.min_words {
         return Some((sketch::text_fingerprint(words), Rule::Text));
     }
-    let mut all = sketch::words(&e.title);
+    let mut all = crate::text::words(&e.title);
     all.extend(words.iter().cloned());
     (all.len() >= 15)
         .then(|| (sketch::text_fingerprint(&[&["\u{1f}title".to_owned()], all.as_slice()].concat()), Rule::TitleText))
@@ -234,7 +234,7 @@ fn near_matches(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySetting
             continue;
         }
         let Some(other) = idx.entry(&key) else { continue };
-        let theirs = sketch::shingles(&sketch::words(&body_text(&other)));
+        let theirs = sketch::shingles(&crate::text::words(&body_text(&other)));
         let (jaccard, containment) = sketch::similarity(&f.shingles, &theirs);
         if jaccard >= s.near_jaccard && containment >= s.near_containment {
             out.push(Match { existing: other, rule: Rule::Near { jaccard, containment } });

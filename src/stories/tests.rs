@@ -65,7 +65,8 @@ impl Mem {
         let s = StorySettings::default();
         let incoming = items.iter().map(|e| e.key).collect();
         let features: FeatureMap = items.iter().map(|e| (e.key, super::features(e, &s))).collect();
-        let skip = Skip::of(items.iter().map(|e| super::SharedKeys::of(e, &sketch::words(&super::body_text(e)), &s)));
+        let skip =
+            Skip::of(items.iter().map(|e| super::SharedKeys::of(e, &crate::text::words(&super::body_text(e)), &s)));
         let changes = items
             .into_iter()
             .map(|e| match self.entries.get(&e.key) {

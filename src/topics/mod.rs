@@ -2,7 +2,7 @@
 
 use crate::config::{TopicField, TopicSettings};
 use crate::domain::{Entry, TopicMatch};
-use crate::normalize::html::sanitized_to_text;
+use crate::text::sanitized_to_text;
 use regex::{Regex, RegexBuilder};
 use sha2::{Digest, Sha256};
 
