@@ -8,10 +8,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use newsriver::dedup::Change;
-use newsriver::domain::{Entry, EntryKey, IdentityKind, SourceId, SourceState};
+use newsriver::domain::{Change, Entry, EntryKey, IdentityKind, IndexWrite, SourceId, SourceState};
 use newsriver::store::{Prepared, Store};
-use newsriver::stories::{self, IndexWrite, Skip, StorySettings};
+use newsriver::stories::{self, SharedNear, StorySettings};
 use std::path::PathBuf;
 
 /// Vocabulary size of the synthetic texts: large enough that unrelated items share few
@@ -103,7 +102,7 @@ fn store_of(n: u64, now: DateTime<Utc>) -> Store {
 }
 
 /// The index records a story's first item gets: URL and text keys, and its near-duplicate
-/// signature and bands only while it is inside the matching window (pruning drops older ones).
+/// signature (from which the band memory is built) only while it is inside the matching window (pruning drops older ones).
 /// A story of one item has no story record.
 fn writes_for(e: &Entry, settings: &StorySettings, recent: bool) -> Vec<IndexWrite> {
     let f = stories::features(e, settings);
@@ -111,7 +110,6 @@ fn writes_for(e: &Entry, settings: &StorySettings, recent: bool) -> Vec<IndexWri
     w.extend(f.story_url.map(|u| IndexWrite::Url(u, e.key)));
     w.extend(f.text_fp.map(|(fp, _)| IndexWrite::Text(fp, e.key)));
     if recent {
-        w.extend(f.bands.iter().flatten().enumerate().map(|(b, h)| IndexWrite::Band(b as u8, *h, e.key, e.published)));
         w.extend(f.sig.map(|sig| IndexWrite::Sig(e.key, e.published, sig)));
     }
     w
@@ -126,6 +124,8 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("story_match_per_item");
     for n in sizes {
         let store = store_of(n, now);
+        let near = SharedNear::new(settings.window);
+        let view = store.view();
         // A republished copy of a recent stored item (exact text), and an item never seen.
         let mut rng = Rng(n);
         let stored = entry(0, &mut rng, now); // published `now`: inside the window
@@ -136,10 +136,7 @@ fn bench(c: &mut Criterion) {
         let fresh = entry(n + 1, &mut Rng(u64::MAX - n), now);
         for (label, item) in [("duplicate", copy), ("new", fresh)] {
             group.bench_with_input(BenchmarkId::new(label, n), &item, |b, item| {
-                b.iter(|| {
-                    let f = stories::features(item, &settings);
-                    stories::find_matches(item, &f, &store, &settings, &Skip::default()).len()
-                })
+                b.iter(|| stories::matches_of(item, &view, &near, &settings, now).expect("read").len())
             });
         }
     }

@@ -128,7 +128,6 @@ impl Core {
 /// and builds the poller.
 pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
     let store = Store::open(&settings.store.path, settings.store.cache_capacity)?;
-    store.set_near_window(settings.stories.window);
     let router = Arc::new(TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?);
     let reindex_pending = store.topics_fingerprint()?.as_deref() != Some(router.fingerprint());
     let fetcher = Fetcher::new(fetch_policy(&settings.polling), Arc::new(host_budgets(&settings.polling)))?;
@@ -139,6 +138,7 @@ pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
         fetcher,
         router: router.clone(),
         stories,
+        near: Arc::new(crate::stories::SharedNear::new(settings.stories.window)),
         versions: versions.clone(),
         polling: Arc::new(settings.polling.clone()),
         metrics: Arc::new(Metrics::default()),

@@ -1,43 +1,9 @@
 //! Same item again, or an edit of it: compares a poll's entries with what is stored. Pure.
 //! (Cross-source story merging builds on this; see the stories issue.)
 
-use crate::domain::{Entry, EntryKey};
+use crate::domain::{Change, Entry, EntryKey};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
-
-/// A write a poll makes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    New(Entry),
-    /// A new version of a stored item; the stored version's index keys must go. `edited` is
-    /// false when only metadata or markup changed: then `updated` and the change-log position stay.
-    Updated {
-        previous: Box<Entry>,
-        entry: Entry,
-        edited: bool,
-    },
-}
-
-impl Change {
-    pub fn entry(&self) -> &Entry {
-        match self {
-            Self::New(e) | Self::Updated { entry: e, .. } => e,
-        }
-    }
-
-    pub fn entry_mut(&mut self) -> &mut Entry {
-        match self {
-            Self::New(e) | Self::Updated { entry: e, .. } => e,
-        }
-    }
-
-    pub fn previous(&self) -> Option<&Entry> {
-        match self {
-            Self::New(_) => None,
-            Self::Updated { previous, .. } => Some(previous),
-        }
-    }
-}
 
 /// What a poll will write, and how many items it saw that were already stored unchanged.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 use crate::domain::{ChannelId, Entry, EntryKey};
 use crate::store::{Store, StoreError};
+use crate::stories::SharedNear;
 use crate::topics::TopicRouter;
 use std::collections::BTreeSet;
 
@@ -57,21 +58,21 @@ pub fn reindex_topics(store: &Store, router: &TopicRouter, stop: &dyn Fn() -> bo
     Ok(out)
 }
 
-/// Drops near-duplicate index records too old to match anything new.
+/// Drops near-duplicate signatures too old to match anything new (older than the story
+/// window), and the band memory built from them, which the next commit rebuilds.
 pub fn prune_near_index(
     store: &Store,
-    window: std::time::Duration,
+    near: &SharedNear,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, StoreError> {
-    let cutoff = now - chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
-    store.prune_near_index(cutoff)
+    let cutoff = now - chrono::Duration::from_std(near.window()).unwrap_or(chrono::Duration::MAX);
+    store.drop_signatures_before(cutoff, || near.forget())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::Change;
-    use crate::domain::{SourceId, SourceState};
+    use crate::domain::{Change, SourceId, SourceState};
 
     #[test]
     fn a_shutdown_stops_a_pass_that_moves_nothing() {

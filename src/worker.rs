@@ -211,9 +211,9 @@ impl Poller {
 
     /// Drops near-duplicate index records older than the story window (a daily job).
     pub async fn prune_story_index(&self) {
-        let (store, window) = (self.inner.ctx.store.clone(), self.inner.ctx.stories.window);
+        let (store, near) = (self.inner.ctx.store.clone(), self.inner.ctx.near.clone());
         let pruned =
-            tokio::task::spawn_blocking(move || crate::maintenance::prune_near_index(&store, window, Utc::now())).await;
+            tokio::task::spawn_blocking(move || crate::maintenance::prune_near_index(&store, &near, Utc::now())).await;
         match pruned {
             Ok(Ok(n)) => tracing::info!(pruned = n, "pruned near-duplicate index"),
             Ok(Err(e)) => tracing::error!(error = %e, "pruning the near-duplicate index failed"),

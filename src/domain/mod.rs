@@ -6,6 +6,10 @@ mod state;
 pub use ids::{EntryKey, FeedUrl, IdError, SourceId, TopicId};
 pub use state::{FetchOutcome, PollSummary, SeenItem, SourceState};
 
+// Records a poll writes beside its entries.
+mod records;
+pub use records::{Change, IndexWrite, Member, Signature, Story, SIGNATURE_LEN};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

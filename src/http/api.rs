@@ -52,7 +52,7 @@ pub async fn entry(
 pub async fn story(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<crate::stories::Story>, ApiError> {
+) -> Result<Json<crate::domain::Story>, ApiError> {
     let key = EntryKey::parse(&id).map_err(|e| ApiError::NotFound(e.to_string()))?;
     // An entry key works too: it leads to the entry's story.
     let story_id = state.store.entry(&key)?.and_then(|e| e.story).unwrap_or(key);

@@ -235,7 +235,7 @@ fn related(state: &AppState, entries: &[Entry]) -> HashMap<EntryKey, Vec<Related
     for e in entries {
         // Stories of one item have no record and nothing to list.
         let Some(story) = e.story.and_then(|id| state.store.story_record(&id).ok().flatten()) else { continue };
-        let mut others: Vec<&crate::stories::Member> = story.members.iter().filter(|m| m.key != e.key).collect();
+        let mut others: Vec<&crate::domain::Member> = story.members.iter().filter(|m| m.key != e.key).collect();
         others.sort_by_key(|m| m.published);
         let list: Vec<Related> = others
             .into_iter()

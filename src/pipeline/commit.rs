@@ -3,10 +3,9 @@
 
 use super::{Planned, PollContext, PollError};
 use crate::config::SourceSettings;
-use crate::dedup::Change;
-use crate::domain::{ChannelId, Entry, PollSummary, SourceId, SourceState};
+use crate::domain::{Change, ChannelId, Entry, IndexWrite, PollSummary, SourceId, SourceState};
 use crate::store::Prepared;
-use crate::stories::{self, IndexWrite};
+use crate::stories::{self, PollItems};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
@@ -17,7 +16,7 @@ pub(super) async fn commit(
     mut state: SourceState,
     now: DateTime<Utc>,
 ) -> Result<(PollSummary, usize), PollError> {
-    let (store, settings) = (ctx.store.clone(), ctx.stories.clone());
+    let (store, settings, near) = (ctx.store.clone(), ctx.stories.clone(), ctx.near.clone());
     let id = source.id.clone();
     let (done, churned_items) = ctx
         .commits
@@ -26,7 +25,8 @@ pub(super) async fn commit(
             let done = store.commit_poll_with(&id, |view| {
                 let Planned { plan, incoming, skip, features, seen, .. } = planned;
                 let (changes, index, churned) = if settings.enabled {
-                    let a = stories::assign(plan.changes, &incoming, &skip, features, view, &settings, now);
+                    let poll = PollItems { changes: plan.changes, incoming, skip, features };
+                    let a = stories::assign(poll, view, &near, &settings, now)?;
                     (a.changes, a.writes, a.unchanged)
                 } else {
                     (plan.changes, Vec::new(), 0)

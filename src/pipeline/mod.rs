@@ -34,6 +34,8 @@ pub struct PollContext {
     pub fetcher: Fetcher,
     pub router: Arc<TopicRouter>,
     pub stories: Arc<StorySettings>,
+    /// The near-duplicate band memory story matching reads and extends.
+    pub near: Arc<crate::stories::SharedNear>,
     /// Told which channels each commit touched, so render caches drop exactly those.
     pub versions: Arc<ChannelVersions>,
     pub polling: Arc<PollingSettings>,

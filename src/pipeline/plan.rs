@@ -2,8 +2,8 @@
 //! poll, look up and plan, route, and compute story features.
 
 use super::{DocumentNotes, Planned, PollError};
-use crate::dedup::{self, Change};
-use crate::domain::{Entry, EntryKey, SeenItem, SourceId};
+use crate::dedup;
+use crate::domain::{Change, Entry, EntryKey, SeenItem, SourceId};
 use crate::normalize::{self, FeedContext, Item};
 use crate::parse::parse_document;
 use crate::store::Store;

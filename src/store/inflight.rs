@@ -1,17 +1,14 @@
-//! Commits decided but not yet applied. A commit decides (story matching, sequence numbers)
-//! under the commit lock, then writes while the next commit decides; that one sees the earlier
-//! commit's writes through a `View`. Tickets make commits apply in the order they decided, so
+//! Commits decided but not yet applied. A commit decides (its caller's decisions, e.g. story
+//! matching, and sequence numbers) under the commit lock, then writes while the next commit
+//! decides; that one sees the earlier commit's writes through a `View`. Tickets make commits apply in the order they decided, so
 //! change-log positions still become visible in order.
 
-use super::story_index::Band;
 use super::{Store, StoreError};
-use crate::dedup::Change;
-use crate::domain::{Entry, EntryKey};
-use crate::stories::{sketch, BandHit, IndexWrite, Story, StoryIndex};
+use crate::domain::{Change, Entry, EntryKey, IndexWrite, Signature, Story};
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
-/// What one decided commit will write, as story matching reads it.
+/// What one decided commit will write, indexed for point reads.
 #[derive(Debug, Default)]
 pub(super) struct Pending {
     /// The commit's changes, shared with it rather than copied: `entries` indexes them.
@@ -19,10 +16,9 @@ pub(super) struct Pending {
     entries: HashMap<EntryKey, usize>,
     urls: HashMap<String, EntryKey>,
     texts: HashMap<[u8; 16], EntryKey>,
-    sigs: HashMap<EntryKey, [u32; sketch::HASHES]>,
+    sigs: HashMap<EntryKey, Signature>,
     /// `None`: the story is dropped (merged into another).
     stories: HashMap<EntryKey, Option<Story>>,
-    bands: Vec<Band>,
 }
 
 impl Pending {
@@ -37,7 +33,6 @@ impl Pending {
             match w {
                 IndexWrite::Url(url, key) => drop(out.urls.insert(url.clone(), *key)),
                 IndexWrite::Text(fp, key) => drop(out.texts.insert(*fp, *key)),
-                IndexWrite::Band(b, h, key, t) => out.bands.push((*b, *h, *key, *t)),
                 IndexWrite::Sig(key, _, sig) => drop(out.sigs.insert(*key, *sig)),
                 IndexWrite::Story(st) => drop(out.stories.insert(st.id, Some(st.clone()))),
                 IndexWrite::DropStory(id) => drop(out.stories.insert(*id, None)),
@@ -155,42 +150,36 @@ impl View<'_> {
     fn newest<T>(&self, f: impl Fn(&Pending) -> Option<T>) -> Option<T> {
         self.inflight.iter().rev().find_map(|p| f(p))
     }
-}
 
-impl StoryIndex for View<'_> {
-    fn by_url(&self, url: &str) -> Option<EntryKey> {
-        self.newest(|p| p.urls.get(url).copied()).or_else(|| self.store.by_url(url))
+    pub fn url_owner(&self, url: &str) -> Result<Option<EntryKey>, StoreError> {
+        self.newest(|p| p.urls.get(url).copied()).map_or_else(|| self.store.url_owner(url), |k| Ok(Some(k)))
     }
 
-    fn by_text(&self, fp: &[u8; 16]) -> Option<EntryKey> {
-        self.newest(|p| p.texts.get(fp).copied()).or_else(|| self.store.by_text(fp))
+    pub fn text_owner(&self, fp: &[u8; 16]) -> Result<Option<EntryKey>, StoreError> {
+        self.newest(|p| p.texts.get(fp).copied()).map_or_else(|| self.store.text_owner(fp), |k| Ok(Some(k)))
     }
 
-    fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<BandHit> {
-        let mut out = self.store.near(bands);
-        for p in &self.inflight {
-            let hits = p.bands.iter().filter(|(b, h, ..)| bands.get(usize::from(*b)) == Some(h));
-            out.extend(hits.map(|(_, _, key, t)| (*key, *t)));
-        }
-        out.sort();
-        out.dedup();
-        out
+    pub fn entry(&self, key: &EntryKey) -> Result<Option<Entry>, StoreError> {
+        let pending = self.newest(|p| p.entries.get(key).and_then(|i| p.changes.get(*i)).map(|c| c.entry().clone()));
+        pending.map_or_else(|| self.store.entry(key), |e| Ok(Some(e)))
     }
 
-    fn entry(&self, key: &EntryKey) -> Option<Entry> {
-        self.newest(|p| p.entries.get(key).and_then(|i| p.changes.get(*i)).map(|c| c.entry().clone()))
-            .or_else(|| StoryIndex::entry(self.store, key))
+    /// A story's record (stories of one item have none); `None` once a newer commit dropped it.
+    pub fn story_record(&self, id: &EntryKey) -> Result<Option<Story>, StoreError> {
+        self.newest(|p| p.stories.get(id).cloned()).map_or_else(|| self.store.story_record(id), Ok)
     }
 
-    fn story(&self, id: &EntryKey) -> Option<Story> {
-        match self.newest(|p| p.stories.get(id).cloned()) {
-            Some(found) => found,
-            None => StoryIndex::story(self.store, id),
-        }
+    /// The stored signatures of items published at `since` or later (in-flight ones are not
+    /// included: their deciders keep what they derived from them).
+    pub fn signatures_since(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(EntryKey, chrono::DateTime<chrono::Utc>, Signature)>, StoreError> {
+        self.store.signatures_since(since)
     }
 
-    fn signature(&self, key: &EntryKey) -> Option<[u32; sketch::HASHES]> {
-        self.newest(|p| p.sigs.get(key).copied()).or_else(|| self.store.signature(key))
+    pub fn signature(&self, key: &EntryKey) -> Result<Option<Signature>, StoreError> {
+        self.newest(|p| p.sigs.get(key).copied()).map_or_else(|| self.store.signature(key), |s| Ok(Some(s)))
     }
 }
 
@@ -242,26 +231,26 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("db"), 1 << 20).expect("store");
         let e = crate::domain::test_entry("s", "a", "2026-11-20T00:00:00Z");
-        let story = crate::stories::singleton(&e);
-        let sig = [7u32; sketch::HASHES];
-        let bands = sketch::bands(&sig);
+        let story = Story::single(&e);
+        let sig = [7u32; crate::domain::SIGNATURE_LEN];
         let index = vec![
             IndexWrite::Url("n.example/a".into(), e.key),
             IndexWrite::Text([1; 16], e.key),
             IndexWrite::Sig(e.key, e.published, sig),
-            IndexWrite::Band(3, bands[3], e.key, e.published),
             IndexWrite::Story(story.clone()),
         ];
         let first = Arc::new(Pending::of(Arc::new(vec![Change::New(e.clone())]), &index));
         let dropped = Arc::new(Pending::of(Arc::default(), &[IndexWrite::DropStory(story.id)]));
         let view = View { store: &store, inflight: vec![first.clone()] };
-        assert_eq!((view.by_url("n.example/a"), view.by_text(&[1; 16])), (Some(e.key), Some(e.key)));
-        assert_eq!((view.entry(&e.key), view.signature(&e.key)), (Some(e.clone()), Some(sig)));
-        assert_eq!(view.near(&bands), [(e.key, e.published)]);
-        assert_eq!(view.story(&story.id), Some(story.clone()));
+        let owners = (view.url_owner("n.example/a").expect("url"), view.text_owner(&[1; 16]).expect("text"));
+        assert_eq!(owners, (Some(e.key), Some(e.key)));
+        assert_eq!(view.entry(&e.key).expect("entry"), Some(e.clone()));
+        assert_eq!(view.signature(&e.key).expect("signature"), Some(sig));
+        assert_eq!(view.story_record(&story.id).expect("story"), Some(story.clone()));
         let later = View { store: &store, inflight: vec![first, dropped] };
-        assert_eq!(later.story(&story.id), None, "the newer commit dropped it");
+        assert_eq!(later.story_record(&story.id).expect("story"), None, "the newer commit dropped it");
         let bare = View { store: &store, inflight: Vec::new() };
-        assert_eq!((bare.by_url("n.example/a"), bare.entry(&e.key)), (None, None));
+        let found = (bare.url_owner("n.example/a").expect("url"), bare.entry(&e.key).expect("entry"));
+        assert_eq!(found, (None, None));
     }
 }

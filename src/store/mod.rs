@@ -8,7 +8,6 @@ mod inflight;
 mod intent;
 pub mod keys;
 mod migrate;
-mod near;
 mod read;
 mod space;
 mod story_index;
@@ -17,9 +16,7 @@ pub use compact::{compact, Compacted};
 pub use inflight::View;
 pub use read::SincePage;
 
-use crate::dedup::Change;
-use crate::domain::{ChannelId, Entry, EntryKey, SourceId, SourceState};
-use crate::stories::IndexWrite;
+use crate::domain::{Change, ChannelId, Entry, EntryKey, IndexWrite, SourceId, SourceState};
 use space::Space;
 use std::collections::HashMap;
 use std::path::Path;
@@ -66,10 +63,6 @@ pub struct Store {
     /// smaller one appear (`?since=` relies on it).
     commit_lock: Arc<Mutex<()>>,
     inflight: Arc<inflight::Inflight>,
-    /// Near-duplicate band buckets, loaded from the stored signatures on first use.
-    near: Arc<Mutex<Option<near::NearIndex>>>,
-    /// Signatures older than this are not loaded into the near-duplicate index.
-    near_window_secs: Arc<std::sync::atomic::AtomicU64>,
     /// Durable writes made through this handle, for tests and metrics.
     writes: Arc<AtomicU64>,
     /// The last change-log sequence number given out; advanced under the commit lock and
@@ -77,8 +70,9 @@ pub struct Store {
     seq: Arc<AtomicU64>,
 }
 
-/// What a poll commits, decided under the commit lock (story matching must see every earlier
-/// commit, or two sources carrying one new story at once would found two stories).
+/// What a poll commits, decided under the commit lock (the caller's decisions, e.g. story
+/// matching, must see every earlier commit, or two sources carrying one new story at once would
+/// found two stories).
 #[derive(Debug, Default)]
 pub struct Prepared {
     pub changes: Vec<Change>,
@@ -95,13 +89,12 @@ pub struct Committed {
     pub state: SourceState,
 }
 
-/// A commit's encoded writes, and what it changes in counters and the near-duplicate index.
+/// A commit's encoded writes, and what it changes in counters.
 struct Staged {
     /// Entry values first (`intent.rs`), each with whether it replaces a stored one.
     entries: Vec<(Vec<u8>, Vec<u8>, bool)>,
     batch: space::Batch,
     deltas: HashMap<Vec<u8>, i64>,
-    bands: Vec<story_index::Band>,
 }
 
 /// One entry write: the new version, the stored one it replaces, and whether it takes a new
@@ -134,8 +127,6 @@ impl Store {
             intents,
             commit_lock: Arc::default(),
             inflight: Arc::default(),
-            near: Arc::default(),
-            near_window_secs: Arc::new(std::sync::atomic::AtomicU64::new(7 * 86_400)),
             writes: Arc::default(),
             seq: Arc::default(),
             db,
@@ -232,6 +223,12 @@ impl Store {
         Ok(Committed { changes, index: p.index, state: p.state })
     }
 
+    /// The store with the commits in flight, for reads outside a commit (which may then miss
+    /// what a commit deciding meanwhile writes).
+    pub fn view(&self) -> View<'_> {
+        View { store: self, inflight: self.inflight.snapshot() }
+    }
+
     /// Re-routes the entries under `keys`: `route` sees each one as stored now (polls may run
     /// meanwhile) and returns its new version when membership changed. Change-log positions
     /// stay. Returns the entries rewritten, as (before, after).
@@ -269,7 +266,7 @@ impl Store {
     ) -> Result<Staged, StoreError> {
         let mut batch = space::Batch::default();
         let mut entries = Vec::with_capacity(writes.len());
-        let bands = story_index::stage(&self.story_idx, &mut batch, index)?;
+        story_index::stage(&self.story_idx, &mut batch, index)?;
         let mut deltas: HashMap<Vec<u8>, i64> = HashMap::new();
         let added = writes.iter().filter(|w| w.previous.is_none()).count() as i64;
         if added > 0 {
@@ -296,12 +293,12 @@ impl Store {
         if let Some((id, st)) = state {
             self.sources.put(&mut batch, id.as_str(), codec::encode(st)?);
         }
-        Ok(Staged { entries, batch, deltas, bands })
+        Ok(Staged { entries, batch, deltas })
     }
 
     /// Applies a staged batch with its counters. Callers hold the commit lock or the turn.
     fn apply(&self, staged: Staged) -> Result<(), StoreError> {
-        let Staged { entries, mut batch, deltas, bands } = staged;
+        let Staged { entries, mut batch, deltas } = staged;
         // Counters are read here and written in the batch: applies run one at a time, and are
         // the only writers of counters.
         for (name, delta) in deltas.iter().filter(|(_, d)| **d != 0) {
@@ -310,7 +307,6 @@ impl Store {
         }
         self.counts.put(&mut batch, keys::LAST_SEQ, self.seq.load(Ordering::Relaxed).to_be_bytes());
         intent::commit(&self.intents, &self.data, entries, batch)?;
-        self.add_bands(&bands)?;
         self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

@@ -1,4 +1,4 @@
-//! The story indexes, in one sled tree keyed by a one-byte kind:
+//! The story and identity records, in one sled tree keyed by a one-byte kind:
 //!
 //! | key                                          | value                              |
 //! |----------------------------------------------|------------------------------------|
@@ -8,17 +8,14 @@
 //! | `a` + former entry key (16)                  | entry key (16) it now is           |
 //! | `s` + story id (16), stories of 2+ items     | `codec`: JSON `Story`              |
 //!
-//! Every lookup is a point read, so its cost does not grow with the store. The near-duplicate
-//! band buckets live in memory (`near.rs`), rebuilt from the `g` signatures, which are pruned
-//! once older than the matching window. (Stores written before that kept buckets as `l`
-//! records; the first prune removes them.)
+//! Every lookup is a point read, so its cost does not grow with the store. What the records
+//! mean is decided elsewhere (`stories`); the near-duplicate band buckets built from the `g`
+//! signatures live in memory there. (Stores written before that kept buckets as `l` records;
+//! the first signature prune removes them.)
 
-use super::near::NearIndex;
-use super::space::Batch;
-use super::space::Space;
+use super::space::{Batch, Space};
 use super::{codec, keys, Store, StoreError};
-use crate::domain::{Entry, EntryKey};
-use crate::stories::{sketch, IndexWrite, Story, StoryIndex};
+use crate::domain::{EntryKey, IndexWrite, Signature, Story, SIGNATURE_LEN};
 use chrono::{DateTime, Utc};
 
 fn key_of(bytes: &[u8]) -> Option<EntryKey> {
@@ -34,10 +31,48 @@ fn story_key(id: &EntryKey) -> Vec<u8> {
     [b"s".as_slice(), id.as_bytes()].concat()
 }
 
+fn record_key(kind: &[u8], rest: &[u8]) -> Vec<u8> {
+    [kind, rest].concat()
+}
+
 impl Store {
     /// The entry a former key of an item now lives under (after its source changed identities).
     pub fn alias(&self, key: &EntryKey) -> Result<Option<EntryKey>, StoreError> {
-        Ok(self.story_idx.get([b"a".as_slice(), key.as_bytes()].concat())?.and_then(|v| key_of(&v)))
+        Ok(self.story_idx.get(record_key(b"a", key.as_bytes()))?.and_then(|v| key_of(&v)))
+    }
+
+    /// The first stored item with this article URL.
+    pub fn url_owner(&self, url: &str) -> Result<Option<EntryKey>, StoreError> {
+        Ok(self.story_idx.get(record_key(b"u", url.as_bytes()))?.and_then(|v| key_of(&v)))
+    }
+
+    /// The first stored item with this text fingerprint.
+    pub fn text_owner(&self, fp: &[u8; 16]) -> Result<Option<EntryKey>, StoreError> {
+        Ok(self.story_idx.get(record_key(b"t", fp))?.and_then(|v| key_of(&v)))
+    }
+
+    /// An item's stored MinHash signature.
+    pub fn signature(&self, key: &EntryKey) -> Result<Option<Signature>, StoreError> {
+        Ok(self.story_idx.get(record_key(b"g", key.as_bytes()))?.and_then(|v| decode_sig(&v)))
+    }
+
+    /// Every stored signature of an item published at `since` or later, with its time.
+    pub fn signatures_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(EntryKey, DateTime<Utc>, Signature)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.story_idx.scan_prefix(b"g") {
+            let (k, v) = item?;
+            let (Some(key), Some(t), Some(sig)) = (key_of(&k[1..]), v.get(..8).and_then(time_of), decode_sig(&v))
+            else {
+                continue;
+            };
+            if t >= since {
+                out.push((key, t, sig));
+            }
+        }
+        Ok(out)
     }
 
     /// A story by id; a story of one item has no record and is made up from its entry.
@@ -45,7 +80,7 @@ impl Store {
         if let Some(st) = self.story_record(id)? {
             return Ok(Some(st));
         }
-        Ok(self.entry(id)?.filter(|e| e.story.unwrap_or(e.key) == *id).map(|e| crate::stories::singleton(&e)))
+        Ok(self.entry(id)?.filter(|e| e.story.unwrap_or(e.key) == *id).map(|e| Story::single(&e)))
     }
 
     /// A story's stored record: stories of one item have none.
@@ -53,9 +88,10 @@ impl Store {
         self.story_idx.get(story_key(id))?.map(|v| codec::decode("story", &v)).transpose()
     }
 
-    /// Drops the signatures of items published before `before` (they can no longer match) and
-    /// any legacy band records; the in-memory index is rebuilt on next use.
-    pub fn prune_near_index(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+    /// Drops the signatures of items published before `before` and any legacy band records.
+    /// `then` runs before any commit decides again (e.g. to forget what memory derived from
+    /// them); returns how many signatures were dropped.
+    pub fn drop_signatures_before(&self, before: DateTime<Utc>, then: impl FnOnce()) -> Result<usize, StoreError> {
         let _serial = self.commit_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         self.inflight.drain();
         for item in self.story_idx.scan_prefix(b"l") {
@@ -69,127 +105,36 @@ impl Store {
                 dropped += 1;
             }
         }
-        *self.near.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        then();
         Ok(dropped)
-    }
-
-    /// How far back near-duplicates can match (`stories.window`): older signatures stay out of memory.
-    pub fn set_near_window(&self, window: std::time::Duration) {
-        self.near_window_secs.store(window.as_secs(), std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Runs `f` on the in-memory band index, loading it from the stored signatures first if needed.
-    fn with_near<T>(&self, f: impl FnOnce(&mut NearIndex) -> T) -> Result<T, StoreError> {
-        let mut guard = self.near.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if guard.is_none() {
-            let mut idx = NearIndex::default();
-            let window = self.near_window_secs.load(std::sync::atomic::Ordering::Relaxed);
-            let since = Utc::now() - chrono::Duration::seconds(i64::try_from(window).unwrap_or(i64::MAX / 2_000_000));
-            for item in self.story_idx.scan_prefix(b"g") {
-                let (k, v) = item?;
-                let (Some(key), Some(t), Some(sig)) = (key_of(&k[1..]), v.get(..8).and_then(time_of), decode_sig(&v))
-                else {
-                    continue;
-                };
-                if t < since {
-                    continue;
-                }
-                idx.add(key, t, sketch::bands(&sig).into_iter().enumerate());
-            }
-            tracing::debug!(items = idx.len(), "near-duplicate index loaded");
-            *guard = Some(idx);
-        }
-        Ok(f(guard.as_mut().expect("loaded above")))
-    }
-
-    fn log_err<T>(&self, r: Result<Option<T>, StoreError>) -> Option<T> {
-        r.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "story index read failed");
-            None
-        })
-    }
-}
-
-impl StoryIndex for Store {
-    fn by_url(&self, url: &str) -> Option<EntryKey> {
-        let r = self.story_idx.get([b"u".as_slice(), url.as_bytes()].concat()).map_err(StoreError::from);
-        self.log_err(r.map(|v| v.and_then(|v| key_of(&v))))
-    }
-
-    fn by_text(&self, fp: &[u8; 16]) -> Option<EntryKey> {
-        let r = self.story_idx.get([b"t".as_slice(), fp.as_slice()].concat()).map_err(StoreError::from);
-        self.log_err(r.map(|v| v.and_then(|v| key_of(&v))))
-    }
-
-    fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<crate::stories::BandHit> {
-        self.with_near(|idx| idx.near(bands)).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "near-duplicate index unavailable");
-            Vec::new()
-        })
-    }
-
-    fn entry(&self, key: &EntryKey) -> Option<Entry> {
-        self.log_err(Store::entry(self, key))
-    }
-
-    fn story(&self, id: &EntryKey) -> Option<Story> {
-        self.log_err(self.story_record(id))
-    }
-
-    fn signature(&self, key: &EntryKey) -> Option<[u32; sketch::HASHES]> {
-        let v =
-            self.log_err(self.story_idx.get([b"g".as_slice(), key.as_bytes()].concat()).map_err(StoreError::from))?;
-        decode_sig(&v)
     }
 }
 
 /// The signature of a `g` record: published (8) + 48 × u32 BE.
-fn decode_sig(v: &[u8]) -> Option<[u32; sketch::HASHES]> {
-    let body = v.get(8..).filter(|b| b.len() == 4 * sketch::HASHES)?;
-    let mut sig = [0u32; sketch::HASHES];
+fn decode_sig(v: &[u8]) -> Option<Signature> {
+    let body = v.get(8..).filter(|b| b.len() == 4 * SIGNATURE_LEN)?;
+    let mut sig = [0u32; SIGNATURE_LEN];
     for (slot, chunk) in sig.iter_mut().zip(body.chunks_exact(4)) {
         *slot = u32::from_be_bytes(chunk.try_into().ok()?);
     }
     Some(sig)
 }
 
-/// A band bucket membership for the in-memory near-duplicate index.
-pub(super) type Band = (u8, u64, EntryKey, DateTime<Utc>);
-
-/// Adds a commit's index records to its batch; returns the band memberships, which go to
-/// memory once the batch is applied.
-pub(super) fn stage(space: &Space, batch: &mut Batch, writes: &[IndexWrite]) -> Result<Vec<Band>, StoreError> {
-    let mut bands = Vec::new();
+/// Adds a commit's index records to its batch.
+pub(super) fn stage(space: &Space, batch: &mut Batch, writes: &[IndexWrite]) -> Result<(), StoreError> {
     for w in writes {
         match w {
-            IndexWrite::Url(url, key) => space.put(batch, [b"u".as_slice(), url.as_bytes()].concat(), key.as_bytes()),
-            IndexWrite::Text(fp, key) => space.put(batch, [b"t".as_slice(), fp.as_slice()].concat(), key.as_bytes()),
-            IndexWrite::Band(b, h, key, t) => bands.push((*b, *h, *key, *t)),
+            IndexWrite::Url(url, key) => space.put(batch, record_key(b"u", url.as_bytes()), key.as_bytes()),
+            IndexWrite::Text(fp, key) => space.put(batch, record_key(b"t", fp), key.as_bytes()),
             IndexWrite::Sig(key, t, sig) => {
                 let mut v = keys::time_bytes(*t).to_vec();
                 v.extend(sig.iter().flat_map(|x| x.to_be_bytes()));
-                space.put(batch, [b"g".as_slice(), key.as_bytes()].concat(), v);
+                space.put(batch, record_key(b"g", key.as_bytes()), v);
             }
-            IndexWrite::Alias(from, to) => space.put(batch, [b"a".as_slice(), from.as_bytes()].concat(), to.as_bytes()),
+            IndexWrite::Alias(from, to) => space.put(batch, record_key(b"a", from.as_bytes()), to.as_bytes()),
             IndexWrite::Story(st) => space.put(batch, story_key(&st.id), codec::encode(st)?),
             IndexWrite::DropStory(id) => space.del(batch, story_key(id)),
         }
     }
-    Ok(bands)
-}
-
-impl Store {
-    /// Adds band memberships to the in-memory index. Callers hold the commit lock.
-    pub(super) fn add_bands(&self, bands: &[Band]) -> Result<(), StoreError> {
-        if bands.is_empty() {
-            return Ok(());
-        }
-        self.with_near(|idx| {
-            // An item's bands come one after another: its id is looked up once.
-            for item in bands.chunk_by(|a, b| a.2 == b.2) {
-                let (_, _, key, t) = item[item.len() - 1];
-                idx.add(key, t, item.iter().map(|(b, h, ..)| (usize::from(*b), *h)));
-            }
-        })
-    }
+    Ok(())
 }

@@ -184,8 +184,7 @@ fn schema_one_store_is_migrated_on_open() {
         assert_eq!(store.since(&ChannelId::All, 0, 10).expect("since").cursor, 7);
         assert_eq!(store.source_state(&a).expect("state").and_then(|s| s.etag).as_deref(), Some("\"v1\""));
         assert_eq!(store.topics_fingerprint().expect("fp").as_deref(), Some("fp"));
-        use crate::stories::StoryIndex;
-        assert_eq!(store.by_url("news.example/1"), Some(e.key));
+        assert_eq!(store.url_owner("news.example/1").expect("url"), Some(e.key));
         assert!(!store.db.tree_names().iter().any(|n| n.as_ref() == b"entries"), "old trees dropped");
         let guard = store.db.open_tree("meta").expect("meta").get(b"schema").expect("get").map(|v| v.to_vec());
         assert_eq!(guard, Some(keys::SCHEMA_VERSION.to_be_bytes().to_vec()), "schema-1 binaries refuse the store");
@@ -193,19 +192,14 @@ fn schema_one_store_is_migrated_on_open() {
 }
 
 #[test]
-fn near_index_is_rebuilt_from_signatures_and_pruned_by_age() {
-    use crate::stories::{sketch, IndexWrite, StoryIndex};
+fn signatures_survive_a_restart_and_are_dropped_by_age() {
+    use crate::domain::{IndexWrite, Signature};
     let (dir, store) = temp_store();
     let a = SourceId::parse("a").expect("slug");
     let old = entry(&a, "old", "2026-01-01T00:00:00Z");
     let new = entry(&a, "new", "2026-11-27T00:00:00Z");
-    let sig: [u32; sketch::HASHES] = std::array::from_fn(|i| i as u32 * 7919);
-    let bands = sketch::bands(&sig);
-    let mut index = Vec::new();
-    for e in [&old, &new, &new] {
-        index.extend(bands.iter().enumerate().map(|(b, h)| IndexWrite::Band(b as u8, *h, e.key, e.published)));
-        index.push(IndexWrite::Sig(e.key, e.published, sig));
-    }
+    let sig: Signature = std::array::from_fn(|i| i as u32 * 7919);
+    let index = [&old, &new, &new].iter().map(|e| IndexWrite::Sig(e.key, e.published, sig)).collect();
     store
         .commit_poll_with(&a, |_| {
             Ok(Prepared {
@@ -215,17 +209,17 @@ fn near_index_is_rebuilt_from_signatures_and_pruned_by_age() {
             })
         })
         .expect("commit");
-    assert_eq!(store.near(&bands).len(), 2, "one record per entry");
     drop(store);
     let store = reopen(&dir.path().join("db"));
-    store.set_near_window(std::time::Duration::from_secs(100 * 365 * 86_400));
-    assert_eq!(store.near(&bands).len(), 2, "rebuilt from the stored signatures after a restart");
-    assert_eq!(store.prune_near_index(at("2026-11-20T00:00:00Z")).expect("prune"), 1);
-    assert_eq!(store.near(&bands), vec![(new.key, new.published)]);
-    drop(store);
-    let store = reopen(&dir.path().join("db"));
-    store.set_near_window(std::time::Duration::from_secs(1));
-    assert!(store.near(&bands).is_empty(), "signatures outside the window stay out of memory");
+    let mut all = store.signatures_since(at("2000-01-01T00:00:00Z")).expect("scan");
+    all.sort_by_key(|(_, t, _)| *t);
+    assert_eq!(all, vec![(old.key, old.published, sig), (new.key, new.published, sig)], "one record per entry");
+    assert_eq!(store.signatures_since(at("2026-11-20T00:00:00Z")).expect("scan"), vec![(new.key, new.published, sig)]);
+    let mut told = false;
+    assert_eq!(store.drop_signatures_before(at("2026-11-20T00:00:00Z"), || told = true).expect("prune"), 1);
+    assert!(told, "the caller hears of the prune before the next commit decides");
+    assert_eq!(store.signature(&old.key).expect("read"), None);
+    assert_eq!(store.signature(&new.key).expect("read"), Some(sig));
 }
 
 /// Every record of every tree, by tree name and key.

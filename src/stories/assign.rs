@@ -2,127 +2,70 @@
 //! new one), items seen under a new identity merge into their stored entry, and the story's
 //! primary (the earliest published visible member) is the only member merged channels show.
 
-use super::{
-    features, find_matches, sketch, FeatureMap, Features, Match, Member, Skip, Story, StoryIndex, StorySettings,
-};
-use crate::dedup::{self, Change};
-use crate::domain::{Entry, EntryKey, TopicId};
+use super::layered::Layered;
+use super::near::SharedNear;
+use super::{features, find_matches, sketch, FeatureMap, Features, Match, Skip, StorySettings};
+use crate::dedup;
+use crate::domain::{Change, Entry, EntryKey, IndexWrite, Member, Story, TopicId};
+use crate::store::{StoreError, View};
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
-
-/// A write to the story indexes, committed with the poll.
-#[derive(Debug, Clone, PartialEq)]
-pub enum IndexWrite {
-    Url(String, EntryKey),
-    Text([u8; 16], EntryKey),
-    Band(u8, u64, EntryKey, DateTime<Utc>),
-    /// An item's MinHash signature, to pre-screen near-duplicate candidates.
-    Sig(EntryKey, DateTime<Utc>, [u32; sketch::HASHES]),
-    /// A key an item had before its source changed identities, pointing at its stored entry.
-    Alias(EntryKey, EntryKey),
-    Story(Story),
-    /// A story merged into another.
-    DropStory(EntryKey),
-}
+use std::collections::HashSet;
 
 #[derive(Debug, Default)]
 pub struct Assigned {
     pub changes: Vec<Change>,
     pub writes: Vec<IndexWrite>,
+    /// Near-duplicate band memberships of the items written, for the in-memory band index.
+    pub bands: Vec<(EntryKey, DateTime<Utc>, [u64; sketch::BANDS])>,
     /// Items found again under a new identity with nothing changed.
     pub unchanged: usize,
 }
 
-/// The store's view plus this poll's pending writes, so items of one poll see each other.
-struct Overlay<'a, I> {
-    base: &'a I,
-    urls: HashMap<String, EntryKey>,
-    texts: HashMap<[u8; 16], EntryKey>,
-    bands: super::BandMap,
-    sigs: HashMap<EntryKey, [u32; sketch::HASHES]>,
-    stories: HashMap<EntryKey, Story>,
-    dropped: HashSet<EntryKey>,
-    out: Assigned,
-    /// Position in `out.changes` of each entry this poll writes.
-    pending: HashMap<EntryKey, usize>,
-    /// Features computed before the commit lock; taken as items are assigned.
-    pre: FeatureMap,
+/// What one poll brings to story assignment: its planned changes, the keys of every item in the
+/// fetched feed (`incoming`), the URLs and texts several of them share (`skip`), and the
+/// features computed before the commit lock.
+#[derive(Debug, Default)]
+pub struct PollItems {
+    pub changes: Vec<Change>,
+    pub incoming: HashSet<EntryKey>,
+    pub skip: Skip,
+    pub features: FeatureMap,
 }
 
-impl<I: StoryIndex> StoryIndex for Overlay<'_, I> {
-    fn by_url(&self, url: &str) -> Option<EntryKey> {
-        self.urls.get(url).copied().or_else(|| self.base.by_url(url))
-    }
-    fn by_text(&self, fp: &[u8; 16]) -> Option<EntryKey> {
-        self.texts.get(fp).copied().or_else(|| self.base.by_text(fp))
-    }
-    fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<super::BandHit> {
-        let mut out = self.base.near(bands);
-        for (b, h) in bands.iter().enumerate() {
-            out.extend(self.bands.get(&(b as u8, *h)).into_iter().flatten().copied());
-        }
-        out.sort();
-        out.dedup();
-        out
-    }
-    fn entry(&self, key: &EntryKey) -> Option<Entry> {
-        match self.pending.get(key) {
-            Some(&i) => Some(self.out.changes[i].entry().clone()),
-            None => self.base.entry(key),
-        }
-    }
-    fn signature(&self, key: &EntryKey) -> Option<[u32; sketch::HASHES]> {
-        self.sigs.get(key).copied().or_else(|| self.base.signature(key))
-    }
-    fn story(&self, id: &EntryKey) -> Option<Story> {
-        if self.dropped.contains(id) {
-            return None;
-        }
-        self.stories.get(id).cloned().or_else(|| self.base.story(id)).or_else(|| {
-            // A story of one item has no record: its founding entry stands for it.
-            self.entry(id).filter(|e| story_id(e) == *id).map(|e| singleton(&e))
-        })
-    }
-}
-
-/// Runs story assignment over a poll's planned changes. `incoming` holds the keys of every
-/// item in the fetched feed; `skip` the URLs and texts several of them share.
+/// Runs story assignment over a poll's planned changes, reading through `view` (the store with
+/// the commits in flight) and the band memory, which it extends with the items it writes. Call
+/// it while deciding a commit: it must see every earlier decision.
 pub fn assign(
-    changes: Vec<Change>,
-    incoming: &HashSet<EntryKey>,
-    skip: &Skip,
-    pre: FeatureMap,
-    idx: &impl StoryIndex,
+    poll: PollItems,
+    view: &View<'_>,
+    near: &SharedNear,
     s: &StorySettings,
     now: DateTime<Utc>,
-) -> Assigned {
-    let mut o = Overlay {
-        base: idx,
-        urls: HashMap::new(),
-        texts: HashMap::new(),
-        bands: HashMap::new(),
-        sigs: HashMap::new(),
-        stories: HashMap::new(),
-        dropped: HashSet::new(),
-        out: Assigned::default(),
-        pending: HashMap::new(),
-        pre,
-    };
-    for change in changes {
-        match change {
-            Change::New(e) => o.add_new(e, incoming, skip, s, now),
-            Change::Updated { previous, entry, edited } => o.add_update(*previous, entry, edited, s),
+) -> Result<Assigned, StoreError> {
+    near.with(view, now, |memory| {
+        let PollItems { changes, incoming, skip, features } = poll;
+        let mut o = Layered::new(view, memory, features);
+        for change in changes {
+            match change {
+                Change::New(e) => o.add_new(e, &incoming, &skip, s, now),
+                Change::Updated { previous, entry, edited } => o.add_update(*previous, entry, edited, s),
+            }
         }
-    }
-    let stories: Vec<Story> = o.stories.drain().map(|(_, st)| st).collect();
-    o.out.writes.extend(stories.into_iter().map(IndexWrite::Story));
-    o.out.writes.extend(o.dropped.drain().map(IndexWrite::DropStory));
-    o.out
+        let out = o.finish();
+        for (key, published, bands) in &out.bands {
+            memory.add(*key, *published, bands.iter().copied().enumerate());
+        }
+        out
+    })
 }
 
-impl<I: StoryIndex> Overlay<'_, I> {
-    fn features_of(&mut self, e: &Entry, s: &StorySettings) -> Features {
-        self.pre.remove(&e.key).unwrap_or_else(|| features(e, s))
+impl Layered<'_> {
+    /// The decisions made, with the stories they changed and dropped.
+    fn finish(mut self) -> Assigned {
+        let stories: Vec<Story> = self.stories.drain().map(|(_, st)| st).collect();
+        self.out.writes.extend(stories.into_iter().map(IndexWrite::Story));
+        self.out.writes.extend(self.dropped.drain().map(IndexWrite::DropStory));
+        std::mem::take(&mut self.out)
     }
 
     fn add_new(
@@ -149,8 +92,8 @@ impl<I: StoryIndex> Overlay<'_, I> {
             return self.merge_same_item(e, &f, own, skip, now);
         }
         let sid = story_id(&first.existing);
-        let mut story = self.story(&sid).unwrap_or_else(|| singleton(&first.existing));
-        story.members.push(member(&e, first.rule.name(), first.rule.score()));
+        let mut story = self.story(&sid).unwrap_or_else(|| Story::single(&first.existing));
+        story.members.push(Member::of(&e, first.rule.name(), first.rule.score()));
         self.stories.insert(sid, story);
         e.story = Some(sid);
         e.secondary = true;
@@ -303,9 +246,11 @@ impl<I: StoryIndex> Overlay<'_, I> {
                 self.out.writes.push(IndexWrite::Text(fp, key));
             }
         }
-        for (b, h) in f.bands.iter().flatten().enumerate() {
-            self.bands.entry((b as u8, *h)).or_default().push((key, e.published));
-            self.out.writes.push(IndexWrite::Band(b as u8, *h, key, e.published));
+        if let Some(bands) = f.bands {
+            for (b, h) in bands.iter().enumerate() {
+                self.bands.entry((b as u8, *h)).or_default().push((key, e.published));
+            }
+            self.out.bands.push((key, e.published, bands));
         }
         if let Some(sig) = f.sig {
             self.sigs.insert(key, sig);
@@ -325,27 +270,10 @@ fn story_id(e: &Entry) -> EntryKey {
     e.story.unwrap_or(e.key)
 }
 
-/// The story of an entry no other item has joined (such stories have no record).
-pub fn singleton(e: &Entry) -> Story {
-    Story { id: story_id(e), primary: e.key, members: vec![member(e, "first", 1.0)] }
-}
-
 fn carry_story(from: &Entry, to: &mut Entry) {
     to.story = from.story;
     to.secondary = from.secondary;
     to.story_topics = from.story_topics.clone();
-}
-
-fn member(e: &Entry, rule: &str, score: f64) -> Member {
-    Member {
-        key: e.key,
-        source: e.source.clone(),
-        title: e.title.clone(),
-        link: e.link.clone(),
-        published: e.published,
-        rule: rule.to_owned(),
-        score,
-    }
 }
 
 fn union(a: &[impl AsTopic], b: &[TopicId]) -> Vec<TopicId> {

@@ -1,15 +1,19 @@
 //! One story, one item: recognising the same story across sources (and the same item under a
-//! new identity at one source). Pure decisions over a `StoryIndex`; the store implements it.
+//! new identity at one source). Pure decisions read through one layered index view
+//! (`layered.rs`) and return the records to write; the store stores them.
 
 mod assign;
+mod layered;
+mod near;
 pub mod sketch;
 
-pub use assign::{assign, singleton, Assigned, IndexWrite};
+pub use assign::{assign, Assigned, PollItems};
+pub use near::SharedNear;
 
-use crate::domain::{Entry, EntryKey, SourceId};
+use crate::domain::{Entry, EntryKey, Signature};
 use crate::text::sanitized_to_text;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use layered::Layered;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -37,28 +41,6 @@ impl Default for StorySettings {
             min_words: 30,
         }
     }
-}
-
-/// A story: every member item with its source, link and why it joined.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Story {
-    pub id: EntryKey,
-    /// The member channels show: the earliest published.
-    pub primary: EntryKey,
-    pub members: Vec<Member>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Member {
-    pub key: EntryKey,
-    pub source: SourceId,
-    pub title: String,
-    pub link: Option<String>,
-    pub published: DateTime<Utc>,
-    /// `first`, `url`, `text`, `title+text` or `near`.
-    pub rule: String,
-    /// 1.0 for exact rules; shingle containment for `near`.
-    pub score: f64,
 }
 
 /// Why an item matched a stored one.
@@ -95,7 +77,7 @@ pub struct Features {
     /// Fingerprint of the text alone (long texts), or of title + text (short ones).
     pub text_fp: Option<([u8; 16], Rule)>,
     pub shingles: sketch::Shingles,
-    pub sig: Option<[u32; sketch::HASHES]>,
+    pub sig: Option<Signature>,
     pub bands: Option<[u64; sketch::BANDS]>,
 }
 
@@ -157,19 +139,6 @@ pub type BandHit = (EntryKey, DateTime<Utc>);
 /// Band buckets: (band number, band hash) to the items in it.
 pub type BandMap = std::collections::HashMap<(u8, u64), Vec<BandHit>>;
 
-/// Read access to what is already known, for matching.
-pub trait StoryIndex {
-    fn by_url(&self, url: &str) -> Option<EntryKey>;
-    fn by_text(&self, fp: &[u8; 16]) -> Option<EntryKey>;
-    /// Entries sharing at least one band, with their published times.
-    fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<BandHit>;
-    fn entry(&self, key: &EntryKey) -> Option<Entry>;
-    /// A story's record; stories of one item have none.
-    fn story(&self, id: &EntryKey) -> Option<Story>;
-    /// The MinHash signature stored with an item's near-duplicate records.
-    fn signature(&self, key: &EntryKey) -> Option<[u32; sketch::HASHES]>;
-}
-
 /// Candidates checked exactly per item, most band hits first: bounds the cost when common
 /// phrases put many unrelated items into one bucket.
 const MAX_NEAR_CANDIDATES: usize = 32;
@@ -198,7 +167,7 @@ impl Match {
 /// near-duplicate text published within the window. Several matches in different stories mean
 /// this item bridges them; reporting every one keeps the grouping independent of the order in
 /// which sources are polled. Never matches the item itself.
-pub fn find_matches(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings, skip: &Skip) -> Vec<Match> {
+fn find_matches(e: &Entry, f: &Features, idx: &Layered<'_>, s: &StorySettings, skip: &Skip) -> Vec<Match> {
     let found = |key: Option<EntryKey>, rule: Rule| {
         key.filter(|k| *k != e.key).and_then(|k| idx.entry(&k)).map(|existing| Match { existing, rule })
     };
@@ -214,8 +183,25 @@ pub fn find_matches(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySet
     out
 }
 
+/// The stored items `e` is the same story as, read through `view` and the band memory: what
+/// assignment would join it to (assignment runs the same search itself; this one is for
+/// measuring it and for diagnostics).
+pub fn matches_of(
+    e: &Entry,
+    view: &crate::store::View<'_>,
+    near: &SharedNear,
+    s: &StorySettings,
+    now: DateTime<Utc>,
+) -> Result<Vec<EntryKey>, crate::store::StoreError> {
+    let f = features(e, s);
+    near.with(view, now, |memory| {
+        let idx = Layered::new(view, memory, FeatureMap::default());
+        find_matches(e, &f, &idx, s, &Skip::default()).into_iter().map(|m| m.existing.key).collect()
+    })
+}
+
 /// Every near-duplicate candidate that passes both thresholds, best containment first.
-fn near_matches(e: &Entry, f: &Features, idx: &impl StoryIndex, s: &StorySettings) -> Vec<Match> {
+fn near_matches(e: &Entry, f: &Features, idx: &Layered<'_>, s: &StorySettings) -> Vec<Match> {
     let (Some(bands), Some(sig)) = (f.bands.as_ref(), f.sig.as_ref()) else { return Vec::new() };
     let window = chrono::Duration::from_std(s.window).unwrap_or(chrono::Duration::MAX);
     let mut hits: std::collections::HashMap<EntryKey, usize> = std::collections::HashMap::new();

@@ -1,5 +1,6 @@
 use super::*;
-use crate::dedup::Change;
+use crate::domain::{Change, IndexWrite, SourceId, Story};
+use crate::store::Prepared;
 use std::collections::HashMap;
 
 const WIRE: &str = "The third round of talks between the delegations of Caldoria and Veshtan on a durable \
@@ -24,42 +25,26 @@ fn item(source: &str, guid: &str, link: &str, title: &str, body: &str, published
     }
 }
 
-/// An in-memory index built from the writes `assign` produces, like the store's.
-#[derive(Default)]
-struct Mem {
-    urls: HashMap<String, EntryKey>,
-    texts: HashMap<[u8; 16], EntryKey>,
-    bands: super::BandMap,
+/// A real store in a temp dir, with the band memory, fed one poll at a time through the same
+/// commit path the pipeline takes. `entries` and `stories` mirror what was written, for asserts.
+struct Desk {
+    _dir: tempfile::TempDir,
+    store: crate::store::Store,
+    near: SharedNear,
     entries: HashMap<EntryKey, Entry>,
     stories: HashMap<EntryKey, Story>,
 }
 
-impl StoryIndex for Mem {
-    fn by_url(&self, url: &str) -> Option<EntryKey> {
-        self.urls.get(url).copied()
-    }
-    fn by_text(&self, fp: &[u8; 16]) -> Option<EntryKey> {
-        self.texts.get(fp).copied()
-    }
-    fn near(&self, bands: &[u64; sketch::BANDS]) -> Vec<super::BandHit> {
-        bands
-            .iter()
-            .enumerate()
-            .flat_map(|(b, h)| self.bands.get(&(b as u8, *h)).cloned().unwrap_or_default())
-            .collect()
-    }
-    fn entry(&self, key: &EntryKey) -> Option<Entry> {
-        self.entries.get(key).cloned()
-    }
-    fn story(&self, id: &EntryKey) -> Option<Story> {
-        self.stories.get(id).cloned()
-    }
-    fn signature(&self, _: &EntryKey) -> Option<[u32; sketch::HASHES]> {
-        None
+impl Default for Desk {
+    fn default() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::store::Store::open(&dir.path().join("db"), 1 << 20).expect("store");
+        let near = SharedNear::new(StorySettings::default().window);
+        Self { _dir: dir, store, near, entries: HashMap::new(), stories: HashMap::new() }
     }
 }
 
-impl Mem {
+impl Desk {
     /// Ingests one poll of one source, as the pipeline does.
     fn poll(&mut self, items: Vec<Entry>) -> Assigned {
         let s = StorySettings::default();
@@ -67,6 +52,7 @@ impl Mem {
         let features: FeatureMap = items.iter().map(|e| (e.key, super::features(e, &s))).collect();
         let skip =
             Skip::of(items.iter().map(|e| super::SharedKeys::of(e, &crate::text::words(&super::body_text(e)), &s)));
+        let source = items.first().map(|e| e.source.clone()).expect("a poll with items");
         let changes = items
             .into_iter()
             .map(|e| match self.entries.get(&e.key) {
@@ -74,18 +60,25 @@ impl Mem {
                 None => Change::New(e),
             })
             .collect();
-        let out = assign(changes, &incoming, &skip, features, self, &s, at("2026-11-28T00:00:00Z"));
+        let poll = PollItems { changes, incoming, skip, features };
+        let mut out = None;
+        self.store
+            .commit_poll_with(&source, |view| {
+                let a = assign(poll, view, &self.near, &s, at("2026-11-28T00:00:00Z"))?;
+                let prepared = Prepared { changes: a.changes.clone(), index: a.writes.clone(), ..Prepared::default() };
+                out = Some(a);
+                Ok(prepared)
+            })
+            .expect("commit");
+        let out = out.expect("assigned");
         for c in &out.changes {
             self.entries.insert(c.entry().key, c.entry().clone());
         }
         for w in &out.writes {
             match w.clone() {
-                IndexWrite::Url(u, k) => drop(self.urls.insert(u, k)),
-                IndexWrite::Text(f, k) => drop(self.texts.insert(f, k)),
-                IndexWrite::Band(b, h, k, t) => self.bands.entry((b, h)).or_default().push((k, t)),
-                IndexWrite::Alias(..) | IndexWrite::Sig(..) => {}
                 IndexWrite::Story(st) => drop(self.stories.insert(st.id, st)),
                 IndexWrite::DropStory(id) => drop(self.stories.remove(&id)),
+                _ => {}
             }
         }
         out
@@ -93,13 +86,15 @@ impl Mem {
 
     fn story_of(&self, source: &str, guid: &str) -> Option<EntryKey> {
         let key = EntryKey::derive(&SourceId::parse(source).expect("slug"), "guid", guid);
-        self.entries.get(&key)?.story
+        let stored = self.store.entry(&key).expect("read")?;
+        assert_eq!(self.entries.get(&key).and_then(|e| e.story), stored.story, "the store holds what was decided");
+        stored.story
     }
 }
 
 #[test]
 fn same_url_with_tracking_variants_joins_one_story() {
-    let mut m = Mem::default();
+    let mut m = Desk::default();
     m.poll(vec![item("daily", "d1", "https://www.daily.example/news/talks", "Talks", WIRE, "2026-11-20T10:00:00Z")]);
     let teaser = "Short teaser only.";
     m.poll(vec![item(
@@ -116,7 +111,7 @@ fn same_url_with_tracking_variants_joins_one_story() {
 
 #[test]
 fn republished_copy_with_new_headline_or_footer_joins() {
-    let mut m = Mem::default();
+    let mut m = Desk::default();
     m.poll(vec![item("wire", "w1", "https://wire.example/a", "Talks to open Monday", WIRE, "2026-11-20T10:00:00Z")]);
     m.poll(vec![item("daily", "d1", "https://daily.example/x", "Peace talks resume", WIRE, "2026-11-20T12:00:00Z")]);
     let footer =
@@ -133,7 +128,7 @@ fn republished_copy_with_new_headline_or_footer_joins() {
 
 #[test]
 fn different_stories_and_translations_stay_apart() {
-    let mut m = Mem::default();
+    let mut m = Desk::default();
     m.poll(vec![item("wire", "w1", "https://wire.example/a", "Talks", WIRE, "2026-11-20T10:00:00Z")]);
     let other = "The central bank left its main refinancing rate unchanged at 3.25 percent on Thursday, its \
         third consecutive hold, and described the economic outlook as cautiously stable while it waited for \
@@ -150,7 +145,7 @@ fn different_stories_and_translations_stay_apart() {
 
 #[test]
 fn earliest_published_member_is_primary() {
-    let mut m = Mem::default();
+    let mut m = Desk::default();
     m.poll(vec![item("daily", "d1", "https://daily.example/x", "Peace talks resume", WIRE, "2026-11-20T12:00:00Z")]);
     m.poll(vec![item("wire", "w1", "https://wire.example/a", "Talks to open", WIRE, "2026-11-20T10:00:00Z")]);
     let d = m.entries.values().find(|e| e.source.as_str() == "daily").expect("daily").clone();
@@ -161,7 +156,7 @@ fn earliest_published_member_is_primary() {
 
 #[test]
 fn a_new_guid_for_the_same_item_is_the_same_entry() {
-    let mut m = Mem::default();
+    let mut m = Desk::default();
     m.poll(vec![item("wire", "w1", "https://wire.example/a", "Talks", WIRE, "2026-11-20T10:00:00Z")]);
     let out = m.poll(vec![item("wire", "urn:new:w1", "https://wire.example/a", "Talks", WIRE, "2026-11-20T10:00:00Z")]);
     assert!(out.changes.is_empty(), "{:?}", out.changes);
@@ -174,7 +169,7 @@ fn a_new_guid_for_the_same_item_is_the_same_entry() {
 
 #[test]
 fn items_of_one_feed_sharing_a_landing_page_link_stay_apart() {
-    let mut m = Mem::default();
+    let mut m = Desk::default();
     let home = "https://ministry.example/press/releases";
     let other = "The ministry will open a consular hotline for nationals affected by the flooding in the delta \
         region, with embassy staff in Port Alder in contact with thirty seven citizens who asked for help and \
@@ -207,7 +202,7 @@ fn grouping_does_not_depend_on_poll_order() {
         ("daily", "https://daily.example/d", format!("{intro_b} {WIRE}"), "2026-11-20T12:00:00Z"),
     ];
     for order in [[0, 1, 2], [1, 2, 0], [2, 1, 0], [1, 0, 2]] {
-        let mut m = Mem::default();
+        let mut m = Desk::default();
         for i in order {
             let (source, link, body, published) = &items[i];
             m.poll(vec![item(source, "x1", link, "Talks", body, published)]);
@@ -223,7 +218,7 @@ fn grouping_does_not_depend_on_poll_order() {
 /// Most items never share a story: they get no story record until a second item joins.
 #[test]
 fn a_story_record_is_written_only_when_a_second_item_joins() {
-    let mut m = Mem::default();
+    let mut m = Desk::default();
     let out = m.poll(vec![item("wire", "w1", "https://wire.example/a", "Talks", WIRE, "2026-11-20T10:00:00Z")]);
     assert!(!out.writes.iter().any(|w| matches!(w, IndexWrite::Story(_))), "{:?}", out.writes);
     assert_eq!(m.story_of("wire", "w1"), Some(m.entries.keys().copied().next().expect("entry")));
