@@ -64,44 +64,34 @@ fn split_file(file: &str) -> Result<(&str, Format), ApiError> {
     Ok((name, Format::from_extension(ext).ok_or_else(not_found)?))
 }
 
-pub async fn merged(
+/// Every channel URL, one handler: `/feeds/all.{ext}`, `/topics/{id}.{ext}`, `/sources/{id}.{ext}`.
+pub async fn channel(
     State(state): State<AppState>,
-    Path(file): Path<String>,
+    Path((kind, file)): Path<(String, String)>,
     Query(q): Query<FeedQuery>,
     // The request itself, not a `HeaderMap`: that extractor copies every header.
     req: Request,
 ) -> Result<Response, ApiError> {
     let (name, format) = split_file(&file)?;
-    if name != "all" {
-        return Err(ApiError::NotFound(format!("no channel {name:?}")));
-    }
-    serve(&state, ChannelId::All, format, format!("/feeds/all.{}", format.extension()), q, req.headers()).await
+    let ch = channel_of(&state, &kind, name)?;
+    let path = format!("/{kind}/{name}.{}", format.extension());
+    serve(&state, ch, format, path, q, req.headers()).await
 }
 
-pub async fn per_source(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-    Query(q): Query<FeedQuery>,
-    req: Request,
-) -> Result<Response, ApiError> {
-    let (name, format) = split_file(&file)?;
-    let id = SourceId::parse(name).ok().filter(|id| state.settings.source(id).is_some());
-    let id = id.ok_or_else(|| ApiError::NotFound(format!("no source {name:?}")))?;
-    let path = format!("/sources/{id}.{}", format.extension());
-    serve(&state, ChannelId::Source(id), format, path, q, req.headers()).await
-}
-
-pub async fn per_topic(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-    Query(q): Query<FeedQuery>,
-    req: Request,
-) -> Result<Response, ApiError> {
-    let (name, format) = split_file(&file)?;
-    let id = TopicId::parse(name).ok().filter(|id| state.settings.topic(id).is_some());
-    let id = id.ok_or_else(|| ApiError::NotFound(format!("no topic {name:?}")))?;
-    let path = format!("/topics/{id}.{}", format.extension());
-    serve(&state, ChannelId::Topic(id), format, path, q, req.headers()).await
+/// The configured channel a URL names, or why there is none.
+fn channel_of(state: &AppState, kind: &str, name: &str) -> Result<ChannelId, ApiError> {
+    let found = match kind {
+        "feeds" => (name == "all").then_some(ChannelId::All),
+        "sources" => SourceId::parse(name).ok().filter(|id| state.settings.source(id).is_some()).map(ChannelId::Source),
+        "topics" => TopicId::parse(name).ok().filter(|id| state.settings.topic(id).is_some()).map(ChannelId::Topic),
+        _ => return Err(ApiError::NotFound("no such page".into())),
+    };
+    let what = match kind {
+        "feeds" => "channel",
+        "sources" => "source",
+        _ => "topic",
+    };
+    found.ok_or_else(|| ApiError::NotFound(format!("no {what} {name:?}")))
 }
 
 async fn serve(

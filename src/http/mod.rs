@@ -84,9 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/channels.opml", get(index::opml))
         // A capture with a static suffix ("{id}.atom") is not supported: take the whole
         // segment and split it into channel and format.
-        .route("/feeds/{file}", get(feeds::merged))
-        .route("/topics/{file}", get(feeds::per_topic))
-        .route("/sources/{file}", get(feeds::per_source))
+        .route("/{kind}/{file}", get(feeds::channel))
         .route("/healthz", get(api::health))
         .route("/api/sources", get(api::sources))
         .route("/metrics", get(api::metrics))

@@ -51,9 +51,18 @@ async fn limit_per_source_channels_and_errors() {
     }
     let alpha = app.feed("/sources/alpha.rss").await;
     assert_eq!(alpha.entries.len(), 2);
-    for missing in
-        ["/feeds/none.atom", "/feeds/all.txt", "/feeds/all", "/sources/nobody.atom", "/nope", "/api/entries/zzz"]
-    {
+    let missing = [
+        "/feeds/none.atom",
+        "/feeds/all.txt",
+        "/feeds/all",
+        "/sources/nobody.atom",
+        "/sources/Not%20a%20slug.rss",
+        "/topics/alpha.rss",
+        "/elsewhere/all.atom",
+        "/nope",
+        "/api/entries/zzz",
+    ];
+    for missing in missing {
         let resp = app.get(missing).await;
         assert_eq!(resp.status(), 404, "{missing}");
         let body: serde_json::Value = resp.json().await.expect("json error body");
