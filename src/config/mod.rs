@@ -1,5 +1,6 @@
 //! Configuration: the TOML file as written (`raw`), and the validated `Settings` the service runs on.
 
+mod problems;
 mod raw;
 mod raw_polling;
 mod raw_topic;

@@ -1,6 +1,6 @@
 //! `[polling]` and `[[host]]` as written, and their validation.
 
-use super::raw::Problems;
+use super::problems::Problems;
 use super::PollingSettings;
 use crate::fetch::HostLimits;
 use serde::Deserialize;

@@ -1,6 +1,6 @@
 //! `[[topic]]` tables as written, and their validation (every bad term and unknown source named).
 
-use super::raw::Problems;
+use super::problems::Problems;
 use super::{TopicField, TopicSettings};
 use crate::domain::{SourceId, TopicId};
 use crate::topics::Term;
