@@ -1,9 +1,8 @@
 //! The config file exactly as written (strings for every value a person types), and its validation.
 
 use super::problems::Problems;
-use super::{Problem, Schedule, ServerSettings, Settings, SourceSettings, StoreSettings};
+use super::{Problem, Schedule, ServerSettings, Settings, SourceSettings, StoreSettings, StorySettings};
 use crate::domain::{FeedUrl, SourceId};
-use crate::stories::StorySettings;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
