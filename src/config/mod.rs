@@ -172,18 +172,28 @@ impl Default for StorySettings {
     }
 }
 
+/// The checks config cannot make itself, because only a runtime part can answer them: does a
+/// topic term compile, does the scheduler read a cron expression. The modules owning those parts
+/// answer (see `crate::load`); a refusal is reported like any other problem, under the value's
+/// key path, so `check` still lists everything in one pass and in file order.
+pub trait Checks {
+    fn term(&self, term: &str) -> Result<(), String>;
+    fn cron(&self, expr: &str) -> Result<(), String>;
+}
+
+// `Settings::load`, which passes the real `Checks`, is defined in `crate::load`, above config.
 impl Settings {
     /// Reads and validates a config file; relative paths inside resolve against its directory.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    pub fn load_with(path: &Path, checks: &dyn Checks) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-        Self::from_toml(&text, path)
+        Self::from_toml(&text, path, checks)
     }
 
-    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+    pub fn from_toml(text: &str, path: &Path, checks: &dyn Checks) -> Result<Self, ConfigError> {
         let raw: RawConfig =
             toml::from_str(text).map_err(|e| ConfigError::Syntax { path: path.into(), message: e.to_string() })?;
         let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        raw.validate(path, base).map_err(|problems| ConfigError::Invalid { path: path.into(), problems })
+        raw.validate(path, base, checks).map_err(|problems| ConfigError::Invalid { path: path.into(), problems })
     }
 
     pub fn source(&self, id: &SourceId) -> Option<&SourceSettings> {

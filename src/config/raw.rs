@@ -1,7 +1,7 @@
 //! The config file exactly as written (strings for every value a person types), and its validation.
 
 use super::problems::Problems;
-use super::{Problem, Schedule, ServerSettings, Settings, SourceSettings, StoreSettings, StorySettings};
+use super::{Checks, Problem, Schedule, ServerSettings, Settings, SourceSettings, StoreSettings, StorySettings};
 use crate::domain::{FeedUrl, SourceId};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -90,14 +90,15 @@ pub struct RawSource {
 }
 
 impl RawConfig {
-    pub fn validate(self, config_path: &Path, base: &Path) -> Result<Settings, Vec<Problem>> {
+    /// Validates every value, leaving to `checks` what needs a runtime part.
+    pub fn validate(self, config_path: &Path, base: &Path, checks: &dyn Checks) -> Result<Settings, Vec<Problem>> {
         let mut p = Problems::default();
         let server = self.server.validate(&mut p);
         let store = self.store.validate(&mut p, base);
         let polling = self.polling.validate(&mut p, &self.hosts);
         let mut seen = HashSet::new();
         let sources = (self.sources.iter().enumerate())
-            .filter_map(|(i, s)| s.validate(&mut p, i, base, &mut seen))
+            .filter_map(|(i, s)| s.validate(&mut p, i, base, &mut seen, checks))
             .map(|mut s| {
                 if s.schedule == Schedule::Every(Duration::ZERO) {
                     s.schedule = Schedule::Every(polling.every);
@@ -111,7 +112,7 @@ impl RawConfig {
         let source_ids: HashSet<&str> = self.sources.iter().map(|s| s.id.as_str()).collect();
         let mut topic_ids = HashSet::new();
         let topics = (self.topics.iter().enumerate())
-            .filter_map(|(i, t)| t.validate(&mut p, i, &source_ids, &mut topic_ids, server.default_items))
+            .filter_map(|(i, t)| t.validate(&mut p, i, &source_ids, &mut topic_ids, server.default_items, checks))
             .collect();
         let stories = self.stories.validate(&mut p);
         if p.0.is_empty() {
@@ -165,7 +166,14 @@ impl RawStore {
 }
 
 impl RawSource {
-    fn validate(&self, p: &mut Problems, i: usize, base: &Path, seen: &mut HashSet<String>) -> Option<SourceSettings> {
+    fn validate(
+        &self,
+        p: &mut Problems,
+        i: usize,
+        base: &Path,
+        seen: &mut HashSet<String>,
+        checks: &dyn Checks,
+    ) -> Option<SourceSettings> {
         let at = |key: &str| format!("source[{i}].{key}");
         let id = SourceId::parse(&self.id).map_err(|e| p.push(at("id"), format!("{:?} {e}", self.id))).ok();
         if !seen.insert(self.id.clone()) {
@@ -178,7 +186,7 @@ impl RawSource {
                 None
             }
             (Some(e), None) => Some(Schedule::Every(p.duration(&at("every"), Some(e), Duration::from_secs(900)))),
-            (None, Some(c)) => match crate::schedule::validate_cron(c) {
+            (None, Some(c)) => match checks.cron(c) {
                 Ok(()) => Some(Schedule::Cron(c.trim().to_owned())),
                 Err(e) => {
                     p.push(at("cron"), e);
