@@ -20,6 +20,7 @@ pub mod dedup;
 pub mod domain;
 pub mod fetch;
 pub mod http;
+mod load;
 pub mod maintenance;
 pub mod metrics;
 pub mod normalize;

@@ -1,5 +1,7 @@
 //! Configuration: the TOML file as written (`raw`), and the validated `Settings` the service runs on.
+//! Plain data only: the modules that own the runtime parts build them from it.
 
+mod problems;
 mod raw;
 mod raw_polling;
 mod raw_topic;
@@ -45,7 +47,7 @@ pub struct Settings {
     pub polling: PollingSettings,
     pub sources: Vec<SourceSettings>,
     pub topics: Vec<TopicSettings>,
-    pub stories: crate::stories::StorySettings,
+    pub stories: StorySettings,
 }
 
 #[derive(Debug, Clone)]
@@ -90,12 +92,19 @@ pub struct PollingSettings {
     /// Polls in a row that must see the same permanent redirect before the source follows it.
     pub redirect_confirmations: u32,
     /// Per-host budgets: `[polling] per_host` and `min_gap`, overridden by `[[host]]` tables.
-    pub host_defaults: crate::fetch::HostLimits,
-    pub hosts: std::collections::HashMap<String, crate::fetch::HostLimits>,
+    pub host_defaults: HostLimits,
+    pub hosts: std::collections::HashMap<String, HostLimits>,
     /// The address guard is off entirely (a feed may be on the local network).
     pub allow_private_networks: bool,
     /// Host names or IP literals exempt from the address guard.
     pub allow_hosts: Vec<String>,
+}
+
+/// The politeness budget of one host; `[[host]]` tables override the `[polling]` defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostLimits {
+    pub concurrency: usize,
+    pub min_gap: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,18 +146,54 @@ pub struct TopicSettings {
     pub max_items: usize,
 }
 
+/// Tuning of story matching (`[stories]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorySettings {
+    pub enabled: bool,
+    /// Near-duplicates: the smaller text's shingles contained in the larger at least this much.
+    pub near_containment: f64,
+    /// ... and shingle Jaccard similarity at least this much (guards against shared boilerplate).
+    pub near_jaccard: f64,
+    /// Near-duplicates must be published this close together.
+    pub window: Duration,
+    /// Texts shorter than this (in words) get no text fingerprint or near-duplicate sketch.
+    pub min_words: usize,
+}
+
+impl Default for StorySettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            near_containment: 0.8,
+            near_jaccard: 0.5,
+            window: Duration::from_secs(7 * 86_400),
+            min_words: 30,
+        }
+    }
+}
+
+/// The checks config cannot make itself, because only a runtime part can answer them: does a
+/// topic term compile, does the scheduler read a cron expression. The modules owning those parts
+/// answer (see `crate::load`); a refusal is reported like any other problem, under the value's
+/// key path, so `check` still lists everything in one pass and in file order.
+pub trait Checks {
+    fn term(&self, term: &str) -> Result<(), String>;
+    fn cron(&self, expr: &str) -> Result<(), String>;
+}
+
+// `Settings::load`, which passes the real `Checks`, is defined in `crate::load`, above config.
 impl Settings {
     /// Reads and validates a config file; relative paths inside resolve against its directory.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    pub fn load_with(path: &Path, checks: &dyn Checks) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-        Self::from_toml(&text, path)
+        Self::from_toml(&text, path, checks)
     }
 
-    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+    pub fn from_toml(text: &str, path: &Path, checks: &dyn Checks) -> Result<Self, ConfigError> {
         let raw: RawConfig =
             toml::from_str(text).map_err(|e| ConfigError::Syntax { path: path.into(), message: e.to_string() })?;
         let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        raw.validate(path, base).map_err(|problems| ConfigError::Invalid { path: path.into(), problems })
+        raw.validate(path, base, checks).map_err(|problems| ConfigError::Invalid { path: path.into(), problems })
     }
 
     pub fn source(&self, id: &SourceId) -> Option<&SourceSettings> {

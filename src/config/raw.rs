@@ -1,9 +1,8 @@
 //! The config file exactly as written (strings for every value a person types), and its validation.
 
-use super::units::{parse_duration, parse_size};
-use super::{Problem, Schedule, ServerSettings, Settings, SourceSettings, StoreSettings};
+use super::problems::Problems;
+use super::{Checks, Problem, Schedule, ServerSettings, Settings, SourceSettings, StoreSettings, StorySettings};
 use crate::domain::{FeedUrl, SourceId};
-use crate::stories::StorySettings;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -90,62 +89,16 @@ pub struct RawSource {
     pub initial_items: Option<usize>,
 }
 
-/// Collects problems instead of stopping at the first, so `check` can list them all.
-#[derive(Default)]
-pub(super) struct Problems(pub(super) Vec<Problem>);
-
-impl Problems {
-    pub(super) fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Problem { path: path.into(), message: message.into() });
-    }
-
-    pub(super) fn duration(&mut self, path: &str, raw: Option<&str>, default: Duration) -> Duration {
-        match raw.map(parse_duration) {
-            None => default,
-            Some(Ok(d)) if d.is_zero() => {
-                self.push(path, "must be greater than zero");
-                default
-            }
-            Some(Ok(d)) => d,
-            Some(Err(e)) => {
-                self.push(path, e);
-                default
-            }
-        }
-    }
-
-    pub(super) fn size(&mut self, path: &str, raw: Option<&str>, default: u64) -> u64 {
-        match raw.map(parse_size) {
-            None => default,
-            Some(Ok(n)) => n,
-            Some(Err(e)) => {
-                self.push(path, e);
-                default
-            }
-        }
-    }
-
-    pub(super) fn positive(&mut self, path: &str, raw: Option<usize>, default: usize) -> usize {
-        match raw {
-            Some(0) => {
-                self.push(path, "must be at least 1");
-                default
-            }
-            Some(n) => n,
-            None => default,
-        }
-    }
-}
-
 impl RawConfig {
-    pub fn validate(self, config_path: &Path, base: &Path) -> Result<Settings, Vec<Problem>> {
+    /// Validates every value, leaving to `checks` what needs a runtime part.
+    pub fn validate(self, config_path: &Path, base: &Path, checks: &dyn Checks) -> Result<Settings, Vec<Problem>> {
         let mut p = Problems::default();
         let server = self.server.validate(&mut p);
         let store = self.store.validate(&mut p, base);
         let polling = self.polling.validate(&mut p, &self.hosts);
         let mut seen = HashSet::new();
         let sources = (self.sources.iter().enumerate())
-            .filter_map(|(i, s)| s.validate(&mut p, i, base, &mut seen))
+            .filter_map(|(i, s)| s.validate(&mut p, i, base, &mut seen, checks))
             .map(|mut s| {
                 if s.schedule == Schedule::Every(Duration::ZERO) {
                     s.schedule = Schedule::Every(polling.every);
@@ -159,7 +112,7 @@ impl RawConfig {
         let source_ids: HashSet<&str> = self.sources.iter().map(|s| s.id.as_str()).collect();
         let mut topic_ids = HashSet::new();
         let topics = (self.topics.iter().enumerate())
-            .filter_map(|(i, t)| t.validate(&mut p, i, &source_ids, &mut topic_ids, server.default_items))
+            .filter_map(|(i, t)| t.validate(&mut p, i, &source_ids, &mut topic_ids, server.default_items, checks))
             .collect();
         let stories = self.stories.validate(&mut p);
         if p.0.is_empty() {
@@ -213,7 +166,14 @@ impl RawStore {
 }
 
 impl RawSource {
-    fn validate(&self, p: &mut Problems, i: usize, base: &Path, seen: &mut HashSet<String>) -> Option<SourceSettings> {
+    fn validate(
+        &self,
+        p: &mut Problems,
+        i: usize,
+        base: &Path,
+        seen: &mut HashSet<String>,
+        checks: &dyn Checks,
+    ) -> Option<SourceSettings> {
         let at = |key: &str| format!("source[{i}].{key}");
         let id = SourceId::parse(&self.id).map_err(|e| p.push(at("id"), format!("{:?} {e}", self.id))).ok();
         if !seen.insert(self.id.clone()) {
@@ -226,7 +186,7 @@ impl RawSource {
                 None
             }
             (Some(e), None) => Some(Schedule::Every(p.duration(&at("every"), Some(e), Duration::from_secs(900)))),
-            (None, Some(c)) => match crate::schedule::validate_cron(c) {
+            (None, Some(c)) => match checks.cron(c) {
                 Ok(()) => Some(Schedule::Cron(c.trim().to_owned())),
                 Err(e) => {
                     p.push(at("cron"), e);

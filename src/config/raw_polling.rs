@@ -1,8 +1,7 @@
 //! `[polling]` and `[[host]]` as written, and their validation.
 
-use super::raw::Problems;
-use super::PollingSettings;
-use crate::fetch::HostLimits;
+use super::problems::Problems;
+use super::{HostLimits, PollingSettings};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,9 +1,8 @@
 //! `[[topic]]` tables as written, and their validation (every bad term and unknown source named).
 
-use super::raw::Problems;
-use super::{TopicField, TopicSettings};
+use super::problems::Problems;
+use super::{Checks, TopicField, TopicSettings};
 use crate::domain::{SourceId, TopicId};
-use crate::topics::Term;
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -38,6 +37,7 @@ impl RawTopic {
         known_sources: &HashSet<&str>,
         seen: &mut HashSet<String>,
         default_items: usize,
+        checks: &dyn Checks,
     ) -> Option<TopicSettings> {
         let at = |key: &str| format!("topic[{i}].{key}");
         let id = TopicId::parse(&self.id).map_err(|e| p.push(at("id"), format!("{:?} {e}", self.id))).ok();
@@ -46,7 +46,7 @@ impl RawTopic {
         }
         for (key, list) in [("any", &self.any), ("all", &self.all), ("none", &self.none)] {
             for (j, term) in list.iter().enumerate() {
-                if let Err(e) = Term::parse(term) {
+                if let Err(e) = checks.term(term) {
                     p.push(format!("topic[{i}].{key}[{j}]"), format!("{term:?}: {e}"));
                 }
             }

@@ -1,7 +1,29 @@
 use super::*;
 
+/// Stands in for the runtime parts, which config cannot reach: refuses values starting with
+/// "not", so the key paths of their answers can be checked here.
+struct Stub;
+
+impl Checks for Stub {
+    fn term(&self, term: &str) -> Result<(), String> {
+        if term.starts_with("not") {
+            Err("refused term".into())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn cron(&self, expr: &str) -> Result<(), String> {
+        if expr.starts_with("not") {
+            Err("refused cron".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
 fn load(text: &str) -> Result<Settings, ConfigError> {
-    Settings::from_toml(text, Path::new("/srv/nr/newsriver.toml"))
+    Settings::from_toml(text, Path::new("/srv/nr/newsriver.toml"), &Stub)
 }
 
 #[test]
@@ -32,6 +54,9 @@ url = "ftp://example.org/b"
 id = "ok"
 url = "https://example.org/c"
 cron = "not a cron"
+[[topic]]
+id = "t"
+any = ["fine", "not fine"]
 "#;
     let Err(ConfigError::Invalid { problems, .. }) = load(text) else { panic!("expected Invalid") };
     let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
@@ -43,6 +68,7 @@ cron = "not a cron"
         "source[1].url",
         "source[2].id",
         "source[2].cron",
+        "topic[0].any[1]",
     ] {
         assert!(paths.contains(&want), "missing {want} in {paths:?}");
     }

@@ -3,16 +3,11 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-/// The limits of one host; `[[host]]` tables override the `[polling]` defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HostLimits {
-    pub concurrency: usize,
-    pub min_gap: Duration,
-}
+/// The budgets are built from the config's plain limits.
+pub use crate::config::HostLimits;
 
 #[derive(Debug, Default)]
 struct Budget {
@@ -70,6 +65,7 @@ impl HostBudgets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
     async fn requests_to_one_host_are_spaced_by_the_gap() {

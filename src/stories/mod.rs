@@ -7,6 +7,8 @@ mod layered;
 mod near;
 pub mod sketch;
 
+/// The tuning is plain config data; stories reads it from there.
+pub use crate::config::StorySettings;
 pub use assign::{assign, Assigned, PollItems};
 pub use near::SharedNear;
 
@@ -15,33 +17,6 @@ use crate::text::sanitized_to_text;
 use chrono::{DateTime, Utc};
 use layered::Layered;
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
-
-/// Tuning of story matching (config `[stories]`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct StorySettings {
-    pub enabled: bool,
-    /// Near-duplicates: the smaller text's shingles contained in the larger at least this much.
-    pub near_containment: f64,
-    /// ... and shingle Jaccard similarity at least this much (guards against shared boilerplate).
-    pub near_jaccard: f64,
-    /// Near-duplicates must be published this close together.
-    pub window: Duration,
-    /// Texts shorter than this (in words) get no text fingerprint or near-duplicate sketch.
-    pub min_words: usize,
-}
-
-impl Default for StorySettings {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            near_containment: 0.8,
-            near_jaccard: 0.5,
-            window: Duration::from_secs(7 * 86_400),
-            min_words: 30,
-        }
-    }
-}
 
 /// Why an item matched a stored one.
 #[derive(Debug, Clone, Copy, PartialEq)]

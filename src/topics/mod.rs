@@ -82,8 +82,8 @@ pub struct TopicRouter {
 }
 
 impl TopicRouter {
-    /// Compiles every topic; terms were validated with the config, so errors here are bugs
-    /// in validation and are reported rather than panicking.
+    /// Compiles every topic; loading the config already compiled each term (`crate::load`), so
+    /// errors here are bugs in loading and are reported rather than panicking.
     pub fn new(topics: &[TopicSettings]) -> Result<Self, String> {
         let terms = |list: &[String]| list.iter().map(|t| Term::parse(t)).collect::<Result<Vec<_>, _>>();
         let mut compiled = Vec::with_capacity(topics.len());

@@ -1,0 +1,52 @@
+//! The problem collector every part of config validation writes to, with the value checks they share.
+
+use super::units::{parse_duration, parse_size};
+use super::Problem;
+use std::time::Duration;
+
+/// Collects problems instead of stopping at the first, so `check` can list them all.
+#[derive(Default)]
+pub(super) struct Problems(pub(super) Vec<Problem>);
+
+impl Problems {
+    pub(super) fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem { path: path.into(), message: message.into() });
+    }
+
+    pub(super) fn duration(&mut self, path: &str, raw: Option<&str>, default: Duration) -> Duration {
+        match raw.map(parse_duration) {
+            None => default,
+            Some(Ok(d)) if d.is_zero() => {
+                self.push(path, "must be greater than zero");
+                default
+            }
+            Some(Ok(d)) => d,
+            Some(Err(e)) => {
+                self.push(path, e);
+                default
+            }
+        }
+    }
+
+    pub(super) fn size(&mut self, path: &str, raw: Option<&str>, default: u64) -> u64 {
+        match raw.map(parse_size) {
+            None => default,
+            Some(Ok(n)) => n,
+            Some(Err(e)) => {
+                self.push(path, e);
+                default
+            }
+        }
+    }
+
+    pub(super) fn positive(&mut self, path: &str, raw: Option<usize>, default: usize) -> usize {
+        match raw {
+            Some(0) => {
+                self.push(path, "must be at least 1");
+                default
+            }
+            Some(n) => n,
+            None => default,
+        }
+    }
+}
