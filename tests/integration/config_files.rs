@@ -11,7 +11,7 @@ fn config_dir() -> std::path::PathBuf {
 
 #[test]
 fn every_config_file_loads_and_every_demo_feed_normalizes() {
-    let mut configs = 0;
+    let (mut configs, mut demo_feeds) = (0, 0);
     for entry in std::fs::read_dir(config_dir()).expect("config dir") {
         let path = entry.expect("entry").path();
         if path.extension().and_then(|e| e.to_str()) != Some("toml") {
@@ -21,6 +21,7 @@ fn every_config_file_loads_and_every_demo_feed_normalizes() {
         let settings = Settings::load(&path).unwrap_or_else(|e| panic!("{e}"));
         for s in &settings.sources {
             let FeedUrl::File(file) = &s.url else { continue };
+            demo_feeds += 1;
             let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             let feed = newsriver::parse::parse_feed(&bytes).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             let ctx = newsriver::normalize::FeedContext { source: &s.id, fetch_url: None, now: chrono::Utc::now() };
@@ -34,6 +35,7 @@ fn every_config_file_loads_and_every_demo_feed_normalizes() {
         }
     }
     assert!(configs >= 1);
+    assert!(demo_feeds >= 5, "the demo config polls its five bundled feeds: {demo_feeds} checked");
 }
 
 #[tokio::test]

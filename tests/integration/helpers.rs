@@ -312,3 +312,25 @@ pub async fn path_server(delay: std::time::Duration, body: fn(&str) -> Vec<u8>) 
     tokio::spawn(async move { axum::serve(listener, router).await });
     base
 }
+
+/// Runs the calling test again, alone, in a child process of this test binary (so what it
+/// measures of the process, such as its memory, is its own), and returns true inside that child.
+/// In the parent it waits for the child, fails when the child failed or did not run the test,
+/// and returns false.
+pub fn in_own_process(test: &str) -> bool {
+    const MARK: &str = "NEWSRIVER_OWN_PROCESS";
+    if std::env::var(MARK).is_ok_and(|t| t == test) {
+        return true;
+    }
+    let exe = std::env::current_exe().expect("the test binary");
+    let out = std::process::Command::new(exe)
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(MARK, test)
+        .output()
+        .expect("run the test binary");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report = format!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{test}, run in its own process, failed:\n{report}");
+    assert!(stdout.contains("1 passed"), "{test} did not run in its own process:\n{report}");
+    false
+}

@@ -109,6 +109,10 @@ fn rss_kib() -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hostile_sources_fail_clearly_and_harm_nothing() {
+    // Alone in a process of its own, so the memory it measures is its own, not other tests'.
+    if !in_own_process("hostile::hostile_sources_fail_clearly_and_harm_nothing") {
+        return;
+    }
     let (canary_ip, canary_local) = (canary("127.0.0.2").await, canary("127.0.0.1").await);
     let server = hostile_server::start(canary_ip.port, canary_local.port).await;
     let mut sources: Vec<(&str, String)> = vec![("good", format!("{}/good", server.base))];
