@@ -1,7 +1,9 @@
-//! Same item again, or an edit of it: compares a poll's entries with what is stored. Pure.
-//! (Cross-source story merging builds on this; see the stories issue.)
+//! The same item again, an edit of it, or the same item under a former key: every decision
+//! about one item's identity at its own source is made here, pure, over what the caller read.
+//! (Story matching across sources builds on it: `stories`, which also uses `revise` when it
+//! finds a stored item again under a new identity.)
 
-use crate::domain::{Change, Entry, EntryKey};
+use crate::domain::{Change, Entry, EntryKey, IndexWrite, SeenItem};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
@@ -39,19 +41,45 @@ pub fn plan(incoming: Vec<Entry>, existing: &HashMap<EntryKey, Entry>, now: Date
         }
         match existing.get(&entry.key) {
             None => plan.changes.push(Change::New(entry)),
-            Some(old) if old.fingerprint == entry.fingerprint && old.revision == entry.revision => plan.unchanged += 1,
-            Some(old) => {
-                let edited = old.fingerprint != entry.fingerprint;
-                let entry = if edited { merge_edit(old, entry, now) } else { merge_silent(old, entry) };
-                plan.changes.push(Change::Updated { previous: Box::new(old.clone()), entry, edited });
-            }
+            Some(old) => match revise(old, entry, now) {
+                Some(change) => plan.changes.push(change),
+                None => plan.unchanged += 1,
+            },
         }
     }
     plan
 }
 
+/// A stored item seen again: nothing (unchanged), an edit (its text changed: a new change-log
+/// position and `updated`), or a metadata-only refresh (stored silently).
+pub fn revise(old: &Entry, new: Entry, now: DateTime<Utc>) -> Option<Change> {
+    if old.fingerprint == new.fingerprint && old.revision == new.revision {
+        return None;
+    }
+    let edited = old.fingerprint != new.fingerprint;
+    let entry = if edited { merge_edit(old, new, now) } else { merge_silent(old, new) };
+    Some(Change::Updated { previous: Box::new(old.clone()), entry, edited })
+}
+
+/// The key an item is stored under: its own, or the stored item's its former key points to
+/// (`alias`, a read of the store's alias records).
+pub fn canonical<E>(key: EntryKey, alias: impl Fn(&EntryKey) -> Result<Option<EntryKey>, E>) -> Result<EntryKey, E> {
+    Ok(alias(&key)?.unwrap_or(key))
+}
+
+/// The document's items under the keys they are stored under: an item recognised under a new
+/// identity was merged into its stored entry (the alias records of this commit say which).
+pub fn rekeyed(mut seen: Vec<SeenItem>, writes: &[IndexWrite]) -> Vec<SeenItem> {
+    for w in writes {
+        if let IndexWrite::Alias(from, to) = w {
+            seen.iter_mut().filter(|s| s.key == *from).for_each(|s| s.key = *to);
+        }
+    }
+    seen
+}
+
 /// A metadata-only change: stored, but as of the same moment as before.
-pub(crate) fn merge_silent(old: &Entry, new: Entry) -> Entry {
+fn merge_silent(old: &Entry, new: Entry) -> Entry {
     Entry {
         first_seen: old.first_seen,
         published: old.published,
@@ -82,7 +110,7 @@ pub fn hold_back_backlog(plan: &mut Plan, initial: usize) {
 
 /// An edit keeps the item's first-seen time, its channel visibility and, when the feed gives no real date, its
 /// original published time; `updated` moves to the feed's newer date, or to now.
-pub(crate) fn merge_edit(old: &Entry, mut new: Entry, now: DateTime<Utc>) -> Entry {
+fn merge_edit(old: &Entry, mut new: Entry, now: DateTime<Utc>) -> Entry {
     new.first_seen = old.first_seen;
     new.held_back = old.held_back;
     if new.date_repaired {
@@ -168,5 +196,17 @@ mod tests {
         let e = entry("a", "A", "2026-11-20T00:00:00Z");
         let p = plan(vec![e.clone(), e], &HashMap::new(), at("2026-11-28T00:00:00Z"));
         assert_eq!(p.changes.len(), 1);
+    }
+
+    #[test]
+    fn remembered_items_take_the_keys_they_were_merged_into() {
+        let key = |n: &str| crate::domain::test_entry("s", n, "2026-11-20T00:00:00Z").key;
+        let seen = |k| SeenItem { digest: 1, key: k, url: None, text: None };
+        let writes = [IndexWrite::Alias(key("new"), key("old")), IndexWrite::Url("x".into(), key("other"))];
+        let keys: Vec<EntryKey> =
+            rekeyed(vec![seen(key("new")), seen(key("b"))], &writes).iter().map(|s| s.key).collect();
+        assert_eq!(keys, [key("old"), key("b")]);
+        let alias = |k: &EntryKey| Ok::<_, ()>((*k == key("new")).then(|| key("old")));
+        assert_eq!((canonical(key("new"), alias), canonical(key("b"), alias)), (Ok(key("old")), Ok(key("b"))));
     }
 }

@@ -32,7 +32,7 @@ pub(super) async fn commit(
                     (plan.changes, Vec::new(), 0)
                 };
                 if let Some(seen) = seen {
-                    state.seen = rekeyed(seen, &index);
+                    state.seen = crate::dedup::rekeyed(seen, &index);
                 }
                 churned_items = churned;
                 let summary = summarize(&changes, plan.unchanged + churned, &id);
@@ -56,17 +56,6 @@ pub(super) async fn commit(
     let joined =
         (done.changes.iter()).filter(|c| matches!(c, Change::New(e) if e.source == source.id && e.secondary)).count();
     Ok((done.state.last_summary, joined + churned_items))
-}
-
-/// The document's items under the keys they are stored under: an item recognised under a new
-/// identity was merged into its stored entry.
-fn rekeyed(mut seen: Vec<crate::domain::SeenItem>, index: &[IndexWrite]) -> Vec<crate::domain::SeenItem> {
-    for w in index {
-        if let IndexWrite::Alias(from, to) = w {
-            seen.iter_mut().filter(|s| s.key == *from).for_each(|s| s.key = *to);
-        }
-    }
-    seen
 }
 
 /// Counts of this source's items; story bookkeeping on other sources' entries is not counted.

@@ -70,9 +70,7 @@ impl Planner<'_> {
             match item {
                 Item::Known(s) => known.push(s.clone()),
                 Item::Fresh(mut entry, body_words) => {
-                    if let Some(canonical) = self.store.alias(&entry.key)? {
-                        entry.key = canonical;
-                    }
+                    entry.key = dedup::canonical(entry.key, |k| self.store.alias(k))?;
                     let words = if self.stories.enabled { body_words } else { Vec::new() };
                     fresh.push(Fresh { digest: digests[i], entry, words });
                 }

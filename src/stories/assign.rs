@@ -146,13 +146,10 @@ impl Layered<'_> {
         e.identity_kind = old.identity_kind.clone();
         e.identity = old.identity.clone();
         carry_story(&old, &mut e);
-        if old.fingerprint == e.fingerprint && old.revision == e.revision {
-            self.out.unchanged += 1;
-            return;
+        match dedup::revise(&old, e, now) {
+            Some(change) => self.push(change, f, skip),
+            None => self.out.unchanged += 1,
         }
-        let edited = old.fingerprint != e.fingerprint;
-        let e = if edited { dedup::merge_edit(&old, e, now) } else { dedup::merge_silent(&old, e) };
-        self.push(Change::Updated { previous: Box::new(old), entry: e, edited }, f, skip);
     }
 
     fn add_update(&mut self, previous: Entry, mut entry: Entry, edited: bool, s: &StorySettings) {
