@@ -13,32 +13,25 @@ use newsriver::store::{Prepared, Store};
 use newsriver::stories::{self, SharedNear, StorySettings};
 use std::path::PathBuf;
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::Rng;
+
 /// Vocabulary size of the synthetic texts: large enough that unrelated items share few
 /// word triples, as real news copy does.
 const VOCABULARY: u64 = 5_000;
 
-/// A deterministic pseudo-random stream (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn text(&mut self, words: usize) -> String {
-        (0..words).map(|_| format!("w{}", self.next() % VOCABULARY)).collect::<Vec<_>>().join(" ")
-    }
+/// Synthetic copy: `words` words of a `VOCABULARY`-word language.
+fn text(rng: &mut Rng, words: usize) -> String {
+    (0..words).map(|_| format!("w{}", rng.next() % VOCABULARY)).collect::<Vec<_>>().join(" ")
 }
 
 fn entry(i: u64, rng: &mut Rng, now: DateTime<Utc>) -> Entry {
     let source = SourceId::parse(&format!("s{}", i % 500)).expect("slug");
     let link = format!("https://outlet{}.example/news/{i}", i % 500);
     let published = now - Duration::minutes((i % (60 * 24 * 365)) as i64);
-    let body = rng.text(80);
+    let body = text(rng, 80);
     // Digests as normalization makes them: 32 hex digits.
     let fingerprint = format!("{:016x}{:016x}", rng.next(), rng.next());
     Entry {
@@ -46,7 +39,7 @@ fn entry(i: u64, rng: &mut Rng, now: DateTime<Utc>) -> Entry {
         source,
         identity_kind: IdentityKind::Guid,
         identity: i.to_string(),
-        title: rng.text(8),
+        title: text(rng, 8),
         story_url: url::Url::parse(&link).ok().and_then(|u| newsriver::normalize::links::story_url(&u)),
         link: Some(link),
         summary: None,
