@@ -4,7 +4,7 @@
 use super::{Planned, PollContext, PollError};
 use crate::config::SourceSettings;
 use crate::dedup::Change;
-use crate::domain::{ChannelId, Entry, PollSummary, SourceId, SourceState};
+use crate::domain::{ChannelId, Entry, PollOutcome, PollSummary, SourceId, SourceState};
 use crate::store::Prepared;
 use crate::stories::{self, IndexWrite};
 use chrono::{DateTime, Utc};
@@ -15,9 +15,10 @@ pub(super) async fn commit(
     source: &SourceSettings,
     planned: Planned,
     mut state: SourceState,
+    outcome: PollOutcome,
     now: DateTime<Utc>,
-) -> Result<(PollSummary, usize), PollError> {
-    let (store, settings) = (ctx.store.clone(), ctx.stories.clone());
+) -> Result<(SourceState, usize), PollError> {
+    let (store, settings, rules) = (ctx.store.clone(), ctx.stories.clone(), super::rules(&ctx.polling));
     let id = source.id.clone();
     let (done, churned_items) = ctx
         .commits
@@ -36,8 +37,7 @@ pub(super) async fn commit(
                 }
                 churned_items = churned;
                 let summary = summarize(&changes, plan.unchanged + churned, &id);
-                state.entry_count += summary.new as u64;
-                state.last_summary = summary;
+                state.apply(&outcome.counted(summary), &rules, now);
                 Ok(Prepared { changes, index, state })
             })?;
             Ok::<_, PollError>((done, churned_items))
@@ -55,7 +55,7 @@ pub(super) async fn commit(
     ctx.versions.bump(touched, Utc::now());
     let joined =
         (done.changes.iter()).filter(|c| matches!(c, Change::New(e) if e.source == source.id && e.secondary)).count();
-    Ok((done.state.last_summary, joined + churned_items))
+    Ok((done.state, joined + churned_items))
 }
 
 /// The document's items under the keys they are stored under: an item recognised under a new
