@@ -4,14 +4,16 @@
 //! ```text
 //! config ─► Settings ─► app::Application::build()   (store, HTTP client, listener)
 //!                          │ run_until_stopped(token)
-//!   schedule (cron tick / cron jobs) ─► worker::Poller (global + per-host limits)
+//!   schedule (cron tick / cron jobs) ─► worker::Poller (global + per-host limits; due by cadence)
 //!                                          │
 //!   pipeline::refresh: fetch ─► parse ─► normalize ─► dedup ─► store::commit_poll (flush, then ack)
+//!                      └─ PollOutcome ─► SourceState::apply (domain) ─► status, /metrics, CLI
 //!                                                                      │
 //!   http: /feeds/all.{rss,atom,json}, /sources/{id}.*, /api/* ◄── render ◄── store timelines
 //! ```
 
 pub mod app;
+pub mod cadence;
 pub mod channels;
 pub mod cli;
 mod cli_sources;

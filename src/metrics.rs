@@ -1,8 +1,9 @@
 //! Counters for `/metrics` (Prometheus text format): polls, fetches, entries, stories and the
-//! HTTP side. Counting is lock-free; only per-source rows take a short lock once per poll.
+//! HTTP side, counted from poll reports since the process started. Counting is lock-free; only
+//! per-source rows take a short lock once per poll. What outlives the process (a source's
+//! failure streak) is read from the sources' model when rendering, never counted here.
 
-use crate::domain::{FetchOutcome, SourceId};
-use crate::pipeline::PollReport;
+use crate::domain::{FetchOutcome, PollReport, SourceId};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -23,8 +24,6 @@ const LATENCY_BUCKETS: [f64; 10] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 1
 pub struct SourceCounters {
     pub polls: u64,
     pub not_modified: u64,
-    pub failure_streak: u64,
-    pub new_entries: u64,
 }
 
 impl SourceCounters {
@@ -75,16 +74,15 @@ impl Metrics {
         let c = sources.entry(r.source.clone()).or_default();
         c.polls += 1;
         c.not_modified += u64::from(matches!(r.outcome, FetchOutcome::NotModified));
-        c.failure_streak = if r.outcome.is_failure() { c.failure_streak + 1 } else { 0 };
-        c.new_entries += r.summary.new as u64;
     }
 
     pub fn source(&self, id: &SourceId) -> SourceCounters {
         self.sources.lock().unwrap_or_else(PoisonError::into_inner).get(id).copied().unwrap_or_default()
     }
 
-    /// The Prometheus exposition; `store_bytes` and `entries` come from the store.
-    pub fn render(&self, store_bytes: u64, entries: u64) -> String {
+    /// The Prometheus exposition; `store_bytes` and `entries` come from the store, and each
+    /// source's failure streak from its model.
+    pub fn render(&self, store_bytes: u64, entries: u64, failure_streaks: &[(SourceId, u32)]) -> String {
         let mut out = String::with_capacity(4096);
         let _ = writeln!(
             out,
@@ -157,8 +155,8 @@ impl Metrics {
             );
         }
         let _ = writeln!(out, "# HELP newsriver_source_failure_streak Consecutive failed polls of each source.\n# TYPE newsriver_source_failure_streak gauge");
-        for (id, c) in self.sources.lock().unwrap_or_else(PoisonError::into_inner).iter() {
-            let _ = writeln!(out, "newsriver_source_failure_streak{{source=\"{id}\"}} {}", c.failure_streak);
+        for (id, streak) in failure_streaks {
+            let _ = writeln!(out, "newsriver_source_failure_streak{{source=\"{id}\"}} {streak}");
         }
         out
     }

@@ -1,12 +1,10 @@
-//! What each source is doing, in the words an operator needs: one pure function shared by
-//! `GET /api/sources` and `newsriver sources`.
+//! What each source is doing, in the words an operator needs: one pure view of its model, shared
+//! by `GET /api/sources` (the running poller's model) and `newsriver sources` (the stored one).
 
+use crate::cadence;
 use crate::config::{PollingSettings, SourceSettings};
-use crate::domain::{FetchOutcome, PollSummary, SourceState};
+use crate::domain::{FetchOutcome, PollSummary, Runtime, SourceState};
 use crate::metrics::SourceCounters;
-use crate::pipeline::poll_url;
-use crate::schedule;
-use crate::worker::Runtime;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -44,58 +42,60 @@ pub struct SourceStatus {
     pub last_summary: PollSummary,
 }
 
-/// Builds a source's status from its stored state, and the running poller's view when there is one.
+/// Builds a source's status from its model, with the running poller's view when there is one.
 pub fn source_status(
     source: &SourceSettings,
-    stored: &SourceState,
+    state: &SourceState,
     rt: Option<&Runtime>,
     counters: SourceCounters,
     policy: &PollingSettings,
     now: DateTime<Utc>,
 ) -> SourceStatus {
     let configured = source.url.to_string();
-    // The in-memory report is newer than the stored state for 304s, which write nothing.
-    let report = rt.and_then(|r| r.last_report.as_ref());
-    let disabled =
-        stored.disabled_reason(&configured).map(str::to_owned).or_else(|| rt.and_then(|r| r.disabled.clone()));
-    let hint = stored.hint().map(|(secs, _)| std::time::Duration::from_secs(secs));
-    let (interval, interval_reason) = schedule::interval(source, hint, policy);
-    let outcome = report.map(|r| r.outcome).or(stored.outcome);
+    let disabled = state.disabled_reason(&configured).map(str::to_owned);
+    let hint = state.hint().map(|(secs, _)| std::time::Duration::from_secs(secs));
+    let (interval, interval_reason) = cadence::interval(source, hint, policy);
+    let polling = rt.is_some_and(|r| r.in_flight);
     let next_poll = rt.and_then(|r| r.next_due).filter(|_| policy.enabled && disabled.is_none());
-    let failures = stored.consecutive_failures;
-    let state = match () {
-        _ if disabled.is_some() => "disabled",
-        _ if rt.is_some_and(|r| r.in_flight) => "polling",
-        _ if outcome.is_none() => "never polled",
-        _ if failures > 0 && next_poll.is_some() => "backing off",
-        _ if failures > 0 => "failing",
-        _ => "ok",
-    };
-    let days = stored.first_success.map_or(1.0, |t| ((now - t).num_seconds() as f64 / 86_400.0).max(1.0));
+    let words = condition(state, disabled.is_some(), polling, next_poll.is_some());
+    let days = state.first_success.map_or(1.0, |t| ((now - t).num_seconds() as f64 / 86_400.0).max(1.0));
     SourceStatus {
         id: source.id.to_string(),
         title: source.title.clone(),
-        effective_url: poll_url(source, stored).to_string(),
+        effective_url: state.poll_url(&source.url).to_string(),
         url: configured,
-        state: state.to_owned(),
-        polling: rt.is_some_and(|r| r.in_flight),
-        last_poll: rt.and_then(|r| r.last_attempt).or(stored.last_poll),
-        last_success: stored.last_success,
+        state: words.to_owned(),
+        polling,
+        last_poll: state.last_poll,
+        last_success: state.last_success,
         next_poll,
-        outcome,
-        last_error: report.map_or(stored.last_error.clone(), |r| r.error.clone()),
+        outcome: state.outcome,
+        last_error: state.last_error.clone(),
         disabled,
-        warning: stored.warning.clone(),
-        http_status: report.and_then(|r| r.http_status).or(stored.http_status),
-        consecutive_failures: failures,
-        retry_not_before: stored.retry_not_before.filter(|t| *t > now),
-        redirect_pending: stored.moved_to.as_ref().map(|to| format!("{to} (seen {} times)", stored.moved_streak)),
+        warning: state.warning.clone(),
+        http_status: state.http_status,
+        consecutive_failures: state.consecutive_failures,
+        retry_not_before: state.retry_not_before.filter(|t| *t > now),
+        redirect_pending: state.moved_to.as_ref().map(|to| format!("{to} (seen {} times)", state.moved_streak)),
         interval_secs: interval.as_secs(),
         interval_reason,
         not_modified_rate: counters.not_modified_ratio(),
         polls_since_start: counters.polls,
-        items_per_day: stored.entry_count as f64 / days,
-        entry_count: stored.entry_count,
-        last_summary: stored.last_summary.clone(),
+        items_per_day: state.entry_count as f64 / days,
+        entry_count: state.entry_count,
+        last_summary: state.last_summary.clone(),
+    }
+}
+
+/// The source's condition, in the words of `SourceStatus::state`.
+fn condition(state: &SourceState, disabled: bool, polling: bool, scheduled: bool) -> &'static str {
+    let failing = state.consecutive_failures > 0;
+    match () {
+        _ if disabled => "disabled",
+        _ if polling => "polling",
+        _ if state.outcome.is_none() => "never polled",
+        _ if failing && scheduled => "backing off",
+        _ if failing => "failing",
+        _ => "ok",
     }
 }

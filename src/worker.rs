@@ -1,28 +1,19 @@
 //! Runs polls: at most `concurrency` at once, at most `per_host` per host, never one source twice
 //! at once. A failing or panicking poll is recorded on its source and never stops the others.
+//! Each source is tracked as its newest model plus a small runtime view (in flight, next due),
+//! and when it is next due is derived from that model (`cadence::next_check`).
 
-use crate::config::{Schedule, Settings, SourceSettings};
-use crate::domain::{FetchOutcome, SourceId};
-use crate::pipeline::{self, PollContext, PollReport};
-use crate::schedule;
-use chrono::{DateTime, Utc};
+use crate::cadence;
+use crate::config::{Settings, SourceSettings};
+use crate::domain::{Failure, PollOutcome, PollReport, PollStats, Runtime, SourceId, SourceState, Tracked};
+use crate::pipeline::{self, PollContext, Polled};
+use chrono::Utc;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-/// In-memory status of one source, beside its persisted `SourceState`.
-#[derive(Debug, Clone, Default)]
-pub struct Runtime {
-    pub in_flight: bool,
-    pub last_attempt: Option<DateTime<Utc>>,
-    pub next_due: Option<DateTime<Utc>>,
-    pub last_report: Option<PollReport>,
-    pub pacing: schedule::Pacing,
-    /// Why polling stopped for good (410 Gone), until the config gives another URL.
-    pub disabled: Option<String>,
-}
 
 #[derive(Debug, Clone)]
 pub struct Poller {
@@ -33,7 +24,7 @@ pub struct Poller {
 struct Inner {
     ctx: PollContext,
     settings: Arc<Settings>,
-    runtime: Mutex<HashMap<SourceId, Runtime>>,
+    tracked: Mutex<HashMap<SourceId, Tracked>>,
     global: Semaphore,
     tracker: TaskTracker,
     /// The runtime polls run on, whichever thread asks for one (HTTP threads have their own).
@@ -41,31 +32,21 @@ struct Inner {
 }
 
 impl Poller {
-    /// Builds the poller and seeds each source's schedule from its stored state, so a restart
-    /// neither re-polls everything at once nor forgets a failure streak.
+    /// Builds the poller and tracks each source from its stored state, so a restart neither
+    /// re-polls everything at once nor forgets a failure streak or a Retry-After.
     pub fn new(ctx: PollContext, settings: Arc<Settings>) -> Self {
         let now = Utc::now();
-        let mut runtime = HashMap::new();
+        let mut tracked = HashMap::new();
         for s in &settings.sources {
-            let state = ctx.store.source_state(&s.id).ok().flatten().unwrap_or_default();
-            let pacing = schedule::Pacing {
-                failures: state.consecutive_failures,
-                retry_after: pipeline::retry_wait(&state, now),
-                hint: state.hint().map(|(secs, _)| std::time::Duration::from_secs(secs)),
-            };
-            let next = schedule::next_check(now, state.last_poll, s, pacing, &settings.polling);
-            let next_due = match s.schedule {
-                Schedule::Cron(_) if state.last_poll.is_some() && pacing.failures == 0 => None,
-                _ => Some(next),
-            };
-            let disabled = state.disabled_reason(&s.url.to_string()).map(str::to_owned);
-            let rt = Runtime { last_attempt: state.last_poll, next_due, pacing, disabled, ..Runtime::default() };
-            runtime.insert(s.id.clone(), rt);
+            let mut state = ctx.store.source_state(&s.id).ok().flatten().unwrap_or_default();
+            state.seen = Vec::new();
+            let next_due = cadence::next_check(&state, s, &settings.polling, now);
+            tracked.insert(s.id.clone(), Tracked { state, runtime: Runtime { in_flight: false, next_due } });
         }
         let global = Semaphore::new(settings.polling.concurrency);
         let runtime_handle = tokio::runtime::Handle::try_current().ok();
         let inner =
-            Inner { ctx, settings, runtime: Mutex::new(runtime), global, tracker: TaskTracker::new(), runtime_handle };
+            Inner { ctx, settings, tracked: Mutex::new(tracked), global, tracker: TaskTracker::new(), runtime_handle };
         Self { inner: Arc::new(inner) }
     }
 
@@ -77,22 +58,31 @@ impl Poller {
         &self.inner.ctx.metrics
     }
 
-    pub fn runtime(&self) -> HashMap<SourceId, Runtime> {
-        self.lock_runtime().clone()
+    /// Every source as tracked now: its newest model and runtime view.
+    pub fn tracked(&self) -> HashMap<SourceId, Tracked> {
+        self.lock_tracked().clone()
     }
 
-    fn lock_runtime(&self) -> std::sync::MutexGuard<'_, HashMap<SourceId, Runtime>> {
+    /// Each source's failure streak, by id, for `/metrics`.
+    pub fn failure_streaks(&self) -> Vec<(SourceId, u32)> {
+        let mut streaks: Vec<_> =
+            self.lock_tracked().iter().map(|(id, t)| (id.clone(), t.state.consecutive_failures)).collect();
+        streaks.sort();
+        streaks
+    }
+
+    fn lock_tracked(&self) -> MutexGuard<'_, HashMap<SourceId, Tracked>> {
         // A panic while holding this lock cannot leave it half-updated (each update is one
         // assignment), so a poisoned lock is still safe to use.
-        self.inner.runtime.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.tracked.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Starts every source whose time has come. Called by the scheduler's tick.
-    pub fn start_due(&self, now: DateTime<Utc>, cancel: &CancellationToken) {
+    pub fn start_due(&self, now: chrono::DateTime<Utc>, cancel: &CancellationToken) {
         let due: Vec<SourceId> = self
-            .lock_runtime()
+            .lock_tracked()
             .iter()
-            .filter(|(_, r)| !r.in_flight && r.disabled.is_none() && r.next_due.is_some_and(|d| d <= now))
+            .filter(|(_, t)| !t.runtime.in_flight && t.runtime.next_due.is_some_and(|d| d <= now))
             .map(|(id, _)| id.clone())
             .collect();
         for id in due {
@@ -101,12 +91,12 @@ impl Poller {
     }
 
     /// A cron source's job fired: poll it unless it is backing off after failures.
-    pub fn start_cron(&self, id: &SourceId, now: DateTime<Utc>, cancel: &CancellationToken) {
-        let skip = self
-            .lock_runtime()
+    pub fn start_cron(&self, id: &SourceId, now: chrono::DateTime<Utc>, cancel: &CancellationToken) {
+        let backing_off = self
+            .lock_tracked()
             .get(id)
-            .is_some_and(|r| r.disabled.is_some() || (r.pacing.failures > 0 && r.next_due.is_some_and(|d| d > now)));
-        if !skip {
+            .is_some_and(|t| t.state.consecutive_failures > 0 && t.runtime.next_due.is_some_and(|d| d > now));
+        if !backing_off {
             self.spawn_poll(id, cancel, None);
         }
     }
@@ -125,7 +115,8 @@ impl Poller {
         reports
     }
 
-    /// Spawns one poll unless the source is already in flight; returns whether it started.
+    /// Spawns one poll unless the source is already in flight, or polling stopped for it;
+    /// returns whether it was taken care of.
     fn spawn_poll(
         &self,
         id: &SourceId,
@@ -133,29 +124,26 @@ impl Poller {
         done: Option<mpsc::UnboundedSender<PollReport>>,
     ) -> bool {
         let Some(source) = self.inner.settings.source(id).cloned() else { return false };
-        {
-            let mut rt = self.lock_runtime();
-            let r = rt.entry(id.clone()).or_default();
-            if r.in_flight {
+        let url = {
+            let mut tracked = self.lock_tracked();
+            let t = tracked.entry(id.clone()).or_default();
+            if t.runtime.in_flight {
                 return false;
             }
-            if let Some(why) = &r.disabled {
+            if let Some(why) = t.state.disabled_reason(&source.url.to_string()) {
                 // Said once per explicit poll, so `newsriver poll` explains the silence.
                 if let Some(tx) = done {
-                    let _ = tx.send(PollReport {
-                        outcome: FetchOutcome::PermanentError,
-                        disabled: true,
-                        ..failed(&source, why)
-                    });
+                    let _ = tx.send(stopped(&source, &t.state, why));
                 }
                 return true;
             }
-            r.in_flight = true;
-        }
+            t.runtime.in_flight = true;
+            t.state.poll_url(&source.url)
+        };
         let (this, cancel) = (self.clone(), cancel.clone());
         let task = async move {
-            let report = this.run_guarded(&source, &cancel).await;
-            this.finish(&source, &report);
+            let polled = this.run_guarded(&source, url.host_key(), &cancel).await;
+            let report = this.finish(&source, polled);
             if let Some(tx) = done {
                 let _ = tx.send(report);
             }
@@ -167,13 +155,17 @@ impl Poller {
         true
     }
 
-    /// Runs a poll under the host and global limits; a panic inside becomes a failed report.
-    async fn run_guarded(&self, source: &SourceSettings, cancel: &CancellationToken) -> PollReport {
+    /// Runs a poll under the host and global limits; a panic inside, or a shutdown, ends it
+    /// without a state, and says why.
+    async fn run_guarded(
+        &self,
+        source: &SourceSettings,
+        host: String,
+        cancel: &CancellationToken,
+    ) -> Result<Polled, &'static str> {
         let work = {
             let (ctx, source, inner) = (self.inner.ctx.clone(), source.clone(), self.inner.clone());
             async move {
-                let state = ctx.store.source_state(&source.id).ok().flatten().unwrap_or_default();
-                let host = pipeline::poll_url(&source, &state).host_key();
                 // Host first: waiting on a busy host must not hold one of the global slots.
                 let _h = ctx.fetcher.hosts().slot(&host).await;
                 let _g = inner.global.acquire().await;
@@ -183,30 +175,40 @@ impl Poller {
         let handle = tokio::spawn(work);
         let abort = handle.abort_handle();
         tokio::select! {
-            joined = handle => joined.unwrap_or_else(|e| failed(source, if e.is_panic() { "poll panicked" } else { "poll cancelled" })),
-            () = cancel.cancelled() => { abort.abort(); failed(source, "cancelled by shutdown") }
+            joined = handle => joined.map_err(|e| if e.is_panic() { "poll panicked" } else { "poll cancelled" }),
+            () = cancel.cancelled() => { abort.abort(); Err("cancelled by shutdown") }
         }
     }
 
-    fn finish(&self, source: &SourceSettings, report: &PollReport) {
-        log_report(report);
-        self.inner.ctx.metrics.record_poll(report);
+    /// Takes a finished poll into its source's model, derives the next check, and counts it.
+    fn finish(&self, source: &SourceSettings, polled: Result<Polled, &str>) -> PollReport {
         let policy = &self.inner.settings.polling;
-        let mut rt = self.lock_runtime();
-        let r = rt.entry(source.id.clone()).or_default();
-        r.in_flight = false;
-        r.last_attempt = Some(report.finished);
-        let failures = if report.outcome.is_failure() { r.pacing.failures + 1 } else { 0 };
-        r.pacing = schedule::Pacing { failures, retry_after: report.retry_after, hint: report.hint };
-        if report.disabled {
-            r.disabled = report.error.clone();
-        }
-        let next = schedule::next_check(report.finished, r.last_attempt, source, r.pacing, policy);
-        r.next_due = match source.schedule {
-            Schedule::Cron(_) if failures == 0 => None,
-            _ => Some(next),
+        let report = {
+            let mut tracked = self.lock_tracked();
+            let t = tracked.entry(source.id.clone()).or_default();
+            let report = match polled {
+                Ok(Polled { report, mut state }) => {
+                    state.seen = Vec::new();
+                    t.state = state;
+                    report
+                }
+                // Nothing was recorded: the failure counts in memory (backing off), and the next
+                // poll starts from the stored state, as a restart would.
+                Err(why) => {
+                    let outcome = PollOutcome::failed(source.url.to_string(), Failure::transient(why));
+                    let now = Utc::now();
+                    t.state.apply(&outcome, &pipeline::rules(policy), now);
+                    let stats = PollStats { merged: 0, elapsed: Duration::ZERO, finished: now };
+                    PollReport::new(&source.id, &source.url.to_string(), &outcome, &t.state, stats)
+                }
+            };
+            let next_due = cadence::next_check(&t.state, source, policy, report.finished);
+            t.runtime = Runtime { in_flight: false, next_due };
+            report
         };
-        r.last_report = Some(report.clone());
+        log_report(&report);
+        self.inner.ctx.metrics.record_poll(&report);
+        report
     }
 
     /// Drops near-duplicate index records older than the story window (a daily job).
@@ -228,22 +230,12 @@ impl Poller {
     }
 }
 
-fn failed(source: &SourceSettings, why: &str) -> PollReport {
-    PollReport {
-        source: source.id.clone(),
-        outcome: FetchOutcome::TransientError,
-        summary: Default::default(),
-        error: Some(why.to_owned()),
-        http_status: None,
-        retry_after: None,
-        hint: None,
-        disabled: false,
-        url: source.url.to_string(),
-        bytes: 0,
-        merged: 0,
-        elapsed: Default::default(),
-        finished: Utc::now(),
-    }
+/// The report of a poll that did not run because polling stopped for the source (410 Gone).
+fn stopped(source: &SourceSettings, state: &SourceState, why: &str) -> PollReport {
+    let failure = Failure { transient: false, error: why.to_owned(), ..Failure::default() };
+    let outcome = PollOutcome::failed(source.url.to_string(), failure);
+    let stats = PollStats { merged: 0, elapsed: Duration::ZERO, finished: Utc::now() };
+    PollReport::new(&source.id, &source.url.to_string(), &outcome, state, stats)
 }
 
 fn log_report(r: &PollReport) {

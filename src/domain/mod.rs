@@ -1,10 +1,16 @@
-//! Domain types: identifiers parsed once at the edges, the normalized `Entry`, per-source state.
+//! Domain types: identifiers parsed once at the edges, the normalized `Entry`, and the per-source
+//! model (`SourceState`) with the one transition a poll's `PollOutcome` makes in it.
 
+mod apply;
 mod ids;
+mod poll;
 mod state;
 
 pub use ids::{EntryKey, FeedUrl, IdError, SourceId, TopicId};
-pub use state::{FetchOutcome, PollSummary, SeenItem, SourceState};
+pub use poll::{
+    Answer, DocumentNotes, Ending, Failure, Parsed, PollOutcome, PollReport, PollRules, PollStats, Validators,
+};
+pub use state::{FetchOutcome, PollSummary, Runtime, SeenItem, SourceState, Tracked};
 
 // Records a poll writes beside its entries.
 mod records;
@@ -166,3 +172,6 @@ pub(crate) fn test_entry(source: &str, id: &str, published: &str) -> Entry {
         story_topics: vec![],
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,7 @@
-//! What newsriver remembers about each source between polls, and the outcome of one poll.
+//! The per-source model: what newsriver remembers about each source between polls (persisted),
+//! and the small runtime view a running poller keeps next to it.
 
+use super::{FeedUrl, Validators};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +36,8 @@ pub struct PollSummary {
 }
 
 /// Persistent per-source state: validators for conditional GET, the last outcome, and what the
-/// source told us about pacing and where it lives now. New fields default, so old records load.
+/// source told us about pacing and where it lives now. Changed only by `apply` (`apply.rs`).
+/// New fields default and removed ones are ignored, so old records load.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SourceState {
@@ -49,8 +52,6 @@ pub struct SourceState {
     pub http_status: Option<u16>,
     pub consecutive_failures: u32,
     pub entry_count: u64,
-    pub polls: u64,
-    pub not_modified: u64,
     pub last_summary: PollSummary,
     pub first_success: Option<DateTime<Utc>>,
     /// Waits the source asked for: RSS `ttl`, and `Cache-Control: max-age` / `Expires`.
@@ -70,7 +71,6 @@ pub struct SourceState {
     pub configured_url: Option<String>,
     /// Something wrong but survivable in the last document (invalid bytes, items over the limit).
     pub warning: Option<String>,
-    pub bytes_fetched: u64,
     /// The items of the last document parsed, so the next poll normalizes only what changed.
     #[serde(with = "packed", skip_serializing_if = "Vec::is_empty")]
     pub seen: Vec<SeenItem>,
@@ -135,8 +135,37 @@ mod packed {
     }
 }
 
+/// What only a running poller knows about a source, next to its model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Runtime {
+    pub in_flight: bool,
+    /// When the poller starts the next poll by itself: `cadence::next_check` of the model as of
+    /// its last poll (none for a cron source in good standing, or one polling stopped for).
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+/// A source as a running poller tracks it: the newest model, with the runtime view next to it.
+#[derive(Debug, Clone, Default)]
+pub struct Tracked {
+    /// Newer than the store's after a poll not worth a write; without `seen`, which only a poll
+    /// reads (from the store).
+    pub state: SourceState,
+    pub runtime: Runtime,
+}
+
 impl SourceState {
-    /// The URL to poll: the confirmed new home if the config still names the old one.
+    /// The URL to poll: the configured one, or its confirmed permanent redirect target.
+    pub fn poll_url(&self, configured: &FeedUrl) -> FeedUrl {
+        let moved = self.effective_url(&configured.to_string()).and_then(|u| url::Url::parse(u).ok());
+        moved.map_or_else(|| configured.clone(), FeedUrl::Http)
+    }
+
+    /// The validators to send with the next request.
+    pub fn validators(&self) -> Validators {
+        Validators { etag: self.etag.clone(), last_modified: self.last_modified.clone() }
+    }
+
+    /// The confirmed new home if the config still names the old one.
     pub fn effective_url(&self, configured: &str) -> Option<&str> {
         (self.configured_url.as_deref() == Some(configured)).then_some(self.effective_url.as_deref()).flatten()
     }
@@ -180,5 +209,22 @@ mod seen_tests {
         }
         let empty = serde_json::to_value(SourceState::default()).expect("encode");
         assert!(empty.get("seen").is_none(), "no items, no field");
+    }
+
+    #[test]
+    fn records_with_removed_fields_still_load() {
+        let old = serde_json::json!({
+            "etag": "\"v1\"", "consecutive_failures": 2, "entry_count": 7,
+            "polls": 40, "not_modified": 12, "bytes_fetched": 5120, "outcome": "not_modified",
+        });
+        let state: SourceState = serde_json::from_value(old).expect("decode");
+        let want = SourceState {
+            etag: Some("\"v1\"".into()),
+            consecutive_failures: 2,
+            entry_count: 7,
+            outcome: Some(FetchOutcome::NotModified),
+            ..SourceState::default()
+        };
+        assert_eq!(state, want);
     }
 }

@@ -9,6 +9,9 @@ pub use error::FetchError;
 pub use guard::{AddressGuard, Blocked};
 pub use hosts::{HostBudgets, HostLimits};
 
+// Defined with the source's model, which learns from them.
+pub use crate::domain::{Answer, Validators};
+
 use crate::domain::FeedUrl;
 use reqwest::header::{
     HeaderMap, CACHE_CONTROL, DATE, ETAG, EXPIRES, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
@@ -17,24 +20,6 @@ use reqwest::header::{
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
-
-/// Validators from the previous successful fetch, sent back so an unchanged feed costs a 304.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Validators {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-}
-
-/// What every answer says besides its body: the status, where the feed has moved for good,
-/// and how long the server asks us to wait before asking again.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Answer {
-    pub status: u16,
-    /// Set when every hop of the redirect chain was permanent (301/308): the final URL.
-    pub moved_to: Option<Url>,
-    /// `Cache-Control: max-age` or `Expires`, as a wait from now.
-    pub fresh_for: Option<Duration>,
-}
 
 /// A fetched body with the validators to send next time.
 #[derive(Debug)]

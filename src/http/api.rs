@@ -19,14 +19,16 @@ pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
 }
 
 pub async fn sources(State(state): State<AppState>) -> Result<Json<Vec<SourceStatus>>, ApiError> {
-    let runtime = state.poller.runtime();
+    let tracked = state.poller.tracked();
     let metrics = state.poller.metrics();
     let now = Utc::now();
     let mut out = Vec::with_capacity(state.settings.sources.len());
     for s in &state.settings.sources {
-        let stored = state.store.source_state(&s.id)?.unwrap_or_default();
-        let rt = runtime.get(&s.id);
-        out.push(source_status(s, &stored, rt, metrics.source(&s.id), &state.settings.polling, now));
+        let (model, rt) = match tracked.get(&s.id) {
+            Some(t) => (t.state.clone(), Some(t.runtime)),
+            None => (state.store.source_state(&s.id)?.unwrap_or_default(), None),
+        };
+        out.push(source_status(s, &model, rt.as_ref(), metrics.source(&s.id), &state.settings.polling, now));
     }
     Ok(Json(out))
 }
@@ -36,7 +38,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.store.clone();
     let sizes = tokio::task::spawn_blocking(move || (store.size_on_disk(), store.entry_count() as u64)).await;
     let (bytes, entries) = sizes.unwrap_or_default();
-    let body = state.poller.metrics().render(bytes, entries);
+    let body = state.poller.metrics().render(bytes, entries, &state.poller.failure_streaks());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
 }
 

@@ -3,7 +3,7 @@
 
 use super::{Planned, PollContext, PollError};
 use crate::config::SourceSettings;
-use crate::domain::{Change, ChannelId, Entry, IndexWrite, PollSummary, SourceId, SourceState};
+use crate::domain::{Change, ChannelId, Entry, IndexWrite, PollOutcome, PollSummary, SourceId, SourceState};
 use crate::store::Prepared;
 use crate::stories::{self, PollItems};
 use chrono::{DateTime, Utc};
@@ -14,9 +14,11 @@ pub(super) async fn commit(
     source: &SourceSettings,
     planned: Planned,
     mut state: SourceState,
+    outcome: PollOutcome,
     now: DateTime<Utc>,
-) -> Result<(PollSummary, usize), PollError> {
+) -> Result<(SourceState, usize), PollError> {
     let (store, settings, near) = (ctx.store.clone(), ctx.stories.clone(), ctx.near.clone());
+    let rules = super::rules(&ctx.polling);
     let id = source.id.clone();
     let (done, churned_items) = ctx
         .commits
@@ -36,8 +38,7 @@ pub(super) async fn commit(
                 }
                 churned_items = churned;
                 let summary = summarize(&changes, plan.unchanged + churned, &id);
-                state.entry_count += summary.new as u64;
-                state.last_summary = summary;
+                state.apply(&outcome.counted(summary), &rules, now);
                 Ok(Prepared { changes, index, state })
             })?;
             Ok::<_, PollError>((done, churned_items))
@@ -55,7 +56,7 @@ pub(super) async fn commit(
     ctx.versions.bump(touched, Utc::now());
     let joined =
         (done.changes.iter()).filter(|c| matches!(c, Change::New(e) if e.source == source.id && e.secondary)).count();
-    Ok((done.state.last_summary, joined + churned_items))
+    Ok((done.state, joined + churned_items))
 }
 
 /// Counts of this source's items; story bookkeeping on other sources' entries is not counted.

@@ -1,21 +1,20 @@
 //! One poll of one source: fetch → parse → normalize → dedup → commit. The readable orchestration;
-//! every step lives in its own module.
+//! every step lives in its own module. What the poll teaches about its source is one
+//! `PollOutcome`, applied to the source's model by `SourceState::apply`.
 
 mod commit;
 mod cpu;
 mod plan;
-mod source_state;
 
+pub use crate::domain::PollReport;
 pub use cpu::{CpuPool, CpuShare, PoolError};
-
-pub use source_state::{poll_url, retry_wait};
 
 use crate::channels::ChannelVersions;
 use crate::config::{PollingSettings, SourceSettings};
 use crate::dedup::{self, Plan};
-use crate::domain::FeedUrl;
-use crate::domain::{EntryKey, FetchOutcome, PollSummary, SourceState};
-use crate::fetch::{FetchError, FetchResult, Fetched, Fetcher, Validators};
+use crate::domain::{Answer, DocumentNotes, Ending, EntryKey, Failure, FeedUrl, Parsed, PollOutcome};
+use crate::domain::{PollRules, PollStats, SourceState};
+use crate::fetch::{FetchError, FetchResult, Fetched, Fetcher};
 use crate::metrics::Metrics;
 use crate::parse::ParseError;
 use crate::store::{Store, StoreError};
@@ -25,7 +24,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// What a poll needs from the rest of the service.
 #[derive(Debug, Clone)]
@@ -59,75 +58,64 @@ pub enum PollError {
 }
 
 impl PollError {
-    pub fn outcome(&self) -> FetchOutcome {
-        match self {
-            Self::Fetch(e) if !e.is_transient() => FetchOutcome::PermanentError,
-            Self::Parse(_) => FetchOutcome::PermanentError,
-            _ => FetchOutcome::TransientError,
-        }
-    }
-
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::Fetch(FetchError::Status { retry_after, .. }) => *retry_after,
-            _ => None,
-        }
+    /// The failure as the source's model records it: a document that is not a feed, and a
+    /// fetch failure that will not heal, need a person; the rest may go away by itself.
+    pub fn failure(&self) -> Failure {
+        let transient = match self {
+            Self::Fetch(e) => e.is_transient(),
+            Self::Parse(_) => false,
+            Self::Store(_) | Self::Task(_) => true,
+        };
+        let (http_status, retry_after) = match self {
+            Self::Fetch(FetchError::Status { status, retry_after }) => (Some(*status), *retry_after),
+            _ => (None, None),
+        };
+        Failure { transient, error: self.to_string(), http_status, retry_after }
     }
 }
 
-/// The result of one poll, reported only after its writes are durable.
-#[derive(Debug, Clone)]
-pub struct PollReport {
-    pub source: crate::domain::SourceId,
-    pub outcome: FetchOutcome,
-    pub summary: PollSummary,
-    pub error: Option<String>,
-    pub http_status: Option<u16>,
-    pub retry_after: Option<Duration>,
-    /// The wait the source asks for between polls (ttl, max-age, Expires).
-    pub hint: Option<Duration>,
-    /// Polling stopped for good (410 Gone) until the config names another URL.
-    pub disabled: bool,
-    /// The URL polled (the confirmed new home after a permanent redirect).
-    pub url: String,
-    pub bytes: u64,
-    /// New items that joined an existing story, and items recognised under a new identity.
-    pub merged: usize,
-    pub elapsed: Duration,
-    pub finished: DateTime<Utc>,
+/// The polling settings a source's transition needs.
+pub fn rules(polling: &PollingSettings) -> PollRules {
+    PollRules { redirect_confirmations: polling.redirect_confirmations, max_items: polling.max_items }
 }
 
-pub async fn refresh(ctx: &PollContext, source: &SourceSettings, now: DateTime<Utc>) -> PollReport {
+/// A finished poll: its report, and the state it left its source in (newer than the stored one
+/// when nothing changed that was worth a write).
+#[derive(Debug)]
+pub struct Polled {
+    pub report: PollReport,
+    pub state: SourceState,
+}
+
+/// A poll's outcome, the state it led to, and the items it merged into stories.
+type Done = (PollOutcome, SourceState, usize);
+
+/// Polls `source` once, records what the poll taught about it, and reports; a failure is
+/// recorded on the source, never returned.
+pub async fn refresh(ctx: &PollContext, source: &SourceSettings, now: DateTime<Utc>) -> Polled {
     let started = Instant::now();
-    let mut state = ctx.store.source_state(&source.id).ok().flatten().unwrap_or_default();
-    let url = poll_url(source, &state);
-    let mut merged = 0;
-    let result = run(ctx, source, &url, &mut state, now, &mut merged).await;
-    let (outcome, summary, error) = match &result {
-        Ok((outcome, summary)) => (*outcome, summary.clone(), None),
-        Err(e) => (e.outcome(), PollSummary::default(), Some(e.to_string())),
+    let before = ctx.store.source_state(&source.id).ok().flatten().unwrap_or_default();
+    let url = before.poll_url(&source.url);
+    let mut heard = Heard::default();
+    let (outcome, state, merged) = match run(ctx, source, &url, &before, now, &mut heard).await {
+        Ok(done) => done,
+        Err(e) => record_failure(ctx, source, &before, heard.outcome(source, Ending::Failed(e.failure())), now).await,
     };
-    let http_status = match &result {
-        Err(PollError::Fetch(e)) => e.http_status(),
-        _ => state.http_status,
-    };
-    if let Err(e) = &result {
-        source_state::record_failure(ctx, source, &mut state, e, now).await;
-    }
-    PollReport {
-        source: source.id.clone(),
-        outcome,
-        summary,
-        error,
-        http_status,
-        retry_after: result.as_ref().err().and_then(PollError::retry_after),
-        hint: state.hint().map(|(secs, _)| Duration::from_secs(secs)),
-        disabled: state.disabled_reason(&source.url.to_string()).is_some(),
-        url: url.to_string(),
-        bytes: state.bytes_fetched,
-        merged,
-        elapsed: started.elapsed(),
-        finished: Utc::now(),
+    log_turns(source, &before, &state);
+    let stats = PollStats { merged, elapsed: started.elapsed(), finished: Utc::now() };
+    Polled { report: PollReport::new(&source.id, &url.to_string(), &outcome, &state, stats), state }
+}
+
+/// What the server said before the poll failed, if it got that far.
+#[derive(Debug, Default)]
+struct Heard {
+    answer: Option<Answer>,
+    bytes: u64,
+}
+
+impl Heard {
+    fn outcome(&self, source: &SourceSettings, ending: Ending) -> PollOutcome {
+        PollOutcome { configured_url: source.url.to_string(), answer: self.answer.clone(), bytes: self.bytes, ending }
     }
 }
 
@@ -135,48 +123,83 @@ async fn run(
     ctx: &PollContext,
     source: &SourceSettings,
     url: &FeedUrl,
-    state: &mut SourceState,
+    before: &SourceState,
     now: DateTime<Utc>,
-    merged: &mut usize,
-) -> Result<(FetchOutcome, PollSummary), PollError> {
-    let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
-    state.bytes_fetched = 0;
-    let fetched = match ctx.fetcher.fetch(url, &validators).await? {
-        // A 304 costs no parse, and no store write unless the source's pacing or home changed.
+    heard: &mut Heard,
+) -> Result<Done, PollError> {
+    let fetched = match ctx.fetcher.fetch(url, &before.validators()).await? {
         FetchResult::NotModified(answer) => {
-            if source_state::note_answer(state, &answer, source, &ctx.polling, now) {
-                commit::commit(ctx, source, Planned::default(), state.clone(), now).await?;
-            }
-            return Ok((FetchOutcome::NotModified, PollSummary::default()));
+            heard.answer = Some(answer);
+            return settle(ctx, source, before, heard.outcome(source, Ending::NotModified), now).await;
         }
         FetchResult::Fetched(f) => f,
     };
-    state.bytes_fetched = fetched.body.len() as u64;
-    let answer_changed = source_state::note_answer(state, &fetched.answer, source, &ctx.polling, now);
+    (heard.answer, heard.bytes) = (Some(fetched.answer.clone()), fetched.body.len() as u64);
     let body_hash = hex_digest(&fetched.body);
-    if state.body_hash.as_deref() == Some(body_hash.as_str()) && state.consecutive_failures == 0 {
+    if before.body_hash.as_deref() == Some(body_hash.as_str()) && before.consecutive_failures == 0 {
         // Same bytes as last time from a server that ignores validators: skip the parse.
-        let validators_changed =
-            state.etag != fetched.validators.etag || state.last_modified != fetched.validators.last_modified;
-        if validators_changed || answer_changed {
-            remember_validators(state, &fetched);
-            commit::commit(ctx, source, Planned::default(), state.clone(), now).await?;
-        }
-        return Ok((FetchOutcome::Unchanged, PollSummary::default()));
+        let unchanged = heard.outcome(source, Ending::Unchanged(fetched.validators.clone()));
+        return settle(ctx, source, before, unchanged, now).await;
     }
-    let first_poll = state.last_success.is_none();
-    let mut planned = parse_and_plan(ctx, source, &fetched, state, now).await?;
-    if first_poll {
+    let mut planned = parse_and_plan(ctx, source, &fetched, before, now).await?;
+    if before.last_success.is_none() {
         dedup::hold_back_backlog(&mut planned.plan, source.initial_items);
     }
-    source_state::note_document(state, &planned.doc, &ctx.polling, now);
-    remember_validators(state, &fetched);
-    state.body_hash = Some(body_hash);
-    state.http_status = Some(fetched.answer.status);
-    source_state::note_success(state, now);
-    let (summary, joined) = commit::commit(ctx, source, planned, state.clone(), now).await?;
-    *merged = joined;
-    Ok((FetchOutcome::Ok, summary))
+    let doc = std::mem::take(&mut planned.doc);
+    let parsed = Parsed { validators: fetched.validators, body_hash, doc, summary: Default::default() };
+    let outcome = heard.outcome(source, Ending::Ok(parsed));
+    let (state, merged) = commit::commit(ctx, source, planned, before.clone(), outcome.clone(), now).await?;
+    Ok((outcome.counted(state.last_summary.clone()), state, merged))
+}
+
+/// A poll that parsed nothing: a 304 or an unchanged body costs no store write unless it
+/// changed what must outlive a restart (pacing, the source's home, a failure streak ended).
+async fn settle(
+    ctx: &PollContext,
+    source: &SourceSettings,
+    before: &SourceState,
+    outcome: PollOutcome,
+    now: DateTime<Utc>,
+) -> Result<Done, PollError> {
+    let mut state = before.clone();
+    state.apply(&outcome, &rules(&ctx.polling), now);
+    if state.differs_durably_from(before) {
+        save(ctx, source, &state).await?;
+    }
+    Ok((outcome, state, 0))
+}
+
+/// Saves a failed poll on its source; the streak, a Retry-After and a 410 must survive a restart.
+async fn record_failure(
+    ctx: &PollContext,
+    source: &SourceSettings,
+    before: &SourceState,
+    outcome: PollOutcome,
+    now: DateTime<Utc>,
+) -> Done {
+    let mut state = before.clone();
+    state.apply(&outcome, &rules(&ctx.polling), now);
+    if let Err(e) = save(ctx, source, &state).await {
+        tracing::error!(source = %source.id, error = %e, "cannot record poll failure");
+    }
+    (outcome, state, 0)
+}
+
+async fn save(ctx: &PollContext, source: &SourceSettings, state: &SourceState) -> Result<(), PollError> {
+    let (store, id, state) = (ctx.store.clone(), source.id.clone(), state.clone());
+    let saved = tokio::task::spawn_blocking(move || store.save_source_state(&id, &state)).await;
+    saved.map_err(|e| PollError::Task(e.to_string()))?.map_err(PollError::from)
+}
+
+/// The two turns of a source an operator must hear about: it moved for good, or it is gone.
+fn log_turns(source: &SourceSettings, before: &SourceState, after: &SourceState) {
+    let url = source.url.to_string();
+    if let Some(to) = after.effective_url(&url).filter(|to| before.effective_url(&url) != Some(*to)) {
+        tracing::warn!(source = %source.id, url = %url, moved_to = %to, "source moved permanently; polling the new URL");
+    }
+    if after.disabled_reason(&url).is_some() && before.disabled_reason(&url).is_none() {
+        tracing::warn!(source = %source.id, url = %url, status = 410, "feed is gone; polling stopped");
+    }
 }
 
 /// A poll's plan, with what story matching needs to know about the whole feed.
@@ -192,16 +215,6 @@ pub struct Planned {
     /// The document's items, for the next poll to recognise; none when no document was parsed
     /// (a 304, an unchanged body), which keeps the last document's.
     pub seen: Option<Vec<crate::domain::SeenItem>>,
-}
-
-/// What the document said about itself, beside its items.
-#[derive(Debug, Default)]
-pub struct DocumentNotes {
-    /// RSS `<ttl>` (minutes in the feed), as a wait.
-    pub ttl: Option<Duration>,
-    /// Invalid bytes replaced while decoding, and items beyond `polling.max_items` dropped.
-    pub replaced_bytes: bool,
-    pub dropped_items: usize,
 }
 
 /// Parsing, normalizing, planning and routing are CPU work: they run off the async workers.
@@ -226,11 +239,6 @@ async fn parse_and_plan(
         .run(move || plan::Planner { store: &store, router: &router, stories: &stories }.plan(doc))
         .await
         .map_err(|e| PollError::Task(e.to_string()))?
-}
-
-fn remember_validators(state: &mut SourceState, fetched: &Fetched) {
-    state.etag = fetched.validators.etag.clone();
-    state.last_modified = fetched.validators.last_modified.clone();
 }
 
 fn hex_digest(bytes: &[u8]) -> String {
