@@ -5,7 +5,7 @@ use crate::channels::ChannelVersions;
 use crate::config::PollingSettings;
 use crate::config::Settings;
 use crate::fetch::{AddressGuard, FetchPolicy, Fetcher, HostBudgets};
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, Handles};
 use crate::metrics::Metrics;
 use crate::pipeline::{CpuPool, CpuShare, PollContext};
 use crate::schedule;
@@ -35,7 +35,13 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
-        let state = AppState::new(Arc::new(settings), core.clone());
+        let handles = Handles {
+            store: core.store.clone(),
+            board: core.poller.board(),
+            metrics: core.poller.metrics_handle(),
+            versions: core.versions.clone(),
+        };
+        let state = AppState::new(Arc::new(settings), handles);
         Ok(Self { state, core, listener, port })
     }
 
@@ -47,16 +53,17 @@ impl Application {
         &self.state
     }
 
+    /// The poller, for callers that drive polls themselves (tests, `poll`).
+    pub fn poller(&self) -> &Poller {
+        &self.core.poller
+    }
+
     /// Serves and polls until `shutdown` is cancelled; then lets polls finish (briefly),
     /// cancels the rest and flushes the store.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let polls = CancellationToken::new();
         let mut scheduler = if self.state.settings.polling.enabled {
-            Some(
-                schedule::start(self.state.poller.clone(), polls.clone())
-                    .await
-                    .context("cannot start the scheduler")?,
-            )
+            Some(schedule::start(self.core.poller.clone(), polls.clone()).await.context("cannot start the scheduler")?)
         } else {
             None
         };
@@ -80,7 +87,7 @@ impl Application {
                 tracing::warn!(error = %e, "scheduler shutdown");
             }
         }
-        let poller = self.state.poller.clone();
+        let poller = self.core.poller.clone();
         if tokio::time::timeout(SHUTDOWN_GRACE, poller.wait_idle()).await.is_err() {
             polls.cancel();
             poller.wait_idle().await;

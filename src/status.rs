@@ -3,10 +3,45 @@
 
 use crate::cadence;
 use crate::config::{PollingSettings, SourceSettings};
-use crate::domain::{FetchOutcome, PollSummary, Runtime, SourceState};
+use crate::domain::{FetchOutcome, PollSummary, Runtime, SourceId, SourceState, Tracked};
 use crate::metrics::SourceCounters;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Every source as the running poller tracks it, shared with what reports on it (the status
+/// API, `/metrics`): the poller writes, readers take snapshots.
+#[derive(Debug, Default)]
+pub struct Board {
+    tracked: Mutex<HashMap<SourceId, Tracked>>,
+}
+
+impl Board {
+    pub fn new(tracked: HashMap<SourceId, Tracked>) -> Self {
+        Self { tracked: Mutex::new(tracked) }
+    }
+
+    /// For the poller, which alone changes the board.
+    pub fn lock(&self) -> MutexGuard<'_, HashMap<SourceId, Tracked>> {
+        // Each update is one assignment: a panic while holding the lock cannot leave it
+        // half-updated, so a poisoned lock is still safe to use.
+        self.tracked.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every source as tracked now: its newest model and runtime view.
+    pub fn snapshot(&self) -> HashMap<SourceId, Tracked> {
+        self.lock().clone()
+    }
+
+    /// Each source's failure streak, by id, for `/metrics`.
+    pub fn failure_streaks(&self) -> Vec<(SourceId, u32)> {
+        let mut streaks: Vec<_> =
+            self.lock().iter().map(|(id, t)| (id.clone(), t.state.consecutive_failures)).collect();
+        streaks.sort();
+        streaks
+    }
+}
 
 /// One source as the status API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -7,9 +7,10 @@ use crate::cadence;
 use crate::config::{Settings, SourceSettings};
 use crate::domain::{Failure, PollOutcome, PollReport, PollStats, Runtime, SourceId, SourceState, Tracked};
 use crate::pipeline::{self, PollContext, Polled};
+use crate::status::Board;
 use chrono::Utc;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -24,7 +25,8 @@ pub struct Poller {
 struct Inner {
     ctx: PollContext,
     settings: Arc<Settings>,
-    tracked: Mutex<HashMap<SourceId, Tracked>>,
+    /// What it tracks of each source, shared with the status API.
+    board: Arc<Board>,
     global: Semaphore,
     tracker: TaskTracker,
     /// The runtime polls run on, whichever thread asks for one (HTTP threads have their own).
@@ -45,8 +47,14 @@ impl Poller {
         }
         let global = Semaphore::new(settings.polling.concurrency);
         let runtime_handle = tokio::runtime::Handle::try_current().ok();
-        let inner =
-            Inner { ctx, settings, tracked: Mutex::new(tracked), global, tracker: TaskTracker::new(), runtime_handle };
+        let inner = Inner {
+            ctx,
+            settings,
+            board: Arc::new(Board::new(tracked)),
+            global,
+            tracker: TaskTracker::new(),
+            runtime_handle,
+        };
         Self { inner: Arc::new(inner) }
     }
 
@@ -58,23 +66,18 @@ impl Poller {
         &self.inner.ctx.metrics
     }
 
-    /// Every source as tracked now: its newest model and runtime view.
-    pub fn tracked(&self) -> HashMap<SourceId, Tracked> {
-        self.lock_tracked().clone()
+    /// What the poller tracks of each source, for the status API and `/metrics`.
+    pub fn board(&self) -> Arc<Board> {
+        self.inner.board.clone()
     }
 
-    /// Each source's failure streak, by id, for `/metrics`.
-    pub fn failure_streaks(&self) -> Vec<(SourceId, u32)> {
-        let mut streaks: Vec<_> =
-            self.lock_tracked().iter().map(|(id, t)| (id.clone(), t.state.consecutive_failures)).collect();
-        streaks.sort();
-        streaks
+    /// Its counters, for whoever serves them.
+    pub fn metrics_handle(&self) -> Arc<crate::metrics::Metrics> {
+        self.inner.ctx.metrics.clone()
     }
 
     fn lock_tracked(&self) -> MutexGuard<'_, HashMap<SourceId, Tracked>> {
-        // A panic while holding this lock cannot leave it half-updated (each update is one
-        // assignment), so a poisoned lock is still safe to use.
-        self.inner.tracked.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.board.lock()
     }
 
     /// Starts every source whose time has come. Called by the scheduler's tick.

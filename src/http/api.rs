@@ -19,8 +19,8 @@ pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
 }
 
 pub async fn sources(State(state): State<AppState>) -> Result<Json<Vec<SourceStatus>>, ApiError> {
-    let tracked = state.poller.tracked();
-    let metrics = state.poller.metrics();
+    let tracked = state.board.snapshot();
+    let metrics = &state.metrics;
     let now = Utc::now();
     let mut out = Vec::with_capacity(state.settings.sources.len());
     for s in &state.settings.sources {
@@ -38,7 +38,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.store.clone();
     let sizes = tokio::task::spawn_blocking(move || (store.size_on_disk(), store.entry_count() as u64)).await;
     let (bytes, entries) = sizes.unwrap_or_default();
-    let body = state.poller.metrics().render(bytes, entries, &state.poller.failure_streaks());
+    let body = state.metrics.render(bytes, entries, &state.board.failure_streaks());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
 }
 

@@ -103,7 +103,7 @@ async fn serve(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let max_items = channel_max_items(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
-    let metrics = state.poller.metrics();
+    let metrics = &state.metrics;
     metrics.channel_requests.fetch_add(1, Relaxed);
     let limit = parse_limit(q.limit.as_deref(), state.settings.server.default_items.min(max_items), max_items)?;
     // Titles and descriptions are only needed to render: a cached answer makes none.

@@ -10,13 +10,13 @@ pub mod threads;
 
 pub use error::ApiError;
 
-use crate::app::Core;
 use crate::channels::ChannelVersions;
 use crate::config::Settings;
 use crate::domain::{FeedUrl, SourceId};
+use crate::metrics::Metrics;
 use crate::render::SourceInfo;
+use crate::status::Board;
 use crate::store::Store;
-use crate::worker::Poller;
 use axum::routing::get;
 use axum::Router;
 use std::collections::HashMap;
@@ -38,7 +38,9 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     pub settings: Arc<Settings>,
     pub store: Store,
-    pub poller: Poller,
+    /// What the poller tracks of each source (read-only here).
+    pub board: Arc<Board>,
+    pub metrics: Arc<Metrics>,
     pub versions: Arc<ChannelVersions>,
     pub cache: Arc<cache::RenderCache>,
     /// `Cache-Control` of channel responses.
@@ -47,8 +49,18 @@ pub struct Shared {
     pub source_infos: Arc<HashMap<SourceId, SourceInfo>>,
 }
 
+/// What HTTP is handed by whoever runs it: the store to read, and handles to what the poller
+/// and the commits maintain.
+#[derive(Debug, Clone)]
+pub struct Handles {
+    pub store: Store,
+    pub board: Arc<Board>,
+    pub metrics: Arc<Metrics>,
+    pub versions: Arc<ChannelVersions>,
+}
+
 impl AppState {
-    pub fn new(settings: Arc<Settings>, core: Core) -> Self {
+    pub fn new(settings: Arc<Settings>, handles: Handles) -> Self {
         let base = settings.server.public_url.as_str().trim_end_matches('/').to_owned();
         let source_infos = (settings.sources.iter())
             .map(|s| {
@@ -63,9 +75,10 @@ impl AppState {
         let cache_control = cache::cache_control(settings.server.max_age);
         Self(Arc::new(Shared {
             settings,
-            store: core.store,
-            poller: core.poller,
-            versions: core.versions,
+            store: handles.store,
+            board: handles.board,
+            metrics: handles.metrics,
+            versions: handles.versions,
             cache: Arc::default(),
             cache_control,
             source_infos: Arc::new(source_infos),

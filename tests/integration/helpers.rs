@@ -6,6 +6,7 @@ use newsriver::config::Settings;
 use newsriver::domain::{ChannelId, Entry};
 use newsriver::http::AppState;
 use newsriver::pipeline::PollReport;
+use newsriver::worker::Poller;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
@@ -29,6 +30,8 @@ pub fn read_fixture(rel: &str) -> Vec<u8> {
 pub struct TestApp {
     pub base: String,
     pub state: AppState,
+    /// Drives polls (the tests' apps poll on demand, not on a schedule).
+    pub poller: Poller,
     /// Keeps the temp store alive for as long as the app runs; taken by `stop_keeping_dir`.
     dir: Option<TempDir>,
     token: CancellationToken,
@@ -93,16 +96,16 @@ pub async fn spawn_from_toml(dir: TempDir, toml: &str) -> TestApp {
     let settings = Settings::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
     let app = Application::build(settings).await.expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state().clone();
+    let (state, poller) = (app.state().clone(), app.poller().clone());
     let token = CancellationToken::new();
     let handle = tokio::spawn(app.run_until_stopped(token.clone()));
     newsriver::fetch::install_crypto_provider();
-    TestApp { base, state, dir: Some(dir), token, handle: Some(handle), client: reqwest::Client::new() }
+    TestApp { base, state, poller, dir: Some(dir), token, handle: Some(handle), client: reqwest::Client::new() }
 }
 
 impl TestApp {
     pub async fn poll_now(&self) -> Vec<PollReport> {
-        let mut reports = self.state.poller.poll_all(&CancellationToken::new(), |_| {}).await;
+        let mut reports = self.poller.poll_all(&CancellationToken::new(), |_| {}).await;
         reports.sort_by(|a, b| a.source.cmp(&b.source));
         reports
     }
