@@ -36,12 +36,8 @@ async fn feedparser_xmllint_and_json_feed_accept_every_channel() {
     }
     let a = serve_body("/feed", tricky_feed(), "application/rss+xml").await;
     let b = serve_body("/feed", read_fixture("feeds/atom/relative_links.xml"), "application/atom+xml").await;
-    let app = spawn_app_with_tail(
-        &[("tricky", format!("{}/feed", a.uri())), ("wire", format!("{}/feed", b.uri()))],
-        "",
-        TOPIC,
-    )
-    .await;
+    let sources = [("tricky", format!("{}/feed", a.uri())), ("wire", format!("{}/feed", b.uri()))];
+    let app = spawn_app_with_topics(&sources, TOPIC).await;
     app.poll_now().await;
     let channels = [("/feeds/all", 6), ("/topics/diplomacy", 4), ("/sources/tricky", 4), ("/sources/wire", 2)];
     let mut urls = Vec::new();
@@ -89,7 +85,7 @@ async fn xmllint_accepts_every_xml_channel() {
         return;
     }
     let a = serve_body("/feed", tricky_feed(), "application/rss+xml").await;
-    let app = spawn_app_with_tail(&[("tricky", format!("{}/feed", a.uri()))], "", TOPIC).await;
+    let app = spawn_app_with_topics(&[("tricky", format!("{}/feed", a.uri()))], TOPIC).await;
     app.poll_now().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut files = Vec::new();

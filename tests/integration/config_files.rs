@@ -40,17 +40,13 @@ fn every_config_file_loads_and_every_demo_feed_normalizes() {
 
 #[tokio::test]
 async fn the_demo_config_serves_a_merged_feed() {
-    let demo = std::fs::read_to_string(config_dir().join("newsriver.toml")).expect("demo config");
+    let mut settings = Settings::load(&config_dir().join("newsriver.toml")).unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().expect("tempdir");
-    // Same sources, but a temp store, a free port, and file: paths pointing at the shipped demo.
-    let toml = demo
-        .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"")
-        .replace(
-            "path = \"../data/newsriver.db\"",
-            &format!("path = {:?}", dir.path().join("store").display().to_string()),
-        )
-        .replace("file:demo/", &format!("file:{}/demo/", config_dir().display()));
-    let app = spawn_from_toml(dir, &toml).await;
+    // Same sources (their file: paths resolved against the shipped config), but a free port and
+    // a temp store.
+    settings.server.listen = ([127, 0, 0, 1], 0).into();
+    settings.store.path = dir.path().join("store");
+    let app = spawn_in(dir, settings).await;
     let mut n = 0;
     for _ in 0..50 {
         n = app.feed("/feeds/all.atom").await.entries.len();
@@ -81,8 +77,7 @@ fn check_lists_every_problem_and_exits_non_zero() {
         assert!(err.contains(&format!("{path}: ")), "missing {path} in:\n{err}");
     }
     let good = dir.path().join("good.toml");
-    std::fs::write(&good, config_toml(&dir.path().join("s"), &[("a", "https://x.example/feed".into())], ""))
-        .expect("write");
+    write_config(&good, &test_settings(dir.path(), &[("a", "https://x.example/feed".into())], |_| {}));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
         .env("NEWSRIVER_CONFIG", &good)
         .arg("check")
@@ -97,8 +92,8 @@ async fn a_report_nobody_reads_is_not_a_failure() {
     let feed = serve_body("/feed", rss(&rss_item("p1", "Piped", 20)), "application/rss+xml").await;
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("poll.toml");
-    std::fs::write(&cfg, config_toml(&dir.path().join("store"), &[("piped", format!("{}/feed", feed.uri()))], ""))
-        .expect("write");
+    let settings = test_settings(dir.path(), &[("piped", format!("{}/feed", feed.uri()))], |_| {});
+    write_config(&cfg, &settings);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
         .arg("--config")
         .arg(&cfg)
@@ -112,6 +107,6 @@ async fn a_report_nobody_reads_is_not_a_failure() {
     drop(child.stderr.take());
     let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.expect("join").expect("wait");
     assert!(out.status.success(), "{:?}", out.status);
-    let store = newsriver::store::Store::open(&dir.path().join("store"), 1 << 20).expect("open");
+    let store = newsriver::store::Store::open(&settings.store.path, 1 << 20).expect("open");
     assert_eq!(store.entry_count(), 1, "the poll was committed whatever became of its report");
 }

@@ -74,12 +74,16 @@ fn counts(store_path: &std::path::Path) -> (Vec<(String, usize)>, usize) {
 async fn sigkill_during_ingest_loses_nothing_acknowledged_and_restart_readds_nothing() {
     let base = path_server(Duration::from_millis(60), feed_body).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let store_path = dir.path().join("store");
     let sources: Vec<(String, String)> = (0..SOURCES).map(|i| (format!("s{i}"), format!("{base}/f{i}"))).collect();
     let refs: Vec<(&str, String)> = sources.iter().map(|(a, b)| (a.as_str(), b.clone())).collect();
-    let toml = config_toml(&store_path, &refs, "concurrency = 2\nper_host = 2\ninitial_items = 1000");
-    let config = dir.path().join("newsriver.toml");
-    std::fs::write(&config, toml).expect("write config");
+    let settings = test_settings(dir.path(), &refs, |p| {
+        p.concurrency = 2;
+        set_per_host(p, 2);
+        p.initial_items = 1000;
+    });
+    let config = dir.path().join(CONFIG_FILE);
+    write_config(&config, &settings);
+    let store_path = settings.store.path;
 
     let mut acked_total = HashSet::new();
     for kill_after in [3, 8, 15] {
@@ -106,10 +110,13 @@ async fn sigkill_during_ingest_loses_nothing_acknowledged_and_restart_readds_not
 async fn sigterm_stops_serve_cleanly_with_the_store_flushed() {
     let base = path_server(Duration::from_millis(0), feed_body).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let store_path = dir.path().join("store");
-    let toml = config_toml(&store_path, &[("s0", format!("{base}/feed"))], "enabled = true\ninitial_items = 1000");
-    let config = dir.path().join("newsriver.toml");
-    std::fs::write(&config, toml).expect("write config");
+    let settings = test_settings(dir.path(), &[("s0", format!("{base}/feed"))], |p| {
+        p.enabled = true;
+        p.initial_items = 1000;
+    });
+    let config = dir.path().join(CONFIG_FILE);
+    write_config(&config, &settings);
+    let store_path = settings.store.path;
     let mut child = Command::new(env!("CARGO_BIN_EXE_newsriver"))
         .arg("--config")
         .arg(&config)

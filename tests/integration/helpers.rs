@@ -2,7 +2,7 @@
 //! and `poll_now()` to drive polls deterministically instead of sleeping.
 
 use newsriver::app::Application;
-use newsriver::config::Settings;
+use newsriver::config::{PollingSettings, Settings};
 use newsriver::domain::{ChannelId, Entry};
 use newsriver::http::AppState;
 use newsriver::pipeline::PollReport;
@@ -13,6 +13,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+mod settings;
+pub use settings::*;
 
 pub const PUBLIC_URL: &str = "http://feeds.newsriver.test";
 
@@ -45,55 +48,32 @@ impl Drop for TestApp {
     }
 }
 
-/// Builds the TOML for `sources` (id, url) with polling driven by the test (no scheduler).
-pub fn config_toml(store: &Path, sources: &[(&str, String)], extra_polling: &str) -> String {
-    // Fixture servers live on loopback, which the address guard refuses by default.
-    let defaults = [
-        "enabled = false",
-        "concurrency = 8",
-        "per_host = 8",
-        "timeout = \"5s\"",
-        "min_gap = \"0s\"",
-        "allow_private_networks = true",
-    ];
-    let mut polling: Vec<String> = defaults.iter().map(|s| s.to_string()).collect();
-    for line in extra_polling.lines().filter(|l| !l.trim().is_empty()) {
-        let key = line.split('=').next().unwrap_or("").trim();
-        polling.retain(|p| p.split('=').next().unwrap_or("").trim() != key);
-        polling.push(line.to_owned());
-    }
-    let mut t = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{PUBLIC_URL}\"\n[store]\npath = {:?}\n[polling]\n{}\n",
-        store.display().to_string(),
-        polling.join("\n")
-    );
-    for (id, url) in sources {
-        t.push_str(&format!("[[source]]\nid = \"{id}\"\ntitle = \"Title of {id}\"\nurl = \"{url}\"\n"));
-    }
-    t
-}
-
 pub async fn spawn_app(sources: &[(&str, String)]) -> TestApp {
-    spawn_app_with(sources, "").await
+    spawn_app_with(sources, |_| {}).await
 }
 
-pub async fn spawn_app_with(sources: &[(&str, String)], extra_polling: &str) -> TestApp {
+/// An app on the base settings with `polling` changed, e.g. `|p| p.initial_items = 1000`.
+pub async fn spawn_app_with(sources: &[(&str, String)], polling: impl FnOnce(&mut PollingSettings)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let toml = config_toml(&dir.path().join("store"), sources, extra_polling);
-    spawn_from_toml(dir, &toml).await
+    let settings = test_settings(dir.path(), sources, polling);
+    spawn_in(dir, settings).await
 }
 
-/// An app whose config ends with `tail` (e.g. `[[topic]]` tables).
-pub async fn spawn_app_with_tail(sources: &[(&str, String)], extra_polling: &str, tail: &str) -> TestApp {
+/// An app on the base settings with `tables` (`[[topic]]` tables) added; see `add_topics`.
+pub async fn spawn_app_with_topics(sources: &[(&str, String)], tables: &str) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let toml = config_toml(&dir.path().join("store"), sources, extra_polling) + tail;
-    spawn_from_toml(dir, &toml).await
+    let mut settings = test_settings(dir.path(), sources, |_| {});
+    add_topics(dir.path(), &mut settings, tables);
+    spawn_in(dir, settings).await
 }
 
-pub async fn spawn_from_toml(dir: TempDir, toml: &str) -> TestApp {
-    let cfg = dir.path().join("newsriver.toml");
-    std::fs::write(&cfg, toml).expect("write config");
-    let settings = Settings::load(&cfg).unwrap_or_else(|e| panic!("{e}"));
+/// Starts an app on `settings` in `dir`, whose config file is rewritten to say them (so
+/// `newsriver --config` runs on what the app ran on).
+pub async fn spawn_in(dir: TempDir, settings: Settings) -> TestApp {
+    // The test's directory is removed with it; a store anywhere else would outlive the test.
+    let store = &settings.store.path;
+    assert!(store.starts_with(dir.path()), "store {} is outside the test's directory", store.display());
+    let settings = write_config(&dir.path().join(CONFIG_FILE), &settings);
     let app = Application::build(settings).await.expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     let (state, poller) = (app.state().clone(), app.poller().clone());
@@ -130,7 +110,7 @@ impl TestApp {
         self.stop_keeping_dir().await;
     }
 
-    /// Stops the app and hands back its directory (config and store) for a restart.
+    /// Stops the app and hands back its directory (config and store), e.g. for `newsriver --config`.
     pub async fn stop_keeping_dir(mut self) -> TempDir {
         self.token.cancel();
         if let Some(handle) = self.handle.take() {
@@ -140,13 +120,19 @@ impl TestApp {
     }
 
     pub fn config_path(&self) -> PathBuf {
-        self.dir.as_ref().expect("app directory").path().join("newsriver.toml")
+        self.dir.as_ref().expect("app directory").path().join(CONFIG_FILE)
     }
-}
 
-/// Restarts an app from its stopped directory with a new config text.
-pub async fn restart_with(dir: TempDir, toml: &str) -> TestApp {
-    spawn_from_toml(dir, toml).await
+    /// The settings the app runs on, to change and restart with.
+    pub fn settings(&self) -> Settings {
+        Settings::clone(&self.state.settings)
+    }
+
+    /// Stops the app and starts it again on `settings`, with the same directory and store.
+    pub async fn restart(self, settings: Settings) -> TestApp {
+        let dir = self.stop_keeping_dir().await;
+        spawn_in(dir, settings).await
+    }
 }
 
 pub fn report<'a>(reports: &'a [PollReport], id: &str) -> &'a PollReport {

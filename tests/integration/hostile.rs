@@ -124,10 +124,17 @@ async fn hostile_sources_fail_clearly_and_harm_nothing() {
         };
         sources.push((id, url));
     }
-    let polling =
-        "timeout = \"2s\"\nmax_body = \"4MiB\"\nmax_items = 50\ninitial_items = 500\nconcurrency = 64\nper_host = 64\n\
-                   allow_private_networks = false\nallow_hosts = [\"127.0.0.1\"]";
-    let app = spawn_app_with(&sources, polling).await;
+    let app = spawn_app_with(&sources, |p| {
+        p.timeout = Duration::from_secs(2);
+        p.max_body = 4 << 20;
+        p.max_items = 50;
+        p.initial_items = 500;
+        p.concurrency = 64;
+        set_per_host(p, 64);
+        p.allow_private_networks = false;
+        p.allow_hosts = vec!["127.0.0.1".into()];
+    })
+    .await;
     let rss_before = rss_kib();
     let reports = app.poll_now().await;
     let rss_growth_mib = rss_kib().saturating_sub(rss_before) / 1024;

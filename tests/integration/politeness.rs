@@ -3,6 +3,7 @@
 //! `/metrics`, `/api/sources` and `newsriver sources` tell the operator what happened.
 
 use crate::helpers::*;
+use newsriver::config::HostLimits;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path};
@@ -39,7 +40,11 @@ async fn ttl_and_cache_headers_stretch_the_interval_within_bounds() {
         .mount(&server)
         .await;
     let sources = ["ttl", "cached", "forever", "plain"].map(|id| (id, format!("{}/{id}", server.uri())));
-    let app = spawn_app_with(&sources, "every = \"15m\"\nmax_every = \"12h\"").await;
+    let app = spawn_app_with(&sources, |p| {
+        p.every = Duration::from_secs(15 * 60);
+        p.max_every = Duration::from_secs(12 * 3600);
+    })
+    .await;
     app.poll_now().await;
     let st = statuses(&app).await;
     let interval = |id: &str| status_of(&st, id)["interval_secs"].as_u64().expect("interval");
@@ -63,7 +68,7 @@ async fn a_permanent_redirect_is_followed_once_confirmed_and_a_temporary_one_nev
         .mount(&server)
         .await;
     let sources = [("moved", format!("{}/old", server.uri())), ("temp", format!("{}/temp", server.uri()))];
-    let app = spawn_app_with(&sources, "redirect_confirmations = 3").await;
+    let app = spawn_app_with(&sources, |p| p.redirect_confirmations = 3).await;
     for round in 1..=3 {
         app.poll_now().await;
         let st = statuses(&app).await;
@@ -101,8 +106,10 @@ async fn requests_to_one_host_keep_the_configured_gap() {
     let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
     tokio::spawn(async move { axum::serve(listener, axum::Router::new().fallback(axum::routing::get(handler))).await });
     let sources: Vec<(&str, String)> = ["a", "b", "c", "d"].iter().map(|id| (*id, format!("{base}/{id}"))).collect();
-    let tail = "[[host]]\nname = \"127.0.0.1\"\nconcurrency = 4\nmin_gap = \"300ms\"\n";
-    let app = spawn_app_with_tail(&sources, "", tail).await;
+    let app = spawn_app_with(&sources, |p| {
+        p.hosts.insert("127.0.0.1".into(), HostLimits { concurrency: 4, min_gap: Duration::from_millis(300) });
+    })
+    .await;
     app.poll_now().await;
     let mut seen = times.lock().expect("lock").clone();
     seen.sort();
@@ -145,10 +152,14 @@ async fn metrics_and_the_sources_table_report_what_happened() {
     assert_eq!(sample(&text, "newsriver_channel_cache_hits_total"), 1.0, "the second request is a cache hit");
     assert!(sample(&text, "newsriver_store_size_bytes") > 0.0);
     assert!(sample(&text, "newsriver_fetched_bytes_total") > 0.0);
-    let dir = app.stop_keeping_dir().await;
+    // The config file the app was started from, written from its settings.
+    let config = app.config_path();
+    let _dir = app.stop_keeping_dir().await;
     // The service is down: `newsriver sources` reads the store.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
-        .args(["--config", &dir.path().join("newsriver.toml").display().to_string(), "sources"])
+        .arg("--config")
+        .arg(&config)
+        .arg("sources")
         .output()
         .expect("run newsriver sources");
     let table = String::from_utf8_lossy(&out.stdout);
@@ -166,12 +177,12 @@ async fn retry_after_outlives_a_restart() {
     let busy = ResponseTemplate::new(429).insert_header("Retry-After", "900");
     Mock::given(method("GET")).respond_with(busy).mount(&server).await;
     let sources = [("busy", format!("{}/feed", server.uri()))];
-    let app = spawn_app_with(&sources, "every = \"1m\"").await;
+    let app = spawn_app_with(&sources, |p| p.every = Duration::from_secs(60)).await;
     let reports = app.poll_now().await;
     assert_eq!(report(&reports, "busy").retry_after, Some(Duration::from_secs(900)));
-    let dir = app.stop_keeping_dir().await;
-    let toml = std::fs::read_to_string(dir.path().join("newsriver.toml")).expect("config");
-    let app = restart_with(dir, &toml.replace("enabled = false", "enabled = true")).await;
+    let mut settings = app.settings();
+    settings.polling.enabled = true;
+    let app = app.restart(settings).await;
     let st = statuses(&app).await;
     let busy = status_of(&st, "busy");
     let next: chrono::DateTime<chrono::Utc> = busy["next_poll"].as_str().expect("next poll").parse().expect("time");

@@ -1,6 +1,7 @@
 //! Conditional GET, failure isolation, limits, and the scheduler.
 
 use crate::helpers::*;
+use newsriver::config::Schedule;
 use newsriver::domain::FetchOutcome;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -105,7 +106,11 @@ async fn failing_sources_are_recorded_and_do_not_stop_the_others() {
     ];
     let sources: Vec<(&str, String)> =
         routes.iter().map(|(id, route)| (*id, format!("{}/{route}", server.uri()))).collect();
-    let app = spawn_app_with(&sources, "max_body = \"100KiB\"\ntimeout = \"1s\"").await;
+    let app = spawn_app_with(&sources, |p| {
+        p.max_body = 100 << 10;
+        p.timeout = Duration::from_secs(1);
+    })
+    .await;
     let reports = app.poll_now().await;
     assert_eq!(report(&reports, "good").summary.new, 1);
     let expect = [
@@ -138,7 +143,7 @@ async fn per_host_and_global_limits_hold() {
     let fixture = counting_server("127.0.0.1", body.clone(), Duration::from_millis(300)).await;
     let sources: Vec<(String, String)> = (0..6).map(|i| (format!("s{i}"), format!("{}/f{i}", fixture.base))).collect();
     let refs: Vec<(&str, String)> = sources.iter().map(|(a, b)| (a.as_str(), b.clone())).collect();
-    let app = spawn_app_with(&refs, "per_host = 2").await;
+    let app = spawn_app_with(&refs, |p| set_per_host(p, 2)).await;
     app.poll_now().await;
     assert_eq!(fixture.total.load(Ordering::SeqCst), 6);
     assert_eq!(fixture.max_in_flight.load(Ordering::SeqCst), 2, "per_host = 2");
@@ -151,9 +156,7 @@ async fn per_host_and_global_limits_hold() {
     let sources: Vec<(String, String)> =
         (0..8).map(|i| (format!("s{i}"), format!("{}/f{i}", if i % 2 == 0 { &a.base } else { &b.base }))).collect();
     let refs: Vec<(&str, String)> = sources.iter().map(|(x, y)| (x.as_str(), y.clone())).collect();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let toml = config_toml(&dir.path().join("store"), &refs, "concurrency = 3");
-    let app = spawn_from_toml(dir, &toml).await;
+    let app = spawn_app_with(&refs, |p| p.concurrency = 3).await;
     app.poll_now().await;
     assert_eq!(both.peak(), 3, "concurrency = 3 across hosts");
     assert!(a.max_in_flight.load(Ordering::SeqCst) >= 1 && b.max_in_flight.load(Ordering::SeqCst) >= 1);
@@ -165,10 +168,12 @@ async fn the_scheduler_polls_on_cron_and_never_twice_at_once() {
     let fast = counting_server("127.0.0.1", rss(&rss_item("a", "A", 20)), Duration::from_millis(0)).await;
     let slow = counting_server("127.0.0.1", rss(&rss_item("b", "B", 21)), Duration::from_millis(3500)).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut toml = config_toml(&dir.path().join("store"), &[], "enabled = true");
-    toml.push_str(&format!("[[source]]\nid = \"fast\"\nurl = \"{}/feed\"\ncron = \"* * * * * *\"\n", fast.base));
-    toml.push_str(&format!("[[source]]\nid = \"slow\"\nurl = \"{}/feed\"\ncron = \"* * * * * *\"\n", slow.base));
-    let app = spawn_from_toml(dir, &toml).await;
+    let sources = [("fast", format!("{}/feed", fast.base)), ("slow", format!("{}/feed", slow.base))];
+    let mut settings = test_settings(dir.path(), &sources, |p| p.enabled = true);
+    for source in &mut settings.sources {
+        source.schedule = Schedule::Cron("* * * * * *".into());
+    }
+    let app = spawn_in(dir, settings).await;
     // Bounded wait: the fast source is polled every second, the slow one's first poll takes
     // 3.5 s while its cron keeps firing.
     let mut entries = 0;
@@ -189,13 +194,11 @@ async fn the_scheduler_polls_on_cron_and_never_twice_at_once() {
 #[tokio::test]
 async fn serve_polls_every_source_at_start() {
     let server = serve_body("/feed", rss(&rss_item("a", "A", 20)), "application/rss+xml").await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let toml = config_toml(
-        &dir.path().join("store"),
-        &[("src", format!("{}/feed", server.uri()))],
-        "every = \"1h\"\nenabled = true",
-    );
-    let app = spawn_from_toml(dir, &toml).await;
+    let app = spawn_app_with(&[("src", format!("{}/feed", server.uri()))], |p| {
+        p.every = Duration::from_secs(3600);
+        p.enabled = true;
+    })
+    .await;
     let mut entries = 0;
     for _ in 0..50 {
         entries = app.feed("/feeds/all.atom").await.entries.len();

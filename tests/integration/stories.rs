@@ -162,9 +162,8 @@ async fn stories_survive_a_restart() {
     let daily = serve_body("/feed", rss(""), "application/rss+xml").await;
     let app = spawn_app(&[("wire", format!("{}/feed", wire.uri())), ("daily", format!("{}/feed", daily.uri()))]).await;
     app.poll_now().await;
-    let toml = std::fs::read_to_string(app.config_path()).expect("config");
-    let dir = app.stop_keeping_dir().await;
-    let app = restart_with(dir, &toml).await;
+    let settings = app.settings();
+    let app = app.restart(settings).await;
     mount(&daily, rss(&item("d1", "https://daily.example/peace", "Peace talks resume", BODY, 21))).await;
     app.poll_now().await;
     let atom = app.feed("/feeds/all.atom").await;

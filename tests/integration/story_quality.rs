@@ -69,7 +69,12 @@ async fn generated_feeds_merge_with_target_precision_and_recall() {
     let sources: Vec<(String, String)> =
         names.iter().map(|n| (format!("f{}", &n[5..11]), format!("file:{}/feeds/{n}", dir.path().display()))).collect();
     let refs: Vec<(&str, String)> = sources.iter().map(|(a, b)| (a.as_str(), b.clone())).collect();
-    let app = spawn_app_with(&refs, "initial_items = 1000\nconcurrency = 4\nper_host = 4").await;
+    let app = spawn_app_with(&refs, |p| {
+        p.initial_items = 1000;
+        p.concurrency = 4;
+        set_per_host(p, 4);
+    })
+    .await;
     app.poll_now().await;
 
     let mut truth = HashMap::new();
@@ -124,7 +129,7 @@ async fn labelled_newsroom_set_merges_right_and_churn_re_emits_nothing() {
     let sources = write_feeds(dir.path(), &items);
     let refs: Vec<(&str, String)> =
         sources.iter().map(|s| (s.as_str(), format!("file:{}/{s}.xml", dir.path().display()))).collect();
-    let app = spawn_app_with(&refs, "initial_items = 1000").await;
+    let app = spawn_app_with(&refs, |p| p.initial_items = 1000).await;
     let first = app.poll_now().await;
     assert!(first.iter().all(|r| r.error.is_none()), "{first:?}");
 
