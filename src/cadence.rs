@@ -99,7 +99,6 @@ pub(crate) fn test_policy() -> PollingSettings {
         enabled: true,
         every: Duration::from_secs(900),
         concurrency: 4,
-        per_host: 2,
         timeout: Duration::from_secs(20),
         max_body: 1 << 20,
         max_redirects: 5,

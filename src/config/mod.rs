@@ -73,7 +73,6 @@ pub struct PollingSettings {
     pub enabled: bool,
     pub every: Duration,
     pub concurrency: usize,
-    pub per_host: usize,
     pub timeout: Duration,
     pub max_body: u64,
     pub max_redirects: usize,

@@ -67,7 +67,6 @@ impl RawPolling {
             min_every,
             max_every,
             concurrency: p.positive("polling.concurrency", self.concurrency, 16),
-            per_host: host_defaults.concurrency,
             timeout: p.duration("polling.timeout", self.timeout.as_deref(), Duration::from_secs(20)),
             max_body,
             max_items: p.positive("polling.max_items", self.max_items, 1000),

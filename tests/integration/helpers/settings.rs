@@ -58,10 +58,8 @@ pub fn topic_mut<'a>(settings: &'a mut Settings, id: &str) -> &'a mut TopicSetti
     settings.topics.iter_mut().find(|t| t.id.as_str() == id).unwrap_or_else(|| panic!("no topic {id}"))
 }
 
-/// The runtime reads a host's budget from `host_defaults`; `per_host` mirrors it, as a file's
-/// `per_host` sets both.
+/// A host's default budget of polls at once (`[polling] per_host` in a file).
 pub fn set_per_host(polling: &mut PollingSettings, n: usize) {
-    polling.per_host = n;
     polling.host_defaults.concurrency = n;
 }
 
@@ -133,7 +131,7 @@ fn polling_table(p: &PollingSettings) -> Value {
         ("min_every", duration(p.min_every)),
         ("max_every", duration(p.max_every)),
         ("concurrency", int(p.concurrency)),
-        ("per_host", int(p.per_host)),
+        ("per_host", int(p.host_defaults.concurrency)),
         ("min_gap", duration(p.host_defaults.min_gap)),
         ("timeout", duration(p.timeout)),
         ("max_body", string(p.max_body.to_string())),
