@@ -7,7 +7,8 @@ use crate::config::Settings;
 use crate::fetch::{AddressGuard, FetchPolicy, Fetcher, HostBudgets};
 use crate::http::{self, AppState, Handles};
 use crate::metrics::Metrics;
-use crate::pipeline::{CpuPool, CpuShare, PollContext};
+use crate::pipeline::PollContext;
+use crate::runtime::{self, CpuPool, CpuShare};
 use crate::schedule;
 use crate::store::Store;
 use crate::topics::TopicRouter;
@@ -79,9 +80,9 @@ impl Application {
         };
         let router = http::router(self.state.clone());
         let stop = shutdown.clone();
-        let threads = http::threads::default_threads();
+        let threads = runtime::default_threads();
         tracing::info!(port = self.port, threads, "serving");
-        http::threads::serve(self.listener, router, threads, stop).await.context("HTTP server failed")?;
+        runtime::serve(self.listener, router, threads, stop).await.context("HTTP server failed")?;
         if let Some(s) = scheduler.as_mut() {
             if let Err(e) = s.shutdown().await {
                 tracing::warn!(error = %e, "scheduler shutdown");

@@ -84,7 +84,7 @@ pub fn compact(settings: Settings) -> anyhow::Result<()> {
 /// Polls once; exits 0 even when sources failed (their failures are reported and recorded).
 pub async fn poll(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
     let total = settings.sources.len();
-    let core = app::build_core(settings, crate::pipeline::CpuShare::Batch)?;
+    let core = app::build_core(settings, crate::runtime::CpuShare::Batch)?;
     core.reindex(&|| shutdown.is_cancelled())?;
     let poller = core.poller;
     let tty = std::io::stderr().is_terminal();

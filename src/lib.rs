@@ -29,6 +29,7 @@ pub mod normalize;
 pub mod parse;
 pub mod pipeline;
 pub mod render;
+pub mod runtime;
 pub mod schedule;
 pub mod status;
 pub mod store;

@@ -6,7 +6,6 @@ pub mod cache;
 mod error;
 mod feeds;
 mod index;
-pub mod threads;
 
 pub use error::ApiError;
 

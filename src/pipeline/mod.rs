@@ -3,11 +3,9 @@
 //! `PollOutcome`, applied to the source's model by `SourceState::apply`.
 
 mod commit;
-mod cpu;
 mod plan;
 
 pub use crate::domain::PollReport;
-pub use cpu::{CpuPool, CpuShare, PoolError};
 
 use crate::channels::ChannelVersions;
 use crate::config::{PollingSettings, SourceSettings};
@@ -16,6 +14,7 @@ use crate::domain::{Answer, DocumentNotes, Ending, EntryKey, Failure, FeedUrl, P
 use crate::domain::{PollRules, PollStats, SourceState};
 use crate::fetch::{FetchError, FetchResult, Fetched, Fetcher};
 use crate::metrics::Metrics;
+use crate::runtime::CpuPool;
 use crate::parse::ParseError;
 use crate::store::{Store, StoreError};
 use crate::stories::{Skip, StorySettings};
