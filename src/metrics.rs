@@ -48,10 +48,12 @@ pub struct Metrics {
     entries_updated: AtomicU64,
     entries_unchanged: AtomicU64,
     duplicates_merged: AtomicU64,
-    pub channel_requests: AtomicU64,
-    pub channel_cache_hits: AtomicU64,
-    pub channel_not_modified: AtomicU64,
     sources: Mutex<BTreeMap<SourceId, SourceCounters>>,
+}
+
+/// One metric without labels, in the Prometheus text format (`newsriver_` prefixed).
+pub fn write_metric(out: &mut String, name: &str, kind: &str, help: &str, value: &str) {
+    let _ = writeln!(out, "# HELP newsriver_{name} {help}\n# TYPE newsriver_{name} {kind}\nnewsriver_{name} {value}");
 }
 
 impl Metrics {
@@ -95,7 +97,7 @@ impl Metrics {
         self.render_latency(&mut out);
         let polls: u64 = self.polls.iter().map(|p| p.load(Relaxed)).sum();
         let ratio = if polls == 0 { 0.0 } else { self.polls[1].load(Relaxed) as f64 / polls as f64 };
-        let simple: [(&str, &str, &str, String); 11] = [
+        let simple: [(&str, &str, &str, String); 8] = [
             (
                 "fetched_bytes_total",
                 "counter",
@@ -129,30 +131,9 @@ impl Metrics {
             ("not_modified_ratio", "gauge", "Share of polls answered 304 since start.", format!("{ratio:.4}")),
             ("store_size_bytes", "gauge", "Size of the sled store on disk.", store_bytes.to_string()),
             ("store_entries", "gauge", "Entries in the store.", entries.to_string()),
-            (
-                "channel_requests_total",
-                "counter",
-                "Channel (feed) requests served.",
-                self.channel_requests.load(Relaxed).to_string(),
-            ),
-            (
-                "channel_cache_hits_total",
-                "counter",
-                "Channel requests served from the render cache.",
-                self.channel_cache_hits.load(Relaxed).to_string(),
-            ),
-            (
-                "channel_not_modified_total",
-                "counter",
-                "Channel requests answered 304.",
-                self.channel_not_modified.load(Relaxed).to_string(),
-            ),
         ];
         for (name, kind, help, value) in simple {
-            let _ = writeln!(
-                out,
-                "# HELP newsriver_{name} {help}\n# TYPE newsriver_{name} {kind}\nnewsriver_{name} {value}"
-            );
+            write_metric(&mut out, name, kind, help, &value);
         }
         let _ = writeln!(out, "# HELP newsriver_source_failure_streak Consecutive failed polls of each source.\n# TYPE newsriver_source_failure_streak gauge");
         for (id, streak) in failure_streaks {

@@ -38,7 +38,8 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.store.clone();
     let sizes = tokio::task::spawn_blocking(move || (store.size_on_disk(), store.entry_count() as u64)).await;
     let (bytes, entries) = sizes.unwrap_or_default();
-    let body = state.metrics.render(bytes, entries, &state.board.failure_streaks());
+    let mut body = state.metrics.render(bytes, entries, &state.board.failure_streaks());
+    state.counters.render(&mut body);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
 }
 

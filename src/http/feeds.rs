@@ -103,8 +103,8 @@ async fn serve(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let max_items = channel_max_items(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
-    let metrics = &state.metrics;
-    metrics.channel_requests.fetch_add(1, Relaxed);
+    let counters = &state.counters;
+    counters.requests.fetch_add(1, Relaxed);
     let limit = parse_limit(q.limit.as_deref(), state.settings.server.default_items.min(max_items), max_items)?;
     // Titles and descriptions are only needed to render: a cached answer makes none.
     let page = |ch: ChannelId| {
@@ -124,7 +124,7 @@ async fn serve(
     let key = CacheKey { channel: ch.clone(), format, limit, before: q.before.clone() };
     let rendered = match state.cache.lookup(key, version) {
         Lookup::Hit(r) | Lookup::Stale(r) => {
-            metrics.channel_cache_hits.fetch_add(1, Relaxed);
+            counters.cache_hits.fetch_add(1, Relaxed);
             r
         }
         Lookup::Render(ticket) => {
@@ -135,7 +135,7 @@ async fn serve(
     };
     let response = cache::respond(headers, &rendered, &state.cache_control);
     if response.status() == axum::http::StatusCode::NOT_MODIFIED {
-        metrics.channel_not_modified.fetch_add(1, Relaxed);
+        counters.not_modified.fetch_add(1, Relaxed);
     }
     Ok(response)
 }

@@ -3,6 +3,7 @@
 
 mod api;
 pub mod cache;
+mod counters;
 mod error;
 mod feeds;
 mod index;
@@ -39,7 +40,10 @@ pub struct Shared {
     pub store: Store,
     /// What the poller tracks of each source (read-only here).
     pub board: Arc<Board>,
+    /// The poller's counters, shown at `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// HTTP's own.
+    pub counters: counters::ChannelCounters,
     pub versions: Arc<ChannelVersions>,
     pub cache: Arc<cache::RenderCache>,
     /// `Cache-Control` of channel responses.
@@ -77,6 +81,7 @@ impl AppState {
             store: handles.store,
             board: handles.board,
             metrics: handles.metrics,
+            counters: counters::ChannelCounters::default(),
             versions: handles.versions,
             cache: Arc::default(),
             cache_control,

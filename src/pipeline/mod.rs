@@ -14,8 +14,8 @@ use crate::domain::{Answer, DocumentNotes, Ending, EntryKey, Failure, FeedUrl, P
 use crate::domain::{PollRules, PollStats, SourceState};
 use crate::fetch::{FetchError, FetchResult, Fetched, Fetcher};
 use crate::metrics::Metrics;
-use crate::runtime::CpuPool;
 use crate::parse::ParseError;
+use crate::runtime::CpuPool;
 use crate::store::{Store, StoreError};
 use crate::stories::{Skip, StorySettings};
 use crate::topics::TopicRouter;
