@@ -83,7 +83,7 @@ impl Application {
         let threads = runtime::default_threads();
         tracing::info!(port = self.port, threads, "serving");
         runtime::serve(self.listener, router, threads, stop).await.context("HTTP server failed")?;
-        if let Some(s) = scheduler.as_mut() {
+        if let Some(s) = scheduler.take() {
             if let Err(e) = s.shutdown().await {
                 tracing::warn!(error = %e, "scheduler shutdown");
             }

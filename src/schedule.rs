@@ -1,13 +1,67 @@
-//! Drives the poller on time with tokio-cron-scheduler: a one-second tick that starts every
-//! source due by `cadence::next_check`, one cron job per `cron` source, and a daily maintenance
-//! job (03:17 UTC) that prunes the near-duplicate index. `validate_cron` reads cron expressions
-//! the way the scheduler will.
+//! Drives the poller on time: a one-second tick (on tokio's clock, so tests can pause it) that
+//! starts every source due by `cadence::next_check`, and with tokio-cron-scheduler one cron job
+//! per `cron` source and a daily maintenance job (03:17 UTC) that prunes the near-duplicate
+//! index. `validate_cron` reads cron expressions the way the scheduler will.
 
 use crate::config::Schedule;
 use crate::worker::Poller;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+use tokio::task::JoinHandle;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 use tokio_util::sync::CancellationToken;
+
+/// What the tick drives: whatever starts the sources due at `now`.
+pub trait DueSources: Send + Sync + 'static {
+    fn start_due(&self, now: DateTime<Utc>, cancel: &CancellationToken);
+}
+
+impl DueSources for Poller {
+    fn start_due(&self, now: DateTime<Utc>, cancel: &CancellationToken) {
+        Poller::start_due(self, now, cancel);
+    }
+}
+
+/// The running scheduler: the tick task and the cron jobs.
+pub struct Running {
+    tick: JoinHandle<()>,
+    cron: JobScheduler,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running").field("tick", &self.tick).finish_non_exhaustive()
+    }
+}
+
+impl Running {
+    /// Stops the cron jobs and waits for the tick, which ends with its shutdown token.
+    pub async fn shutdown(mut self) -> Result<(), JobSchedulerError> {
+        let stopped = self.cron.shutdown().await;
+        self.tick.abort();
+        let _ = self.tick.await;
+        stopped
+    }
+}
+
+/// Starts every due source once a second, at the times `now` reads, until `shutdown`. A tick
+/// missed while the runtime was busy is skipped, not made up in a burst.
+pub fn spawn_tick(
+    due: impl DueSources,
+    shutdown: CancellationToken,
+    now: impl Fn() -> DateTime<Utc> + Send + 'static,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = every.tick() => due.start_due(now(), &shutdown),
+            }
+        }
+    })
+}
 
 /// Checks a 6-field cron expression (seconds first) the way the scheduler will read it.
 pub fn validate_cron(expr: &str) -> Result<(), String> {
@@ -19,19 +73,8 @@ pub fn validate_cron(expr: &str) -> Result<(), String> {
 }
 
 /// Starts the scheduler: due sources are handed to the poller; nothing runs after `shutdown`.
-pub async fn start(poller: Poller, shutdown: CancellationToken) -> Result<JobScheduler, JobSchedulerError> {
+pub async fn start(poller: Poller, shutdown: CancellationToken) -> Result<Running, JobSchedulerError> {
     let sched = JobScheduler::new().await?;
-    let (p, token) = (poller.clone(), shutdown.clone());
-    sched
-        .add(Job::new_async("* * * * * *", move |_, _| {
-            let (p, token) = (p.clone(), token.clone());
-            Box::pin(async move {
-                if !token.is_cancelled() {
-                    p.start_due(Utc::now(), &token);
-                }
-            })
-        })?)
-        .await?;
     let p = poller.clone();
     sched
         .add(Job::new_async("0 17 3 * * *", move |_, _| {
@@ -54,12 +97,57 @@ pub async fn start(poller: Poller, shutdown: CancellationToken) -> Result<JobSch
             .await?;
     }
     sched.start().await?;
-    Ok(sched)
+    let tick = spawn_tick(poller, shutdown, Utc::now);
+    Ok(Running { tick, cron: sched })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::sync::{Arc, Mutex};
+
+    /// Records the times it was asked to start due sources.
+    #[derive(Clone, Default)]
+    struct Asked(Arc<Mutex<Vec<DateTime<Utc>>>>);
+
+    impl DueSources for Asked {
+        fn start_due(&self, now: DateTime<Utc>, _: &CancellationToken) {
+            self.0.lock().expect("times").push(now);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_tick_starts_due_sources_every_second_until_shutdown() {
+        let (base, start) = (Utc::now(), tokio::time::Instant::now());
+        let asked = Asked::default();
+        let shutdown = CancellationToken::new();
+        let tick = spawn_tick(asked.clone(), shutdown.clone(), move || {
+            base + chrono::Duration::from_std(start.elapsed()).expect("elapsed")
+        });
+        tokio::time::sleep(Duration::from_millis(5_500)).await;
+        let times = asked.0.lock().expect("times").clone();
+        let offsets: Vec<i64> = times.iter().map(|t| (*t - base).num_milliseconds()).collect();
+        assert_eq!(offsets, [0, 1_000, 2_000, 3_000, 4_000, 5_000], "once at start, then every second");
+        shutdown.cancel();
+        tick.await.expect("the tick ends with its token");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(asked.0.lock().expect("times").len(), 6, "nothing starts after shutdown");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_runtime_skips_ticks_instead_of_bursting() {
+        let base = Utc::now();
+        let asked = Asked::default();
+        let shutdown = CancellationToken::new();
+        let _tick = spawn_tick(asked.clone(), shutdown.clone(), move || base);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // 3.5 s pass at once (a runtime busy elsewhere): the ticks due meanwhile collapse into one.
+        tokio::time::advance(Duration::from_millis(3_500)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(asked.0.lock().expect("times").len(), 2, "the first tick, then one for the missed ones");
+        shutdown.cancel();
+    }
 
     #[test]
     fn cron_validation() {
