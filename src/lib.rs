@@ -2,14 +2,15 @@
 //! and republishes merged channels.
 //!
 //! ```text
-//! config ─► Settings ─► app::Application::build()   (store, HTTP client, listener)
+//! config (plain data) ─► app::Application::build()   (store, pools, poller, HTTP state, listener)
 //!                          │ run_until_stopped(token)
-//!   schedule (cron tick / cron jobs) ─► worker::Poller (global + per-host limits; due by cadence)
+//!   schedule (1 s tick, cron jobs) ─► worker::Poller (global + per-host limits; due by cadence)
 //!                                          │
-//!   pipeline::refresh: fetch ─► parse ─► normalize ─► dedup ─► store::commit_poll (flush, then ack)
-//!                      └─ PollOutcome ─► SourceState::apply (domain) ─► status, /metrics, CLI
-//!                                                                      │
-//!   http: /feeds/all.{rss,atom,json}, /sources/{id}.*, /api/* ◄── render ◄── store timelines
+//!   pipeline::refresh: fetch ─► parse ─► normalize ─► dedup ─► stories ─► topics
+//!                      │          (records: Change, IndexWrite, Story) ─► store commit (flush, then ack)
+//!                      └─ PollOutcome ─► SourceState::apply (domain) ─► status::Board ─► /api, /metrics, CLI
+//!
+//!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json}, /api/* ◄── render ◄── store
 //! ```
 
 pub mod app;
