@@ -13,7 +13,7 @@ pub(super) async fn commit(
     ctx: &PollContext,
     source: &SourceSettings,
     planned: Planned,
-    mut state: SourceState,
+    state: SourceState,
     outcome: PollOutcome,
     now: DateTime<Utc>,
 ) -> Result<(SourceState, usize), PollError> {
@@ -23,40 +23,49 @@ pub(super) async fn commit(
     let (done, churned_items) = ctx
         .commits
         .run(move || {
-            let mut churned_items = 0;
+            let mut churned = 0;
             let done = store.commit_poll_with(&id, |view| {
-                let Planned { plan, incoming, skip, features, seen, .. } = planned;
-                let (changes, index, churned) = if settings.enabled {
-                    let poll = PollItems { changes: plan.changes, incoming, skip, features };
-                    let a = stories::assign(poll, view, &near, &settings, now)?;
-                    (a.changes, a.writes, a.unchanged)
-                } else {
-                    (plan.changes, Vec::new(), 0)
-                };
-                if let Some(seen) = seen {
-                    state.seen = crate::dedup::rekeyed(seen, &index);
-                }
-                churned_items = churned;
-                let summary = summarize(&changes, plan.unchanged + churned, &id);
-                state.apply(&outcome.counted(summary), &rules, now);
-                Ok(Prepared { changes, index, state })
+                let (mut prepared, summary, n) = decide(view, &id, planned, state, &near, &settings, now)?;
+                churned = n;
+                prepared.state.apply(&outcome.counted(summary), &rules, now);
+                Ok(prepared)
             })?;
-            Ok::<_, PollError>((done, churned_items))
+            Ok::<_, PollError>((done, churned))
         })
         .await
         .map_err(|e| PollError::Task(e.to_string()))??;
-    let mut touched = touched_channels(&done.changes);
-    // A story that gained a member lists it under its primary, wherever the primary shows.
-    for w in &done.index {
-        if let IndexWrite::Story(st) = w {
-            let primary = ctx.store.entry(&st.primary).ok().flatten();
-            touched.extend(primary.iter().flat_map(Entry::channels));
-        }
-    }
-    ctx.versions.bump(touched, Utc::now());
+    ctx.versions.bump(touched_channels(ctx, &done.changes, &done.index), Utc::now());
     let joined =
         (done.changes.iter()).filter(|c| matches!(c, Change::New(e) if e.source == source.id && e.secondary)).count();
     Ok((done.state, joined + churned_items))
+}
+
+/// Under the commit lock: story assignment (when on) over the view that includes commits in
+/// flight, and the remembered items under their stored keys. Returns what to write (the state
+/// still to be updated by the outcome), the poll's counts, and how many items were found again
+/// under a new identity.
+fn decide(
+    view: &crate::store::View<'_>,
+    id: &SourceId,
+    planned: Planned,
+    mut state: SourceState,
+    near: &stories::SharedNear,
+    settings: &crate::config::StorySettings,
+    now: DateTime<Utc>,
+) -> Result<(Prepared, PollSummary, usize), crate::store::StoreError> {
+    let Planned { plan, incoming, skip, features, seen, .. } = planned;
+    let (changes, index, churned) = if settings.enabled {
+        let a =
+            stories::assign(PollItems { changes: plan.changes, incoming, skip, features }, view, near, settings, now)?;
+        (a.changes, a.writes, a.unchanged)
+    } else {
+        (plan.changes, Vec::new(), 0)
+    };
+    if let Some(seen) = seen {
+        state.seen = crate::dedup::rekeyed(seen, &index);
+    }
+    let summary = summarize(&changes, plan.unchanged + churned, id);
+    Ok((Prepared { changes, index, state }, summary, churned))
 }
 
 /// Counts of this source's items; story bookkeeping on other sources' entries is not counted.
@@ -72,6 +81,16 @@ fn summarize(changes: &[Change], unchanged: usize, source: &SourceId) -> PollSum
     s
 }
 
-fn touched_channels(changes: &[Change]) -> BTreeSet<ChannelId> {
-    changes.iter().flat_map(|c| c.previous().into_iter().chain([c.entry()]).flat_map(Entry::channels)).collect()
+/// The channels a commit changed: those of every written entry, before and after, and, since a
+/// story that gained a member lists it under its primary, wherever each such primary shows.
+fn touched_channels(ctx: &PollContext, changes: &[Change], index: &[IndexWrite]) -> BTreeSet<ChannelId> {
+    let mut touched: BTreeSet<ChannelId> =
+        changes.iter().flat_map(|c| c.previous().into_iter().chain([c.entry()]).flat_map(Entry::channels)).collect();
+    for w in index {
+        if let IndexWrite::Story(st) = w {
+            let primary = ctx.store.entry(&st.primary).ok().flatten();
+            touched.extend(primary.iter().flat_map(Entry::channels));
+        }
+    }
+    touched
 }
