@@ -64,34 +64,41 @@ fn split_file(file: &str) -> Result<(&str, Format), ApiError> {
     Ok((name, Format::from_extension(ext).ok_or_else(not_found)?))
 }
 
-/// Every channel URL, one handler: `/feeds/all.{ext}`, `/topics/{id}.{ext}`, `/sources/{id}.{ext}`.
-pub async fn channel(
+/// The kinds of channel URL, by their first path segment.
+pub const FEEDS: u8 = 0;
+pub const TOPICS: u8 = 1;
+pub const SOURCES: u8 = 2;
+
+/// Every channel URL, one handler: `/feeds/all.{ext}`, `/topics/{id}.{ext}`, `/sources/{id}.{ext}`
+/// (`KIND` says which; a static route per kind keeps routing and extraction as cheap as a
+/// 304 needs them to be).
+pub async fn channel<const KIND: u8>(
     State(state): State<AppState>,
-    Path((kind, file)): Path<(String, String)>,
+    Path(file): Path<String>,
     Query(q): Query<FeedQuery>,
     // The request itself, not a `HeaderMap`: that extractor copies every header.
     req: Request,
 ) -> Result<Response, ApiError> {
     let (name, format) = split_file(&file)?;
-    let ch = channel_of(&state, &kind, name)?;
-    let path = format!("/{kind}/{name}.{}", format.extension());
+    let (ch, prefix) = channel_of(&state, KIND, name)?;
+    let path = format!("/{prefix}/{name}.{}", format.extension());
     serve(&state, ch, format, path, q, req.headers()).await
 }
 
-/// The configured channel a URL names, or why there is none.
-fn channel_of(state: &AppState, kind: &str, name: &str) -> Result<ChannelId, ApiError> {
-    let found = match kind {
-        "feeds" => (name == "all").then_some(ChannelId::All),
-        "sources" => SourceId::parse(name).ok().filter(|id| state.settings.source(id).is_some()).map(ChannelId::Source),
-        "topics" => TopicId::parse(name).ok().filter(|id| state.settings.topic(id).is_some()).map(ChannelId::Topic),
-        _ => return Err(ApiError::NotFound("no such page".into())),
+/// The configured channel a URL names (with its path prefix), or why there is none.
+fn channel_of(state: &AppState, kind: u8, name: &str) -> Result<(ChannelId, &'static str), ApiError> {
+    let (found, prefix, what) = match kind {
+        FEEDS => ((name == "all").then_some(ChannelId::All), "feeds", "channel"),
+        SOURCES => {
+            let id = SourceId::parse(name).ok().filter(|id| state.settings.source(id).is_some());
+            (id.map(ChannelId::Source), "sources", "source")
+        }
+        _ => {
+            let id = TopicId::parse(name).ok().filter(|id| state.settings.topic(id).is_some());
+            (id.map(ChannelId::Topic), "topics", "topic")
+        }
     };
-    let what = match kind {
-        "feeds" => "channel",
-        "sources" => "source",
-        _ => "topic",
-    };
-    found.ok_or_else(|| ApiError::NotFound(format!("no {what} {name:?}")))
+    found.map(|ch| (ch, prefix)).ok_or_else(|| ApiError::NotFound(format!("no {what} {name:?}")))
 }
 
 async fn serve(

@@ -42,8 +42,9 @@ pub struct Shared {
     pub board: Arc<Board>,
     /// The poller's counters, shown at `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// HTTP's own.
-    pub counters: counters::ChannelCounters,
+    /// HTTP's own, in an allocation of their own: both serving threads write them on every
+    /// request, and beside the fields every request reads they made those lines bounce.
+    pub counters: Arc<counters::ChannelCounters>,
     pub versions: Arc<ChannelVersions>,
     pub cache: Arc<cache::RenderCache>,
     /// `Cache-Control` of channel responses.
@@ -81,7 +82,7 @@ impl AppState {
             store: handles.store,
             board: handles.board,
             metrics: handles.metrics,
-            counters: counters::ChannelCounters::default(),
+            counters: Arc::default(),
             versions: handles.versions,
             cache: Arc::default(),
             cache_control,
@@ -101,7 +102,9 @@ pub fn router(state: AppState) -> Router {
         .route("/channels.opml", get(index::opml))
         // A capture with a static suffix ("{id}.atom") is not supported: take the whole
         // segment and split it into channel and format.
-        .route("/{kind}/{file}", get(feeds::channel))
+        .route("/feeds/{file}", get(feeds::channel::<{ feeds::FEEDS }>))
+        .route("/topics/{file}", get(feeds::channel::<{ feeds::TOPICS }>))
+        .route("/sources/{file}", get(feeds::channel::<{ feeds::SOURCES }>))
         .route("/healthz", get(api::health))
         .route("/api/sources", get(api::sources))
         .route("/metrics", get(api::metrics))
