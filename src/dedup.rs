@@ -61,6 +61,26 @@ pub fn revise(old: &Entry, new: Entry, now: DateTime<Utc>) -> Option<Change> {
     Some(Change::Updated { previous: Box::new(old.clone()), entry, edited })
 }
 
+/// Under the commit lock: each planned update takes the stored version as it is now (`current`,
+/// read through the commit's view of the store) as the version it replaces. Planning read it
+/// before the lock, and a commit of another source may since have rewritten the entry's story
+/// fields (a merge of stories, a new primary); replacing the older version would undo that and
+/// leave its channel positions behind. New items need no second look: only their own source
+/// writes their keys, and it is never polled twice at once.
+pub fn refresh_previous<E>(
+    changes: &mut [Change],
+    current: impl Fn(&EntryKey) -> Result<Option<Entry>, E>,
+) -> Result<(), E> {
+    for change in changes {
+        if let Change::Updated { previous, .. } = change {
+            if let Some(now) = current(&previous.key)? {
+                **previous = now;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The key an item is stored under: its own, or the stored item's its former key points to
 /// (`alias`, a read of the store's alias records).
 pub fn canonical<E>(key: EntryKey, alias: impl Fn(&EntryKey) -> Result<Option<EntryKey>, E>) -> Result<EntryKey, E> {

@@ -53,7 +53,8 @@ fn decide(
     settings: &crate::config::StorySettings,
     now: DateTime<Utc>,
 ) -> Result<(Prepared, PollSummary, usize), crate::store::StoreError> {
-    let Planned { plan, incoming, skip, features, seen, .. } = planned;
+    let Planned { mut plan, incoming, skip, features, seen, .. } = planned;
+    crate::dedup::refresh_previous(&mut plan.changes, |k| view.entry(k))?;
     let (changes, index, churned) = if settings.enabled {
         let a =
             stories::assign(PollItems { changes: plan.changes, incoming, skip, features }, view, near, settings, now)?;
@@ -93,4 +94,53 @@ fn touched_channels(ctx: &PollContext, changes: &[Change], index: &[IndexWrite])
         }
     }
     touched
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::Plan;
+    use crate::domain::{test_entry, EntryKey};
+    use crate::store::Store;
+
+    fn write(store: &Store, source: &str, change: Change) {
+        let id = SourceId::parse(source).expect("slug");
+        store.commit_poll_with(&id, |_| Ok(Prepared { changes: vec![change], ..Prepared::default() })).expect("commit");
+    }
+
+    /// An edit planned before the commit lock replaces the entry as stored when the commit
+    /// decides, not as planning read it: another source's commit rewrote its story fields
+    /// in between, and the edit must neither undo that nor leave stale channel positions.
+    #[test]
+    fn an_edit_replaces_the_entry_as_stored_now_not_as_planned() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("db"), 1 << 20).expect("store");
+        let a = SourceId::parse("a").expect("slug");
+        let read =
+            Entry { fingerprint: "v1".into(), revision: "v1".into(), ..test_entry("a", "x", "2026-11-20T10:00:00Z") };
+        write(&store, "a", Change::New(read.clone()));
+        let story = EntryKey::from_bytes([9; 16]);
+        let merged = Entry { story: Some(story), secondary: true, ..read.clone() };
+        let meanwhile = Change::Updated { previous: Box::new(read.clone()), entry: merged.clone(), edited: false };
+        write(&store, "b", meanwhile);
+        let edited = Entry { title: "edited".into(), fingerprint: "v2".into(), revision: "v2".into(), ..read.clone() };
+        let change = Change::Updated { previous: Box::new(read.clone()), entry: edited, edited: true };
+        let planned = Planned { plan: Plan { changes: vec![change], unchanged: 0 }, ..Planned::default() };
+        let settings = crate::config::StorySettings::default();
+        let near = stories::SharedNear::new(settings.window);
+        let now = "2026-11-28T00:00:00Z".parse().expect("now");
+        let mut decided = Vec::new();
+        store
+            .commit_poll_with(&a, |view| {
+                let (prepared, ..) = decide(view, &a, planned, SourceState::default(), &near, &settings, now)?;
+                decided.clone_from(&prepared.changes);
+                Ok(prepared)
+            })
+            .expect("commit");
+        let [Change::Updated { previous, entry, .. }] = decided.as_slice() else { panic!("{decided:?}") };
+        assert_eq!(**previous, merged, "the version stored now is the one replaced");
+        assert_eq!((entry.story, entry.secondary), (Some(story), true), "the story fields survive the edit");
+        let after = store.entry(&read.key).expect("read").expect("stored");
+        assert_eq!((after.title.as_str(), after.story), ("edited", Some(story)));
+    }
 }
