@@ -73,9 +73,12 @@ async fn serve(mut s: TcpStream, hits: Arc<Mutex<HashMap<String, usize>>>, ports
     let _ = respond(&mut s, &path, ports).await;
 }
 
+/// An RSS feed of `items` items. Each feed links to its own site: with shared article URLs the
+/// feeds' items would be one story each, shown under whichever source happened to commit first.
 fn feed(title: &str, items: usize) -> String {
+    let site = title.to_lowercase();
     let items: String = (0..items)
-        .map(|i| format!("<item><guid>{title}-{i}</guid><title>{title} item {i}</title><link>https://hostile.example/{i}</link><description>Text {i} of {title}.</description></item>"))
+        .map(|i| format!("<item><guid>{title}-{i}</guid><title>{title} item {i}</title><link>https://{site}.hostile.example/{i}</link><description>Text {i} of {title}.</description></item>"))
         .collect();
     format!("<rss version=\"2.0\"><channel><title>{title}</title><link>https://hostile.example/</link><description>d</description>{items}</channel></rss>")
 }
