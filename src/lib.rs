@@ -30,6 +30,7 @@ pub mod normalize;
 pub mod parse;
 pub mod pipeline;
 pub mod render;
+pub mod robots;
 pub mod runtime;
 pub mod schedule;
 pub mod status;

@@ -1,7 +1,9 @@
-//! Bytes to the feed-rs model: RSS 0.9x/1.0/2.0, Atom and JSON Feed, with errors a person can act on.
+//! Bytes to the feed-rs model: RSS 0.9x/1.0/2.0, Atom and JSON Feed (and sitemaps, `sitemap`), with
+//! errors a person can act on.
 
 mod decode;
 mod shape;
+pub mod sitemap;
 
 pub use decode::charset_of;
 use feed_rs::model::Feed;
