@@ -307,6 +307,14 @@ pub fn revision(e: &Entry) -> String {
     ])
 }
 
+/// Makes `updated` (as the document gave it, before any repair) part of what makes an edit:
+/// for documents whose only sign of a change is a date, such as sitemaps.
+pub fn count_date_as_edit(e: &mut Entry, updated: Option<DateTime<Utc>>) {
+    if let Some(updated) = updated {
+        e.fingerprint = digest(&[&e.fingerprint, &updated.to_rfc3339()]);
+    }
+}
+
 fn digest(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {
