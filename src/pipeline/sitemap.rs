@@ -139,3 +139,43 @@ fn child_url(loc: &str, base: Option<&Url>) -> Option<FeedUrl> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn web(u: &str) -> FeedUrl {
+        FeedUrl::Http(Url::parse(u).expect("url"))
+    }
+
+    #[test]
+    fn children_are_bounded_in_depth_and_number_and_read_once() {
+        let base = Url::parse("https://n.example/index.xml").ok();
+        let mut walk = Walk::default();
+        walk.visited.insert("https://n.example/index.xml".into());
+        let mut locs: Vec<String> = (0..60).map(|i| format!("/s{i}.xml")).collect();
+        locs.insert(0, "https://n.example/index.xml".into());
+        locs.insert(1, "ftp://n.example/x.xml".into());
+        walk.absorb(&web("https://n.example/index.xml"), base.as_ref(), (Sitemap::Index(locs), false), 0);
+        assert_eq!(walk.queue.len(), MAX_CHILDREN);
+        assert_eq!(walk.queue[0], (web("https://n.example/s0.xml"), 1));
+        let words = walk.notes.warnings.join("\n");
+        for w in ["a cycle", "not a URL that can be fetched", "more than 50 child sitemaps"] {
+            assert!(words.contains(w), "{w}: {words}");
+        }
+        let deep = Sitemap::Index(vec!["/deeper.xml".into()]);
+        walk.absorb(&web("https://n.example/s0.xml"), base.as_ref(), (deep, false), MAX_DEPTH);
+        assert!(walk.notes.warnings.len() <= MAX_WARNINGS);
+        assert!(!walk.queue.iter().any(|(u, _)| u.to_string().contains("deeper")));
+    }
+
+    #[test]
+    fn child_urls() {
+        let file = Url::parse("file:///srv/demo/index.xml").ok();
+        let web_base = Url::parse("https://n.example/a/index.xml").ok();
+        assert_eq!(child_url("b.xml", file.as_ref()), Some(FeedUrl::File("/srv/demo/b.xml".into())));
+        assert_eq!(child_url("b.xml", web_base.as_ref()), Some(web("https://n.example/a/b.xml")));
+        assert_eq!(child_url("file:///etc/passwd", web_base.as_ref()), None, "no files from the web");
+        assert_eq!(child_url("b.xml", None), None);
+    }
+}
