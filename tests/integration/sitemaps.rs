@@ -2,7 +2,7 @@
 //! (children, cycles), robots.txt honoured (a disallowed sitemap is a permanent failure).
 
 use crate::helpers::*;
-use newsriver::config::SourceKind;
+use newsriver::config::{PollingSettings, SourceKind};
 use newsriver::domain::FetchOutcome;
 use serde_json::Value;
 use wiremock::matchers::{method, path};
@@ -10,8 +10,15 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// An app whose sources are all sitemaps, with every item in channels from the first poll.
 async fn spawn_sitemaps(sources: &[(&str, String)]) -> TestApp {
+    spawn_sitemaps_with(sources, |_| {}).await
+}
+
+async fn spawn_sitemaps_with(sources: &[(&str, String)], polling: impl FnOnce(&mut PollingSettings)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut settings = test_settings(dir.path(), sources, |p| p.initial_items = 100);
+    let mut settings = test_settings(dir.path(), sources, |p| {
+        p.initial_items = 100;
+        polling(p);
+    });
     for s in &mut settings.sources {
         s.kind = SourceKind::Sitemap;
     }
@@ -71,6 +78,12 @@ async fn news_sitemap_items_are_republished_and_a_newer_lastmod_is_an_edit() {
         want.iter().map(|(t, l, d)| (t.to_string(), format!("{base}{l}"), d.to_string())).collect();
     assert_eq!(got, want);
     assert_eq!(hits(&server, "/robots.txt").await, 1, "robots.txt asked (a 404: everything allowed)");
+    for format in ["rss", "json"] {
+        assert_eq!(app.feed(&format!("/sources/herald.{format}")).await.entries.len(), 3, "{format}");
+    }
+    let atom = app.feed("/feeds/all.atom").await;
+    let enclosure = atom.entries.iter().flat_map(|e| &e.links).find(|l| l.rel.as_deref() == Some("enclosure"));
+    assert_eq!(enclosure.map(|l| l.href.clone()), Some(format!("{base}/img/harbour.jpg")), "the image is an enclosure");
 
     let cursor =
         app.get("/sources/herald.json").await.headers()["x-newsriver-cursor"].to_str().expect("cursor").to_owned();
@@ -151,5 +164,25 @@ async fn unavailable_robots_txt_waits_and_files_need_none() {
     assert!(r.error.as_deref().unwrap_or_default().contains("robots.txt"), "{r:?}");
     assert_eq!(hits(&server, "/news.xml").await, 0, "nothing is fetched while robots.txt fails");
     assert_eq!(report(&reports, "local").summary.new, 2, "{:?}", report(&reports, "local"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_sitemaps_fail_the_source_or_warn_as_a_child() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let huge = format!("<urlset>{}</urlset>", "<url><loc>https://x.example/a</loc></url>".repeat(2000)).into_bytes();
+    serve(&server, "/huge.xml", 200, huge).await;
+    let index = format!("<sitemapindex><sitemap><loc>{base}/huge.xml</loc></sitemap></sitemapindex>");
+    serve(&server, "/index.xml", 200, index.into_bytes()).await;
+    let sources = [("big", format!("{base}/huge.xml")), ("parent", format!("{base}/index.xml"))];
+    let app = spawn_sitemaps_with(&sources, |p| p.max_body = 16 * 1024).await;
+    let reports = app.poll_now().await;
+    let big = report(&reports, "big");
+    assert_eq!(big.outcome, FetchOutcome::PermanentError, "{big:?}");
+    assert!(big.error.as_deref().unwrap_or_default().contains("larger than"), "{big:?}");
+    assert_eq!(report(&reports, "parent").outcome, FetchOutcome::Ok);
+    let warning = status_of(&app, "parent").await["warning"].as_str().unwrap_or_default().to_owned();
+    assert!(warning.contains("child sitemap") && warning.contains("larger than"), "{warning}");
     app.stop().await;
 }
