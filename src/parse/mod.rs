@@ -18,6 +18,8 @@ pub enum ParseError {
     Invalid(String),
     #[error("document refused: {0}")]
     TooComplex(String),
+    #[error("not a sitemap: {0}")]
+    NotSitemap(String),
 }
 
 /// Parses one feed document. A parser is built per call because feed-rs parsers are not `Send`.

@@ -10,6 +10,8 @@ use quick_xml::Reader;
 /// Longest text kept from one element: a URL or a title is far shorter, and a hostile
 /// document must not grow a string without bound.
 const MAX_TEXT_BYTES: usize = 8 * 1024;
+/// Why an HTML page is refused, in words a person can act on.
+const HTML_PAGE: &str = "got an HTML page; the sitemap URL may have moved";
 /// Images kept per URL.
 const MAX_IMAGES: usize = 16;
 /// Child sitemaps kept from one index (the caller fetches at most a few of them).
@@ -53,12 +55,18 @@ pub fn parse_sitemap(
         return Err(ParseError::Empty);
     }
     if start[0] != b'<' {
-        return Err(ParseError::Invalid(format!("not a sitemap (it starts with {})", super::describe_start(start))));
+        return Err(ParseError::NotSitemap(format!("it starts with {}", super::describe_start(start))));
     }
     super::shape::check(start)?;
-    let text = std::str::from_utf8(start).map_err(|e| ParseError::Invalid(e.to_string()))?;
+    let text = std::str::from_utf8(start).map_err(|e| ParseError::NotSitemap(e.to_string()))?;
     let mut reader = SitemapReader { max_items, ..SitemapReader::default() };
-    reader.read(text).map_err(|e| if super::looks_like_html(start) { ParseError::HtmlPage } else { e })?;
+    reader.read(text).map_err(|e| {
+        if super::looks_like_html(start) {
+            ParseError::NotSitemap(HTML_PAGE.into())
+        } else {
+            e
+        }
+    })?;
     reader.finish().map(|s| (s, replaced))
 }
 
@@ -79,7 +87,7 @@ impl SitemapReader {
     fn read(&mut self, text: &str) -> Result<(), ParseError> {
         let mut reader = Reader::from_str(text);
         loop {
-            let event = reader.read_event().map_err(|e| ParseError::Invalid(format!("not a sitemap: {e}")))?;
+            let event = reader.read_event().map_err(|e| ParseError::NotSitemap(e.to_string()))?;
             match event {
                 Event::Start(e) => self.start(e.local_name().as_ref().to_owned())?,
                 Event::Empty(e) => {
@@ -105,7 +113,7 @@ impl SitemapReader {
     fn start(&mut self, name: String) -> Result<(), ParseError> {
         if self.root.is_none() {
             if name != "urlset" && name != "sitemapindex" {
-                return Err(ParseError::Invalid(format!("not a sitemap: the root element is <{name}>")));
+                return Err(ParseError::NotSitemap(format!("the root element is <{name}>")));
             }
             self.root = Some(name.clone());
         }
@@ -159,7 +167,7 @@ impl SitemapReader {
         match self.root.as_deref() {
             Some("urlset") => Ok(Sitemap::Urls { urls: self.urls, dropped: self.dropped }),
             Some(_) => Ok(Sitemap::Index(self.children)),
-            None => Err(ParseError::Invalid("not a sitemap: no root element".into())),
+            None => Err(ParseError::NotSitemap("no root element".into())),
         }
     }
 }

@@ -53,7 +53,7 @@ impl Rules {
                     if value.is_empty() {
                         continue; // `Disallow:` with nothing after it allows everything.
                     }
-                    let rule = Rule { allow: key == "allow", pattern: value.to_owned() };
+                    let rule = Rule { allow: key == "allow", pattern: url_encoded(value) };
                     if group.contains(&agent) {
                         ours.push(rule.clone());
                     }
@@ -87,6 +87,20 @@ fn line(raw: &str) -> Option<(String, &str)> {
     let content = raw.split('#').next().unwrap_or("");
     let (key, value) = content.split_once(':')?;
     Some((key.trim().to_ascii_lowercase(), value.trim()))
+}
+
+/// A pattern as URL paths are written: files often hold `/café`, a URL's path `/caf%C3%A9`.
+fn url_encoded(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        if c.is_ascii() && c != ' ' {
+            out.push(c);
+        } else {
+            let mut buf = [0; 4];
+            c.encode_utf8(&mut buf).bytes().for_each(|b| out.push_str(&format!("%{b:02X}")));
+        }
+    }
+    out
 }
 
 /// Whether `pattern` matches `path` from its start: `*` stands for any run of characters, a

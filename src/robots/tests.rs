@@ -52,6 +52,7 @@ fn empty_and_unusual_files() {
         ("User-agent: *\nDisallow: /x$\n", "/xy", true),
         ("User-agent: *\nDisallow: /*\n", "/", false),
         ("garbage without colons\n\u{0}\u{ffff}", "/", true),
+        ("User-agent: *\nDisallow: /café\n", "/caf%C3%A9/menu", false),
     ];
     for (text, path, allowed) in table {
         assert_eq!(Rules::parse(text, PRODUCT).allowed(path), *allowed, "{text:?} {path}");
