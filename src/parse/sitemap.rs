@@ -188,8 +188,9 @@ pub fn w3c_date(s: &str) -> Option<DateTime<Utc>> {
 
 /// Sitemap URLs as feed items, so that normalizing, dedup and stories treat them as any
 /// other: no GUID (the canonical link is the identity), `news:title` as the title (none
-/// otherwise: normalize's fallback applies), the publication date (else `lastmod`) as
-/// published, `lastmod` as updated, and each image as an enclosure.
+/// otherwise: normalize's fallback applies), the publication date as published (none
+/// otherwise: normalize dates the item by `updated`, else when first seen), `lastmod` as
+/// updated, and each image as an enclosure.
 pub fn to_feed(urls: &[SitemapUrl]) -> Feed {
     Feed {
         feed_type: FeedType::RSS2,
@@ -235,7 +236,7 @@ fn to_entry(u: &SitemapUrl) -> Entry {
             title: None,
             length: None,
         }],
-        published: u.published.or(u.lastmod),
+        published: u.published,
         updated: u.lastmod,
         language: u.language.clone(),
         media: media.into_iter().collect(),

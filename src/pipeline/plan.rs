@@ -70,8 +70,8 @@ impl Planner<'_> {
         if sitemap {
             // A sitemap says an article changed only by its `lastmod`: that makes it an edit.
             for (i, item) in &mut items {
-                if let Item::Fresh(entry, _) = item {
-                    normalize::count_date_as_edit(entry, feed.entries[*i].updated);
+                if let (Item::Fresh(entry, _), Some(raw)) = (item, feed.entries.get(*i)) {
+                    normalize::date_only_edits(entry, raw);
                 }
             }
         }

@@ -128,6 +128,31 @@ async fn sitemap_index_reads_its_children_once_and_warns_of_a_cycle() {
 }
 
 #[tokio::test]
+async fn a_plain_sitemap_edit_keeps_the_published_time_lastmod_gave() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    serve(&server, "/politics.xml", 200, sitemap("politics.xml", &base)).await;
+    let app = spawn_sitemaps(&[("plain", format!("{base}/politics.xml"))]).await;
+    assert_eq!(report(&app.poll_now().await, "plain").summary.new, 2);
+    let cursor =
+        app.get("/sources/plain.json").await.headers()["x-newsriver-cursor"].to_str().expect("cursor").to_owned();
+    let touched = String::from_utf8(sitemap("politics.xml", &base))
+        .expect("utf-8")
+        .replace("2026-11-29T12:00:00Z", "2026-11-30T08:00:00Z");
+    server.reset().await;
+    serve(&server, "/politics.xml", 200, touched.into_bytes()).await;
+    let summary = report(&app.poll_now().await, "plain").summary.clone();
+    assert_eq!((summary.new, summary.updated, summary.unchanged), (0, 1, 1), "{summary:?}");
+    let doc: Value = app.get(&format!("/sources/plain.json?since={cursor}")).await.json().await.expect("json");
+    let items = doc["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "{doc}");
+    assert_eq!(items[0]["url"], format!("{base}/politics/vote-count"));
+    assert_eq!(items[0]["date_published"], "2026-11-29T12:00:00+00:00", "the edit does not move the item up");
+    assert_ne!(items[0]["date_modified"], "2026-11-29T12:00:00+00:00", "{doc}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn robots_txt_disallowing_the_sitemap_is_a_permanent_failure() {
     let server = MockServer::start().await;
     let base = server.uri();
