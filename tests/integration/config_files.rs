@@ -84,7 +84,7 @@ async fn the_demo_config_serves_a_merged_feed() {
 fn check_lists_every_problem_and_exits_non_zero() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("bad.toml");
-    std::fs::write(&cfg, "[polling]\nevery = \"soon\"\n[[source]]\nid = \"a\"\nurl = \"ftp://x/\"\n[[source]]\nid = \"a\"\nurl = \"https://x.example/\"\nevery = \"5q\"\n")
+    std::fs::write(&cfg, "[polling]\nevery = \"soon\"\n[[source]]\nid = \"a\"\nurl = \"ftp://x/\"\n[[source]]\nid = \"a\"\nurl = \"https://x.example/\"\nevery = \"5q\"\nkind = \"page\"\n")
         .expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
         .args(["--config"])
@@ -94,7 +94,7 @@ fn check_lists_every_problem_and_exits_non_zero() {
         .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    for path in ["polling.every", "source[0].url", "source[1].id", "source[1].every"] {
+    for path in ["polling.every", "source[0].url", "source[1].id", "source[1].every", "source[1].kind"] {
         assert!(err.contains(&format!("{path}: ")), "missing {path} in:\n{err}");
     }
     let good = dir.path().join("good.toml");
