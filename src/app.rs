@@ -143,6 +143,7 @@ pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
     let stories = Arc::new(settings.stories.clone());
     let ctx = PollContext {
         store: store.clone(),
+        robots: Arc::new(crate::fetch::RobotsCache::new(&fetcher)),
         fetcher,
         router: router.clone(),
         stories,

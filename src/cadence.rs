@@ -113,6 +113,7 @@ pub(crate) fn test_policy() -> PollingSettings {
         hosts: Default::default(),
         allow_private_networks: false,
         allow_hosts: vec![],
+        respect_robots: true,
     }
 }
 
@@ -125,6 +126,8 @@ pub(crate) fn test_source(every: u64) -> SourceSettings {
         url: crate::domain::FeedUrl::File("/x".into()),
         schedule: Schedule::Every(Duration::from_secs(every)),
         initial_items: 10,
+        kind: crate::config::SourceKind::Feed,
+        respect_robots: true,
     }
 }
 

@@ -9,6 +9,7 @@
 //!   pipeline::refresh: fetch ─► parse ─► normalize ─► dedup ─► stories ─► topics
 //!                      │          (records: Change, IndexWrite, Story) ─► store commit (flush, then ack)
 //!                      └─ PollOutcome ─► SourceState::apply (domain) ─► status::Board ─► /api, /metrics, CLI
+//!   (a sitemap source's fetch asks robots.txt, reads its index's children; parse gives the same feed model)
 //!
 //!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json}, /api/* ◄── render ◄── store
 //! ```
@@ -30,6 +31,7 @@ pub mod normalize;
 pub mod parse;
 pub mod pipeline;
 pub mod render;
+pub mod robots;
 pub mod runtime;
 pub mod schedule;
 pub mod status;

@@ -97,6 +97,8 @@ pub struct PollingSettings {
     pub allow_private_networks: bool,
     /// Host names or IP literals exempt from the address guard.
     pub allow_hosts: Vec<String>,
+    /// Default of each source's `respect_robots`.
+    pub respect_robots: bool,
 }
 
 /// The politeness budget of one host; `[[host]]` tables override the `[polling]` defaults.
@@ -120,6 +122,26 @@ pub struct SourceSettings {
     pub url: FeedUrl,
     pub schedule: Schedule,
     pub initial_items: usize,
+    pub kind: SourceKind,
+    /// Whether robots.txt is asked before fetching (sitemaps only; `file:` URLs never ask).
+    pub respect_robots: bool,
+}
+
+/// What a source's URL serves: a feed (RSS, Atom, JSON Feed) or a sitemap (or sitemap index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceKind {
+    #[default]
+    Feed,
+    Sitemap,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Feed => "feed",
+            Self::Sitemap => "sitemap",
+        }
+    }
 }
 
 /// Where topic words are looked for.

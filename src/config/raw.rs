@@ -1,7 +1,8 @@
 //! The config file exactly as written (strings for every value a person types), and its validation.
 
 use super::problems::Problems;
-use super::{Checks, Problem, Schedule, ServerSettings, Settings, SourceSettings, StoreSettings, StorySettings};
+use super::StorySettings;
+use super::{Checks, Problem, Schedule, ServerSettings, Settings, SourceKind, SourceSettings, StoreSettings};
 use crate::domain::{FeedUrl, SourceId};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -87,6 +88,8 @@ pub struct RawSource {
     pub every: Option<String>,
     pub cron: Option<String>,
     pub initial_items: Option<usize>,
+    pub kind: Option<String>,
+    pub respect_robots: Option<bool>,
 }
 
 impl RawConfig {
@@ -98,8 +101,9 @@ impl RawConfig {
         let polling = self.polling.validate(&mut p, &self.hosts);
         let mut seen = HashSet::new();
         let sources = (self.sources.iter().enumerate())
-            .filter_map(|(i, s)| s.validate(&mut p, i, base, &mut seen, checks))
-            .map(|mut s| {
+            .filter_map(|(i, s)| Some((s.validate(&mut p, i, base, &mut seen, checks)?, s.respect_robots)))
+            .map(|(mut s, robots)| {
+                s.respect_robots = robots.unwrap_or(polling.respect_robots);
                 if s.schedule == Schedule::Every(Duration::ZERO) {
                     s.schedule = Schedule::Every(polling.every);
                 }
@@ -199,6 +203,16 @@ impl RawSource {
         let title = self.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| self.id.clone());
         // 0 means "inherit polling.initial_items", filled in by the caller.
         let initial_items = p.positive(&at("initial_items"), self.initial_items, 0);
-        Some(SourceSettings { id: id?, title, url: url?, schedule: schedule?, initial_items })
+        let kind = match self.kind.as_deref().map(str::trim) {
+            None | Some("feed") => Some(SourceKind::Feed),
+            Some("sitemap") => Some(SourceKind::Sitemap),
+            Some(other) => {
+                p.push(at("kind"), format!("{other:?} is not a source kind (\"feed\" or \"sitemap\")"));
+                None
+            }
+        };
+        // `respect_robots` is filled in by the caller, which knows the `[polling]` default.
+        let (respect_robots, kind) = (true, kind?);
+        Some(SourceSettings { id: id?, title, url: url?, schedule: schedule?, initial_items, kind, respect_robots })
     }
 }

@@ -26,6 +26,7 @@ pub struct RawPolling {
     pub initial_items: Option<usize>,
     pub allow_private_networks: Option<bool>,
     pub allow_hosts: Option<Vec<String>>,
+    pub respect_robots: Option<bool>,
 }
 
 /// `[[host]]`: the politeness budget of one host.
@@ -79,6 +80,7 @@ impl RawPolling {
             hosts: validate_hosts(p, hosts, host_defaults),
             allow_private_networks: self.allow_private_networks.unwrap_or(false),
             allow_hosts: self.allow_hosts.clone().unwrap_or_default(),
+            respect_robots: self.respect_robots.unwrap_or(true),
         }
     }
 }

@@ -87,3 +87,20 @@ fn file_urls_resolve_against_config_dir() {
     assert_eq!(s.sources[0].url, FeedUrl::File(PathBuf::from("/srv/nr/demo/a.xml")));
     assert_eq!(s.sources[0].schedule, Schedule::Cron("0 */5 * * * *".into()));
 }
+
+#[test]
+fn source_kind_and_robots() {
+    let text = "[polling]\nrespect_robots = false\n[[source]]\nid = \"a\"\nurl = \"https://example.org/rss\"\n\
+                [[source]]\nid = \"b\"\nkind = \"sitemap\"\nurl = \"https://example.org/news.xml\"\nrespect_robots = true\n";
+    let s = load(text).expect("valid");
+    assert_eq!((s.sources[0].kind, s.sources[0].respect_robots), (SourceKind::Feed, false));
+    assert_eq!((s.sources[1].kind, s.sources[1].respect_robots), (SourceKind::Sitemap, true));
+    let s = load("[[source]]\nid = \"a\"\nurl = \"https://example.org/rss\"\n").expect("valid");
+    assert!(s.polling.respect_robots && s.sources[0].respect_robots);
+    let Err(ConfigError::Invalid { problems, .. }) =
+        load("[[source]]\nid = \"a\"\nkind = \"page\"\nurl = \"https://example.org/\"\n")
+    else {
+        panic!("an unknown kind is refused")
+    };
+    assert_eq!(problems[0].path, "source[0].kind");
+}

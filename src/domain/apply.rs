@@ -115,5 +115,6 @@ fn warning(doc: &DocumentNotes, max_items: usize) -> Option<String> {
         warnings
             .push(format!("{} items over the polling.max_items limit ({max_items}) were dropped", doc.dropped_items));
     }
+    warnings.extend(doc.warnings.iter().cloned());
     (!warnings.is_empty()).then(|| warnings.join("; "))
 }

@@ -31,6 +31,9 @@ pub struct DocumentNotes {
     /// Invalid bytes replaced while decoding, and items beyond `polling.max_items` dropped.
     pub replaced_bytes: bool,
     pub dropped_items: usize,
+    /// Anything else survivable the reading noticed, in words (a sitemap index that lists
+    /// itself, a child sitemap that failed).
+    pub warnings: Vec<String>,
 }
 
 /// What one poll found, with everything `SourceState::apply` needs and nothing it must look up.

@@ -139,7 +139,12 @@ fn success_cases() -> Vec<Case> {
     let first_doc = Parsed {
         validators: Validators { etag: None, last_modified: some("Fri, 20 Nov 2026 07:00:00 GMT") },
         body_hash: "hash-first".into(),
-        doc: DocumentNotes { ttl: Some(Duration::from_secs(7200)), replaced_bytes: true, dropped_items: 5 },
+        doc: DocumentNotes {
+            ttl: Some(Duration::from_secs(7200)),
+            replaced_bytes: true,
+            dropped_items: 5,
+            warnings: vec!["a sitemap index lists itself".into()],
+        },
         summary: summary(3),
     };
     let first = SourceState {
@@ -155,7 +160,7 @@ fn success_cases() -> Vec<Case> {
         ttl_secs: Some(7200),
         warning: some(
             "invalid bytes in the document were replaced (check its encoding); \
-             5 items over the polling.max_items limit (50) were dropped",
+             5 items over the polling.max_items limit (50) were dropped; a sitemap index lists itself",
         ),
         ..SourceState::default()
     };

@@ -4,10 +4,12 @@
 mod error;
 pub mod guard;
 pub mod hosts;
+mod robots;
 
 pub use error::FetchError;
 pub use guard::{AddressGuard, Blocked};
 pub use hosts::{HostBudgets, HostLimits};
+pub use robots::{RobotsCache, RobotsError};
 
 // Defined with the source's model, which learns from them.
 pub use crate::domain::{Answer, Validators};
@@ -80,6 +82,11 @@ impl Fetcher {
             .build()
             .map_err(|e| FetchError::Request(e.to_string()))?;
         Ok(Self { client, policy, hosts })
+    }
+
+    /// The same client and host budgets with another body cap (robots.txt is read with a small one).
+    pub fn with_max_body(&self, max_body: u64) -> Self {
+        Self { policy: FetchPolicy { max_body, ..self.policy.clone() }, ..self.clone() }
     }
 
     /// The per-host budgets, shared with the poller so polls and requests use one budget.

@@ -307,6 +307,18 @@ pub fn revision(e: &Entry) -> String {
     ])
 }
 
+/// For documents whose only sign of a change is a date (sitemaps): the item's `updated`, as the
+/// document gave it, becomes part of what makes an edit. A published time taken from `updated`
+/// counts as repaired, so that an edit keeps the first one instead of moving the item up.
+pub fn date_only_edits(e: &mut Entry, item: &FeedEntry) {
+    if let Some(updated) = item.updated {
+        e.fingerprint = digest(&[&e.fingerprint, &updated.to_rfc3339()]);
+    }
+    if item.published.is_none() {
+        e.date_repaired = true;
+    }
+}
+
 fn digest(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {

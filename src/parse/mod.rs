@@ -1,7 +1,9 @@
-//! Bytes to the feed-rs model: RSS 0.9x/1.0/2.0, Atom and JSON Feed, with errors a person can act on.
+//! Bytes to the feed-rs model: RSS 0.9x/1.0/2.0, Atom and JSON Feed (and sitemaps, `sitemap`), with
+//! errors a person can act on.
 
 mod decode;
 mod shape;
+pub mod sitemap;
 
 pub use decode::charset_of;
 use feed_rs::model::Feed;
@@ -16,6 +18,8 @@ pub enum ParseError {
     Invalid(String),
     #[error("document refused: {0}")]
     TooComplex(String),
+    #[error("not a sitemap: {0}")]
+    NotSitemap(String),
 }
 
 /// Parses one feed document. A parser is built per call because feed-rs parsers are not `Send`.

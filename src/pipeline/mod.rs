@@ -4,15 +4,16 @@
 
 mod commit;
 mod plan;
+mod sitemap;
 
 pub use crate::domain::PollReport;
 
 use crate::channels::ChannelVersions;
-use crate::config::{PollingSettings, SourceSettings};
+use crate::config::{PollingSettings, SourceKind, SourceSettings};
 use crate::dedup::{self, Plan};
 use crate::domain::{Answer, DocumentNotes, Ending, EntryKey, Failure, FeedUrl, Parsed, PollOutcome};
 use crate::domain::{PollRules, PollStats, SourceState};
-use crate::fetch::{FetchError, FetchResult, Fetched, Fetcher};
+use crate::fetch::{FetchError, FetchResult, Fetcher, RobotsCache, RobotsError, Validators};
 use crate::metrics::Metrics;
 use crate::parse::ParseError;
 use crate::runtime::CpuPool;
@@ -30,6 +31,8 @@ use std::time::Instant;
 pub struct PollContext {
     pub store: Store,
     pub fetcher: Fetcher,
+    /// robots.txt of every host asked lately (sitemap sources ask it).
+    pub robots: Arc<RobotsCache>,
     pub router: Arc<TopicRouter>,
     pub stories: Arc<StorySettings>,
     /// The near-duplicate band memory story matching reads and extends.
@@ -51,6 +54,8 @@ pub enum PollError {
     #[error(transparent)]
     Parse(#[from] ParseError),
     #[error(transparent)]
+    Robots(#[from] RobotsError),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error("poll task failed: {0}")]
     Task(String),
@@ -63,6 +68,7 @@ impl PollError {
         let transient = match self {
             Self::Fetch(e) => e.is_transient(),
             Self::Parse(_) => false,
+            Self::Robots(e) => e.is_transient(),
             Self::Store(_) | Self::Task(_) => true,
         };
         let (http_status, retry_after) = match self {
@@ -126,29 +132,60 @@ async fn run(
     now: DateTime<Utc>,
     heard: &mut Heard,
 ) -> Result<Done, PollError> {
-    let fetched = match ctx.fetcher.fetch(url, &before.validators()).await? {
-        FetchResult::NotModified(answer) => {
-            heard.answer = Some(answer);
-            return settle(ctx, source, before, heard.outcome(source, Ending::NotModified), now).await;
-        }
-        FetchResult::Fetched(f) => f,
+    let got = match source.kind {
+        SourceKind::Feed => match fetch_feed(ctx, url, before, heard).await? {
+            Some(got) => got,
+            None => return settle(ctx, source, before, heard.outcome(source, Ending::NotModified), now).await,
+        },
+        SourceKind::Sitemap => sitemap::gather(ctx, source, url, heard).await?,
     };
-    (heard.answer, heard.bytes) = (Some(fetched.answer.clone()), fetched.body.len() as u64);
-    let body_hash = hex_digest(&fetched.body);
-    if before.body_hash.as_deref() == Some(body_hash.as_str()) && before.consecutive_failures == 0 {
+    if before.body_hash.as_deref() == Some(got.body_hash.as_str()) && before.consecutive_failures == 0 {
         // Same bytes as last time from a server that ignores validators: skip the parse.
-        let unchanged = heard.outcome(source, Ending::Unchanged(fetched.validators.clone()));
+        let unchanged = heard.outcome(source, Ending::Unchanged(got.validators.clone()));
         return settle(ctx, source, before, unchanged, now).await;
     }
-    let mut planned = parse_and_plan(ctx, source, &fetched, before, now).await?;
+    let Got { validators, body_hash, content, url: doc_url } = got;
+    let mut planned = parse_and_plan(ctx, source, content, doc_url, before, now).await?;
     if before.last_success.is_none() {
         dedup::hold_back_backlog(&mut planned.plan, source.initial_items);
     }
     let doc = std::mem::take(&mut planned.doc);
-    let parsed = Parsed { validators: fetched.validators, body_hash, doc, summary: Default::default() };
+    let parsed = Parsed { validators, body_hash, doc, summary: Default::default() };
     let outcome = heard.outcome(source, Ending::Ok(parsed));
     let (state, merged) = commit::commit(ctx, source, planned, before.clone(), outcome.clone(), now).await?;
     Ok((outcome.counted(state.last_summary.clone()), state, merged))
+}
+
+/// A fetched document, ready to plan.
+#[derive(Debug)]
+struct Got {
+    validators: Validators,
+    /// Of every byte read: the document (and a sitemap index's children).
+    body_hash: String,
+    content: plan::Content,
+    /// Where the document came from after redirects.
+    url: Option<url::Url>,
+}
+
+/// A feed, fetched conditionally; `None` when the server says it has not changed.
+async fn fetch_feed(
+    ctx: &PollContext,
+    url: &FeedUrl,
+    before: &SourceState,
+    heard: &mut Heard,
+) -> Result<Option<Got>, PollError> {
+    let fetched = match ctx.fetcher.fetch(url, &before.validators()).await? {
+        FetchResult::NotModified(answer) => {
+            heard.answer = Some(answer);
+            return Ok(None);
+        }
+        FetchResult::Fetched(f) => f,
+    };
+    (heard.answer, heard.bytes) = (Some(fetched.answer.clone()), fetched.body.len() as u64);
+    let charset = fetched.content_type.as_deref().and_then(crate::parse::charset_of);
+    let body_hash = hex_digest(&fetched.body);
+    let content = plan::Content::Feed { body: fetched.body, charset };
+    Ok(Some(Got { validators: fetched.validators, body_hash, content, url: fetched.final_url }))
 }
 
 /// A poll that parsed nothing: a 304 or an unchanged body costs no store write unless it
@@ -220,15 +257,15 @@ pub struct Planned {
 async fn parse_and_plan(
     ctx: &PollContext,
     source: &SourceSettings,
-    fetched: &Fetched,
+    content: plan::Content,
+    url: Option<url::Url>,
     state: &SourceState,
     now: DateTime<Utc>,
 ) -> Result<Planned, PollError> {
     let (store, router, stories) = (ctx.store.clone(), ctx.router.clone(), ctx.stories.clone());
     let doc = plan::Document {
-        body: fetched.body.clone(),
-        charset: fetched.content_type.as_deref().and_then(crate::parse::charset_of),
-        url: fetched.final_url.clone(),
+        content,
+        url,
         source: source.id.clone(),
         now,
         max_items: ctx.polling.max_items,

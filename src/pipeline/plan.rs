@@ -6,6 +6,7 @@ use crate::dedup;
 use crate::domain::{Change, Entry, EntryKey, SeenItem, SourceId};
 use crate::normalize::{self, FeedContext, Item};
 use crate::parse::parse_document;
+use crate::parse::sitemap::{to_feed, SitemapUrl};
 use crate::store::Store;
 use crate::stories::{self, SharedKeys, Skip, StorySettings};
 use crate::topics::TopicRouter;
@@ -16,14 +17,22 @@ use std::time::Duration;
 /// One fetched document and what planning it needs to know.
 #[derive(Debug)]
 pub(super) struct Document {
-    pub body: Vec<u8>,
-    pub charset: Option<&'static encoding_rs::Encoding>,
+    pub content: Content,
     pub url: Option<url::Url>,
     pub source: SourceId,
     pub now: DateTime<Utc>,
     pub max_items: usize,
     /// The items of the source's last parsed document.
     pub seen: Vec<SeenItem>,
+}
+
+/// A fetched document as planning takes it.
+#[derive(Debug)]
+pub(super) enum Content {
+    /// A feed's bytes and the charset its HTTP answer named.
+    Feed { body: Vec<u8>, charset: Option<&'static encoding_rs::Encoding> },
+    /// A sitemap's URLs (its children's included), read already, and what reading noticed.
+    Sitemap { urls: Vec<SitemapUrl>, notes: DocumentNotes },
 }
 
 /// What planning reads and routes with.
@@ -43,17 +52,29 @@ struct Fresh {
 
 impl Planner<'_> {
     pub fn plan(&self, doc: Document) -> Result<Planned, PollError> {
-        let parsed = parse_document(&doc.body, doc.charset)?;
-        let feed = parsed.feed;
+        let (feed, mut notes, sitemap) = match doc.content {
+            Content::Feed { body, charset } => {
+                let parsed = parse_document(&body, charset)?;
+                (parsed.feed, DocumentNotes { replaced_bytes: parsed.replaced_bytes, ..Default::default() }, false)
+            }
+            Content::Sitemap { urls, notes } => (to_feed(&urls), notes, true),
+        };
         let ctx = FeedContext { source: &doc.source, fetch_url: doc.url.as_ref(), now: doc.now };
         let salt = (self.stories.enabled, self.stories.min_words);
         let digests = normalize::item_digests(&feed, &ctx, salt);
         let memo: HashMap<u64, &SeenItem> = doc.seen.iter().map(|s| (s.digest, s)).collect();
         let mut items = normalize::normalize_items(&feed, &ctx, |i| digests[i].and_then(|d| memo.get(&d).copied()));
-        let dropped_items = items.len().saturating_sub(doc.max_items);
+        notes.dropped_items += items.len().saturating_sub(doc.max_items);
         items.truncate(doc.max_items);
-        let ttl = feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60));
-        let notes = DocumentNotes { ttl, replaced_bytes: parsed.replaced_bytes, dropped_items };
+        notes.ttl = feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60));
+        if sitemap {
+            // A sitemap says an article changed only by its `lastmod`: that makes it an edit.
+            for (i, item) in &mut items {
+                if let (Item::Fresh(entry, _), Some(raw)) = (item, feed.entries.get(*i)) {
+                    normalize::date_only_edits(entry, raw);
+                }
+            }
+        }
         let (known, fresh) = self.split(items, &digests)?;
         self.plan_items(known, fresh, notes, doc.now)
     }
@@ -177,8 +198,7 @@ mod tests {
 
         fn plan(&self, body: Vec<u8>, seen: Vec<SeenItem>) -> Planned {
             let doc = Document {
-                body,
-                charset: None,
+                content: Content::Feed { body, charset: None },
                 url: url::Url::parse("https://n.example/feed").ok(),
                 source: SourceId::parse("src").expect("id"),
                 now: "2026-11-28T12:00:00Z".parse().expect("now"),

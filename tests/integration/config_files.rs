@@ -1,7 +1,7 @@
 //! Every shipped config loads, every demo feed ingests, and `check` lists every problem.
 
 use crate::helpers::*;
-use newsriver::config::Settings;
+use newsriver::config::{Settings, SourceKind};
 use newsriver::domain::FeedUrl;
 use std::path::Path;
 
@@ -23,7 +23,11 @@ fn every_config_file_loads_and_every_demo_feed_normalizes() {
             let FeedUrl::File(file) = &s.url else { continue };
             demo_feeds += 1;
             let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            let feed = newsriver::parse::parse_feed(&bytes).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let feed = match s.kind {
+                SourceKind::Feed => newsriver::parse::parse_feed(&bytes),
+                SourceKind::Sitemap => sitemap_feed(&bytes),
+            };
+            let feed = feed.unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             let ctx = newsriver::normalize::FeedContext { source: &s.id, fetch_url: None, now: chrono::Utc::now() };
             let entries = newsriver::normalize::normalize_feed(&feed, &ctx);
             assert!(entries.len() >= 5, "{}: {} entries", file.display(), entries.len());
@@ -35,7 +39,15 @@ fn every_config_file_loads_and_every_demo_feed_normalizes() {
         }
     }
     assert!(configs >= 1);
-    assert!(demo_feeds >= 5, "the demo config polls its five bundled feeds: {demo_feeds} checked");
+    assert!(demo_feeds >= 6, "the demo config polls its five bundled feeds and a sitemap: {demo_feeds} checked");
+}
+
+fn sitemap_feed(bytes: &[u8]) -> Result<feed_rs::model::Feed, newsriver::parse::ParseError> {
+    use newsriver::parse::sitemap::{parse_sitemap, to_feed, Sitemap};
+    match parse_sitemap(bytes, None, 1000)?.0 {
+        Sitemap::Urls { urls, .. } => Ok(to_feed(&urls)),
+        Sitemap::Index(_) => panic!("the demo sitemap is a urlset"),
+    }
 }
 
 #[tokio::test]
@@ -56,6 +68,15 @@ async fn the_demo_config_serves_a_merged_feed() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(n >= 30, "demo feed has {n} entries");
+    let mut gazette = 0;
+    for _ in 0..50 {
+        gazette = app.feed("/sources/harbour-gazette.atom").await.entries.len();
+        if gazette == 5 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(gazette, 5, "the demo sitemap source serves its five articles");
     app.stop().await;
 }
 
@@ -63,7 +84,7 @@ async fn the_demo_config_serves_a_merged_feed() {
 fn check_lists_every_problem_and_exits_non_zero() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("bad.toml");
-    std::fs::write(&cfg, "[polling]\nevery = \"soon\"\n[[source]]\nid = \"a\"\nurl = \"ftp://x/\"\n[[source]]\nid = \"a\"\nurl = \"https://x.example/\"\nevery = \"5q\"\n")
+    std::fs::write(&cfg, "[polling]\nevery = \"soon\"\n[[source]]\nid = \"a\"\nurl = \"ftp://x/\"\n[[source]]\nid = \"a\"\nurl = \"https://x.example/\"\nevery = \"5q\"\nkind = \"page\"\n")
         .expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
         .args(["--config"])
@@ -73,7 +94,7 @@ fn check_lists_every_problem_and_exits_non_zero() {
         .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    for path in ["polling.every", "source[0].url", "source[1].id", "source[1].every"] {
+    for path in ["polling.every", "source[0].url", "source[1].id", "source[1].every", "source[1].kind"] {
         assert!(err.contains(&format!("{path}: ")), "missing {path} in:\n{err}");
     }
     let good = dir.path().join("good.toml");

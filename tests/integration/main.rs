@@ -14,6 +14,7 @@ mod http_api;
 mod ingest;
 mod politeness;
 mod polling;
+mod sitemaps;
 mod stories;
 mod story_quality;
 mod teardown;

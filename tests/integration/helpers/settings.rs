@@ -5,8 +5,8 @@
 
 use super::PUBLIC_URL;
 use newsriver::config::{
-    HostLimits, PollingSettings, Schedule, ServerSettings, Settings, SourceSettings, StorySettings, TopicField,
-    TopicSettings,
+    HostLimits, PollingSettings, Schedule, ServerSettings, Settings, SourceKind, SourceSettings, StorySettings,
+    TopicField, TopicSettings,
 };
 use newsriver::domain::{FeedUrl, SourceId};
 use std::path::{Path, PathBuf};
@@ -44,6 +44,8 @@ fn source(dir: &Path, id: &str, url: &str, polling: &PollingSettings) -> SourceS
         url: FeedUrl::parse(url, dir).unwrap_or_else(|e| panic!("source {id}: {e}")),
         schedule: Schedule::Every(polling.every),
         initial_items: polling.initial_items,
+        kind: SourceKind::Feed,
+        respect_robots: polling.respect_robots,
     }
 }
 
@@ -143,6 +145,7 @@ fn polling_table(p: &PollingSettings) -> Value {
         ("initial_items", int(p.initial_items)),
         ("allow_private_networks", Value::Boolean(p.allow_private_networks)),
         ("allow_hosts", strings(&p.allow_hosts)),
+        ("respect_robots", Value::Boolean(p.respect_robots)),
     ])
 }
 
@@ -166,7 +169,17 @@ fn source_table(s: &SourceSettings) -> Value {
         Schedule::Cron(cron) => ("cron", string(cron)),
     };
     let (id, title) = (string(s.id.as_str()), string(&s.title));
-    table([("id", id), ("title", title), ("url", url), schedule, ("initial_items", int(s.initial_items))])
+    let (kind, robots) = (string(s.kind.as_str()), Value::Boolean(s.respect_robots));
+    let initial = int(s.initial_items);
+    table([
+        ("id", id),
+        ("title", title),
+        ("url", url),
+        schedule,
+        ("initial_items", initial),
+        ("kind", kind),
+        ("respect_robots", robots),
+    ])
 }
 
 fn topic_table(t: &TopicSettings) -> Value {
