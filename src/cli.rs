@@ -1,4 +1,4 @@
-//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`. This interface is a contract; change it carefully.
+//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `extract`. This interface is a contract; change it carefully.
 
 use crate::app::{self, Application};
 use crate::config::{ConfigError, Settings};
@@ -41,8 +41,20 @@ pub enum Command {
     },
     /// Rewrite the store to reclaim disk space (stop the service first).
     Compact,
+    /// Extract the article (body and metadata) of a saved HTML page; needs no config.
+    Extract {
+        /// The page: a file, or `-` for stdin.
+        input: String,
+        /// The page's address, to resolve its relative links.
+        #[arg(long)]
+        url: Option<url::Url>,
+        /// Print the JSON contract (every field and the rule that found it).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
+pub use crate::cli_extract::extract;
 pub use crate::cli_sources::sources;
 
 pub fn load(cli: &Cli) -> Result<Settings, ConfigError> {
