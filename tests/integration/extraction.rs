@@ -85,3 +85,58 @@ fn body_f1_on_the_shared_benchmark() {
     assert_eq!(counts.len(), 181);
     assert!(f1 >= MIN_F1, "F1 {f1:.3} (precision {p:.3}, recall {r:.3}) is below {MIN_F1}");
 }
+
+fn newsriver(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_newsriver"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        // Extraction needs no config: a missing one must not matter.
+        .env("NEWSRIVER_CONFIG", "/nonexistent/newsriver.toml")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs newsriver");
+    if let Some(mut pipe) = child.stdin.take() {
+        // A refused oversized input is not read to its end: the closed pipe is expected.
+        let _ = pipe.write_all(stdin.unwrap_or_default());
+    }
+    child.wait_with_output().expect("waits")
+}
+
+#[test]
+fn cli_prints_the_json_contract_from_a_file_or_stdin() {
+    let fixture = "tests/fixtures/articles/json-ld.html";
+    let from_file = newsriver(&["extract", fixture, "--url", "https://courier.example/news/budget", "--json"], None);
+    assert!(from_file.status.success(), "{}", String::from_utf8_lossy(&from_file.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&from_file.stdout).expect("JSON on stdout");
+    assert_eq!(v["title"], "Council adopts record budget");
+    assert_eq!(v["sources"]["title"], "json-ld");
+    assert_eq!(v["image"]["url"], "https://courier.example/photos/council-chamber.jpg");
+    let html = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture)).expect("fixture");
+    let from_stdin = newsriver(&["extract", "-", "--json"], Some(&html));
+    assert!(from_stdin.status.success(), "{}", String::from_utf8_lossy(&from_stdin.stderr));
+    let w: serde_json::Value = serde_json::from_slice(&from_stdin.stdout).expect("JSON on stdout");
+    assert_eq!(w["body_text"], v["body_text"]);
+    let text = newsriver(&["extract", fixture], None);
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with("title      Council adopts record budget\n"));
+}
+
+#[test]
+fn cli_refuses_urls_missing_files_and_oversized_input() {
+    let url = newsriver(&["extract", "https://example.org/a"], None);
+    assert!(!url.status.success());
+    assert!(String::from_utf8_lossy(&url.stderr).contains("not supported yet"));
+    let missing = newsriver(&["extract", "tests/fixtures/articles/absent.html"], None);
+    assert!(!missing.status.success());
+    let huge = vec![b'x'; newsriver::extract::MAX_INPUT + 10];
+    let too_large = newsriver(&["extract", "-"], Some(&huge));
+    assert!(!too_large.status.success());
+    assert!(
+        String::from_utf8_lossy(&too_large.stderr).contains("more than the"),
+        "{}",
+        String::from_utf8_lossy(&too_large.stderr)
+    );
+}
