@@ -164,3 +164,25 @@ fn photo_credit_forms() {
         article(page("<figcaption>Crowds at dawn.</figcaption>").as_bytes(), None, None).ok().and_then(|a| a.image);
     assert_eq!(caption, Some(Image { url: String::new(), caption: None, credit: None }).filter(|_| false));
 }
+
+#[test]
+fn dateline_and_byline_variants() {
+    let run = |lines: &str| {
+        let html = format!("<html><body><h1>Headline</h1>{lines}<p>Body text of the story.</p></body></html>");
+        article(html.as_bytes(), None, None).expect("extracts")
+    };
+    let a = run("<p>Updated Jun 21, 2024, 11:23 PM</p><p>By Ann Lee and Bob Stone, June 3, 2024</p>");
+    assert_eq!(a.modified, at(2024, 6, 21, 23, 23));
+    assert_eq!(a.published, at(2024, 6, 3, 0, 0));
+    assert_eq!(a.byline, vec!["Ann Lee".to_owned(), "Bob Stone".to_owned()]);
+    let b = run("<div class=\"meta\">Published: March 1, 2024 08:05</div><span>by Émile Zola</span>");
+    assert_eq!(b.published, at(2024, 3, 1, 8, 5));
+    assert_eq!(b.byline, vec!["Émile Zola".to_owned()], "lower-case 'by', accented names");
+    assert_eq!(b.sources.get("published"), Some(&Source::TextPattern));
+    let c = run("<p>By <a href=\"/staff/jo\">Jo Park</a> | December 7, 2023</p>");
+    assert_eq!(c.byline, vec!["Jo Park".to_owned()]);
+    assert_eq!(c.published, at(2023, 12, 7, 0, 0));
+    // Prose that merely starts with "By" is not a byline.
+    let d = run("<p>By the end of the meeting, the council had voted.</p>");
+    assert!(d.byline.is_empty(), "{:?}", d.byline);
+}
