@@ -109,3 +109,13 @@ fn charset_from_bom_meta_http_equiv_header_or_utf8() {
     // The page's own declaration beats the header's.
     assert_eq!(article(latin, None, Some("utf-8")).expect("ok").title.as_deref(), Some("Café"));
 }
+
+#[test]
+fn unusable_image_url_leaves_the_slot_to_the_next_rule() {
+    let base = Url::parse("https://news.example/a/b").expect("static URL");
+    let page = b"<html><head><meta property=\"og:image\" content=\"javascript:alert(1)\"></head>\
+        <body><h1>T</h1><figure><img src=\"/lead.jpg\"></figure></body></html>";
+    let a = article(page, Some(&base), None).expect("extracts");
+    assert_eq!(a.image.map(|i| i.url).as_deref(), Some("https://news.example/lead.jpg"));
+    assert_eq!(a.sources.get("image"), Some(&Source::Selector));
+}

@@ -27,7 +27,7 @@ pub(super) fn collect(doc: &Document, f: &mut Found) {
     fill(&mut f.site_name, a.get("publisher").and_then(|p| str_of(p.get("name"))), Source::JsonLd);
     fill(&mut f.lang, str_of(a.get("inLanguage")), Source::JsonLd);
     let image = a.get("image").map(first);
-    fill(&mut f.image, image.and_then(|i| str_of(Some(i)).or_else(|| str_of(i.get("url")))), Source::JsonLd);
+    f.fill_image(image.and_then(|i| str_of(Some(i)).or_else(|| str_of(i.get("url")))), Source::JsonLd);
     fill(&mut f.caption, image.and_then(|i| str_of(i.get("caption"))), Source::JsonLd);
     let credit = image.and_then(|i| str_of(i.get("creditText")).or_else(|| names(i.get("author")).into_iter().next()));
     fill(&mut f.credit, credit, Source::JsonLd);

@@ -25,6 +25,8 @@ pub(super) struct Found {
     /// Visible lines that said what a field holds (headline, dateline, byline, credit): they
     /// are page furniture, not body text.
     pub furniture: Vec<String>,
+    /// The page's address, against which image URLs resolve.
+    pub base: Option<Url>,
 }
 
 /// Fills `slot` unless a more trusted rule already did.
@@ -75,7 +77,7 @@ pub(super) fn collect(doc: &Document, f: &mut Found) {
     let modified = ["article:modified_time", "og:updated_time", "dateModified", "last-modified"];
     fill(&mut f.modified, meta_date(doc, &modified), Source::Meta);
     fill(&mut f.site_name, meta_content(doc, &["og:site_name", "application-name"]), Source::Meta);
-    fill(&mut f.image, meta_content(doc, &["og:image", "og:image:url", "twitter:image"]), Source::Meta);
+    f.fill_image(meta_content(doc, &["og:image", "og:image:url", "twitter:image"]), Source::Meta);
     let lang = doc.select("html[lang]").attr("lang").and_then(|l| clean(&l));
     fill(&mut f.lang, lang, Source::Selector);
     fill(&mut f.lang, meta_content(doc, &["og:locale", "content-language"]).map(|l| l.replace('_', "-")), Source::Meta);
@@ -92,52 +94,50 @@ pub(super) fn collect(doc: &Document, f: &mut Found) {
 
 impl Found {
     /// The article, with a source recorded for every field that was found.
-    pub(super) fn into_article(self, body: Body, base: Option<&Url>) -> Article {
+    /// Fills the lead image with an http(s) URL only: an unusable one (`javascript:`, `data:`)
+    /// leaves the slot to the next rule.
+    pub(super) fn fill_image(&mut self, raw: Option<String>, source: Source) {
+        let url = raw.and_then(|u| web_url(&u, self.base.as_ref()));
+        fill(&mut self.image, url, source);
+    }
+
+    /// The article, with a source recorded for every field that was found.
+    pub(super) fn into_article(self, body: Body) -> Article {
         let mut sources = BTreeMap::new();
-        let mut take = |name: &'static str, slot: Option<(String, Source)>| {
-            slot.map(|(v, s)| {
-                sources.insert(name, s);
-                v
-            })
-        };
-        let title = take("title", self.title);
-        let site_name = take("site_name", self.site_name);
-        let lang = take("lang", self.lang);
-        let image_url = take("image", self.image).and_then(|u| web_url(&u, base));
-        let caption = take("image.caption", self.caption);
-        let credit = take("image.credit", self.credit);
-        if image_url.is_none() {
-            sources.retain(|k, _| !k.starts_with("image"));
-        }
-        let image = image_url.map(|url| Image { url, caption, credit });
-        let mut stamp = |name: &'static str, slot: Option<(DateTime<Utc>, Source)>| {
-            slot.map(|(v, s)| {
-                sources.insert(name, s);
-                v
-            })
-        };
-        let published = stamp("published", self.published);
-        let modified = stamp("modified", self.modified);
-        let byline = self.byline.map(|(v, s)| {
-            sources.insert("byline", s);
-            v
+        let title = take(&mut sources, "title", self.title);
+        let site_name = take(&mut sources, "site_name", self.site_name);
+        let lang = take(&mut sources, "lang", self.lang);
+        let image = take(&mut sources, "image", self.image).map(|url| Image {
+            url,
+            caption: take(&mut sources, "image.caption", self.caption),
+            credit: take(&mut sources, "image.credit", self.credit),
         });
+        let published = take(&mut sources, "published", self.published);
+        let modified = take(&mut sources, "modified", self.modified);
+        let byline = take(&mut sources, "byline", self.byline).unwrap_or_default();
         if !body.text.is_empty() {
             sources.insert("body", Source::Heuristic);
         }
-        let word_count = word_count(&body.text);
         Article {
             title,
-            byline: byline.unwrap_or_default(),
+            byline,
             published,
             modified,
             site_name,
             lang,
             image,
+            word_count: word_count(&body.text),
             body_html: body.html,
             body_text: body.text,
-            word_count,
             sources,
         }
     }
+}
+
+/// The value of a slot, recording which rule found it.
+fn take<T>(sources: &mut BTreeMap<&'static str, Source>, name: &'static str, slot: Option<(T, Source)>) -> Option<T> {
+    slot.map(|(v, s)| {
+        sources.insert(name, s);
+        v
+    })
 }

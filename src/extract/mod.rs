@@ -86,7 +86,7 @@ pub fn article(html: &[u8], url: Option<&Url>, content_type_charset: Option<&str
     if depth > depth::MAX_DEPTH {
         return Err(ExtractError::TooDeep(depth));
     }
-    let mut found = meta::Found::default();
+    let mut found = meta::Found { base: url.cloned(), ..meta::Found::default() };
     let doc = dom_query::Document::from(text.as_ref());
     jsonld::collect(&doc, &mut found);
     meta::collect(&doc, &mut found);
@@ -98,5 +98,5 @@ pub fn article(html: &[u8], url: Option<&Url>, content_type_charset: Option<&str
             found.title = Some((t, Source::Heuristic));
         }
     }
-    Ok(found.into_article(body, url))
+    Ok(found.into_article(body))
 }

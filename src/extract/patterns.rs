@@ -73,7 +73,7 @@ fn lead_photo(doc: &Document, f: &mut Found) {
     let img = doc.select("figure img, h1 ~ img, h1 ~ * img, article img").nodes().first().cloned();
     let Some(img) = img else { return };
     let src = img.attr("src").or_else(|| img.attr("data-src")).and_then(|s| clean(&s));
-    fill(&mut f.image, src, Source::Selector);
+    f.fill_image(src, Source::Selector);
     let figure = img.ancestors(Some(4)).into_iter().find(|a| a.is("figure"));
     let scope = figure.or_else(|| img.parent());
     let Some(scope) = scope else { return };
