@@ -11,6 +11,8 @@
 //!                      └─ PollOutcome ─► SourceState::apply (domain) ─► status::Board ─► /api, /metrics, CLI
 //!
 //!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json}, /api/* ◄── render ◄── store
+//!
+//!   extract (apart from the pipeline, pure): one HTML page ─► Article (`newsriver extract`)
 //! ```
 
 pub mod app;
