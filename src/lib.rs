@@ -12,16 +12,18 @@
 //!   (a sitemap source's fetch asks robots.txt, reads its index's children; parse gives the same feed model)
 //!
 //!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json}, /api/* ◄── render ◄── store
+//!
+//!   extract (apart from the pipeline, pure): one HTML page ─► Article (`newsriver extract`)
 //! ```
 
 pub mod app;
 pub mod cadence;
 pub mod channels;
 pub mod cli;
-mod cli_sources;
 pub mod config;
 pub mod dedup;
 pub mod domain;
+pub mod extract;
 pub mod fetch;
 pub mod http;
 mod load;

@@ -14,7 +14,12 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Serve => "info",
-        Command::Poll | Command::Check | Command::Reindex | Command::Sources { .. } | Command::Compact => "warn",
+        Command::Poll
+        | Command::Check
+        | Command::Reindex
+        | Command::Sources { .. }
+        | Command::Compact
+        | Command::Extract { .. } => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
@@ -55,6 +60,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Check = cli.command {
         return cli::check(&cli);
     }
+    if let Command::Extract { input, url, json } = &cli.command {
+        return cli::extract(input, url.as_ref(), *json);
+    }
     let settings = cli::load(&cli)?;
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
@@ -64,7 +72,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex => cli::reindex(settings),
         Command::Compact => cli::compact(settings),
         Command::Sources { json } => cli::sources(settings, json).await,
-        Command::Check => Ok(()),
+        Command::Check | Command::Extract { .. } => Ok(()),
     }
 }
 

@@ -9,6 +9,7 @@ mod clients;
 mod config_files;
 mod corpus;
 mod durability;
+mod extraction;
 mod hostile;
 mod http_api;
 mod ingest;

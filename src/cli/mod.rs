@@ -1,4 +1,4 @@
-//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`. This interface is a contract; change it carefully.
+//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `extract`. This interface is a contract; change it carefully.
 
 use crate::app::{self, Application};
 use crate::config::{ConfigError, Settings};
@@ -41,9 +41,26 @@ pub enum Command {
     },
     /// Rewrite the store to reclaim disk space (stop the service first).
     Compact,
+    /// Extract the article (body and metadata) of a saved HTML page; needs no config.
+    Extract {
+        /// The page: a file, or `-` for stdin.
+        input: String,
+        /// The page's address, to resolve its relative links.
+        #[arg(long)]
+        url: Option<url::Url>,
+        /// Print the JSON contract (every field and the rule that found it).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub use crate::cli_sources::sources;
+mod extract;
+mod out;
+mod sources;
+
+pub use extract::extract;
+use out::emit;
+pub use sources::sources;
 
 pub fn load(cli: &Cli) -> Result<Settings, ConfigError> {
     Settings::load(&cli.config)
@@ -160,14 +177,4 @@ fn summary(reports: &[PollReport], elapsed: std::time::Duration) -> String {
         elapsed.as_secs_f64()
     );
     out
-}
-
-/// Writes a command's report to stdout. A reader that went away (`newsriver poll | head`) is
-/// not an error: the work is done and stored, only the rest of the report is unwanted.
-pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(anyhow::Error::new(e).context("writing to stdout")),
-        _ => Ok(()),
-    }
 }

@@ -15,9 +15,9 @@ pub async fn sources(settings: Settings, json: bool) -> anyhow::Result<()> {
         }
     };
     if json {
-        return crate::cli::emit(&format!("{}\n", serde_json::to_string_pretty(&statuses)?));
+        return super::out::emit(&format!("{}\n", serde_json::to_string_pretty(&statuses)?));
     }
-    crate::cli::emit(&format!("{}{} sources, {from}\n", table(&statuses, Utc::now()), statuses.len()))
+    super::out::emit(&format!("{}{} sources, {from}\n", table(&statuses, Utc::now()), statuses.len()))
 }
 
 async fn from_service(settings: &Settings) -> Option<Vec<SourceStatus>> {

@@ -1,0 +1,143 @@
+//! Metadata from `<meta>` tags (Open Graph, `article:*`, `name=author|date|...`), `<html lang>` and `<time datetime>`, and the fields found so far.
+
+use super::body::{word_count, Body};
+use super::{dates, Article, Image, Source};
+use chrono::{DateTime, Utc};
+use dom_query::Document;
+use std::collections::BTreeMap;
+use url::Url;
+
+/// Metadata values are short; a longer one is junk or an attack, and is cut.
+const MAX_FIELD: usize = 1000;
+
+/// Fields found so far; rules run most trusted first and only fill what is still empty.
+#[derive(Debug, Default)]
+pub(super) struct Found {
+    pub title: Option<(String, Source)>,
+    pub byline: Option<(Vec<String>, Source)>,
+    pub published: Option<(DateTime<Utc>, Source)>,
+    pub modified: Option<(DateTime<Utc>, Source)>,
+    pub site_name: Option<(String, Source)>,
+    pub lang: Option<(String, Source)>,
+    pub image: Option<(String, Source)>,
+    pub caption: Option<(String, Source)>,
+    pub credit: Option<(String, Source)>,
+    /// Visible lines that said what a field holds (headline, dateline, byline, credit): they
+    /// are page furniture, not body text.
+    pub furniture: Vec<String>,
+    /// The page's address, against which image URLs resolve.
+    pub base: Option<Url>,
+}
+
+/// Fills `slot` unless a more trusted rule already did.
+pub(super) fn fill<T>(slot: &mut Option<(T, Source)>, value: Option<T>, source: Source) {
+    if slot.is_none() {
+        *slot = value.map(|v| (v, source));
+    }
+}
+
+/// Collapses whitespace, drops control characters, caps the length; empty becomes `None`.
+pub(super) fn clean(s: &str) -> Option<String> {
+    let s: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s: String = s.chars().take(MAX_FIELD).collect();
+    (!s.is_empty()).then_some(s)
+}
+
+/// An http(s) URL, resolved against the page; anything else (`javascript:`, `data:`) is dropped.
+pub(super) fn web_url(s: &str, base: Option<&Url>) -> Option<String> {
+    let s = s.trim();
+    let u = match base {
+        Some(b) => b.join(s).ok()?,
+        None => Url::parse(s).ok()?,
+    };
+    matches!(u.scheme(), "http" | "https").then(|| u.to_string())
+}
+
+fn meta_content(doc: &Document, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| {
+        let sel = format!("meta[property=\"{k}\" i], meta[name=\"{k}\" i], meta[itemprop=\"{k}\" i]");
+        doc.select(&sel).iter().find_map(|m| m.attr("content").and_then(|c| clean(&c)))
+    })
+}
+
+fn meta_date(doc: &Document, keys: &[&str]) -> Option<DateTime<Utc>> {
+    meta_content(doc, keys).and_then(|s| dates::parse_machine(&s))
+}
+
+/// Reads `<meta>` tags, `<html lang>` and `<time>` elements.
+pub(super) fn collect(doc: &Document, f: &mut Found) {
+    fill(&mut f.title, meta_content(doc, &["og:title", "twitter:title"]), Source::Meta);
+    let authors = meta_content(doc, &["article:author", "author", "byl", "sailthru.author", "parsely-author"])
+        .filter(|a| !a.starts_with("http"))
+        .map(|a| vec![a.trim_start_matches("By ").trim_start_matches("by ").to_owned()]);
+    fill(&mut f.byline, authors, Source::Meta);
+    let published = ["article:published_time", "og:published_time", "datePublished", "date", "pubdate", "dc.date"];
+    fill(&mut f.published, meta_date(doc, &published), Source::Meta);
+    let modified = ["article:modified_time", "og:updated_time", "dateModified", "last-modified"];
+    fill(&mut f.modified, meta_date(doc, &modified), Source::Meta);
+    fill(&mut f.site_name, meta_content(doc, &["og:site_name", "application-name"]), Source::Meta);
+    f.fill_image(meta_content(doc, &["og:image", "og:image:url", "twitter:image"]), Source::Meta);
+    let lang = doc.select("html[lang]").attr("lang").and_then(|l| clean(&l));
+    fill(&mut f.lang, lang, Source::Selector);
+    fill(&mut f.lang, meta_content(doc, &["og:locale", "content-language"]).map(|l| l.replace('_', "-")), Source::Meta);
+    let times: Vec<DateTime<Utc>> = doc
+        .select("time[datetime]")
+        .iter()
+        .filter_map(|t| t.attr("datetime").and_then(|d| dates::parse_machine(&d)))
+        .collect();
+    fill(&mut f.published, times.first().copied(), Source::Time);
+    let title = doc.select("h1").iter().find_map(|h| clean(&h.text()));
+    f.furniture.extend(title.clone());
+    fill(&mut f.title, title, Source::Selector);
+}
+
+impl Found {
+    /// The article, with a source recorded for every field that was found.
+    /// Fills the lead image with an http(s) URL only: an unusable one (`javascript:`, `data:`)
+    /// leaves the slot to the next rule.
+    pub(super) fn fill_image(&mut self, raw: Option<String>, source: Source) {
+        let url = raw.and_then(|u| web_url(&u, self.base.as_ref()));
+        fill(&mut self.image, url, source);
+    }
+
+    /// The article, with a source recorded for every field that was found.
+    pub(super) fn into_article(self, body: Body) -> Article {
+        let mut sources = BTreeMap::new();
+        let title = take(&mut sources, "title", self.title);
+        let site_name = take(&mut sources, "site_name", self.site_name);
+        let lang = take(&mut sources, "lang", self.lang);
+        let image = take(&mut sources, "image", self.image).map(|url| Image {
+            url,
+            caption: take(&mut sources, "image.caption", self.caption),
+            credit: take(&mut sources, "image.credit", self.credit),
+        });
+        let published = take(&mut sources, "published", self.published);
+        let modified = take(&mut sources, "modified", self.modified);
+        let byline = take(&mut sources, "byline", self.byline).unwrap_or_default();
+        if !body.text.is_empty() {
+            sources.insert("body", Source::Heuristic);
+        }
+        Article {
+            title,
+            byline,
+            published,
+            modified,
+            site_name,
+            lang,
+            image,
+            word_count: word_count(&body.text),
+            body_html: body.html,
+            body_text: body.text,
+            sources,
+        }
+    }
+}
+
+/// The value of a slot, recording which rule found it.
+fn take<T>(sources: &mut BTreeMap<&'static str, Source>, name: &'static str, slot: Option<(T, Source)>) -> Option<T> {
+    slot.map(|(v, s)| {
+        sources.insert(name, s);
+        v
+    })
+}
