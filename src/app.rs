@@ -39,7 +39,7 @@ impl Application {
         let handles = Handles {
             store: core.store.clone(),
             board: core.poller.board(),
-            metrics: core.poller.metrics_handle(),
+            metrics: core.poller.metrics(),
             versions: core.versions.clone(),
         };
         let state = AppState::new(Arc::new(settings), handles);

@@ -62,17 +62,13 @@ impl Poller {
         &self.inner.settings.sources
     }
 
-    pub fn metrics(&self) -> &crate::metrics::Metrics {
-        &self.inner.ctx.metrics
-    }
-
     /// What the poller tracks of each source, for the status API and `/metrics`.
     pub fn board(&self) -> Arc<Board> {
         self.inner.board.clone()
     }
 
     /// Its counters, for whoever serves them.
-    pub fn metrics_handle(&self) -> Arc<crate::metrics::Metrics> {
+    pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
         self.inner.ctx.metrics.clone()
     }
 

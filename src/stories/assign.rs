@@ -15,8 +15,9 @@ use std::collections::HashSet;
 pub struct Assigned {
     pub changes: Vec<Change>,
     pub writes: Vec<IndexWrite>,
-    /// Near-duplicate band memberships of the items written, for the in-memory band index.
-    pub bands: Vec<(EntryKey, DateTime<Utc>, [u64; sketch::BANDS])>,
+    /// Near-duplicate band memberships of the items written, added to the band memory by
+    /// `assign` itself.
+    pub(super) bands: Vec<(EntryKey, DateTime<Utc>, [u64; sketch::BANDS])>,
     /// Items found again under a new identity with nothing changed.
     pub unchanged: usize,
 }
