@@ -114,6 +114,10 @@ pub(crate) fn test_policy() -> PollingSettings {
         allow_private_networks: false,
         allow_hosts: vec![],
         respect_robots: true,
+        full_text: false,
+        recheck_for: Duration::from_secs(48 * 3600),
+        recheck_every: Duration::from_secs(2 * 3600),
+        max_articles: 50,
     }
 }
 
@@ -128,6 +132,9 @@ pub(crate) fn test_source(every: u64) -> SourceSettings {
         initial_items: 10,
         kind: crate::config::SourceKind::Feed,
         respect_robots: true,
+        full_text: false,
+        article: Default::default(),
+        page: None,
     }
 }
 

@@ -16,6 +16,10 @@ impl Checks for RuntimeChecks {
     fn cron(&self, expr: &str) -> Result<(), String> {
         crate::schedule::validate_cron(expr)
     }
+
+    fn selector(&self, css: &str) -> Result<(), String> {
+        crate::extract::validate_selector(css)
+    }
 }
 
 impl Settings {

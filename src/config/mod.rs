@@ -4,6 +4,7 @@
 mod problems;
 mod raw;
 mod raw_polling;
+mod raw_source;
 mod raw_topic;
 pub mod units;
 
@@ -99,6 +100,15 @@ pub struct PollingSettings {
     pub allow_hosts: Vec<String>,
     /// Default of each source's `respect_robots`.
     pub respect_robots: bool,
+    /// Default of each feed or sitemap source's `full_text` (page sources fetch articles always).
+    pub full_text: bool,
+    /// Article pages younger than this are fetched again (conditionally) to catch edits.
+    pub recheck_for: Duration,
+    /// ... at most this often each.
+    pub recheck_every: Duration,
+    /// Article pages one poll fetches at most (new items first, then rechecks); the rest wait
+    /// for the next poll.
+    pub max_articles: usize,
 }
 
 /// The politeness budget of one host; `[[host]]` tables override the `[polling]` defaults.
@@ -123,16 +133,53 @@ pub struct SourceSettings {
     pub schedule: Schedule,
     pub initial_items: usize,
     pub kind: SourceKind,
-    /// Whether robots.txt is asked before fetching (sitemaps only; `file:` URLs never ask).
+    /// Whether robots.txt is asked before fetching pages, sitemaps and articles (`file:` URLs
+    /// never ask).
     pub respect_robots: bool,
+    /// Whether each new item's article page is fetched and its body and metadata extracted.
+    pub full_text: bool,
+    /// How article pages of this source are read.
+    pub article: ArticleRules,
+    /// How a `kind = "page"` listing is read (`Some` exactly for page sources).
+    pub page: Option<PageSelectors>,
 }
 
-/// What a source's URL serves: a feed (RSS, Atom, JSON Feed) or a sitemap (or sitemap index).
+/// Per-source overrides of the article extractor's heuristics, for a site that needs them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArticleRules {
+    /// CSS selector of the element holding the article body.
+    pub content_selector: Option<String>,
+    /// CSS selectors of elements removed before extraction (share bars, related links).
+    pub remove: Vec<String>,
+}
+
+/// `[source.select]`: CSS selectors reading a newsroom listing page without a feed. `item`
+/// selects each story's element; the others select inside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageSelectors {
+    pub item: String,
+    /// Defaults to the item's first heading.
+    pub title: Option<String>,
+    /// Defaults to the item's first `a[href]` (the item itself when it is a link).
+    pub link: Option<String>,
+    /// Its `datetime`, `content` or text is the item's date.
+    pub date: Option<String>,
+    /// A chrono format (`%d %B %Y`) for dates written the site's own way.
+    pub date_format: Option<String>,
+    pub summary: Option<String>,
+    /// Its `src` (or `data-src`) is the item's image.
+    pub image: Option<String>,
+}
+
+/// What a source's URL serves: a feed (RSS, Atom, JSON Feed), a sitemap (or sitemap index), or
+/// an HTML listing page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SourceKind {
     #[default]
     Feed,
     Sitemap,
+    /// An HTML listing page read with CSS selectors.
+    Page,
 }
 
 impl SourceKind {
@@ -140,6 +187,7 @@ impl SourceKind {
         match self {
             Self::Feed => "feed",
             Self::Sitemap => "sitemap",
+            Self::Page => "page",
         }
     }
 }
@@ -200,6 +248,8 @@ impl Default for StorySettings {
 pub trait Checks {
     fn term(&self, term: &str) -> Result<(), String>;
     fn cron(&self, expr: &str) -> Result<(), String>;
+    /// Does a CSS selector parse.
+    fn selector(&self, css: &str) -> Result<(), String>;
 }
 
 // `Settings::load`, which passes the real `Checks`, is defined in `crate::load`, above config.

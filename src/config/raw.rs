@@ -2,8 +2,7 @@
 
 use super::problems::Problems;
 use super::StorySettings;
-use super::{Checks, Problem, Schedule, ServerSettings, Settings, SourceKind, SourceSettings, StoreSettings};
-use crate::domain::{FeedUrl, SourceId};
+use super::{Checks, Problem, Schedule, ServerSettings, Settings, SourceKind, StoreSettings};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -22,7 +21,7 @@ pub struct RawConfig {
     #[serde(default, rename = "host")]
     pub hosts: Vec<super::raw_polling::RawHost>,
     #[serde(default, rename = "source")]
-    pub sources: Vec<RawSource>,
+    pub sources: Vec<super::raw_source::RawSource>,
     #[serde(default, rename = "topic")]
     pub topics: Vec<super::raw_topic::RawTopic>,
     #[serde(default)]
@@ -79,19 +78,6 @@ pub struct RawStore {
     pub cache: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSource {
-    pub id: String,
-    pub title: Option<String>,
-    pub url: String,
-    pub every: Option<String>,
-    pub cron: Option<String>,
-    pub initial_items: Option<usize>,
-    pub kind: Option<String>,
-    pub respect_robots: Option<bool>,
-}
-
 impl RawConfig {
     /// Validates every value, leaving to `checks` what needs a runtime part.
     pub fn validate(self, config_path: &Path, base: &Path, checks: &dyn Checks) -> Result<Settings, Vec<Problem>> {
@@ -101,9 +87,10 @@ impl RawConfig {
         let polling = self.polling.validate(&mut p, &self.hosts);
         let mut seen = HashSet::new();
         let sources = (self.sources.iter().enumerate())
-            .filter_map(|(i, s)| Some((s.validate(&mut p, i, base, &mut seen, checks)?, s.respect_robots)))
-            .map(|(mut s, robots)| {
-                s.respect_robots = robots.unwrap_or(polling.respect_robots);
+            .filter_map(|(i, s)| Some((s.validate(&mut p, i, base, &mut seen, checks)?, s)))
+            .map(|(mut s, raw)| {
+                s.respect_robots = raw.respect_robots.unwrap_or(polling.respect_robots);
+                s.full_text = raw.full_text.unwrap_or(polling.full_text || s.kind == SourceKind::Page);
                 if s.schedule == Schedule::Every(Duration::ZERO) {
                     s.schedule = Schedule::Every(polling.every);
                 }
@@ -166,53 +153,5 @@ impl RawStore {
         let path = base.join(self.path.as_deref().unwrap_or("data/newsriver.db"));
         let cache_capacity = p.size("store.cache", self.cache.as_deref(), 128 << 20);
         StoreSettings { path, cache_capacity }
-    }
-}
-
-impl RawSource {
-    fn validate(
-        &self,
-        p: &mut Problems,
-        i: usize,
-        base: &Path,
-        seen: &mut HashSet<String>,
-        checks: &dyn Checks,
-    ) -> Option<SourceSettings> {
-        let at = |key: &str| format!("source[{i}].{key}");
-        let id = SourceId::parse(&self.id).map_err(|e| p.push(at("id"), format!("{:?} {e}", self.id))).ok();
-        if !seen.insert(self.id.clone()) {
-            p.push(at("id"), format!("{:?} is used by an earlier source", self.id));
-        }
-        let url = FeedUrl::parse(self.url.trim(), base).map_err(|e| p.push(at("url"), e.to_string())).ok();
-        let schedule = match (&self.every, &self.cron) {
-            (Some(_), Some(_)) => {
-                p.push(at("cron"), "set either `every` or `cron`, not both");
-                None
-            }
-            (Some(e), None) => Some(Schedule::Every(p.duration(&at("every"), Some(e), Duration::from_secs(900)))),
-            (None, Some(c)) => match checks.cron(c) {
-                Ok(()) => Some(Schedule::Cron(c.trim().to_owned())),
-                Err(e) => {
-                    p.push(at("cron"), e);
-                    None
-                }
-            },
-            // Filled in from polling.every below; a None here means "use the default".
-            (None, None) => Some(Schedule::Every(Duration::ZERO)),
-        };
-        let title = self.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| self.id.clone());
-        // 0 means "inherit polling.initial_items", filled in by the caller.
-        let initial_items = p.positive(&at("initial_items"), self.initial_items, 0);
-        let kind = match self.kind.as_deref().map(str::trim) {
-            None | Some("feed") => Some(SourceKind::Feed),
-            Some("sitemap") => Some(SourceKind::Sitemap),
-            Some(other) => {
-                p.push(at("kind"), format!("{other:?} is not a source kind (\"feed\" or \"sitemap\")"));
-                None
-            }
-        };
-        // `respect_robots` is filled in by the caller, which knows the `[polling]` default.
-        let (respect_robots, kind) = (true, kind?);
-        Some(SourceSettings { id: id?, title, url: url?, schedule: schedule?, initial_items, kind, respect_robots })
     }
 }

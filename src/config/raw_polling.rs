@@ -27,6 +27,10 @@ pub struct RawPolling {
     pub allow_private_networks: Option<bool>,
     pub allow_hosts: Option<Vec<String>>,
     pub respect_robots: Option<bool>,
+    pub full_text: Option<bool>,
+    pub recheck_for: Option<String>,
+    pub recheck_every: Option<String>,
+    pub max_articles: Option<usize>,
 }
 
 /// `[[host]]`: the politeness budget of one host.
@@ -81,6 +85,19 @@ impl RawPolling {
             allow_private_networks: self.allow_private_networks.unwrap_or(false),
             allow_hosts: self.allow_hosts.clone().unwrap_or_default(),
             respect_robots: self.respect_robots.unwrap_or(true),
+            full_text: self.full_text.unwrap_or(false),
+            recheck_for: maybe_zero(
+                p,
+                "polling.recheck_for",
+                self.recheck_for.as_deref(),
+                Duration::from_secs(48 * 3600),
+            ),
+            recheck_every: p.duration(
+                "polling.recheck_every",
+                self.recheck_every.as_deref(),
+                Duration::from_secs(2 * 3600),
+            ),
+            max_articles: p.positive("polling.max_articles", self.max_articles, 50),
         }
     }
 }

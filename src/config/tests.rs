@@ -13,6 +13,14 @@ impl Checks for Stub {
         }
     }
 
+    fn selector(&self, css: &str) -> Result<(), String> {
+        if css.starts_with("not") {
+            Err("refused selector".into())
+        } else {
+            Ok(())
+        }
+    }
+
     fn cron(&self, expr: &str) -> Result<(), String> {
         if expr.starts_with("not") {
             Err("refused cron".into())
@@ -98,9 +106,80 @@ fn source_kind_and_robots() {
     let s = load("[[source]]\nid = \"a\"\nurl = \"https://example.org/rss\"\n").expect("valid");
     assert!(s.polling.respect_robots && s.sources[0].respect_robots);
     let Err(ConfigError::Invalid { problems, .. }) =
-        load("[[source]]\nid = \"a\"\nkind = \"page\"\nurl = \"https://example.org/\"\n")
+        load("[[source]]\nid = \"a\"\nkind = \"pages\"\nurl = \"https://example.org/\"\n")
     else {
         panic!("an unknown kind is refused")
     };
     assert_eq!(problems[0].path, "source[0].kind");
+}
+
+#[test]
+fn full_text_article_rules_and_page_selectors() {
+    let text = r#"
+[polling]
+recheck_for = "0s"
+[[source]]
+id = "feed"
+url = "https://example.org/rss"
+full_text = true
+content_selector = "div.story"
+remove = [".share", "aside.related"]
+[[source]]
+id = "plain"
+url = "https://example.org/rss2"
+[[source]]
+id = "listing"
+kind = "page"
+url = "https://example.org/news/"
+[source.select]
+item = "article.teaser"
+link = "h2 a"
+date = "span.date"
+date_format = "%d %B %Y"
+"#;
+    let s = load(text).expect("valid");
+    assert_eq!(s.polling.recheck_for, std::time::Duration::ZERO, "0s turns rechecks off");
+    let [feed, plain, listing] = &s.sources[..] else { panic!("three sources") };
+    assert!(feed.full_text && !plain.full_text && listing.full_text, "page sources read articles by default");
+    assert_eq!(feed.article.content_selector.as_deref(), Some("div.story"));
+    assert_eq!(feed.article.remove, [".share", "aside.related"]);
+    let sel = listing.page.as_ref().expect("selectors");
+    assert_eq!((sel.item.as_str(), sel.link.as_deref(), sel.title.as_deref()), ("article.teaser", Some("h2 a"), None));
+    assert_eq!(sel.date_format.as_deref(), Some("%d %B %Y"));
+    assert!(feed.page.is_none());
+}
+
+#[test]
+fn selector_problems_carry_their_key_paths() {
+    let text = r#"
+[[source]]
+id = "a"
+url = "https://example.org/rss"
+remove = ["ok", "not a selector"]
+[source.select]
+item = "x"
+[[source]]
+id = "b"
+kind = "page"
+url = "https://example.org/"
+[[source]]
+id = "c"
+kind = "page"
+url = "https://example.org/c"
+[source.select]
+title = "h2"
+date_format = "%d"
+"#;
+    let Err(ConfigError::Invalid { problems, .. }) = load(text) else { panic!("refused") };
+    let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "source[0].remove[1]",
+            "source[0].select",
+            "source[1].select",
+            "source[2].select.item",
+            "source[2].select.date_format"
+        ]
+    );
 }

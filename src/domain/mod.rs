@@ -2,10 +2,12 @@
 //! model (`SourceState`) with the one transition a poll's `PollOutcome` makes in it.
 
 mod apply;
+mod article;
 mod ids;
 mod poll;
 mod state;
 
+pub use article::{ArticleImage, ArticleRecord};
 pub use ids::{EntryKey, FeedUrl, IdError, SourceId, TopicId};
 pub use poll::{
     Answer, DocumentNotes, Ending, Failure, Parsed, PollOutcome, PollReport, PollRules, PollStats, Validators,
@@ -104,6 +106,9 @@ pub struct Entry {
     /// On a story's primary: topics of other members, so the story shows in those topics too.
     #[serde(default)]
     pub story_topics: Vec<TopicId>,
+    /// The item's article page, when its source fetches full text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article: Option<Box<ArticleRecord>>,
 }
 
 impl Entry {
@@ -170,6 +175,7 @@ pub(crate) fn test_entry(source: &str, id: &str, published: &str) -> Entry {
         story: None,
         secondary: false,
         story_topics: vec![],
+        article: None,
     }
 }
 

@@ -72,6 +72,12 @@ pub struct Article {
     pub sources: BTreeMap<&'static str, Source>,
 }
 
+/// Whether `css` is a selector the extractor can use (per-source `content_selector`, `remove`,
+/// and a page source's `select.*`).
+pub fn validate_selector(css: &str) -> Result<(), String> {
+    dom_query::Matcher::new(css).map(drop).map_err(|_| "the selector does not parse".to_owned())
+}
+
 /// Extracts the article of one page. `url` resolves relative links; `content_type_charset`
 /// is the charset of the HTTP header, used when the page declares none.
 pub fn article(html: &[u8], url: Option<&Url>, content_type_charset: Option<&str>) -> Result<Article, ExtractError> {

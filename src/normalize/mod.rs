@@ -158,6 +158,7 @@ fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>
         story: None,
         secondary: false,
         story_topics: vec![],
+        article: None,
     };
     let (fingerprint, body_words) = fingerprint_and_body_words(&entry);
     entry.fingerprint = fingerprint;

@@ -138,6 +138,7 @@ async fn run(
             None => return settle(ctx, source, before, heard.outcome(source, Ending::NotModified), now).await,
         },
         SourceKind::Sitemap => sitemap::gather(ctx, source, url, heard).await?,
+        SourceKind::Page => return Err(PollError::Task("page sources are not read yet".into())),
     };
     if before.body_hash.as_deref() == Some(got.body_hash.as_str()) && before.consecutive_failures == 0 {
         // Same bytes as last time from a server that ignores validators: skip the parse.

@@ -11,6 +11,9 @@ const V1: u8 = 1;
 const V2_LZ4: u8 = 2;
 const V3_ENTRY: u8 = 3;
 const V4_ENTRY_LZ4: u8 = 4;
+/// Layout 3 followed by the entry's article record as JSON (rare, and free to grow fields).
+const V5_ENTRY_ARTICLE: u8 = 5;
+const V6_ENTRY_ARTICLE_LZ4: u8 = 6;
 /// Shorter JSON is stored as is: LZ4 gains little on it (source states, counters).
 const COMPRESS_FROM: usize = 256;
 
@@ -40,12 +43,20 @@ pub fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T
 
 pub fn encode_entry(e: &Entry) -> Vec<u8> {
     let mut raw = Vec::with_capacity(512);
-    raw.push(V3_ENTRY);
+    let (plain, packed_version) = match &e.article {
+        None => (V3_ENTRY, V4_ENTRY_LZ4),
+        Some(_) => (V5_ENTRY_ARTICLE, V6_ENTRY_ARTICLE_LZ4),
+    };
+    raw.push(plain);
     entry_codec::write(e, &mut raw);
+    if let Some(a) = &e.article {
+        // Serializing plain data with string keys cannot fail.
+        serde_json::to_writer(&mut raw, a).unwrap_or_default();
+    }
     if raw.len() >= COMPRESS_FROM {
         let packed = lz4_flex::block::compress_prepend_size(&raw[1..]);
         if packed.len() + 1 < raw.len() {
-            return [&[V4_ENTRY_LZ4], packed.as_slice()].concat();
+            return [&[packed_version], packed.as_slice()].concat();
         }
     }
     raw
@@ -60,8 +71,20 @@ pub fn decode_entry(bytes: &[u8]) -> Result<Entry, StoreError> {
             let raw = lz4_flex::block::decompress_size_prepended(rest).map_err(|e| corrupt(e.to_string()))?;
             entry_codec::read(&raw).map_err(corrupt)
         }
+        Some((&V5_ENTRY_ARTICLE, rest)) => with_article(rest).map_err(corrupt),
+        Some((&V6_ENTRY_ARTICLE_LZ4, rest)) => {
+            let raw = lz4_flex::block::decompress_size_prepended(rest).map_err(|e| corrupt(e.to_string()))?;
+            with_article(&raw).map_err(corrupt)
+        }
         _ => decode("entry", bytes),
     }
+}
+
+fn with_article(bytes: &[u8]) -> Result<Entry, String> {
+    let (mut entry, rest) = entry_codec::read_prefix(bytes)?;
+    let article = serde_json::from_slice(rest).map_err(|e| format!("article: {e}"))?;
+    entry.article = Some(Box::new(article));
+    Ok(entry)
 }
 
 #[cfg(test)]

@@ -61,6 +61,15 @@ pub fn write(e: &Entry, out: &mut Vec<u8>) {
 
 /// Reads an entry written by `write`; any damage is an error naming what was wrong.
 pub fn read(bytes: &[u8]) -> Result<Entry, String> {
+    let (entry, rest) = read_prefix(bytes)?;
+    if !rest.is_empty() {
+        return Err(format!("{} bytes after the entry", rest.len()));
+    }
+    Ok(entry)
+}
+
+/// Reads an entry written by `write` at the start of `bytes`, and returns what follows it.
+pub fn read_prefix(bytes: &[u8]) -> Result<(Entry, &[u8]), String> {
     let mut r = Reader { rest: bytes };
     let key = r.key()?;
     let source = SourceId::parse(r.str()?).map_err(|e| format!("source: {e}"))?;
@@ -88,10 +97,7 @@ pub fn read(bytes: &[u8]) -> Result<Entry, String> {
         b => return Err(format!("story marker {b}")),
     };
     let story_topics = r.list(Reader::topic)?;
-    if !r.rest.is_empty() {
-        return Err(format!("{} bytes after the entry", r.rest.len()));
-    }
-    Ok(Entry {
+    let entry = Entry {
         key,
         source,
         identity_kind,
@@ -116,7 +122,9 @@ pub fn read(bytes: &[u8]) -> Result<Entry, String> {
         story,
         secondary: flags & 4 != 0,
         story_topics,
-    })
+        article: None,
+    };
+    Ok((entry, r.rest))
 }
 
 fn kind_byte(k: &IdentityKind) -> u8 {

@@ -93,3 +93,34 @@ fn damaged_values_are_errors_never_panics() {
         assert!(matches!(decode_entry(bad), Err(crate::store::StoreError::Corrupt { what: "entry", .. })));
     }
 }
+
+#[test]
+fn an_article_record_round_trips_in_both_layouts_and_damage_is_an_error() {
+    use crate::domain::{ArticleImage, ArticleRecord};
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).expect("date").with_timezone(&Utc);
+    let article = ArticleRecord {
+        url: "https://gov.example/news/17".into(),
+        checked: at("2026-11-21T09:00:00Z"),
+        body_html: Some("<p>Full body.</p>".into()),
+        byline: vec!["Ana Reporter".into()],
+        modified: Some(at("2026-11-22T10:00:00Z")),
+        image: Some(ArticleImage {
+            url: "https://gov.example/p.jpg".into(),
+            caption: None,
+            credit: Some("A. Lens / Courtesy".into()),
+        }),
+        sources: [("byline".to_owned(), "json-ld".to_owned())].into(),
+        ..ArticleRecord::default()
+    };
+    let small = Entry { article: Some(Box::new(article.clone())), ..test_entry("s", "a", "2026-11-20T00:00:00Z") };
+    let large = Entry { article: Some(Box::new(article)), ..full() };
+    for e in [small, large] {
+        let stored = encode_entry(&e);
+        assert!(matches!(stored[0], 5 | 6), "layout {}", stored[0]);
+        assert_eq!(decode_entry(&stored).expect("stored"), e);
+    }
+    let mut raw = vec![5];
+    write(&test_entry("s", "a", "2026-11-20T00:00:00Z"), &mut raw);
+    raw.extend_from_slice(b"{not json");
+    assert!(decode_entry(&raw).is_err(), "a damaged article record is an error, not a silent loss");
+}

@@ -26,6 +26,8 @@ fn every_config_file_loads_and_every_demo_feed_normalizes() {
             let feed = match s.kind {
                 SourceKind::Feed => newsriver::parse::parse_feed(&bytes),
                 SourceKind::Sitemap => sitemap_feed(&bytes),
+                // Read with its selectors by the page source tests.
+                SourceKind::Page => continue,
             };
             let feed = feed.unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             let ctx = newsriver::normalize::FeedContext { source: &s.id, fetch_url: None, now: chrono::Utc::now() };

@@ -46,6 +46,9 @@ fn source(dir: &Path, id: &str, url: &str, polling: &PollingSettings) -> SourceS
         initial_items: polling.initial_items,
         kind: SourceKind::Feed,
         respect_robots: polling.respect_robots,
+        full_text: polling.full_text,
+        article: Default::default(),
+        page: None,
     }
 }
 

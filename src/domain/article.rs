@@ -1,0 +1,67 @@
+//! What an item's article page added to it: the body and metadata read from the page, the rule
+//! that found each field, and what asking for the page again needs (validators, a body digest).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The article behind one item, as last fetched. A page that yielded no article is recorded
+/// too (`failed`), so the entry shows why it carries only its feed's text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleRecord {
+    /// The page the article was read from, after redirects.
+    pub url: String,
+    /// When the page was last fetched or confirmed unchanged.
+    pub checked: DateTime<Utc>,
+    /// Why the page yielded no article (`no article body found`, `HTTP 404`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
+    /// Sanitized HTML of the main body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_html: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub byline: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+    /// The page's "last update".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ArticleImage>,
+    #[serde(default)]
+    pub word_count: usize,
+    /// Field name (`byline`, `image.credit`, ...) to the rule that found it (`json-ld`, `meta`,
+    /// `text-pattern`, `selector`, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+    /// Digest of the page's bytes: the same bytes again are not extracted again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_hash: Option<String>,
+}
+
+/// The article's lead image.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleImage {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<String>,
+}
+
+impl ArticleRecord {
+    /// True when the page gave a body to show in place of the feed's text.
+    pub fn has_body(&self) -> bool {
+        self.failed.is_none() && self.body_html.as_deref().is_some_and(|b| !b.trim().is_empty())
+    }
+}
