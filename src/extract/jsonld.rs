@@ -1,8 +1,8 @@
 //! Metadata from JSON-LD (`NewsArticle`, `Article`, `ReportageNewsArticle`, `BlogPosting`, also inside `@graph`): the most trusted rule.
 
+use super::index::Index;
 use super::meta::{clean, fill, Found};
 use super::{dates, Source};
-use dom_query::Document;
 use serde_json::Value;
 
 const ARTICLE_TYPES: [&str; 6] =
@@ -15,9 +15,8 @@ const MAX_SCRIPT: usize = 1024 * 1024;
 const MAX_NODES: usize = 200;
 
 /// Reads the first article object of the page's JSON-LD blocks.
-pub(super) fn collect(doc: &Document, f: &mut Found) {
-    let scripts = doc.select("script[type=\"application/ld+json\" i]");
-    let article = scripts.iter().filter_map(|s| parse(&s.text())).find_map(|v| find_article(&v, &mut 0).cloned());
+pub(super) fn collect(ix: &Index, f: &mut Found) {
+    let article = ix.json_ld.iter().filter_map(|s| parse(&s.text())).find_map(|v| find_article(&v, &mut 0).cloned());
     let Some(a) = article else { return };
     fill(&mut f.title, str_of(a.get("headline")).or_else(|| str_of(a.get("name"))), Source::JsonLd);
     let authors = names(a.get("author"));

@@ -1,9 +1,9 @@
 //! Metadata from `<meta>` tags (Open Graph, `article:*`, `name=author|date|...`), `<html lang>` and `<time datetime>`, and the fields found so far.
 
 use super::body::{word_count, Body};
+use super::index::Index;
 use super::{dates, Article, Image, Source};
 use chrono::{DateTime, Utc};
-use dom_query::Document;
 use std::collections::BTreeMap;
 use url::Url;
 
@@ -38,10 +38,28 @@ pub(super) fn fill<T>(slot: &mut Option<(T, Source)>, value: Option<T>, source: 
 
 /// Collapses whitespace, drops control characters, caps the length; empty becomes `None`.
 pub(super) fn clean(s: &str) -> Option<String> {
-    let s: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let s: String = s.chars().take(MAX_FIELD).collect();
-    (!s.is_empty()).then_some(s)
+    // One pass: this runs on every candidate line of a page.
+    let mut out = String::with_capacity(s.len().min(MAX_FIELD * 4));
+    let (mut count, mut space) = (0, false);
+    for c in s.chars() {
+        if c.is_whitespace() || c.is_control() {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            if count + 1 >= MAX_FIELD {
+                break;
+            }
+            out.push(' ');
+            (count, space) = (count + 1, false);
+        }
+        if count >= MAX_FIELD {
+            break;
+        }
+        out.push(c);
+        count += 1;
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// An http(s) URL, resolved against the page; anything else (`javascript:`, `data:`) is dropped.
@@ -54,40 +72,32 @@ pub(super) fn web_url(s: &str, base: Option<&Url>) -> Option<String> {
     matches!(u.scheme(), "http" | "https").then(|| u.to_string())
 }
 
-fn meta_content(doc: &Document, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| {
-        let sel = format!("meta[property=\"{k}\" i], meta[name=\"{k}\" i], meta[itemprop=\"{k}\" i]");
-        doc.select(&sel).iter().find_map(|m| m.attr("content").and_then(|c| clean(&c)))
-    })
+/// The first non-empty `content` of a `<meta>` named by one of `keys`, in the order of `keys`.
+fn meta_content(ix: &Index, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| ix.metas.iter().filter(|m| m.is(k)).find_map(|m| m.content.as_deref().and_then(clean)))
 }
 
-fn meta_date(doc: &Document, keys: &[&str]) -> Option<DateTime<Utc>> {
-    meta_content(doc, keys).and_then(|s| dates::parse_machine(&s))
+fn meta_date(ix: &Index, keys: &[&str]) -> Option<DateTime<Utc>> {
+    meta_content(ix, keys).and_then(|s| dates::parse_machine(&s))
 }
 
 /// Reads `<meta>` tags, `<html lang>` and `<time>` elements.
-pub(super) fn collect(doc: &Document, f: &mut Found) {
-    fill(&mut f.title, meta_content(doc, &["og:title", "twitter:title"]), Source::Meta);
-    let authors = meta_content(doc, &["article:author", "author", "byl", "sailthru.author", "parsely-author"])
+pub(super) fn collect(ix: &Index, f: &mut Found) {
+    fill(&mut f.title, meta_content(ix, &["og:title", "twitter:title"]), Source::Meta);
+    let authors = meta_content(ix, &["article:author", "author", "byl", "sailthru.author", "parsely-author"])
         .filter(|a| !a.starts_with("http"))
         .map(|a| vec![a.trim_start_matches("By ").trim_start_matches("by ").to_owned()]);
     fill(&mut f.byline, authors, Source::Meta);
     let published = ["article:published_time", "og:published_time", "datePublished", "date", "pubdate", "dc.date"];
-    fill(&mut f.published, meta_date(doc, &published), Source::Meta);
+    fill(&mut f.published, meta_date(ix, &published), Source::Meta);
     let modified = ["article:modified_time", "og:updated_time", "dateModified", "last-modified"];
-    fill(&mut f.modified, meta_date(doc, &modified), Source::Meta);
-    fill(&mut f.site_name, meta_content(doc, &["og:site_name", "application-name"]), Source::Meta);
-    f.fill_image(meta_content(doc, &["og:image", "og:image:url", "twitter:image"]), Source::Meta);
-    let lang = doc.select("html[lang]").attr("lang").and_then(|l| clean(&l));
-    fill(&mut f.lang, lang, Source::Selector);
-    fill(&mut f.lang, meta_content(doc, &["og:locale", "content-language"]).map(|l| l.replace('_', "-")), Source::Meta);
-    let times: Vec<DateTime<Utc>> = doc
-        .select("time[datetime]")
-        .iter()
-        .filter_map(|t| t.attr("datetime").and_then(|d| dates::parse_machine(&d)))
-        .collect();
-    fill(&mut f.published, times.first().copied(), Source::Time);
-    let title = doc.select("h1").iter().find_map(|h| clean(&h.text()));
+    fill(&mut f.modified, meta_date(ix, &modified), Source::Meta);
+    fill(&mut f.site_name, meta_content(ix, &["og:site_name", "application-name"]), Source::Meta);
+    f.fill_image(meta_content(ix, &["og:image", "og:image:url", "twitter:image"]), Source::Meta);
+    fill(&mut f.lang, ix.lang.as_deref().and_then(clean), Source::Selector);
+    fill(&mut f.lang, meta_content(ix, &["og:locale", "content-language"]).map(|l| l.replace('_', "-")), Source::Meta);
+    fill(&mut f.published, ix.times.iter().find_map(|d| dates::parse_machine(d)), Source::Time);
+    let title = ix.h1.iter().find_map(|(h, _)| clean(&h.text()));
     f.furniture.extend(title.clone());
     fill(&mut f.title, title, Source::Selector);
 }

@@ -7,7 +7,11 @@ mod depth;
 
 #[cfg(test)]
 mod hostile_tests;
+mod index;
 mod jsonld;
+mod lean;
+#[cfg(test)]
+mod lean_tests;
 mod meta;
 mod patterns;
 #[cfg(test)]
@@ -88,16 +92,17 @@ pub fn article(html: &[u8], url: Option<&Url>, content_type_charset: Option<&str
     if text.trim().is_empty() {
         return Err(ExtractError::Empty);
     }
-    let depth = depth::estimate(&text);
-    if depth > depth::MAX_DEPTH {
-        return Err(ExtractError::TooDeep(depth));
+    let lean = lean::scan(&text);
+    if lean.depth > depth::MAX_DEPTH {
+        return Err(ExtractError::TooDeep(lean.depth));
     }
+    let doc = dom_query::Document::from(lean.text.as_ref());
     let mut found = meta::Found { base: url.cloned(), ..meta::Found::default() };
-    let doc = dom_query::Document::from(text.as_ref());
-    jsonld::collect(&doc, &mut found);
-    meta::collect(&doc, &mut found);
-    patterns::collect(&doc, &mut found);
-    let mut body = body::extract(&text, url);
+    let ix = index::build(&doc);
+    jsonld::collect(&ix, &mut found);
+    meta::collect(&ix, &mut found);
+    patterns::collect(&ix, &mut found);
+    let mut body = body::extract(&lean.text, url);
     body::strip_furniture(&mut body, &std::mem::take(&mut found.furniture));
     if found.title.is_none() {
         if let Some(t) = body.title.clone() {

@@ -1,15 +1,14 @@
 //! Visible newsroom text: "Last update: …", "Updated …", "By NAME DATE", the lead photo, its caption and credit line.
 
+use super::index::{is_named, Index};
 use super::meta::{clean, fill, Found};
 use super::{dates, Source};
-use dom_query::{Document, NodeRef, Selection};
+use dom_query::{NodeRef, Selection};
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// Short lines only, and only so many: datelines and credits are short, and each candidate's
-/// text costs its subtree, which must stay bounded on hostile pages.
+/// Short lines only: datelines and credits are short (the index bounds how many are looked at).
 const MAX_LINE: usize = 200;
-const MAX_CANDIDATES: usize = 400;
 
 const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?";
 
@@ -27,16 +26,17 @@ static CREDIT: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 
 /// Reads datelines and bylines among the page's short text blocks, then the lead photo.
-pub(super) fn collect(doc: &Document, f: &mut Found) {
-    let lines = doc.select("p, span, small, time, li, address, div, h2, h3, h4, h5, h6, em, strong");
-    for node in lines.nodes().iter().take(MAX_CANDIDATES) {
-        if node.is("div") && node.children().iter().any(|c| c.is_element() && !c.is("a, span, time, strong, em, b")) {
+pub(super) fn collect(ix: &Index, f: &mut Found) {
+    for node in &ix.lines {
+        // A div holding blocks is a container, not a line.
+        let inline = ["a", "span", "time", "strong", "em", "b"];
+        if is_named(node, &["div"]) && node.children_it(false).any(|c| c.is_element() && !is_named(&c, &inline)) {
             continue;
         }
         let Some(text) = short_text(node) else { continue };
         dateline(&text, f);
     }
-    lead_photo(doc, f);
+    lead_photo(ix, f);
 }
 
 fn short_text(node: &NodeRef) -> Option<String> {
@@ -69,12 +69,11 @@ fn dateline(text: &str, f: &mut Found) {
 
 /// The first picture after the headline (or in a `<figure>`), its `<figcaption>`, and a credit
 /// from `.credit` or a credit-shaped line beside it.
-fn lead_photo(doc: &Document, f: &mut Found) {
-    let img = doc.select("figure img, h1 ~ img, h1 ~ * img, article img").nodes().first().cloned();
-    let Some(img) = img else { return };
+fn lead_photo(ix: &Index, f: &mut Found) {
+    let Some(img) = ix.lead_image() else { return };
     let src = img.attr("src").or_else(|| img.attr("data-src")).and_then(|s| clean(&s));
     f.fill_image(src, Source::Selector);
-    let figure = img.ancestors(Some(4)).into_iter().find(|a| a.is("figure"));
+    let figure = img.ancestors_it(Some(4)).find(|a| is_named(a, &["figure"]));
     let scope = figure.or_else(|| img.parent());
     let Some(scope) = scope else { return };
     let credit_sel = Selection::from(scope).select(".credit, .photo-credit, [class*=credit]").nodes().first().cloned();
