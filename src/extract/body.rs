@@ -1,14 +1,17 @@
 //! Article body: the main-content extractor (a trafilatura port, chosen by measurement, see README) and its cleanup.
 
+use super::Source;
 use crate::normalize::html::sanitize_html;
 use url::Url;
 
-/// The body as extracted, and the title the extractor saw (a last resort for `title`).
-#[derive(Debug, Default)]
+/// The body as extracted, the title the extractor saw (a last resort for `title`), and the
+/// rule that found it.
+#[derive(Debug)]
 pub(super) struct Body {
     pub html: String,
     pub text: String,
     pub title: Option<String>,
+    pub source: Source,
 }
 
 /// Extracts the main content. The extractor is third-party code over hostile input: a panic
@@ -23,7 +26,7 @@ pub(super) fn extract(html: &str, url: Option<&Url>) -> Body {
     };
     let run = std::panic::catch_unwind(|| rs_trafilatura::extract_with_options(html, &options));
     let Ok(Ok(result)) = run else {
-        return Body::default();
+        return Body { html: String::new(), text: String::new(), title: None, source: Source::Heuristic };
     };
     let text = result.content_text.trim().to_owned();
     let raw_html = result.content_html.unwrap_or_default();
@@ -32,7 +35,8 @@ pub(super) fn extract(html: &str, url: Option<&Url>) -> Body {
     } else {
         sanitize_html(&raw_html, url)
     };
-    Body { html, text, title: result.metadata.title.filter(|t| !t.trim().is_empty()) }
+    let title = result.metadata.title.filter(|t| !t.trim().is_empty());
+    Body { html, text, title, source: Source::Heuristic }
 }
 
 /// Blocks near the top that repeat what the metadata already holds: the headline, the

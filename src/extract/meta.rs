@@ -126,7 +126,7 @@ impl Found {
         let modified = take(&mut sources, "modified", self.modified);
         let byline = take(&mut sources, "byline", self.byline).unwrap_or_default();
         if !body.text.is_empty() {
-            sources.insert("body", Source::Heuristic);
+            sources.insert("body", body.source);
         }
         Article {
             title,
@@ -140,6 +140,7 @@ impl Found {
             body_html: body.html,
             body_text: body.text,
             sources,
+            notes: Vec::new(),
         }
     }
 }

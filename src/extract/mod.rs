@@ -14,15 +14,20 @@ mod lean;
 mod lean_tests;
 mod meta;
 mod patterns;
+mod rules;
+#[cfg(test)]
+mod rules_tests;
 #[cfg(test)]
 mod tests;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use url::Url;
 
 pub use charset::decode;
+pub use rules::Options;
 
 /// Larger pages are refused: real articles are well under a megabyte, and parsing cost grows
 /// with the input; the same cap as the default `polling.max_body`.
@@ -74,6 +79,10 @@ pub struct Article {
     pub word_count: usize,
     /// Field name (`title`, `byline`, `image.credit`, ...) to the rule that found it.
     pub sources: BTreeMap<&'static str, Source>,
+    /// What did not go as the source's rules asked (a content selector that matched nothing, a
+    /// selector that does not parse); absent from the JSON when there is nothing to say.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Whether `css` is a selector the extractor can use (per-source `content_selector`, `remove`,
@@ -85,6 +94,11 @@ pub fn validate_selector(css: &str) -> Result<(), String> {
 /// Extracts the article of one page. `url` resolves relative links; `content_type_charset`
 /// is the charset of the HTTP header, used when the page declares none.
 pub fn article(html: &[u8], url: Option<&Url>, content_type_charset: Option<&str>) -> Result<Article, ExtractError> {
+    article_with(html, url, content_type_charset, &Options::default())
+}
+
+/// The page as text, unless it is too large or empty.
+fn decode_checked<'a>(html: &'a [u8], content_type_charset: Option<&str>) -> Result<Cow<'a, str>, ExtractError> {
     if html.len() > MAX_INPUT {
         return Err(ExtractError::TooLarge(html.len()));
     }
@@ -92,22 +106,42 @@ pub fn article(html: &[u8], url: Option<&Url>, content_type_charset: Option<&str
     if text.trim().is_empty() {
         return Err(ExtractError::Empty);
     }
+    Ok(text)
+}
+
+/// Extracts the article of one page with a source's overrides (`options`) applied.
+pub fn article_with(
+    html: &[u8],
+    url: Option<&Url>,
+    content_type_charset: Option<&str>,
+    options: &Options,
+) -> Result<Article, ExtractError> {
+    let text = decode_checked(html, content_type_charset)?;
     let lean = lean::scan(&text);
     if lean.depth > depth::MAX_DEPTH {
         return Err(ExtractError::TooDeep(lean.depth));
     }
     let doc = dom_query::Document::from(lean.text.as_ref());
+    let mut notes = Vec::new();
+    let removed = rules::remove(&doc, &options.remove, &mut notes);
     let mut found = meta::Found { base: url.cloned(), ..meta::Found::default() };
     let ix = index::build(&doc);
     jsonld::collect(&ix, &mut found);
     meta::collect(&ix, &mut found);
     patterns::collect(&ix, &mut found);
-    let mut body = body::extract(&lean.text, url);
+    let mut body = match rules::content(&doc, options.content_selector.as_deref(), url, &mut notes) {
+        Some(body) => body,
+        // The body extractor parses its own tree: it is handed the page as the removals left it.
+        None if removed => body::extract(&doc.html(), url),
+        None => body::extract(&lean.text, url),
+    };
     body::strip_furniture(&mut body, &std::mem::take(&mut found.furniture));
     if found.title.is_none() {
         if let Some(t) = body.title.clone() {
             found.title = Some((t, Source::Heuristic));
         }
     }
-    Ok(found.into_article(body))
+    let mut article = found.into_article(body);
+    article.notes = notes;
+    Ok(article)
 }
