@@ -57,6 +57,11 @@ impl Depth {
     }
 }
 
+/// Whether an HTML start tag `name` ends SVG or MathML content.
+pub(super) fn is_breakout(name: &[u8]) -> bool {
+    BREAKOUT.split_ascii_whitespace().any(|b| b.as_bytes().eq_ignore_ascii_case(name))
+}
+
 fn is_flat(name: &[u8]) -> bool {
     // No flat name is longer than six bytes: the common containers are rejected without a scan.
     name.len() <= 6 && FLAT.iter().any(|f| f.eq_ignore_ascii_case(name))

@@ -8,7 +8,7 @@
 //! that only what the parser itself would have read as script, style or comment goes; anything
 //! the scan is unsure of is kept.
 
-use super::depth::Depth;
+use super::depth::{is_breakout, Depth};
 use std::borrow::Cow;
 
 /// The page to parse, and its estimated nesting depth.
@@ -114,11 +114,57 @@ impl Scanner<'_> {
             raw_end(b, tag.end, name)
         } else if name.eq_ignore_ascii_case(b"plaintext") {
             b.len()
+        } else if name.eq_ignore_ascii_case(b"svg") && !tag.self_closing {
+            self.depth.open(name, false);
+            // The drawing goes, the element stays (empty): no rule reads inside it.
+            let Some(close) = svg_close(b, tag.end) else { return tag.end };
+            self.cut(tag.end, close);
+            close
         } else {
             self.depth.open(name, tag.self_closing);
             tag.end
         }
     }
+}
+
+/// Where the end tag of an `<svg>` whose content starts at `from` starts; `None` when the content
+/// holds HTML (an element that ends SVG content, or `foreignObject`) or never ends, and is kept.
+fn svg_close(b: &[u8], from: usize) -> Option<usize> {
+    let (mut open, mut at) = (1usize, from);
+    while let Some(p) = b.get(at..)?.iter().position(|&c| c == b'<').map(|p| at + p) {
+        let next = b.get(p + 1).copied().unwrap_or(b' ');
+        at = if b[p..].starts_with(b"<!--") {
+            comment_end(b, p + 4)
+        } else if b[p..].starts_with(b"<![CDATA[") {
+            find(b, p + 9, b"]]>")? + 3
+        } else if next == b'/' && b.get(p + 2).is_some_and(u8::is_ascii_alphabetic) {
+            let t = tag(b, p + 2);
+            let name = &b[p + 2..t.name_end];
+            if name.eq_ignore_ascii_case(b"p") || name.eq_ignore_ascii_case(b"br") {
+                return None;
+            }
+            if name.eq_ignore_ascii_case(b"svg") {
+                open -= 1;
+                if open == 0 {
+                    return Some(p);
+                }
+            }
+            t.end
+        } else if next.is_ascii_alphabetic() {
+            let t = tag(b, p + 1);
+            let name = &b[p + 1..t.name_end];
+            if is_breakout(name) || name.eq_ignore_ascii_case(b"foreignobject") {
+                return None;
+            }
+            open += usize::from(name.eq_ignore_ascii_case(b"svg") && !t.self_closing);
+            t.end
+        } else if next == b'?' || next == b'/' {
+            after_gt(b, p + 2)
+        } else {
+            p + 1
+        };
+    }
+    None
 }
 
 /// Where a tag's name ends, where the tag ends (just after its `>`, or the end of the page),

@@ -78,7 +78,7 @@ fn depth_ignores_self_closing_only_where_the_parser_does() {
     // An HTML element's `/>` does not close it.
     assert_eq!(scan(&"<div/>".repeat(10)).depth, 10);
     // Inside SVG it does, until an HTML element breaks out of it.
-    assert_eq!(scan("<svg><path/><path/><g><circle/></g></svg>").depth, 2);
+    assert_eq!(scan("<svg><path/><path/><g><circle/></g>").depth, 2);
     assert_eq!(scan("<svg><path/><div/><div/><div/>").depth, 4);
     assert_eq!(scan("<svg/><div/><div/>").depth, 2);
 }
@@ -87,4 +87,19 @@ fn depth_ignores_self_closing_only_where_the_parser_does() {
 fn self_closing_nesting_is_refused() {
     let page = "<div/>".repeat(100_000);
     assert!(matches!(article(page.as_bytes(), None, None), Err(ExtractError::TooDeep(d)) if d >= 100_000));
+}
+
+#[test]
+fn svg_drawings_are_emptied_unless_they_hold_html() {
+    let icon = "<a href=\"/s\"><svg viewBox=\"0 0 9 9\"><title>Share</title><path d=\"M0 0L9 9\"/>\
+        <svg><circle r=\"1\"/></svg><![CDATA[</svg>]]><text>a < b</text></svg>Share</a>";
+    assert_eq!(lean(icon), "<a href=\"/s\"><svg viewBox=\"0 0 9 9\"></svg>Share</a>");
+    // HTML inside ends the drawing where the parser ends it: all of it is kept.
+    for page in
+        ["<svg><path/><p>Text</p></svg>", "<svg><foreignObject><b>x</b></foreignObject></svg>", "<svg></p>x</svg>"]
+    {
+        assert_eq!(lean(page), page);
+    }
+    assert_eq!(lean("<svg/><p>x</p>"), "<svg/><p>x</p>");
+    assert_eq!(lean("<svg><path/>never closed"), "<svg><path/>never closed");
 }
