@@ -2,6 +2,7 @@
 //! every step lives in its own module. What the poll teaches about its source is one
 //! `PollOutcome`, applied to the source's model by `SourceState::apply`.
 
+mod articles;
 mod commit;
 mod plan;
 mod sitemap;
@@ -149,6 +150,9 @@ async fn run(
     let mut planned = parse_and_plan(ctx, source, content, doc_url, before, now).await?;
     if before.last_success.is_none() {
         dedup::hold_back_backlog(&mut planned.plan, source.initial_items);
+    }
+    if source.full_text {
+        articles::read_for_plan(ctx, source, &mut planned, now).await;
     }
     let doc = std::mem::take(&mut planned.doc);
     let parsed = Parsed { validators, body_hash, doc, summary: Default::default() };

@@ -10,6 +10,7 @@ mod config_files;
 mod corpus;
 mod durability;
 mod extraction;
+mod full_text;
 mod hostile;
 mod http_api;
 mod ingest;

@@ -149,6 +149,10 @@ fn polling_table(p: &PollingSettings) -> Value {
         ("allow_private_networks", Value::Boolean(p.allow_private_networks)),
         ("allow_hosts", strings(&p.allow_hosts)),
         ("respect_robots", Value::Boolean(p.respect_robots)),
+        ("full_text", Value::Boolean(p.full_text)),
+        ("recheck_for", duration(p.recheck_for)),
+        ("recheck_every", duration(p.recheck_every)),
+        ("max_articles", int(p.max_articles)),
     ])
 }
 
@@ -174,7 +178,7 @@ fn source_table(s: &SourceSettings) -> Value {
     let (id, title) = (string(s.id.as_str()), string(&s.title));
     let (kind, robots) = (string(s.kind.as_str()), Value::Boolean(s.respect_robots));
     let initial = int(s.initial_items);
-    table([
+    let mut t = entries([
         ("id", id),
         ("title", title),
         ("url", url),
@@ -182,7 +186,34 @@ fn source_table(s: &SourceSettings) -> Value {
         ("initial_items", initial),
         ("kind", kind),
         ("respect_robots", robots),
-    ])
+        ("full_text", Value::Boolean(s.full_text)),
+        ("remove", strings(&s.article.remove)),
+    ]);
+    if let Some(css) = &s.article.content_selector {
+        t.insert("content_selector".into(), string(css));
+    }
+    if let Some(sel) = &s.page {
+        t.insert("select".into(), select_table(sel));
+    }
+    Value::Table(t)
+}
+
+fn select_table(sel: &newsriver::config::PageSelectors) -> Value {
+    let mut t = entries([("item", string(&sel.item))]);
+    let optional = [
+        ("title", &sel.title),
+        ("link", &sel.link),
+        ("date", &sel.date),
+        ("date_format", &sel.date_format),
+        ("summary", &sel.summary),
+        ("image", &sel.image),
+    ];
+    for (key, value) in optional {
+        if let Some(v) = value {
+            t.insert(key.into(), string(v));
+        }
+    }
+    Value::Table(t)
 }
 
 fn topic_table(t: &TopicSettings) -> Value {
