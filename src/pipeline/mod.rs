@@ -5,6 +5,7 @@
 mod articles;
 mod commit;
 mod plan;
+mod recheck;
 mod sitemap;
 
 pub use crate::domain::PollReport;
@@ -108,6 +109,11 @@ pub async fn refresh(ctx: &PollContext, source: &SourceSettings, now: DateTime<U
         Err(e) => record_failure(ctx, source, &before, heard.outcome(source, Ending::Failed(e.failure())), now).await,
     };
     log_turns(source, &before, &state);
+    if source.full_text && state.consecutive_failures == 0 {
+        if let Err(e) = recheck::run(ctx, source, &state, now).await {
+            tracing::warn!(source = %source.id, error = %e, "article recheck failed");
+        }
+    }
     let stats = PollStats { merged, elapsed: started.elapsed(), finished: Utc::now() };
     Polled { report: PollReport::new(&source.id, &url.to_string(), &outcome, &state, stats), state }
 }

@@ -6,9 +6,11 @@ use crate::helpers::*;
 use crate::hostile_server::canary;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use newsriver::config::PollingSettings;
 use serde_json::Value;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The fixture site: a feed of teasers and the article pages its items link to.
 #[derive(Clone)]
@@ -16,6 +18,8 @@ struct Site {
     canary_port: u16,
     hits: Arc<std::sync::Mutex<Vec<String>>>,
     edited: Arc<AtomicUsize>,
+    /// The newsroom corrected the budget article's page (not its feed item).
+    page_edited: Arc<AtomicUsize>,
 }
 
 const ETAG: &str = "\"page-v1\"";
@@ -49,6 +53,13 @@ impl Site {
             |body: &[u8]| ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::ETAG, ETAG)], body.to_vec());
         match path {
             "feed" => ([(header::CONTENT_TYPE, "application/rss+xml")], self.feed(base)).into_response(),
+            "a/budget" if self.page_edited.load(Ordering::SeqCst) > 0 => {
+                let page = String::from_utf8(read_fixture("articles/text-patterns.html")).expect("utf-8");
+                let page =
+                    page.replace("412 million", "415 million").replace("June 21, 2024 23:23", "June 22, 2024 08:05");
+                ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::ETAG, "\"page-v2\"")], page)
+                    .into_response()
+            }
             "a/budget" if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == ETAG) => {
                 StatusCode::NOT_MODIFIED.into_response()
             }
@@ -67,7 +78,7 @@ impl Site {
 }
 
 async fn start_site(canary_port: u16) -> (String, Site) {
-    let site = Site { canary_port, hits: Arc::default(), edited: Arc::default() };
+    let site = Site { canary_port, hits: Arc::default(), edited: Arc::default(), page_edited: Arc::default() };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fixture");
     let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
     let (s, b) = (site.clone(), base.clone());
@@ -85,7 +96,12 @@ async fn start_site(canary_port: u16) -> (String, Site) {
 }
 
 async fn spawn_full_text(feed: String) -> TestApp {
+    spawn_full_text_with(feed, |_| {}).await
+}
+
+async fn spawn_full_text_with(feed: String, polling: impl FnOnce(&mut PollingSettings)) -> TestApp {
     spawn_app_with(&[("courier", feed)], |p| {
+        polling(p);
         p.full_text = true;
         p.initial_items = 100;
         // Loopback fixtures are allowed by name; every other private address stays refused.
@@ -192,5 +208,35 @@ async fn feed_readers_see_bylines_credits_and_full_bodies() {
         assert!(budget["content"].as_str().is_some_and(|c| c.contains("river corridor")), "{}: {budget}", r["url"]);
         assert_eq!(budget["summary"], "Teaser of Budget passes.", "{}", r["url"]);
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_article_edited_on_its_page_only_is_found_by_a_recheck_and_redelivered() {
+    let canary = canary("127.0.0.2").await;
+    let (base, site) = start_site(canary.port).await;
+    let app = spawn_full_text_with(format!("{base}/feed"), |p| p.recheck_every = Duration::from_millis(1)).await;
+    app.poll_now().await;
+    let first = app.get("/sources/courier.json?since=0").await;
+    let cursor = first.headers()["x-newsriver-cursor"].to_str().expect("cursor").to_owned();
+
+    // Nothing changed: the recheck asks with the page's validator and stores no edit.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let reports = app.poll_now().await;
+    assert_eq!(report(&reports, "courier").summary.updated, 0);
+    assert_eq!(site.hits_of("a/budget"), 2, "rechecked once, conditionally");
+    let doc: Value = app.get(&format!("/sources/courier.json?since={cursor}")).await.json().await.expect("json");
+    assert_eq!(doc["items"].as_array().map(Vec::len), Some(0), "a confirmed page is no news: {doc}");
+
+    site.page_edited.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    app.poll_now().await;
+    let doc: Value = app.get(&format!("/sources/courier.json?since={cursor}")).await.json().await.expect("json");
+    let items = doc["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "only the edited article is re-delivered: {doc}");
+    let budget = &items[0];
+    assert!(budget["content_html"].as_str().is_some_and(|c| c.contains("415 million")), "{budget}");
+    assert_eq!(budget["date_modified"], "2024-06-22T08:05:00+00:00", "the page's new last update");
+    assert_eq!(budget["title"], "Budget passes", "the feed's title stays");
     app.stop().await;
 }
