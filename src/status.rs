@@ -75,6 +75,9 @@ pub struct SourceStatus {
     pub items_per_day: f64,
     pub entry_count: u64,
     pub last_summary: PollSummary,
+    /// A full-text source's article pages: read, failed, found edited, and the last failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub articles: Option<crate::domain::ArticleHealth>,
 }
 
 /// Builds a source's status from its model, with the running poller's view when there is one.
@@ -119,6 +122,7 @@ pub fn source_status(
         items_per_day: state.entry_count as f64 / days,
         entry_count: state.entry_count,
         last_summary: state.last_summary.clone(),
+        articles: source.full_text.then(|| state.articles.clone()),
     }
 }
 

@@ -156,7 +156,11 @@ fn summary(reports: &[PollReport], elapsed: std::time::Duration) -> String {
     );
     for r in reports {
         let nm = u8::from(matches!(r.outcome, FetchOutcome::NotModified | FetchOutcome::Unchanged));
-        let result = r.error.as_deref().map_or_else(|| "ok".to_owned(), |e| format!("FAILED: {e}"));
+        let mut result = r.error.as_deref().map_or_else(|| "ok".to_owned(), |e| format!("FAILED: {e}"));
+        if r.articles.read > 0 {
+            let a = &r.articles;
+            let _ = write!(result, ", {} article pages read ({} failed, {} edited)", a.read, a.failed, a.edited);
+        }
         let _ = writeln!(
             out,
             "{:<w$}  {:>5}  {:>7}  {:>9}  {:>12}  {:>6}ms  {result}",

@@ -5,7 +5,7 @@
 
 use super::{Planned, PollContext};
 use crate::config::SourceSettings;
-use crate::domain::{ArticleImage, ArticleRecord, Change, Entry, EntryKey, FeedUrl};
+use crate::domain::{ArticleImage, ArticleRecord, ArticleTally, Change, Entry, EntryKey, FeedUrl};
 use crate::fetch::{FetchResult, Fetched, Validators};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -33,14 +33,6 @@ pub(super) enum Read {
     Unchanged,
 }
 
-/// What the article reads of one poll came to, for its report and log.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct ArticleCounts {
-    pub read: usize,
-    pub failed: usize,
-    pub edited: usize,
-}
-
 /// Reads the article page of each new (shown) and edited item of the plan, up to the poll's
 /// budget, and attaches the records; story features follow the full bodies.
 pub(super) async fn read_for_plan(
@@ -48,7 +40,7 @@ pub(super) async fn read_for_plan(
     source: &SourceSettings,
     planned: &mut Planned,
     now: DateTime<Utc>,
-) -> ArticleCounts {
+) -> ArticleTally {
     let jobs: Vec<Job> = (planned.plan.changes.iter())
         .filter(|c| match c {
             Change::New(e) => !e.held_back,
@@ -58,13 +50,12 @@ pub(super) async fn read_for_plan(
         .take(ctx.polling.max_articles)
         .collect();
     let mut results = read_all(ctx, source, jobs, now).await;
-    let mut counts = ArticleCounts::default();
+    let mut counts = ArticleTally::default();
     for change in &mut planned.plan.changes {
         let Some(read) = results.remove(&change.entry().key) else { continue };
         let entry = change.entry_mut();
         if let Read::Fresh(record) = read {
-            counts.read += 1;
-            counts.failed += usize::from(record.failed.is_some());
+            counts.count(&record);
             attach(entry, record, now);
         } else if let Some(a) = entry.article.as_deref_mut() {
             a.checked = now;

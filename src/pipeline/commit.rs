@@ -41,14 +41,14 @@ pub(super) async fn commit(
 }
 
 /// Commits changes found outside a poll's document (article rechecks): story assignment as for
-/// a poll, the source's state written as the poll left it. Returns the edits committed.
+/// a poll, the source's state written as given.
 pub(super) async fn commit_changes(
     ctx: &PollContext,
     source: &SourceSettings,
     planned: Planned,
     state: SourceState,
     now: DateTime<Utc>,
-) -> Result<usize, PollError> {
+) -> Result<(), PollError> {
     let (store, settings, near) = (ctx.store.clone(), ctx.stories.clone(), ctx.near.clone());
     let id = source.id.clone();
     let done = ctx
@@ -59,7 +59,7 @@ pub(super) async fn commit_changes(
         .await
         .map_err(|e| PollError::Task(e.to_string()))??;
     ctx.versions.bump(touched_channels(ctx, &done.changes, &done.index), Utc::now());
-    Ok(done.changes.iter().filter(|c| matches!(c, Change::Updated { edited: true, .. })).count())
+    Ok(())
 }
 
 /// Under the commit lock: story assignment (when on) over the view that includes commits in

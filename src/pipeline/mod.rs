@@ -104,18 +104,22 @@ pub async fn refresh(ctx: &PollContext, source: &SourceSettings, now: DateTime<U
     let before = ctx.store.source_state(&source.id).ok().flatten().unwrap_or_default();
     let url = before.poll_url(&source.url);
     let mut heard = Heard::default();
-    let (outcome, state, merged) = match run(ctx, source, &url, &before, now, &mut heard).await {
+    let (outcome, mut state, merged) = match run(ctx, source, &url, &before, now, &mut heard).await {
         Ok(done) => done,
         Err(e) => record_failure(ctx, source, &before, heard.outcome(source, Ending::Failed(e.failure())), now).await,
     };
     log_turns(source, &before, &state);
+    let mut articles = std::mem::take(&mut heard.articles);
     if source.full_text && state.consecutive_failures == 0 {
-        if let Err(e) = recheck::run(ctx, source, &state, now).await {
-            tracing::warn!(source = %source.id, error = %e, "article recheck failed");
+        match recheck::run(ctx, source, &mut state, now).await {
+            Ok(rechecked) => articles.add(rechecked),
+            Err(e) => tracing::warn!(source = %source.id, error = %e, "article recheck failed"),
         }
     }
     let stats = PollStats { merged, elapsed: started.elapsed(), finished: Utc::now() };
-    Polled { report: PollReport::new(&source.id, &url.to_string(), &outcome, &state, stats), state }
+    let mut report = PollReport::new(&source.id, &url.to_string(), &outcome, &state, stats);
+    report.articles = articles;
+    Polled { report, state }
 }
 
 /// What the server said before the poll failed, if it got that far.
@@ -123,6 +127,8 @@ pub async fn refresh(ctx: &PollContext, source: &SourceSettings, now: DateTime<U
 struct Heard {
     answer: Option<Answer>,
     bytes: u64,
+    /// What the new items' article pages came to.
+    articles: crate::domain::ArticleTally,
 }
 
 impl Heard {
@@ -157,13 +163,15 @@ async fn run(
     if before.last_success.is_none() {
         dedup::hold_back_backlog(&mut planned.plan, source.initial_items);
     }
+    let mut base = before.clone();
     if source.full_text {
-        articles::read_for_plan(ctx, source, &mut planned, now).await;
+        heard.articles = articles::read_for_plan(ctx, source, &mut planned, now).await;
+        base.count_articles(&heard.articles, now);
     }
     let doc = std::mem::take(&mut planned.doc);
     let parsed = Parsed { validators, body_hash, doc, summary: Default::default() };
     let outcome = heard.outcome(source, Ending::Ok(parsed));
-    let (state, merged) = commit::commit(ctx, source, planned, before.clone(), outcome.clone(), now).await?;
+    let (state, merged) = commit::commit(ctx, source, planned, base, outcome.clone(), now).await?;
     Ok((outcome.counted(state.last_summary.clone()), state, merged))
 }
 

@@ -7,23 +7,25 @@ use super::articles::{self, Read};
 use super::{Planned, PollContext, PollError};
 use crate::config::SourceSettings;
 use crate::dedup::Plan;
-use crate::domain::{ArticleRecord, Change, ChannelId, Entry, SourceState};
+use crate::domain::{ArticleRecord, ArticleTally, Change, ChannelId, Entry, SourceState};
 use chrono::{DateTime, Utc};
 
 /// Newest items of the source looked at for rechecks; older ones are past `recheck_for` in all
 /// but the busiest sources.
 const LOOK_AT: usize = 500;
 
-/// Rechecks the source's due article pages and commits what changed; returns the edits found.
+/// Rechecks the source's due article pages, commits what changed, and counts the pages read on
+/// the source's `state`.
 pub(super) async fn run(
     ctx: &PollContext,
     source: &SourceSettings,
-    state: &SourceState,
+    state: &mut SourceState,
     now: DateTime<Utc>,
-) -> Result<usize, PollError> {
+) -> Result<ArticleTally, PollError> {
     let polling = &ctx.polling;
+    let mut tally = ArticleTally::default();
     if polling.recheck_for.is_zero() {
-        return Ok(0);
+        return Ok(tally);
     }
     let (store, id) = (ctx.store.clone(), ChannelId::Source(source.id.clone()));
     let recent = tokio::task::spawn_blocking(move || store.latest(&id, LOOK_AT))
@@ -31,14 +33,18 @@ pub(super) async fn run(
         .map_err(|e| PollError::Task(e.to_string()))??;
     let due: Vec<Entry> = recent.into_iter().filter(|e| is_due(e, polling, now)).take(polling.max_articles).collect();
     if due.is_empty() {
-        return Ok(0);
+        return Ok(tally);
     }
     let jobs = due.iter().filter_map(|e| articles::job(source, e)).collect();
     let mut reads = articles::read_all(ctx, source, jobs, now).await;
     let mut planned = Planned::default();
     for old in due {
         let Some(read) = reads.remove(&old.key) else { continue };
+        if let Read::Fresh(r) = &read {
+            tally.count(r);
+        }
         let change = revise(&old, read, now);
+        tally.edited += usize::from(matches!(change, Change::Updated { edited: true, .. }));
         if ctx.stories.enabled && matches!(change, Change::Updated { edited: true, .. }) {
             planned.features.insert(old.key, crate::stories::features(change.entry(), &ctx.stories));
         }
@@ -46,7 +52,9 @@ pub(super) async fn run(
         planned.plan.changes.push(change);
     }
     planned.plan = Plan { changes: planned.plan.changes, unchanged: 0 };
-    super::commit::commit_changes(ctx, source, planned, state.clone(), now).await
+    state.count_articles(&tally, now);
+    super::commit::commit_changes(ctx, source, planned, state.clone(), now).await?;
+    Ok(tally)
 }
 
 /// An item is due when its page was read within `recheck_for` of its first sighting and not

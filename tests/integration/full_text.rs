@@ -168,6 +168,10 @@ async fn articles_give_body_byline_last_update_and_credit_and_failures_say_why()
     assert_eq!(failed("stub").await, "no article body found");
     assert!(failed("private").await.contains("address guard"), "{}", failed("private").await);
     assert_eq!(canary.hits.load(Ordering::SeqCst), 0, "the redirect to 127.0.0.2 was never followed");
+    let all: Vec<Value> = app.get("/api/sources").await.json().await.expect("status json");
+    let health = &all[0]["articles"];
+    assert_eq!((health["read"].as_u64(), health["failed"].as_u64()), (Some(6), Some(4)), "{health}");
+    assert!(health["last_failure"].as_str().is_some_and(|f| f.contains("/a/")), "{health}");
     let stub = item_by_url(&items, "stub");
     assert_eq!(stub["content_html"], "Teaser of Subscriber story.", "a failed page leaves the feed's text");
 
