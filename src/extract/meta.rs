@@ -38,7 +38,9 @@ pub(super) fn fill<T>(slot: &mut Option<(T, Source)>, value: Option<T>, source: 
 
 /// Collapses whitespace, drops control characters, caps the length; empty becomes `None`.
 pub(super) fn clean(s: &str) -> Option<String> {
-    let s: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    // Names and captions are text; markup in them (a JSON-LD author of `<script>...`) is dropped.
+    let text = if s.contains('<') { crate::normalize::html::html_to_text(s) } else { s.to_owned() };
+    let s: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     let s: String = s.chars().take(MAX_FIELD).collect();
     (!s.is_empty()).then_some(s)

@@ -50,6 +50,7 @@ pub(super) async fn read_for_plan(
         .take(ctx.polling.max_articles)
         .collect();
     let mut results = read_all(ctx, source, jobs, now).await;
+    drop_shared_bodies(&mut results);
     let mut counts = ArticleTally::default();
     for change in &mut planned.plan.changes {
         let Some(read) = results.remove(&change.entry().key) else { continue };
@@ -66,6 +67,33 @@ pub(super) async fn read_for_plan(
     }
     counts
 }
+
+/// Pages of different items rarely share a body; when several do, the extractor found a
+/// paywall notice or a template block, not the articles, and story matching must not link the
+/// items on it.
+fn drop_shared_bodies(results: &mut HashMap<EntryKey, Read>) {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for read in results.values() {
+        if let Read::Fresh(r) = read {
+            if let Some(body) = r.body_html.as_deref().filter(|_| r.has_body()) {
+                *counts.entry(body).or_default() += 1;
+            }
+        }
+    }
+    let shared: std::collections::HashSet<String> =
+        counts.into_iter().filter(|(_, n)| *n >= SHARED_BODY).map(|(b, _)| b.to_owned()).collect();
+    for read in results.values_mut() {
+        if let Read::Fresh(r) = read {
+            if r.body_html.as_ref().is_some_and(|b| shared.contains(b)) {
+                r.body_html = None;
+                r.failed = Some("the page's body is the same as other items' pages (a paywall or template)".into());
+            }
+        }
+    }
+}
+
+/// Items of one poll whose pages share a body before it counts as boilerplate.
+const SHARED_BODY: usize = 3;
 
 /// The page to read for an entry: its link, when the source may follow it. A web feed's item
 /// never leads to a local file; a local feed's may (demo and mirrored sites).
@@ -241,4 +269,31 @@ fn fill(r: &mut ArticleRecord, a: crate::extract::Article) {
 /// A page that could not be read: when, and why.
 fn failure(job: &Job, why: String, now: DateTime<Utc>) -> ArticleRecord {
     ArticleRecord { url: job.url.to_string(), checked: now, failed: Some(why), ..ArticleRecord::default() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh(body: &str) -> Read {
+        Read::Fresh(Box::new(ArticleRecord { body_html: Some(body.into()), ..ArticleRecord::default() }))
+    }
+
+    #[test]
+    fn a_body_three_pages_share_is_boilerplate_and_two_alike_are_kept() {
+        let key = |n: u8| EntryKey::from_bytes([n; 16]);
+        let mut results: HashMap<EntryKey, Read> = HashMap::new();
+        for n in 0..3 {
+            results.insert(key(n), fresh("<p>Subscribe to read this article.</p>"));
+        }
+        results.insert(key(3), fresh("<p>Copy</p>"));
+        results.insert(key(4), fresh("<p>Copy</p>"));
+        results.insert(key(5), Read::Unchanged);
+        drop_shared_bodies(&mut results);
+        for n in 0..6 {
+            let Some(Read::Fresh(r)) = results.get(&key(n)) else { continue };
+            assert_eq!(r.has_body(), n >= 3, "page {n}: {r:?}");
+            assert_eq!(r.failed.is_some(), n < 3, "page {n}");
+        }
+    }
 }

@@ -244,3 +244,55 @@ async fn an_article_edited_on_its_page_only_is_found_by_a_recheck_and_redelivere
     assert_eq!(budget["title"], "Budget passes", "the feed's title stays");
     app.stop().await;
 }
+
+/// An agency story as two outlets publish it: the same body on each one's own page, each feed
+/// carrying only its own short teaser.
+fn outlet_page(outlet: &str, furniture: &str) -> Vec<u8> {
+    let body = [
+        "Rescue teams reached the flooded villages of the upper Ardent valley on Tuesday morning after the river rose four metres overnight.",
+        "The regional authority said three hundred and twelve residents had been moved to schools in Marlow and Fennick, and that two bridges were closed.",
+        "Forecasters expect the water to fall slowly from Wednesday, but warned that more rain is due over the weekend across the northern hills.",
+        "The agriculture ministry will assess the damage to farms along the valley floor, where the harvest had not yet been brought in.",
+    ];
+    let paragraphs: String = body.iter().map(|p| format!("<p>{p}</p>")).collect();
+    format!(
+        "<html><head><title>{outlet}</title></head><body><nav>{furniture} home news sport</nav><main><article>\
+         <h1>Floods</h1>{paragraphs}</article></main><footer>{furniture} all rights reserved</footer></body></html>"
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn outlets_with_teaser_feeds_merge_on_their_full_article_bodies() {
+    let server = wiremock::MockServer::start().await;
+    let base = server.uri();
+    let feed = |outlet: &str, teaser: &str| {
+        rss(&format!(
+            "<item><guid>{outlet}-1</guid><title>{teaser}</title><link>{base}/{outlet}/floods</link>\
+             <description>{teaser}</description><pubDate>Tue, 01 Dec 2026 09:00:00 +0000</pubDate></item>"
+        ))
+    };
+    let routes = [
+        ("/north/feed", feed("north", "Valley flooded, hundreds moved"), "application/rss+xml"),
+        ("/south/feed", feed("south", "River rises four metres overnight"), "application/rss+xml"),
+        ("/north/floods", outlet_page("North Courier", "North Courier"), "text/html"),
+        ("/south/floods", outlet_page("South Herald", "South Herald"), "text/html"),
+    ];
+    for (route, body, kind) in routes {
+        let resp = wiremock::ResponseTemplate::new(200).set_body_raw(body, kind);
+        wiremock::Mock::given(wiremock::matchers::path(route)).respond_with(resp).mount(&server).await;
+    }
+    let sources = [("north", format!("{base}/north/feed")), ("south", format!("{base}/south/feed"))];
+    for full_text in [false, true] {
+        let app = spawn_app_with(&sources, |p| p.full_text = full_text).await;
+        app.poll_now().await;
+        let items = json_items(&app, "/feeds/all.json").await;
+        let want = if full_text { 1 } else { 2 };
+        assert_eq!(items.len(), want, "full_text = {full_text}: {items:#?}");
+        if full_text {
+            let also = &items[0]["_newsriver"]["also_reported_by"];
+            assert_eq!(also.as_array().map(Vec::len), Some(1), "{also}");
+        }
+        app.stop().await;
+    }
+}

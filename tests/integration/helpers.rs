@@ -106,6 +106,12 @@ impl TestApp {
         self.state.store.latest(&ChannelId::All, usize::MAX).expect("store")
     }
 
+    /// Every shown entry of one source, story members included.
+    pub fn source_entries(&self, id: &str) -> Vec<Entry> {
+        let id = newsriver::domain::SourceId::parse(id).expect("source id");
+        self.state.store.latest(&ChannelId::Source(id), usize::MAX).expect("store")
+    }
+
     pub async fn stop(self) {
         self.stop_keeping_dir().await;
     }

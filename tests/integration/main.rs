@@ -12,6 +12,7 @@ mod durability;
 mod extraction;
 mod full_text;
 mod hostile;
+mod hostile_articles;
 mod http_api;
 mod ingest;
 mod politeness;
