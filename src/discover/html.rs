@@ -44,7 +44,7 @@ pub fn alternates(html: &str, page: &Url) -> Vec<Alternate> {
         if out.iter().any(|a| a.url == url) {
             continue;
         }
-        let title = link.attr("title").map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
+        let title = link.attr("title").map(|t| super::one_line(&t));
         out.push(Alternate { url, mime, title: title.filter(|t| !t.is_empty()) });
         if out.len() == MAX_LINKS {
             break;

@@ -173,3 +173,9 @@ fn sort_out(page: Url, probed: Vec<(Candidate, Result<Found, String>)>) -> Disco
     }
     discovery
 }
+
+/// Text as a title or a comment wants it: on one line, without control characters.
+fn one_line(s: &str) -> String {
+    let spaced: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}

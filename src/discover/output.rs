@@ -117,6 +117,7 @@ pub fn summary(d: &Discovery) -> String {
     for f in &d.found {
         let (format, noun) = describe(f.format);
         let title = one_line(&f.title, MAX_REASON);
+        let noun = if f.items == 1 { noun.trim_end_matches('s') } else { noun };
         let _ = writeln!(out, "#   {format:<13} {title:?}, {} {noun}: {} ({})", f.items, f.url, via(f.via));
     }
     if !d.rejected.is_empty() {
@@ -153,8 +154,7 @@ fn via(v: Via) -> &'static str {
 
 /// Text a comment line can hold: TOML refuses control characters there, and a line must end.
 fn one_line(s: &str, max: usize) -> String {
-    let spaced: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(max).collect();
-    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+    super::one_line(&s.chars().take(max).collect::<String>())
 }
 
 #[cfg(test)]

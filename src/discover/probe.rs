@@ -2,7 +2,7 @@
 //! as a feed or a sitemap; and the host's robots.txt, for its `Sitemap:` lines and its rules.
 
 use super::html::looks_like_html;
-use super::{Format, Found, Via};
+use super::{one_line, Format, Found, Via};
 use crate::config::SourceKind;
 use crate::fetch::{FetchError, Fetched, Fetcher};
 use crate::parse::sitemap::{parse_sitemap, Sitemap};
@@ -78,7 +78,7 @@ pub(super) fn found(fetched: &Fetched, candidate: Candidate) -> Result<Found, St
     let url = fetched.answer.moved_to.clone().unwrap_or(candidate.url);
     match classify(&fetched.body, fetched.content_type.as_deref()) {
         Shape::Found { kind, format, title, items } => {
-            let title = title.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|t| !t.is_empty());
+            let title = title.map(|t| one_line(&t)).filter(|t| !t.is_empty());
             let title = title.or(candidate.title).unwrap_or_else(|| default_title(&url, kind));
             let served_from = fetched.final_url.clone();
             Ok(Found { id: String::new(), title, url, kind, format, items, via: candidate.via, served_from })
@@ -181,5 +181,24 @@ mod tests {
         assert!(matches!(classify(b"<p>hi</p>", Some("text/html; charset=utf-8")), Shape::Html));
         assert!(matches!(classify(b"\x89PNG\r\n", Some("image/png")), Shape::Other(_)));
         assert!(matches!(classify(br#"{"posts": []}"#, Some("application/json")), Shape::Other(_)));
+    }
+
+    #[test]
+    fn a_find_takes_its_permanent_address_and_a_one_line_title() {
+        let rss = "<rss version=\"2.0\"><channel><title>\n Top\u{7}\tstories </title></channel></rss>";
+        let moved = Url::parse("https://b.example/feed/").expect("URL");
+        let fetched = Fetched {
+            body: rss.as_bytes().to_vec(),
+            answer: crate::fetch::Answer { status: 200, moved_to: Some(moved.clone()), fresh_for: None },
+            validators: Default::default(),
+            content_type: None,
+            final_url: Some(moved.clone()),
+        };
+        let asked =
+            Candidate { url: Url::parse("https://b.example/feed").expect("URL"), via: Via::CommonPath, title: None };
+        let f = found(&fetched, asked.clone()).expect("a feed");
+        assert_eq!((f.title.as_str(), &f.url, f.items), ("Top stories", &moved, 0));
+        let page = Fetched { body: b"<!doctype html><p>x".to_vec(), ..fetched };
+        assert_eq!(found(&page, asked).expect_err("a page"), "an HTML page, not a feed or a sitemap");
     }
 }
