@@ -86,7 +86,7 @@ async fn the_demo_config_serves_a_merged_feed() {
 fn check_lists_every_problem_and_exits_non_zero() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("bad.toml");
-    std::fs::write(&cfg, "[polling]\nevery = \"soon\"\n[[source]]\nid = \"a\"\nurl = \"ftp://x/\"\n[[source]]\nid = \"a\"\nurl = \"https://x.example/\"\nevery = \"5q\"\nkind = \"page\"\n")
+    std::fs::write(&cfg, "[polling]\nevery = \"soon\"\n[[source]]\nid = \"a\"\nurl = \"ftp://x/\"\n[[source]]\nid = \"a\"\nurl = \"https://x.example/\"\nevery = \"5q\"\nkind = \"pages\"\n")
         .expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
         .args(["--config"])
