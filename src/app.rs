@@ -138,7 +138,7 @@ pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
     let store = Store::open(&settings.store.path, settings.store.cache_capacity)?;
     let router = Arc::new(TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?);
     let reindex_pending = store.topics_fingerprint()?.as_deref() != Some(router.fingerprint());
-    let fetcher = Fetcher::new(fetch_policy(&settings.polling), Arc::new(host_budgets(&settings.polling)))?;
+    let fetcher = fetcher(&settings.polling)?;
     let versions = Arc::new(ChannelVersions::default());
     let stories = Arc::new(settings.stories.clone());
     let ctx = PollContext {
@@ -156,6 +156,11 @@ pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
     };
     let poller = Poller::new(ctx, Arc::new(settings));
     Ok(Core { store, poller, router, versions, reindex_pending })
+}
+
+/// The fetcher the poller uses, built from `[polling]` (also for one-off fetches of the CLI).
+pub fn fetcher(p: &PollingSettings) -> Result<Fetcher, crate::fetch::FetchError> {
+    Fetcher::new(fetch_policy(p), Arc::new(host_budgets(p)))
 }
 
 fn fetch_policy(p: &PollingSettings) -> FetchPolicy {

@@ -14,6 +14,8 @@
 //!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json}, /api/* ◄── render ◄── store
 //!
 //!   extract (apart from the pipeline, pure): one HTML page ─► Article (`newsriver extract`)
+//!   discover (apart from the pipeline): a page ─► fetch ─► its rel=alternate feeds, robots.txt
+//!     sitemaps, usual feed paths ─► each fetched and parsed ─► `[[source]]` tables (`newsriver discover`)
 //! ```
 
 pub mod app;
@@ -22,6 +24,7 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod dedup;
+pub mod discover;
 pub mod domain;
 pub mod extract;
 pub mod fetch;

@@ -19,7 +19,8 @@ async fn main() -> ExitCode {
         | Command::Reindex
         | Command::Sources { .. }
         | Command::Compact
-        | Command::Extract { .. } => "warn",
+        | Command::Extract { .. }
+        | Command::Discover { .. } => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
@@ -60,8 +61,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Check = cli.command {
         return cli::check(&cli);
     }
-    if let Command::Extract { input, url, json } = &cli.command {
-        return cli::extract(input, url.as_ref(), *json);
+    match &cli.command {
+        Command::Extract { input, url, json } => return cli::extract(&cli.config, input, url.as_ref(), *json).await,
+        Command::Discover { url, json } => return cli::discover(&cli.config, url, *json).await,
+        _ => {}
     }
     let settings = cli::load(&cli)?;
     let shutdown = CancellationToken::new();
@@ -72,7 +75,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex => cli::reindex(settings),
         Command::Compact => cli::compact(settings),
         Command::Sources { json } => cli::sources(settings, json).await,
-        Command::Check | Command::Extract { .. } => Ok(()),
+        Command::Check | Command::Extract { .. } | Command::Discover { .. } => Ok(()),
     }
 }
 

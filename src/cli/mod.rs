@@ -1,4 +1,4 @@
-//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `extract`. This interface is a contract; change it carefully.
+//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `extract`, `discover`. This interface is a contract; change it carefully.
 
 use crate::app::{self, Application};
 use crate::config::{ConfigError, Settings};
@@ -41,29 +41,53 @@ pub enum Command {
     },
     /// Rewrite the store to reclaim disk space (stop the service first).
     Compact,
-    /// Extract the article (body and metadata) of a saved HTML page; needs no config.
+    /// Extract the article (body and metadata) of an HTML page: a saved file, stdin, or a URL
+    /// fetched with the config's `[polling]` limits (the defaults when there is no config).
     Extract {
-        /// The page: a file, or `-` for stdin.
+        /// The page: a file, `-` for stdin, or an http(s) URL.
         input: String,
-        /// The page's address, to resolve its relative links.
+        /// The page's address, to resolve its relative links (a fetched page's own address
+        /// after redirects when not given).
         #[arg(long)]
         url: Option<url::Url>,
         /// Print the JSON contract (every field and the rule that found it).
         #[arg(long)]
         json: bool,
     },
+    /// List the feeds and sitemaps a page advertises or its host serves, each fetched and
+    /// parsed, and print them as `[[source]]` tables ready for the config.
+    Discover {
+        /// The page (or feed) to look at.
+        url: url::Url,
+        /// Print JSON instead of the commented tables.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
+mod discover;
 mod extract;
 mod out;
 mod sources;
 
+pub use discover::discover;
 pub use extract::extract;
 use out::emit;
 pub use sources::sources;
 
 pub fn load(cli: &Cli) -> Result<Settings, ConfigError> {
     Settings::load(&cli.config)
+}
+
+/// The fetcher of a command that only fetches: the config's `[polling]` limits and address
+/// guard, or the defaults (guard on) when the config file does not exist.
+fn one_off_fetcher(config: &std::path::Path) -> anyhow::Result<crate::fetch::Fetcher> {
+    let (settings, found) = Settings::load_or_defaults(config)?;
+    if !found {
+        let _ =
+            writeln!(std::io::stderr(), "note: no config at {}; fetching with the default limits", config.display());
+    }
+    Ok(app::fetcher(&settings.polling)?)
 }
 
 pub async fn serve(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {

@@ -15,7 +15,9 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod settings;
+mod site;
 pub use settings::*;
+pub use site::*;
 
 pub const PUBLIC_URL: &str = "http://feeds.newsriver.test";
 
