@@ -48,6 +48,12 @@ impl Board {
 pub struct SourceStatus {
     pub id: String,
     pub title: String,
+    /// `feed`, `sitemap` or `page`.
+    #[serde(default)]
+    pub kind: String,
+    /// Whether each new item's article page is read.
+    #[serde(default)]
+    pub full_text: bool,
     /// The configured URL.
     pub url: String,
     /// The URL actually polled: differs after a confirmed permanent redirect.
@@ -100,6 +106,8 @@ pub fn source_status(
     SourceStatus {
         id: source.id.to_string(),
         title: source.title.clone(),
+        kind: source.kind.as_str().to_owned(),
+        full_text: source.full_text,
         effective_url: state.poll_url(&source.url).to_string(),
         url: configured,
         state: words.to_owned(),

@@ -44,6 +44,7 @@ impl Site {
             item("pdf", "Annual report"),
             item("stub", "Subscriber story"),
             item("private", "Redirected story"),
+            item("members", "Members-only story"),
         ];
         rss(&items.concat())
     }
@@ -53,6 +54,8 @@ impl Site {
             |body: &[u8]| ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::ETAG, ETAG)], body.to_vec());
         match path {
             "feed" => ([(header::CONTENT_TYPE, "application/rss+xml")], self.feed(base)).into_response(),
+            "robots.txt" => "User-agent: *\nDisallow: /a/members\n".into_response(),
+            "a/members" => html(&read_fixture("articles/json-ld.html")).into_response(),
             "a/budget" if self.page_edited.load(Ordering::SeqCst) > 0 => {
                 let page = String::from_utf8(read_fixture("articles/text-patterns.html")).expect("utf-8");
                 let page =
@@ -135,7 +138,7 @@ async fn articles_give_body_byline_last_update_and_credit_and_failures_say_why()
     let (base, site) = start_site(canary.port).await;
     let app = spawn_full_text(format!("{base}/feed")).await;
     let reports = app.poll_now().await;
-    assert_eq!(report(&reports, "courier").summary.new, 6, "{:?}", report(&reports, "courier"));
+    assert_eq!(report(&reports, "courier").summary.new, 7, "{:?}", report(&reports, "courier"));
 
     let items = json_items(&app, "/sources/courier.json").await;
     let budget = item_by_url(&items, "budget");
@@ -167,10 +170,12 @@ async fn articles_give_body_byline_last_update_and_credit_and_failures_say_why()
     assert!(failed("pdf").await.contains("not an HTML page (application/pdf)"));
     assert_eq!(failed("stub").await, "no article body found");
     assert!(failed("private").await.contains("address guard"), "{}", failed("private").await);
+    assert!(failed("members").await.contains("robots.txt"), "{}", failed("members").await);
+    assert_eq!(site.hits_of("a/members"), 0, "a page robots.txt disallows is never asked for");
     assert_eq!(canary.hits.load(Ordering::SeqCst), 0, "the redirect to 127.0.0.2 was never followed");
     let all: Vec<Value> = app.get("/api/sources").await.json().await.expect("status json");
     let health = &all[0]["articles"];
-    assert_eq!((health["read"].as_u64(), health["failed"].as_u64()), (Some(6), Some(4)), "{health}");
+    assert_eq!((health["read"].as_u64(), health["failed"].as_u64()), (Some(7), Some(5)), "{health}");
     assert!(health["last_failure"].as_str().is_some_and(|f| f.contains("/a/")), "{health}");
     let stub = item_by_url(&items, "stub");
     assert_eq!(stub["content_html"], "Teaser of Subscriber story.", "a failed page leaves the feed's text");
@@ -186,7 +191,17 @@ async fn articles_give_body_byline_last_update_and_credit_and_failures_say_why()
     let budget = item_by_url(&items, "budget");
     assert_eq!(budget["title"], "Budget passes (corrected)");
     assert_eq!(budget["_newsriver"]["image"]["credit"], "Photographer Name / Courtesy", "a 304 keeps the article");
-    app.stop().await;
+    let config = app.config_path();
+    let _dir = app.stop_keeping_dir().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
+        .arg("--config")
+        .arg(&config)
+        .arg("sources")
+        .output()
+        .expect("run newsriver sources");
+    let table = String::from_utf8_lossy(&out.stdout);
+    let row = table.lines().find(|l| l.starts_with("courier")).unwrap_or_else(|| panic!("{table}"));
+    assert!(row.contains("feed+text") && row.contains("5 of 7 article pages not read"), "{table}");
 }
 
 #[tokio::test]
