@@ -19,7 +19,9 @@ fn is_tracking(name: &str) -> bool {
     n.starts_with("utm_") || n.starts_with("pk_") || TRACKING_PARAMS.contains(&n.as_str())
 }
 
-/// Resolves `href` against `base` and keeps it only if it is a web link (http/https).
+/// Resolves `href` against `base` and keeps it only if it is a web link (http/https), or a local
+/// file linked from a local file (a demo or mirrored site read from disk; a web document never
+/// leads to a local file).
 pub fn resolve(href: &str, base: Option<&Url>) -> Option<Url> {
     let href = href.trim();
     if href.is_empty() {
@@ -30,7 +32,8 @@ pub fn resolve(href: &str, base: Option<&Url>) -> Option<Url> {
         Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(href).ok()?,
         Err(_) => return None,
     };
-    matches!(url.scheme(), "http" | "https").then_some(url)
+    let local = url.scheme() == "file" && base.is_some_and(|b| b.scheme() == "file");
+    (matches!(url.scheme(), "http" | "https") || local).then_some(url)
 }
 
 /// The form of a link used for identity: tracking parameters and fragment removed. Scheme, host
@@ -86,6 +89,17 @@ pub fn story_url(url: &Url) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_local_document_links_to_local_files() {
+        let web = Url::parse("https://news.example/feed.xml").expect("url");
+        let local = Url::parse("file:///srv/demo/feed.xml").expect("url");
+        assert_eq!(resolve("a/1.html", Some(&local)).map(String::from).as_deref(), Some("file:///srv/demo/a/1.html"));
+        assert_eq!(resolve("a/1.html", Some(&web)).map(String::from).as_deref(), Some("https://news.example/a/1.html"));
+        assert_eq!(resolve("file:///etc/passwd", Some(&web)), None, "a web feed never leads to a local file");
+        assert_eq!(resolve("file:///etc/passwd", None), None);
+        assert_eq!(resolve("javascript:alert(1)", Some(&local)), None);
+    }
 
     #[test]
     fn canonical_table() {

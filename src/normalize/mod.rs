@@ -98,12 +98,13 @@ fn disambiguate(entry: &mut Entry, seen: &mut HashMap<String, usize>, source: &S
 }
 
 /// Relative links resolve against the feed's own home page link when it has one (feeds are often
-/// served from another host than the site, as Miniflux also assumes), else the fetched URL.
-/// `xml:base` overrides both and was already applied by feed-rs.
+/// served from another host than the site, as Miniflux also assumes), else the fetched URL (a
+/// local file's own location when it was read from disk). `xml:base` overrides both and was
+/// already applied by feed-rs.
 fn feed_base(feed: &Feed, fetch_url: Option<&Url>) -> Option<Url> {
     let web_fetch = fetch_url.filter(|u| matches!(u.scheme(), "http" | "https"));
     let site = feed.links.iter().filter(|l| is_alternate(l)).find_map(|l| links::resolve(&l.href, web_fetch));
-    site.or_else(|| web_fetch.cloned())
+    site.or_else(|| fetch_url.filter(|u| matches!(u.scheme(), "http" | "https" | "file")).cloned())
 }
 
 fn is_alternate(l: &Link) -> bool {
