@@ -13,6 +13,7 @@ mod extraction;
 mod hostile;
 mod http_api;
 mod ingest;
+mod pages;
 mod politeness;
 mod polling;
 mod sitemaps;
