@@ -1,4 +1,4 @@
-//! Every shipped config loads, every demo feed ingests, and `check` lists every problem.
+//! Every shipped config loads, every demo feed (and listing page) ingests, and `check` lists every problem.
 
 use crate::helpers::*;
 use newsriver::config::{Settings, SourceKind};
@@ -26,8 +26,10 @@ fn every_config_file_loads_and_every_demo_feed_normalizes() {
             let feed = match s.kind {
                 SourceKind::Feed => newsriver::parse::parse_feed(&bytes),
                 SourceKind::Sitemap => sitemap_feed(&bytes),
-                // Read with its selectors by the page source tests.
-                SourceKind::Page => continue,
+                SourceKind::Page => {
+                    demo_page(s, file, &bytes);
+                    continue;
+                }
             };
             let feed = feed.unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             let ctx = newsriver::normalize::FeedContext { source: &s.id, fetch_url: None, now: chrono::Utc::now() };
@@ -41,7 +43,28 @@ fn every_config_file_loads_and_every_demo_feed_normalizes() {
         }
     }
     assert!(configs >= 1);
-    assert!(demo_feeds >= 6, "the demo config polls its five bundled feeds and a sitemap: {demo_feeds} checked");
+    assert!(demo_feeds >= 7, "the demo config polls five bundled feeds, a sitemap and a page: {demo_feeds} checked");
+}
+
+/// A demo listing page read with its source's selectors: every story has an article page beside
+/// it, a title, and a date its `date_format` read.
+fn demo_page(s: &newsriver::config::SourceSettings, file: &Path, bytes: &[u8]) {
+    let url = url::Url::from_file_path(file).expect("file URL");
+    let select = s.page.as_ref().expect("a page source has selectors");
+    let page = newsriver::parse::page::parse_page(bytes, None, Some(&url), select, 1000)
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let entries = &page.feed.entries;
+    assert!(entries.len() >= 5, "{}: {} entries", file.display(), entries.len());
+    for e in entries {
+        let link = url::Url::parse(&e.links[0].href).expect("absolute link");
+        let article = link.to_file_path().expect("a file beside the page");
+        assert!(article.is_file(), "{} links to {}, which is missing", file.display(), article.display());
+        assert!(e.title.is_some() && e.published.is_some() && e.summary.is_some(), "{e:?}");
+    }
+    let ctx = newsriver::normalize::FeedContext { source: &s.id, fetch_url: Some(&url), now: chrono::Utc::now() };
+    let normalized = newsriver::normalize::normalize_feed(&page.feed, &ctx);
+    assert_eq!(normalized.len(), entries.len());
+    assert!(normalized.iter().all(|e| e.link.as_deref().is_some_and(|l| l.starts_with("file://"))));
 }
 
 fn sitemap_feed(bytes: &[u8]) -> Result<feed_rs::model::Feed, newsriver::parse::ParseError> {
@@ -79,6 +102,15 @@ async fn the_demo_config_serves_a_merged_feed() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(gazette, 5, "the demo sitemap source serves its five articles");
+    let mut newsroom = 0;
+    for _ in 0..50 {
+        newsroom = app.feed("/sources/environment-ministry.atom").await.entries.len();
+        if newsroom == 6 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(newsroom, 6, "the demo listing page serves its six stories");
     app.stop().await;
 }
 
@@ -86,7 +118,7 @@ async fn the_demo_config_serves_a_merged_feed() {
 fn check_lists_every_problem_and_exits_non_zero() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("bad.toml");
-    std::fs::write(&cfg, "[polling]\nevery = \"soon\"\n[[source]]\nid = \"a\"\nurl = \"ftp://x/\"\n[[source]]\nid = \"a\"\nurl = \"https://x.example/\"\nevery = \"5q\"\nkind = \"page\"\n")
+    std::fs::write(&cfg, "[polling]\nevery = \"soon\"\n[[source]]\nid = \"a\"\nurl = \"ftp://x/\"\n[[source]]\nid = \"a\"\nurl = \"https://x.example/\"\nevery = \"5q\"\nkind = \"html\"\n")
         .expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
         .args(["--config"])
