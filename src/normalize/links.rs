@@ -33,6 +33,14 @@ pub fn resolve(href: &str, base: Option<&Url>) -> Option<Url> {
     matches!(url.scheme(), "http" | "https").then_some(url)
 }
 
+/// Whether `url` is a file in the directory of the file `doc` or below it: a document read from
+/// a file may link to its own pages (a local newsroom's articles), never to the rest of the disk.
+/// Dot segments are resolved by the URL parser, so `../` cannot climb out.
+pub fn file_beside(url: &Url, doc: &Url) -> bool {
+    let dir = &doc.path()[..doc.path().rfind('/').map_or(0, |i| i + 1)];
+    url.scheme() == "file" && doc.scheme() == "file" && url.host() == doc.host() && url.path().starts_with(dir)
+}
+
 /// The form of a link used for identity: tracking parameters and fragment removed. Scheme, host
 /// case and default ports are already normalized by the URL parser.
 pub fn canonical(url: &Url) -> Url {

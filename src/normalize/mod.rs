@@ -166,12 +166,12 @@ fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>
     Some((entry, body_words))
 }
 
-/// A web link; or, in a document read from a file, a file link: local mirrors and the demo's
-/// newsroom link their article pages so, and a document from the web never reaches a file.
+/// A web link; or, in a document read from a file, a file beside it: the demo's newsroom links
+/// its article pages so, and a document from the web never reaches a file.
 fn item_link(href: &str, base: Option<&Url>, fetch_url: Option<&Url>) -> Option<Url> {
     links::resolve(href, base).or_else(|| {
-        let from_file = fetch_url.is_some_and(|u| u.scheme() == "file");
-        Url::parse(href.trim()).ok().filter(|u| from_file && u.scheme() == "file")
+        let doc = fetch_url?;
+        Url::parse(href.trim()).ok().filter(|u| links::file_beside(u, doc))
     })
 }
 

@@ -138,4 +138,18 @@ fn file_links_are_kept_only_from_documents_read_from_files() {
     let local = normalize_feed(&feed, &FeedContext { source: &source, fetch_url: Some(&file), now: now() });
     assert_eq!(local[0].link.as_deref(), Some("file:///srv/demo/newsroom/a.html"));
     assert_eq!(run(&xml)[0].link, None, "a feed from the web links no files");
+    let elsewhere = Url::parse("file:///srv/other/index.html").expect("url");
+    let far = normalize_feed(&feed, &FeedContext { source: &source, fetch_url: Some(&elsewhere), now: now() });
+    assert_eq!(far[0].link, None, "nor does a file outside the document's directory");
+    let doc = Url::parse("file:///srv/demo/index.html").expect("url");
+    for (link, beside) in [
+        ("file:///srv/demo/a.html", true),
+        ("file:///srv/demo/newsroom/b.html", true),
+        ("file:///srv/demo/../secret", false),
+        ("file:///srv/demo/%2e%2e/secret", false),
+        ("file:///srv/demolition/a.html", false),
+        ("https://srv.example/demo/a.html", false),
+    ] {
+        assert_eq!(links::file_beside(&Url::parse(link).expect("url"), &doc), beside, "{link}");
+    }
 }

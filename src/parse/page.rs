@@ -6,7 +6,7 @@ mod dates;
 
 use super::ParseError;
 use crate::config::PageSelectors;
-use crate::normalize::links::canonical;
+use crate::normalize::links::{canonical, file_beside};
 use chrono::{DateTime, Utc};
 use dom_query::{Document, Matcher, NodeRef, Selection};
 use feed_rs::model::{Entry, Feed, FeedType, Link, MediaContent, MediaObject, Text};
@@ -127,7 +127,7 @@ struct Base {
     /// The page itself (no fragment): a link back to it is no article.
     page: Option<Url>,
     /// A page read from a file may link to files beside it; one from the web may not.
-    files: bool,
+    file: Option<Url>,
 }
 
 impl Base {
@@ -138,9 +138,11 @@ impl Base {
             (Err(url::ParseError::RelativeUrlWithoutBase), Some(page)) => page.join(href.trim()).ok(),
             _ => None,
         });
-        let files = url.is_some_and(|u| u.scheme() == "file");
+        let file = url.filter(|u| u.scheme() == "file").cloned();
         let page = url.map(|u| without_fragment(u.clone()));
-        Self { url: declared.filter(|u| usable(u, files)).or_else(|| url.cloned()), page, files }
+        let mut base = Self { url: None, page, file };
+        base.url = declared.filter(|u| base.usable(u)).or_else(|| url.cloned());
+        base
     }
 
     /// `href` as an absolute article or image URL, without its fragment; `None` for anything
@@ -156,12 +158,12 @@ impl Base {
             Err(_) => return None,
         };
         let url = without_fragment(url);
-        (usable(&url, self.files) && Some(&url) != self.page.as_ref()).then_some(url)
+        (self.usable(&url) && Some(&url) != self.page.as_ref()).then_some(url)
     }
-}
 
-fn usable(url: &Url, files: bool) -> bool {
-    matches!(url.scheme(), "http" | "https") || (files && url.scheme() == "file")
+    fn usable(&self, url: &Url) -> bool {
+        matches!(url.scheme(), "http" | "https") || self.file.as_ref().is_some_and(|f| file_beside(url, f))
+    }
 }
 
 fn without_fragment(mut url: Url) -> Url {
