@@ -9,7 +9,8 @@
 //!   pipeline::refresh: fetch ─► parse ─► normalize ─► dedup ─► stories ─► topics
 //!                      │          (records: Change, IndexWrite, Story) ─► store commit (flush, then ack)
 //!                      └─ PollOutcome ─► SourceState::apply (domain) ─► status::Board ─► /api, /metrics, CLI
-//!   (a sitemap source's fetch asks robots.txt, reads its index's children; parse gives the same feed model)
+//!   (a sitemap source's fetch asks robots.txt, reads its index's children; a page source's asks it, then
+//!    fetches the listing as a feed; parse gives the same feed model from either)
 //!
 //!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json}, /api/* ◄── render ◄── store
 //!

@@ -2,7 +2,7 @@
 //! content scoring cost grows with depth times size, so pathological nesting is refused up front.
 
 /// Real pages nest a few dozen levels (sloppy ones a few hundred); far beyond is an attack or a bug.
-pub(super) const MAX_DEPTH: usize = 5_000;
+pub const MAX_DEPTH: usize = 5_000;
 
 /// Elements without an end tag, or whose end is implied by the next sibling: they do not nest.
 const FLAT: [&[u8]; 22] = [
@@ -12,7 +12,7 @@ const FLAT: [&[u8]; 22] = [
 
 /// The deepest run of start tags not yet closed, counting every tag as a container except the
 /// flat ones; `<script>`/`<style>` contents are not skipped, so this over-estimates, never under.
-pub(super) fn estimate(html: &str) -> usize {
+pub fn estimate(html: &str) -> usize {
     let bytes = html.as_bytes();
     let (mut depth, mut deepest) = (0usize, 0usize);
     let mut i = 0;

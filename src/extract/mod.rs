@@ -3,7 +3,7 @@
 mod body;
 mod charset;
 mod dates;
-mod depth;
+pub mod depth;
 
 #[cfg(test)]
 mod hostile_tests;

@@ -1,7 +1,8 @@
-//! Bytes to the feed-rs model: RSS 0.9x/1.0/2.0, Atom and JSON Feed (and sitemaps, `sitemap`), with
-//! errors a person can act on.
+//! Bytes to the feed-rs model: RSS 0.9x/1.0/2.0, Atom and JSON Feed (and sitemaps, `sitemap`, and
+//! listing pages read with selectors, `page`), with errors a person can act on.
 
 mod decode;
+pub mod page;
 mod shape;
 pub mod sitemap;
 
@@ -20,6 +21,12 @@ pub enum ParseError {
     TooComplex(String),
     #[error("not a sitemap: {0}")]
     NotSitemap(String),
+    #[error("the page has no element matching `item` selector {0:?}")]
+    NoItems(String),
+    #[error("{matched} element(s) match `item` selector {item:?}, but none links to an article (http or https)")]
+    NoLinks { matched: usize, item: String },
+    #[error("`select.{key}` {css:?} is not a CSS selector")]
+    Selector { key: &'static str, css: String },
 }
 
 /// Parses one feed document. A parser is built per call because feed-rs parsers are not `Send`.

@@ -4,6 +4,7 @@
 
 mod articles;
 mod commit;
+mod page;
 mod plan;
 mod recheck;
 mod sitemap;
@@ -33,7 +34,7 @@ use std::time::Instant;
 pub struct PollContext {
     pub store: Store,
     pub fetcher: Fetcher,
-    /// robots.txt of every host asked lately (sitemap sources ask it).
+    /// robots.txt of every host asked lately (sitemap and page sources ask it).
     pub robots: Arc<RobotsCache>,
     pub router: Arc<TopicRouter>,
     pub stories: Arc<StorySettings>,
@@ -151,7 +152,10 @@ async fn run(
             None => return settle(ctx, source, before, heard.outcome(source, Ending::NotModified), now).await,
         },
         SourceKind::Sitemap => sitemap::gather(ctx, source, url, heard).await?,
-        SourceKind::Page => return Err(PollError::Task("page sources are not read yet".into())),
+        SourceKind::Page => match page::fetch(ctx, source, url, before, heard).await? {
+            Some(got) => got,
+            None => return settle(ctx, source, before, heard.outcome(source, Ending::NotModified), now).await,
+        },
     };
     if before.body_hash.as_deref() == Some(got.body_hash.as_str()) && before.consecutive_failures == 0 {
         // Same bytes as last time from a server that ignores validators: skip the parse.

@@ -1,4 +1,4 @@
-//! Every shipped config loads, every demo feed ingests, and `check` lists every problem.
+//! Every shipped config loads, every demo feed (and listing page) ingests, and `check` lists every problem.
 
 use crate::helpers::*;
 use newsriver::config::{Settings, SourceKind};
@@ -26,8 +26,10 @@ fn every_config_file_loads_and_every_demo_feed_normalizes() {
             let feed = match s.kind {
                 SourceKind::Feed => newsriver::parse::parse_feed(&bytes),
                 SourceKind::Sitemap => sitemap_feed(&bytes),
-                // Read with its selectors by the page source tests.
-                SourceKind::Page => continue,
+                SourceKind::Page => {
+                    demo_page(s, file, &bytes);
+                    continue;
+                }
             };
             let feed = feed.unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             // Read as the service reads it: relative links resolve against the file's own place.
@@ -49,7 +51,28 @@ fn every_config_file_loads_and_every_demo_feed_normalizes() {
         }
     }
     assert!(configs >= 1);
-    assert!(demo_feeds >= 7, "the demo config polls its six bundled feeds and a sitemap: {demo_feeds} checked");
+    assert!(demo_feeds >= 8, "the demo config polls six bundled feeds, a sitemap and a page: {demo_feeds} checked");
+}
+
+/// A demo listing page read with its source's selectors: every story has an article page beside
+/// it, a title, and a date its `date_format` read.
+fn demo_page(s: &newsriver::config::SourceSettings, file: &Path, bytes: &[u8]) {
+    let url = url::Url::from_file_path(file).expect("file URL");
+    let select = s.page.as_ref().expect("a page source has selectors");
+    let page = newsriver::parse::page::parse_page(bytes, None, Some(&url), select, 1000)
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let entries = &page.feed.entries;
+    assert!(entries.len() >= 5, "{}: {} entries", file.display(), entries.len());
+    for e in entries {
+        let link = url::Url::parse(&e.links[0].href).expect("absolute link");
+        let article = link.to_file_path().expect("a file beside the page");
+        assert!(article.is_file(), "{} links to {}, which is missing", file.display(), article.display());
+        assert!(e.title.is_some() && e.published.is_some() && e.summary.is_some(), "{e:?}");
+    }
+    let ctx = newsriver::normalize::FeedContext { source: &s.id, fetch_url: Some(&url), now: chrono::Utc::now() };
+    let normalized = newsriver::normalize::normalize_feed(&page.feed, &ctx);
+    assert_eq!(normalized.len(), entries.len());
+    assert!(normalized.iter().all(|e| e.link.as_deref().is_some_and(|l| l.starts_with("file://"))));
 }
 
 fn sitemap_feed(bytes: &[u8]) -> Result<feed_rs::model::Feed, newsriver::parse::ParseError> {
@@ -93,6 +116,15 @@ async fn the_demo_config_serves_a_merged_feed() {
     assert_eq!(dredging["date_modified"], "2026-11-27T16:40:00+00:00", "the page's last update");
     assert_eq!(dredging["_newsriver"]["image"]["credit"], "Tomas Brenn / Courtesy");
     assert!(port.iter().all(|i| i["content_html"].as_str().is_some_and(|c| c.len() > 1000)), "full bodies");
+    let mut newsroom = 0;
+    for _ in 0..50 {
+        newsroom = app.feed("/sources/environment-ministry.atom").await.entries.len();
+        if newsroom == 6 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(newsroom, 6, "the demo listing page serves its six stories");
     app.stop().await;
 }
 

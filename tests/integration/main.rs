@@ -17,6 +17,7 @@ mod hostile;
 mod hostile_articles;
 mod http_api;
 mod ingest;
+mod pages;
 mod politeness;
 mod polling;
 mod sitemaps;

@@ -5,8 +5,8 @@
 
 use super::PUBLIC_URL;
 use newsriver::config::{
-    HostLimits, PollingSettings, Schedule, ServerSettings, Settings, SourceKind, SourceSettings, StorySettings,
-    TopicField, TopicSettings,
+    HostLimits, PageSelectors, PollingSettings, Schedule, ServerSettings, Settings, SourceKind, SourceSettings,
+    StorySettings, TopicField, TopicSettings,
 };
 use newsriver::domain::{FeedUrl, SourceId};
 use std::path::{Path, PathBuf};
@@ -178,7 +178,7 @@ fn source_table(s: &SourceSettings) -> Value {
     let (id, title) = (string(s.id.as_str()), string(&s.title));
     let (kind, robots) = (string(s.kind.as_str()), Value::Boolean(s.respect_robots));
     let initial = int(s.initial_items);
-    let mut t = entries([
+    let mut source = entries([
         ("id", id),
         ("title", title),
         ("url", url),
@@ -190,30 +190,27 @@ fn source_table(s: &SourceSettings) -> Value {
         ("remove", strings(&s.article.remove)),
     ]);
     if let Some(css) = &s.article.content_selector {
-        t.insert("content_selector".into(), string(css));
+        source.insert("content_selector".into(), string(css));
     }
-    if let Some(sel) = &s.page {
-        t.insert("select".into(), select_table(sel));
+    if let Some(select) = &s.page {
+        source.insert("select".into(), select_table(select));
     }
-    Value::Table(t)
+    Value::Table(source)
 }
 
-fn select_table(sel: &newsriver::config::PageSelectors) -> Value {
-    let mut t = entries([("item", string(&sel.item))]);
+/// `[source.select]`, the selectors set.
+fn select_table(p: &PageSelectors) -> Value {
     let optional = [
-        ("title", &sel.title),
-        ("link", &sel.link),
-        ("date", &sel.date),
-        ("date_format", &sel.date_format),
-        ("summary", &sel.summary),
-        ("image", &sel.image),
+        ("title", &p.title),
+        ("link", &p.link),
+        ("date", &p.date),
+        ("date_format", &p.date_format),
+        ("summary", &p.summary),
+        ("image", &p.image),
     ];
-    for (key, value) in optional {
-        if let Some(v) = value {
-            t.insert(key.into(), string(v));
-        }
-    }
-    Value::Table(t)
+    let mut select = entries([("item", string(&p.item))]);
+    select.extend(optional.into_iter().filter_map(|(k, v)| Some((k.to_owned(), string(v.as_deref()?)))));
+    Value::Table(select)
 }
 
 fn topic_table(t: &TopicSettings) -> Value {
