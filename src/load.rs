@@ -31,6 +31,12 @@ impl Settings {
 
     /// The settings of a command that only fetches (`discover`, `extract URL`): the config
     /// file's when there is one, else the defaults; the flag says whether the file was there.
+    /// Validates config text with every check, as `load` does a file's (`path` names it and
+    /// anchors its relative paths).
+    pub fn from_toml_checked(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        Self::from_toml(text, path, &RuntimeChecks)
+    }
+
     pub fn load_or_defaults(path: &Path) -> Result<(Self, bool), ConfigError> {
         match Self::load(path) {
             Err(ConfigError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {

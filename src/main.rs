@@ -20,7 +20,8 @@ async fn main() -> ExitCode {
         | Command::Sources { .. }
         | Command::Compact
         | Command::Extract { .. }
-        | Command::Discover { .. } => "warn",
+        | Command::Discover { .. }
+        | Command::Preview { .. } => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
@@ -64,6 +65,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Extract { input, url, json } => return cli::extract(&cli.config, input, url.as_ref(), *json).await,
         Command::Discover { url, json } => return cli::discover(&cli.config, url, *json).await,
+        Command::Preview { source, url, kind, select, full_text, content_selector, remove, articles, limit, json } => {
+            let target = cli::PreviewTarget {
+                source: source.clone(),
+                url: url.clone(),
+                kind: kind.clone(),
+                select: select.clone(),
+                full_text: *full_text,
+                content_selector: content_selector.clone(),
+                remove: remove.clone(),
+            };
+            let shape = cli::PreviewShape { articles: *articles, limit: *limit, json: *json };
+            return cli::preview(&cli.config, &target, shape).await;
+        }
         _ => {}
     }
     let settings = cli::load(&cli)?;
@@ -75,7 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex => cli::reindex(settings),
         Command::Compact => cli::compact(settings),
         Command::Sources { json } => cli::sources(settings, json).await,
-        Command::Check | Command::Extract { .. } | Command::Discover { .. } => Ok(()),
+        Command::Check | Command::Extract { .. } | Command::Discover { .. } | Command::Preview { .. } => Ok(()),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `extract`, `discover`. This interface is a contract; change it carefully.
+//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `extract`, `discover`,
+//! `preview`. This interface is a contract; change it carefully.
 
 use crate::app::{self, Application};
 use crate::config::{ConfigError, Settings};
@@ -54,6 +55,39 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Fetch one source once and print what it would bring (items, dates, bylines, credits, the
+    /// first words of each body, and the rule that found each field); nothing is written.
+    Preview {
+        /// A configured source's id.
+        #[arg(long, conflicts_with = "url")]
+        source: Option<String>,
+        /// Or a source described here: its URL ...
+        #[arg(long)]
+        url: Option<String>,
+        /// ... its kind (`feed`, `sitemap`, `page`) ...
+        #[arg(long, requires = "url")]
+        kind: Option<String>,
+        /// ... a page's selectors, each `KEY=CSS` (`item=li.news`, `title=h2`, `date_format=%d/%m/%Y`) ...
+        #[arg(long = "select", requires = "url")]
+        select: Vec<String>,
+        /// ... whether article pages are read (always for pages) ...
+        #[arg(long, requires = "url")]
+        full_text: bool,
+        /// ... and the article extractor's overrides.
+        #[arg(long, requires = "url")]
+        content_selector: Option<String>,
+        #[arg(long, requires = "url")]
+        remove: Vec<String>,
+        /// Article pages read (of a full-text source's first items).
+        #[arg(long, default_value_t = 5)]
+        articles: usize,
+        /// Items shown.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the feeds and sitemaps a page advertises or its host serves, each fetched and
     /// parsed, and print them as `[[source]]` tables ready for the config.
     Discover {
@@ -68,11 +102,13 @@ pub enum Command {
 mod discover;
 mod extract;
 mod out;
+mod preview;
 mod sources;
 
 pub use discover::discover;
 pub use extract::extract;
 use out::emit;
+pub use preview::{preview, Shape as PreviewShape, Target as PreviewTarget};
 pub use sources::sources;
 
 pub fn load(cli: &Cli) -> Result<Settings, ConfigError> {

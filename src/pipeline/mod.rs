@@ -6,10 +6,12 @@ mod articles;
 mod commit;
 mod page;
 mod plan;
+mod preview;
 mod recheck;
 mod sitemap;
 
 pub use crate::domain::PollReport;
+pub use preview::{preview, Preview};
 
 use crate::channels::ChannelVersions;
 use crate::config::{PollingSettings, SourceKind, SourceSettings};
@@ -146,16 +148,8 @@ async fn run(
     now: DateTime<Utc>,
     heard: &mut Heard,
 ) -> Result<Done, PollError> {
-    let got = match source.kind {
-        SourceKind::Feed => match fetch_feed(ctx, url, before, heard).await? {
-            Some(got) => got,
-            None => return settle(ctx, source, before, heard.outcome(source, Ending::NotModified), now).await,
-        },
-        SourceKind::Sitemap => sitemap::gather(ctx, source, url, heard).await?,
-        SourceKind::Page => match page::fetch(ctx, source, url, before, heard).await? {
-            Some(got) => got,
-            None => return settle(ctx, source, before, heard.outcome(source, Ending::NotModified), now).await,
-        },
+    let Some(got) = fetch_document(ctx, source, url, before, heard).await? else {
+        return settle(ctx, source, before, heard.outcome(source, Ending::NotModified), now).await;
     };
     if before.body_hash.as_deref() == Some(got.body_hash.as_str()) && before.consecutive_failures == 0 {
         // Same bytes as last time from a server that ignores validators: skip the parse.
@@ -177,6 +171,21 @@ async fn run(
     let outcome = heard.outcome(source, Ending::Ok(parsed));
     let (state, merged) = commit::commit(ctx, source, planned, base, outcome.clone(), now).await?;
     Ok((outcome.counted(state.last_summary.clone()), state, merged))
+}
+
+/// The source's document, fetched as its kind is; `None` when the server says it has not changed.
+async fn fetch_document(
+    ctx: &PollContext,
+    source: &SourceSettings,
+    url: &FeedUrl,
+    before: &SourceState,
+    heard: &mut Heard,
+) -> Result<Option<Got>, PollError> {
+    match source.kind {
+        SourceKind::Feed => fetch_feed(ctx, url, before, heard).await,
+        SourceKind::Sitemap => sitemap::gather(ctx, source, url, heard).await.map(Some),
+        SourceKind::Page => page::fetch(ctx, source, url, before, heard).await,
+    }
 }
 
 /// A fetched document, ready to plan.

@@ -20,6 +20,7 @@ mod ingest;
 mod pages;
 mod politeness;
 mod polling;
+mod preview;
 mod sitemaps;
 mod stories;
 mod story_quality;
