@@ -9,7 +9,7 @@ use crate::config::PageSelectors;
 use crate::normalize::links::{canonical, file_beside};
 use chrono::{DateTime, Utc};
 use dom_query::{Document, Matcher, NodeRef, Selection};
-use feed_rs::model::{Entry, Feed, FeedType, Link, MediaContent, MediaObject, Text};
+use feed_rs::model::{Entry, Feed, Link, MediaObject, Text};
 use std::collections::HashMap;
 use url::Url;
 
@@ -248,15 +248,7 @@ impl Reader<'_> {
         let src = img.attr("src").filter(|s| !s.trim().is_empty()).or_else(|| img.attr("data-src"))?;
         let url = self.base.resolve(&src)?;
         let mut object = MediaObject::default();
-        object.content = vec![MediaContent {
-            url: Some(url),
-            content_type: None,
-            height: None,
-            width: None,
-            duration: None,
-            size: None,
-            rating: None,
-        }];
+        object.content = vec![super::image_of(url)];
         Some(object)
     }
 }
@@ -315,39 +307,11 @@ fn html(markup: &str) -> Option<Text> {
 }
 
 fn web_link(url: &Url) -> Link {
-    Link {
-        href: url.to_string(),
-        target: None,
-        rel: None,
-        media_type: None,
-        href_lang: None,
-        title: None,
-        length: None,
-    }
+    super::link_of(url.to_string())
 }
 
 fn to_feed(entries: Vec<Entry>) -> Feed {
-    Feed {
-        feed_type: FeedType::RSS2,
-        id: String::new(),
-        title: None,
-        updated: None,
-        authors: Vec::new(),
-        description: None,
-        links: Vec::new(),
-        categories: Vec::new(),
-        contributors: Vec::new(),
-        generator: None,
-        icon: None,
-        language: None,
-        logo: None,
-        published: None,
-        rating: None,
-        rights: None,
-        ttl: None,
-        people: Vec::new(),
-        entries,
-    }
+    super::feed_of(entries)
 }
 
 #[cfg(test)]

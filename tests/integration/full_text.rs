@@ -193,13 +193,7 @@ async fn articles_give_body_byline_last_update_and_credit_and_failures_say_why()
     assert_eq!(budget["_newsriver"]["image"]["credit"], "Photographer Name / Courtesy", "a 304 keeps the article");
     let config = app.config_path();
     let _dir = app.stop_keeping_dir().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
-        .arg("--config")
-        .arg(&config)
-        .arg("sources")
-        .output()
-        .expect("run newsriver sources");
-    let table = String::from_utf8_lossy(&out.stdout);
+    let table = sources_table(&config);
     let row = table.lines().find(|l| l.starts_with("courier")).unwrap_or_else(|| panic!("{table}"));
     assert!(row.contains("feed+text") && row.contains("5 of 7 article pages not read"), "{table}");
 }

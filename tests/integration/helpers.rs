@@ -147,6 +147,19 @@ pub fn report<'a>(reports: &'a [PollReport], id: &str) -> &'a PollReport {
     reports.iter().find(|r| r.source.as_str() == id).unwrap_or_else(|| panic!("no report for {id}"))
 }
 
+/// `newsriver sources` on a stopped app's config: the table it prints from the store.
+pub fn sources_table(config: &Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
+        .arg("--config")
+        .arg(config)
+        .arg("sources")
+        .output()
+        .expect("run newsriver sources");
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{table}{}", String::from_utf8_lossy(&out.stderr));
+    table
+}
+
 /// Serves `body` at `route` on a fresh fixture server.
 pub async fn serve_body(route: &str, body: Vec<u8>, content_type: &str) -> MockServer {
     let server = MockServer::start().await;

@@ -18,7 +18,7 @@ use crate::hostile_server::canary;
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 const CASES: [&str; 10] = [
@@ -123,17 +123,9 @@ async fn start(canary_port: u16) -> String {
         while let Ok((mut s, _)) = listener.accept().await {
             let b = b.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65_536 {
-                    match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
+                if let Some(path) = crate::hostile_server::request_path(&mut s).await {
+                    let _ = respond(&mut s, &path, &b, canary_port).await;
                 }
-                let line = String::from_utf8_lossy(&head).lines().next().unwrap_or_default().to_owned();
-                let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                let _ = respond(&mut s, &path, &b, canary_port).await;
             });
         }
     });
