@@ -13,7 +13,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
-        Command::Serve => "info",
+        // Our own lines at info; other crates' (the scheduler's start-up chatter) at warn.
+        Command::Serve => "warn,newsriver=info",
         Command::Poll
         | Command::Check
         | Command::Reindex
