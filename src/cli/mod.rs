@@ -14,7 +14,16 @@ use tokio_util::sync::CancellationToken;
 #[command(
     name = "newsriver",
     version,
-    about = "Polls newsroom feeds, deduplicates them and republishes merged channels"
+    about = "Polls newsroom feeds, deduplicates them and republishes merged channels",
+    after_help = "Examples:\n  \
+        newsriver serve                                   poll on schedule and serve http://127.0.0.1:8080/feeds/all.atom\n  \
+        newsriver check                                   list every problem of the config\n  \
+        newsriver poll                                    poll every source once and print a summary\n  \
+        newsriver sources                                 what every source is doing\n  \
+        newsriver discover https://example.org/news       find a site's feeds and sitemaps, as [[source]] tables\n  \
+        newsriver preview --source press-office           what one source would bring, written nowhere\n  \
+        newsriver extract https://example.org/a --json    one article page's body and metadata\n\n\
+        The config is config/newsriver.toml unless --config or NEWSRIVER_CONFIG says otherwise."
 )]
 pub struct Cli {
     /// Config file (TOML).
