@@ -22,7 +22,9 @@ async fn main() -> ExitCode {
         | Command::Compact
         | Command::Extract { .. }
         | Command::Discover { .. }
-        | Command::Preview { .. } => "warn",
+        | Command::Preview { .. }
+        | Command::Completions { .. }
+        | Command::Man => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
@@ -66,6 +68,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Extract { input, url, json } => return cli::extract(&cli.config, input, url.as_ref(), *json).await,
         Command::Discover { url, json } => return cli::discover(&cli.config, url, *json).await,
+        Command::Completions { shell } => return cli::completions(*shell),
+        Command::Man => return cli::man(),
         Command::Preview { source, url, kind, select, full_text, content_selector, remove, articles, limit, json } => {
             let target = cli::PreviewTarget {
                 source: source.clone(),
@@ -90,7 +94,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex => cli::reindex(settings),
         Command::Compact => cli::compact(settings),
         Command::Sources { json } => cli::sources(settings, json).await,
-        Command::Check | Command::Extract { .. } | Command::Discover { .. } | Command::Preview { .. } => Ok(()),
+        Command::Check
+        | Command::Extract { .. }
+        | Command::Discover { .. }
+        | Command::Preview { .. }
+        | Command::Completions { .. }
+        | Command::Man => Ok(()),
     }
 }
 

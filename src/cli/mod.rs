@@ -97,6 +97,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) to stdout: `newsriver man > newsriver.1`.
+    Man,
     /// List the feeds and sitemaps a page advertises or its host serves, each fetched and
     /// parsed, and print them as `[[source]]` tables ready for the config.
     Discover {
@@ -115,6 +119,20 @@ mod preview;
 mod sources;
 
 pub use discover::discover;
+
+/// `newsriver completions SHELL`: the completion script, made from the command definition.
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "newsriver", &mut out);
+    out::emit(&String::from_utf8_lossy(&out))
+}
+
+/// `newsriver man`: the man page, made from the command definition.
+pub fn man() -> anyhow::Result<()> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+    out::emit(&String::from_utf8_lossy(&out))
+}
 pub use extract::extract;
 use out::emit;
 pub use preview::{preview, Shape as PreviewShape, Target as PreviewTarget};

@@ -192,3 +192,26 @@ async fn demo_full_text(app: &TestApp) -> Vec<serde_json::Value> {
     }
     panic!("the demo's full-text source did not serve its three articles with bylines")
 }
+
+#[test]
+fn completions_and_the_man_page_cover_every_command() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver")).args(args).output().expect("run");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let commands = ["serve", "poll", "check", "sources", "extract", "discover", "preview", "completions", "man"];
+    let bash = run(&["completions", "bash"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("newsriver.bash");
+    std::fs::write(&script, &bash).expect("write");
+    let syntax = std::process::Command::new("bash").arg("-n").arg(&script).status().expect("bash");
+    assert!(syntax.success(), "the bash completion script parses");
+    for shell in ["zsh", "fish"] {
+        let text = run(&["completions", shell]);
+        assert!(commands.iter().all(|c| text.contains(c)), "{shell}: {text}");
+    }
+    let man = run(&["man"]);
+    assert!(man.contains(".TH newsriver 1"), "{man}");
+    assert!(commands.iter().all(|c| bash.contains(c) && man.contains(c)), "{man}");
+}
