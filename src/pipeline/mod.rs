@@ -114,7 +114,9 @@ pub async fn refresh(ctx: &PollContext, source: &SourceSettings, now: DateTime<U
     log_turns(source, &before, &state);
     let mut articles = std::mem::take(&mut heard.articles);
     if source.full_text && state.consecutive_failures == 0 {
-        match recheck::run(ctx, source, &mut state, now).await {
+        // One poll reads at most `max_articles` pages: new items' first, then rechecks.
+        let budget = ctx.polling.max_articles.saturating_sub(articles.read);
+        match recheck::run(ctx, source, &mut state, budget, now).await {
             Ok(rechecked) => articles.add(rechecked),
             Err(e) => tracing::warn!(source = %source.id, error = %e, "article recheck failed"),
         }

@@ -14,24 +14,25 @@ use chrono::{DateTime, Utc};
 /// but the busiest sources.
 const LOOK_AT: usize = 500;
 
-/// Rechecks the source's due article pages, commits what changed, and counts the pages read on
-/// the source's `state`.
+/// Rechecks the source's due article pages (and reads those a poll left for later), at most
+/// `budget` of them, commits what changed, and counts the pages read on the source's `state`.
 pub(super) async fn run(
     ctx: &PollContext,
     source: &SourceSettings,
     state: &mut SourceState,
+    budget: usize,
     now: DateTime<Utc>,
 ) -> Result<ArticleTally, PollError> {
     let polling = &ctx.polling;
     let mut tally = ArticleTally::default();
-    if polling.recheck_for.is_zero() {
+    if polling.recheck_for.is_zero() || budget == 0 {
         return Ok(tally);
     }
     let (store, id) = (ctx.store.clone(), ChannelId::Source(source.id.clone()));
     let recent = tokio::task::spawn_blocking(move || store.latest(&id, LOOK_AT))
         .await
         .map_err(|e| PollError::Task(e.to_string()))??;
-    let due: Vec<Entry> = recent.into_iter().filter(|e| is_due(e, polling, now)).take(polling.max_articles).collect();
+    let due: Vec<Entry> = recent.into_iter().filter(|e| is_due(e, polling, now)).take(budget).collect();
     if due.is_empty() {
         return Ok(tally);
     }
@@ -57,13 +58,15 @@ pub(super) async fn run(
     Ok(tally)
 }
 
-/// An item is due when its page was read within `recheck_for` of its first sighting and not
-/// since `recheck_every`.
+/// An item is due when it was first seen within `recheck_for` and its page was not read since
+/// `recheck_every`, or never (a poll past its `max_articles` budget left it for later).
 fn is_due(e: &Entry, polling: &crate::config::PollingSettings, now: DateTime<Utc>) -> bool {
-    let Some(a) = e.article.as_deref() else { return false };
     let young = now.signed_duration_since(e.first_seen).to_std().is_ok_and(|age| age < polling.recheck_for);
-    let stale = now.signed_duration_since(a.checked).to_std().is_ok_and(|age| age >= polling.recheck_every);
-    young && stale
+    let stale = e
+        .article
+        .as_deref()
+        .is_none_or(|a| now.signed_duration_since(a.checked).to_std().is_ok_and(|age| age >= polling.recheck_every));
+    young && stale && e.link.is_some() && !e.held_back
 }
 
 /// What a recheck makes of a stored item: an edit when the page now says something new, else
@@ -167,12 +170,16 @@ mod tests {
         let now = at("2026-11-28T12:00:00Z");
         let entry = |first_seen: &str, checked: &str| Entry {
             first_seen: at(first_seen),
+            link: Some("https://n.example/a".into()),
             article: Some(Box::new(ArticleRecord { checked: at(checked), ..ArticleRecord::default() })),
             ..test_entry("s", "a", "2026-11-27T00:00:00Z")
         };
         assert!(is_due(&entry("2026-11-28T00:00:00Z", "2026-11-28T09:00:00Z"), &polling, now));
         assert!(!is_due(&entry("2026-11-28T00:00:00Z", "2026-11-28T11:00:00Z"), &polling, now), "checked lately");
         assert!(!is_due(&entry("2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z"), &polling, now), "too old");
-        assert!(!is_due(&test_entry("s", "a", "2026-11-28T00:00:00Z"), &polling, now), "no article page");
+        let unread = Entry { article: None, ..entry("2026-11-28T00:00:00Z", "2026-11-28T11:00:00Z") };
+        assert!(is_due(&unread, &polling, now), "a page left for later by a poll's budget");
+        assert!(!is_due(&Entry { link: None, ..unread.clone() }, &polling, now), "no page to read");
+        assert!(!is_due(&Entry { held_back: true, ..unread }, &polling, now), "held back");
     }
 }

@@ -305,3 +305,21 @@ async fn outlets_with_teaser_feeds_merge_on_their_full_article_bodies() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn pages_past_a_polls_budget_are_read_by_the_next_polls() {
+    let canary = canary("127.0.0.2").await;
+    let (base, _site) = start_site(canary.port).await;
+    let app = spawn_full_text_with(format!("{base}/feed"), |p| p.max_articles = 3).await;
+    let mut read = Vec::new();
+    for _ in 0..4 {
+        app.poll_now().await;
+        let all: Vec<Value> = app.get("/api/sources").await.json().await.expect("status json");
+        read.push(all[0]["articles"]["read"].as_u64().unwrap_or_default());
+    }
+    assert_eq!(read, [3, 6, 7, 7], "three pages a poll until all seven are read, then none again");
+    for item in json_items(&app, "/sources/courier.json").await {
+        assert!(article_of(&app, &item).await["checked"].is_string(), "{item}: its page was read");
+    }
+    app.stop().await;
+}
