@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# End-to-end benchmark of the release binary on 127.0.0.1: ingest (W1-W4), serving (W6),
-# serving during ingest (W8) and, with --big, start-up and memory on a large store (W9/W10).
+# End-to-end benchmark of the release binary on 127.0.0.1: ingest (W1-W4), full-text ingest (W5),
+# serving (W6), serving during ingest (W8), with --big start-up and memory on a large store (W9/W10).
 # Prints one markdown table at the end and saves it to target/e2e/results.md. See benches/README.md.
 #
 # usage: benches/e2e.sh [--feeds N] [--quick] [--only W1,W2,...] [--big STORE_DIR] [--bin PATH]
 #                       [--wrk-secs S] [--keep]
 #   --feeds N     feeds to generate (default 1000; 20 items each, 20 % cross-feed duplicates)
 #   --quick       200 feeds and 3 s wrk runs (unless --feeds / --wrk-secs say otherwise)
-#   --only LIST   run only these workloads (W1 W2 W4 W3 W6 W8 W9); W2-W4 and W6 need W1's store,
-#                 so they bring W1 along
+#   --only LIST   run only these workloads (W1 W2 W4 W3 W5 W6 W8 W9); W2-W4 and W6 need W1's
+#                 store, so they bring W1 along; W5 (50 feeds' 1,000 article pages) stands alone
 #   --big DIR     also run W9/W10 on an existing store (a newsriver store dir, or a dir holding
 #                 one as db/, like target/bench-stores/1000000); the store is COPIED to the work
 #                 dir first (a start may rewrite it, e.g. re-route topics) unless --big-in-place
@@ -54,9 +54,7 @@ NEW_PER_EPOCH=5
 case "$FEEDS" in ''|*[!0-9]*) echo "e2e: --feeds needs a number" >&2; exit 2;; esac
 [[ -x "$BIN" ]] || { echo "e2e: no executable $BIN; run: cargo build --release" >&2; exit 2; }
 BIN=$(realpath "$BIN")
-for tool in python3 curl timeout; do
-    command -v "$tool" >/dev/null || { echo "e2e: needs $tool" >&2; exit 2; }
-done
+for tool in python3 curl timeout; do command -v "$tool" >/dev/null || { echo "e2e: needs $tool" >&2; exit 2; }; done
 [[ -x /usr/bin/time ]] || { echo "e2e: needs GNU time at /usr/bin/time (Debian: apt-get install time)" >&2; exit 2; }
 HAVE_WRK=0; command -v wrk >/dev/null && HAVE_WRK=1
 NGINX=$(command -v nginx || true); [[ -z "$NGINX" && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
@@ -133,6 +131,7 @@ gen 0 "$WORK/gen0"
 gen 1 "$WORK/gen1"
 mkdir -p "$WORK/www" "$WORK/static"
 cp "$WORK"/gen0/feeds/* "$WORK/www/"
+want W5 && { source "$HERE/e2e_w5.sh"; w5_prepare; }   # W5's feeds, pages and page server
 ITEMS_TOTAL=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items"])' "$WORK/gen0/manifest.json")
 
 # ---------------------------------------------------------------------------------------------
@@ -177,6 +176,7 @@ http {
     gzip_static on;
     location / { try_files \$uri =404; }
   }
+  ${W5_SERVER:-}
 }
 EOF
     timeout "$TTL" "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" > "$WORK/nginx/stdout.log" 2>&1 < /dev/null &
@@ -250,6 +250,8 @@ if want W3; then
     run_poll w3 "$WORK/poll-noval.toml"
     record "W3" "poll=$WORK/w3.json" "warm=$WORK/w3warm.json" "feeds=$FEEDS"
 fi
+
+want W5 && w5_run   # full-text ingest, on stores of its own
 
 start_serve() {  # start_serve NAME CONFIG: start `serve`, set SERVE_PID and SERVE_READY_S
     local name=$1 cfg=$2

@@ -3,7 +3,8 @@
 
   free-port                                  print a free TCP port on 127.0.0.1
   config OUT --urls URLS --store DIR --port P [--port-map FROM:TO] [--serve-only] [--every 1h]
-                                             write a newsriver config, one [[source]] per URL
+         [--full-text] [--initial-items N]   write a newsriver config, one [[source]] per URL
+  articles ..., articles-check ...          W5's article pages and their check: see e2e_articles.py
   poll OUT.json --stdout F --stderr F        parse a `poll` run (summary table + /usr/bin/time -v)
   wrk OUT.json FILE                          parse `wrk --latency` output
   serve --root DIR --port P [--no-validators] [--gzip-static] [--ttl S]
@@ -23,6 +24,8 @@ import re
 import socket
 import sys
 import threading
+
+import e2e_articles
 
 
 def free_port():
@@ -45,6 +48,8 @@ def config(args):
     p.add_argument("--serve-only", action="store_true")
     p.add_argument("--every", default="1h")
     p.add_argument("--source-prefix", default="f")
+    p.add_argument("--full-text", action="store_true", help="full_text = true in [polling]")
+    p.add_argument("--initial-items", type=int, help="polling.initial_items (default: newsriver's)")
     a = p.parse_args(args)
     urls = [u.strip() for u in open(a.urls) if u.strip()]
     if a.port_map:
@@ -70,6 +75,8 @@ def config(args):
         'jitter = "0s"',
         'timeout = "20s"',
         'allow_hosts = ["127.0.0.1"]',
+        *(["full_text = true"] if a.full_text else []),
+        *([f"initial_items = {a.initial_items}"] if a.initial_items else []),
         "",
     ]
     for u in urls:
@@ -140,6 +147,8 @@ def poll(args):
         res["summary_new"] = int(m.group(3))
         res["summary_failed"] = int(m.group(4))
     res.update(tot)
+    pages = [tuple(map(int, g)) for g in re.findall(r", (\d+) article pages read \((\d+) failed, (\d+) edited\)", stdout)]
+    res["articles_read"], res["articles_failed"], res["articles_edited"] = (sum(c) for c in zip((0, 0, 0), *pages))
     res["rows"] = rows
     res["failure_reasons"] = reasons
     json.dump(res, open(out_path, "w"), indent=1)
@@ -177,13 +186,13 @@ def wrk(args):
 
 class StaticHandler(http.server.SimpleHTTPRequestHandler):
     """Static files; with validators (ETag, Last-Modified, 304) unless NO_VALIDATORS; .gz
-    siblings for Accept-Encoding: gzip when GZIP_STATIC. Keep-alive (HTTP/1.1)."""
+    siblings for Accept-Encoding: gzip when GZIP_STATIC; files without extension as text/html. Keep-alive."""
 
     protocol_version = "HTTP/1.1"
     NO_VALIDATORS = False
     GZIP_STATIC = False
     TYPES = {".xml": "application/rss+xml", ".rss": "application/rss+xml", ".atom": "application/atom+xml",
-             ".json": "application/feed+json"}
+             ".json": "application/feed+json", "": "text/html"}  # no extension: W5's article pages
 
     def log_message(self, *a):
         pass
@@ -361,6 +370,9 @@ def report(args):
         notes += wrk_problems(a, "newsriver") + wrk_problems(b, kv.get("ref", "nginx"))
         if kv.get("note"):
             notes.append(kv["note"])
+    elif base == "W5":
+        row["what"], row["result"], more = e2e_articles.report(kind, kv, load, fmt_n)
+        notes += more
     elif base == "W8":
         a, idle = load("wrk"), load("idle")
         ratio = (a.get("rps") or 0) / idle["rps"] if idle.get("rps") else None
@@ -383,4 +395,5 @@ def report(args):
 if __name__ == "__main__":
     cmd, rest = sys.argv[1], sys.argv[2:]
     {"free-port": lambda a: free_port(), "config": config, "poll": poll, "wrk": wrk, "serve": serve,
-     "gzip": gzip_file, "table": table, "report": report}[cmd](rest)
+     "gzip": gzip_file, "table": table, "report": report, "articles": e2e_articles.main,
+     "articles-check": e2e_articles.check}[cmd](rest)

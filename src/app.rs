@@ -136,26 +136,35 @@ impl Core {
 /// and builds the poller.
 pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
     let store = Store::open(&settings.store.path, settings.store.cache_capacity)?;
-    let router = Arc::new(TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?);
+    let ctx = poll_context(&settings, store.clone(), share)?;
+    let (router, versions) = (ctx.router.clone(), ctx.versions.clone());
     let reindex_pending = store.topics_fingerprint()?.as_deref() != Some(router.fingerprint());
-    let fetcher = Fetcher::new(fetch_policy(&settings.polling), Arc::new(host_budgets(&settings.polling)))?;
-    let versions = Arc::new(ChannelVersions::default());
-    let stories = Arc::new(settings.stories.clone());
-    let ctx = PollContext {
-        store: store.clone(),
+    let poller = Poller::new(ctx, Arc::new(settings));
+    Ok(Core { store, poller, router, versions, reindex_pending })
+}
+
+/// What a poll needs, over `store` (`preview` gives it a throwaway one).
+pub fn poll_context(settings: &Settings, store: Store, share: CpuShare) -> anyhow::Result<PollContext> {
+    let router = Arc::new(TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?);
+    let fetcher = fetcher(&settings.polling)?;
+    Ok(PollContext {
+        store,
         robots: Arc::new(crate::fetch::RobotsCache::new(&fetcher)),
         fetcher,
-        router: router.clone(),
-        stories,
+        router,
+        stories: Arc::new(settings.stories.clone()),
         near: Arc::new(crate::stories::SharedNear::new(settings.stories.window)),
-        versions: versions.clone(),
+        versions: Arc::new(ChannelVersions::default()),
         polling: Arc::new(settings.polling.clone()),
         metrics: Arc::new(Metrics::default()),
         cpu: CpuPool::per_core(share),
         commits: CpuPool::for_commits(share),
-    };
-    let poller = Poller::new(ctx, Arc::new(settings));
-    Ok(Core { store, poller, router, versions, reindex_pending })
+    })
+}
+
+/// The fetcher the poller uses, built from `[polling]` (also for one-off fetches of the CLI).
+pub fn fetcher(p: &PollingSettings) -> Result<Fetcher, crate::fetch::FetchError> {
+    Fetcher::new(fetch_policy(p), Arc::new(host_budgets(p)))
 }
 
 fn fetch_policy(p: &PollingSettings) -> FetchPolicy {

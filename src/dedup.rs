@@ -107,6 +107,7 @@ fn merge_silent(old: &Entry, new: Entry) -> Entry {
         date_repaired: old.date_repaired,
         held_back: old.held_back,
         seq: old.seq,
+        article: new.article.or_else(|| old.article.clone()),
         ..new
     }
 }
@@ -132,6 +133,8 @@ pub fn hold_back_backlog(plan: &mut Plan, initial: usize) {
 /// original published time; `updated` moves to the feed's newer date, or to now.
 fn merge_edit(old: &Entry, mut new: Entry, now: DateTime<Utc>) -> Entry {
     new.first_seen = old.first_seen;
+    // The feed knows nothing of the article page read for the item: keep it until it is read again.
+    new.article = new.article.or_else(|| old.article.clone());
     new.held_back = old.held_back;
     if new.date_repaired {
         new.published = old.published;

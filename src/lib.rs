@@ -6,14 +6,20 @@
 //!                          │ run_until_stopped(token)
 //!   schedule (1 s tick, cron jobs) ─► worker::Poller (global + per-host limits; due by cadence)
 //!                                          │
-//!   pipeline::refresh: fetch ─► parse ─► normalize ─► dedup ─► stories ─► topics
+//!   pipeline::refresh: fetch ─► parse ─► normalize ─► dedup ─► articles ─► stories ─► topics
 //!                      │          (records: Change, IndexWrite, Story) ─► store commit (flush, then ack)
+//!                      │  (articles: a full-text source's new items' pages fetched and read by `extract`;
+//!                      │   after the commit, pages younger than recheck_for asked again: recheck)
 //!                      └─ PollOutcome ─► SourceState::apply (domain) ─► status::Board ─► /api, /metrics, CLI
-//!   (a sitemap source's fetch asks robots.txt, reads its index's children; parse gives the same feed model)
+//!   (a sitemap source's fetch asks robots.txt, reads its index's children; a page source's asks it, then
+//!    fetches the listing as a feed; parse gives the same feed model from either)
 //!
 //!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json}, /api/* ◄── render ◄── store
 //!
-//!   extract (apart from the pipeline, pure): one HTML page ─► Article (`newsriver extract`)
+//!   extract (pure): one HTML page ─► Article (`newsriver extract`, and the pipeline's articles step)
+//!   pipeline::preview: fetch ─► parse ─► normalize ─► articles, committed nowhere (`newsriver preview`)
+//!   discover (apart from the pipeline): a page ─► fetch ─► its rel=alternate feeds, robots.txt
+//!     sitemaps, usual feed paths ─► each fetched and parsed ─► `[[source]]` tables (`newsriver discover`)
 //! ```
 
 pub mod app;
@@ -22,6 +28,7 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod dedup;
+pub mod discover;
 pub mod domain;
 pub mod extract;
 pub mod fetch;

@@ -28,6 +28,23 @@ impl Settings {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         Self::load_with(path, &RuntimeChecks)
     }
+
+    /// The settings of a command that only fetches (`discover`, `extract URL`): the config
+    /// file's when there is one, else the defaults; the flag says whether the file was there.
+    /// Validates config text with every check, as `load` does a file's (`path` names it and
+    /// anchors its relative paths).
+    pub fn from_toml_checked(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        Self::from_toml(text, path, &RuntimeChecks)
+    }
+
+    pub fn load_or_defaults(path: &Path) -> Result<(Self, bool), ConfigError> {
+        match Self::load(path) {
+            Err(ConfigError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Self::from_toml("", path, &RuntimeChecks).map(|s| (s, false))
+            }
+            other => other.map(|s| (s, true)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -91,6 +108,10 @@ sources = ["nosuch"]
                     [[topic]]\nid = \"t\"\nany = [\"rust\", \"/go+/i\"]\n";
         std::fs::write(&path, text).expect("write");
         let s = Settings::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(Settings::load_or_defaults(&path).is_ok_and(|(_, found)| found));
+        let (defaults, found) =
+            Settings::load_or_defaults(&dir.path().join("absent.toml")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!found && !defaults.polling.allow_private_networks && defaults.sources.is_empty());
         assert_eq!(s.sources[0].schedule, crate::config::Schedule::Cron("0 */5 * * * *".into()));
         assert_eq!(s.topics[0].any, ["rust", "/go+/i"]);
     }

@@ -13,13 +13,18 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
-        Command::Serve => "info",
+        // Our own lines at info; other crates' (the scheduler's start-up chatter) at warn.
+        Command::Serve => "warn,newsriver=info",
         Command::Poll
         | Command::Check
         | Command::Reindex
         | Command::Sources { .. }
         | Command::Compact
-        | Command::Extract { .. } => "warn",
+        | Command::Extract { .. }
+        | Command::Discover { .. }
+        | Command::Preview { .. }
+        | Command::Completions { .. }
+        | Command::Man => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
@@ -60,8 +65,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Check = cli.command {
         return cli::check(&cli);
     }
-    if let Command::Extract { input, url, json } = &cli.command {
-        return cli::extract(input, url.as_ref(), *json);
+    match &cli.command {
+        Command::Extract { input, url, json } => return cli::extract(&cli.config, input, url.as_ref(), *json).await,
+        Command::Discover { url, json } => return cli::discover(&cli.config, url, *json).await,
+        Command::Completions { shell } => return cli::completions(*shell),
+        Command::Man => return cli::man(),
+        Command::Preview { source, url, kind, select, full_text, content_selector, remove, articles, limit, json } => {
+            let target = cli::PreviewTarget {
+                source: source.clone(),
+                url: url.clone(),
+                kind: kind.clone(),
+                select: select.clone(),
+                full_text: *full_text,
+                content_selector: content_selector.clone(),
+                remove: remove.clone(),
+            };
+            let shape = cli::PreviewShape { articles: *articles, limit: *limit, json: *json };
+            return cli::preview(&cli.config, &target, shape).await;
+        }
+        _ => {}
     }
     let settings = cli::load(&cli)?;
     let shutdown = CancellationToken::new();
@@ -72,7 +94,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex => cli::reindex(settings),
         Command::Compact => cli::compact(settings),
         Command::Sources { json } => cli::sources(settings, json).await,
-        Command::Check | Command::Extract { .. } => Ok(()),
+        Command::Check
+        | Command::Extract { .. }
+        | Command::Discover { .. }
+        | Command::Preview { .. }
+        | Command::Completions { .. }
+        | Command::Man => Ok(()),
     }
 }
 

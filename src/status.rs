@@ -48,6 +48,12 @@ impl Board {
 pub struct SourceStatus {
     pub id: String,
     pub title: String,
+    /// `feed`, `sitemap` or `page`.
+    #[serde(default)]
+    pub kind: String,
+    /// Whether each new item's article page is read.
+    #[serde(default)]
+    pub full_text: bool,
     /// The configured URL.
     pub url: String,
     /// The URL actually polled: differs after a confirmed permanent redirect.
@@ -75,6 +81,9 @@ pub struct SourceStatus {
     pub items_per_day: f64,
     pub entry_count: u64,
     pub last_summary: PollSummary,
+    /// A full-text source's article pages: read, failed, found edited, and the last failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub articles: Option<crate::domain::ArticleHealth>,
 }
 
 /// Builds a source's status from its model, with the running poller's view when there is one.
@@ -97,6 +106,8 @@ pub fn source_status(
     SourceStatus {
         id: source.id.to_string(),
         title: source.title.clone(),
+        kind: source.kind.as_str().to_owned(),
+        full_text: source.full_text,
         effective_url: state.poll_url(&source.url).to_string(),
         url: configured,
         state: words.to_owned(),
@@ -119,6 +130,7 @@ pub fn source_status(
         items_per_day: state.entry_count as f64 / days,
         entry_count: state.entry_count,
         last_summary: state.last_summary.clone(),
+        articles: source.full_text.then(|| state.articles.clone()),
     }
 }
 

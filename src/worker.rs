@@ -241,7 +241,11 @@ fn log_report(r: &PollReport) {
     let elapsed_ms = r.elapsed.as_millis() as u64;
     match &r.error {
         None => {
-            tracing::info!(source = %r.source, url = %r.url, status = r.http_status, outcome = ?r.outcome, new = r.summary.new, updated = r.summary.updated, elapsed_ms, "polled")
+            tracing::info!(source = %r.source, url = %r.url, status = r.http_status, outcome = ?r.outcome, new = r.summary.new, updated = r.summary.updated, elapsed_ms, "polled");
+            let a = &r.articles;
+            if a.read > 0 {
+                tracing::info!(source = %r.source, read = a.read, failed = a.failed, edited = a.edited, last_failure = a.last_failure.as_deref(), "article pages read");
+            }
         }
         Some(e) => {
             tracing::warn!(source = %r.source, url = %r.url, status = r.http_status, outcome = ?r.outcome, error = %e, elapsed_ms, "poll failed")

@@ -1,19 +1,29 @@
-//! `newsriver extract`: one saved page's article, as readable text or as the stable JSON contract.
+//! `newsriver extract`: one page's article (a file, stdin or a URL), as readable text or as the
+//! stable JSON contract.
 
 use super::out::emit;
 use crate::extract::{self, Article, MAX_INPUT};
 use anyhow::Context as _;
 use std::fmt::Write as _;
 use std::io::Read as _;
+use std::path::Path;
 use url::Url;
 
-/// Extracts the article of `input` (a file, or `-` for stdin) and prints it.
-pub fn extract(input: &str, base: Option<&Url>, json: bool) -> anyhow::Result<()> {
-    if input.starts_with("http://") || input.starts_with("https://") {
-        anyhow::bail!("fetching a URL is not supported yet: save the page and pass the file (with --url {input})");
-    }
-    let html = read_capped(input)?;
-    let article = extract::article(&html, base, None).with_context(|| format!("extracting {input}"))?;
+/// Extracts the article of `input` (a file, `-` for stdin, or an http(s) URL fetched with the
+/// fetcher `config` describes) and prints it.
+pub async fn extract(config: &Path, input: &str, base: Option<&Url>, json: bool) -> anyhow::Result<()> {
+    let article = if input.starts_with("http://") || input.starts_with("https://") {
+        let url = Url::parse(input).with_context(|| format!("{input:?} is not a URL"))?;
+        let page = super::one_off_fetcher(config)?.get(&url).await.with_context(|| format!("fetching {url}"))?;
+        // The header's charset counts when the page declares none; links resolve where the
+        // redirects ended.
+        let charset = page.content_type.as_deref().and_then(crate::parse::charset_of).map(encoding_rs::Encoding::name);
+        let base = base.or(page.final_url.as_ref());
+        extract::article(&page.body, base, charset).with_context(|| format!("extracting {url}"))?
+    } else {
+        let html = read_capped(input)?;
+        extract::article(&html, base, None).with_context(|| format!("extracting {input}"))?
+    };
     if json {
         let mut out = serde_json::to_string_pretty(&article)?;
         out.push('\n');

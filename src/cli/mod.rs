@@ -1,4 +1,5 @@
-//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `extract`. This interface is a contract; change it carefully.
+//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `extract`, `discover`,
+//! `preview`. This interface is a contract; change it carefully.
 
 use crate::app::{self, Application};
 use crate::config::{ConfigError, Settings};
@@ -13,7 +14,16 @@ use tokio_util::sync::CancellationToken;
 #[command(
     name = "newsriver",
     version,
-    about = "Polls newsroom feeds, deduplicates them and republishes merged channels"
+    about = "Polls newsroom feeds, deduplicates them and republishes merged channels",
+    after_help = "Examples:\n  \
+        newsriver serve                                   poll on schedule and serve http://127.0.0.1:8080/feeds/all.atom\n  \
+        newsriver check                                   list every problem of the config\n  \
+        newsriver poll                                    poll every source once and print a summary\n  \
+        newsriver sources                                 what every source is doing\n  \
+        newsriver discover https://example.org/news       find a site's feeds and sitemaps, as [[source]] tables\n  \
+        newsriver preview --source press-office           what one source would bring, written nowhere\n  \
+        newsriver extract https://example.org/a --json    one article page's body and metadata\n\n\
+        The config is config/newsriver.toml unless --config or NEWSRIVER_CONFIG says otherwise."
 )]
 pub struct Cli {
     /// Config file (TOML).
@@ -41,29 +51,106 @@ pub enum Command {
     },
     /// Rewrite the store to reclaim disk space (stop the service first).
     Compact,
-    /// Extract the article (body and metadata) of a saved HTML page; needs no config.
+    /// Extract the article (body and metadata) of an HTML page: a saved file, stdin, or a URL
+    /// fetched with the config's `[polling]` limits (the defaults when there is no config).
     Extract {
-        /// The page: a file, or `-` for stdin.
+        /// The page: a file, `-` for stdin, or an http(s) URL.
         input: String,
-        /// The page's address, to resolve its relative links.
+        /// The page's address, to resolve its relative links (a fetched page's own address
+        /// after redirects when not given).
         #[arg(long)]
         url: Option<url::Url>,
         /// Print the JSON contract (every field and the rule that found it).
         #[arg(long)]
         json: bool,
     },
+    /// Fetch one source once and print what it would bring (items, dates, bylines, credits, the
+    /// first words of each body, and the rule that found each field); nothing is written.
+    Preview {
+        /// A configured source's id.
+        #[arg(long, conflicts_with = "url")]
+        source: Option<String>,
+        /// Or a source described here: its URL ...
+        #[arg(long)]
+        url: Option<String>,
+        /// ... its kind (`feed`, `sitemap`, `page`) ...
+        #[arg(long, requires = "url")]
+        kind: Option<String>,
+        /// ... a page's selectors, each `KEY=CSS` (`item=li.news`, `title=h2`, `date_format=%d/%m/%Y`) ...
+        #[arg(long = "select", requires = "url")]
+        select: Vec<String>,
+        /// ... whether article pages are read (always for pages) ...
+        #[arg(long, requires = "url")]
+        full_text: bool,
+        /// ... and the article extractor's overrides.
+        #[arg(long, requires = "url")]
+        content_selector: Option<String>,
+        #[arg(long, requires = "url")]
+        remove: Vec<String>,
+        /// Article pages read (of a full-text source's first items).
+        #[arg(long, default_value_t = 5)]
+        articles: usize,
+        /// Items shown.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) to stdout: `newsriver man > newsriver.1`.
+    Man,
+    /// List the feeds and sitemaps a page advertises or its host serves, each fetched and
+    /// parsed, and print them as `[[source]]` tables ready for the config.
+    Discover {
+        /// The page (or feed) to look at.
+        url: url::Url,
+        /// Print JSON instead of the commented tables.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
+mod discover;
 mod extract;
 mod out;
+mod preview;
 mod sources;
 
+pub use discover::discover;
+
+/// `newsriver completions SHELL`: the completion script, made from the command definition.
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "newsriver", &mut out);
+    out::emit(&String::from_utf8_lossy(&out))
+}
+
+/// `newsriver man`: the man page, made from the command definition.
+pub fn man() -> anyhow::Result<()> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+    out::emit(&String::from_utf8_lossy(&out))
+}
 pub use extract::extract;
 use out::emit;
+pub use preview::{preview, Shape as PreviewShape, Target as PreviewTarget};
 pub use sources::sources;
 
 pub fn load(cli: &Cli) -> Result<Settings, ConfigError> {
     Settings::load(&cli.config)
+}
+
+/// The fetcher of a command that only fetches: the config's `[polling]` limits and address
+/// guard, or the defaults (guard on) when the config file does not exist.
+fn one_off_fetcher(config: &std::path::Path) -> anyhow::Result<crate::fetch::Fetcher> {
+    let (settings, found) = Settings::load_or_defaults(config)?;
+    if !found {
+        let _ =
+            writeln!(std::io::stderr(), "note: no config at {}; fetching with the default limits", config.display());
+    }
+    Ok(app::fetcher(&settings.polling)?)
 }
 
 pub async fn serve(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -156,7 +243,11 @@ fn summary(reports: &[PollReport], elapsed: std::time::Duration) -> String {
     );
     for r in reports {
         let nm = u8::from(matches!(r.outcome, FetchOutcome::NotModified | FetchOutcome::Unchanged));
-        let result = r.error.as_deref().map_or_else(|| "ok".to_owned(), |e| format!("FAILED: {e}"));
+        let mut result = r.error.as_deref().map_or_else(|| "ok".to_owned(), |e| format!("FAILED: {e}"));
+        if r.articles.read > 0 {
+            let a = &r.articles;
+            let _ = write!(result, ", {} article pages read ({} failed, {} edited)", a.read, a.failed, a.edited);
+        }
         let _ = writeln!(
             out,
             "{:<w$}  {:>5}  {:>7}  {:>9}  {:>12}  {:>6}ms  {result}",

@@ -47,8 +47,8 @@ fn from_store(settings: &Settings) -> anyhow::Result<Vec<SourceStatus>> {
 pub fn table(statuses: &[SourceStatus], now: DateTime<Utc>) -> String {
     let w = statuses.iter().map(|s| s.id.len()).max().unwrap_or(6).max(6);
     let mut out = format!(
-        "{:<w$}  {:<12}  {:>9}  {:>9}  {:>4}  {:>5}  {:>8}  {:>8}  note\n",
-        "source", "state", "last", "next", "http", "304%", "items/d", "interval"
+        "{:<w$}  {:<9}  {:<12}  {:>9}  {:>9}  {:>4}  {:>5}  {:>8}  {:>8}  note\n",
+        "source", "kind", "state", "last", "next", "http", "304%", "items/d", "interval"
     );
     for s in statuses {
         let note = s
@@ -56,12 +56,14 @@ pub fn table(statuses: &[SourceStatus], now: DateTime<Utc>) -> String {
             .clone()
             .or_else(|| s.last_error.clone())
             .or_else(|| s.warning.clone())
+            .or_else(|| article_note(s))
             .or_else(|| (s.effective_url != s.url).then(|| format!("moved to {}", s.effective_url)))
             .or_else(|| s.redirect_pending.as_ref().map(|r| format!("permanent redirect to {r}")))
             .unwrap_or_else(|| s.interval_reason.clone());
         out.push_str(&format!(
-            "{:<w$}  {:<12}  {:>9}  {:>9}  {:>4}  {:>4.0}%  {:>8.1}  {:>8}  {note}\n",
+            "{:<w$}  {:<9}  {:<12}  {:>9}  {:>9}  {:>4}  {:>4.0}%  {:>8.1}  {:>8}  {note}\n",
             s.id,
+            if s.full_text { format!("{}+text", s.kind) } else { s.kind.clone() },
             s.state,
             ago(s.last_poll, now),
             until(s.next_poll, now),
@@ -72,6 +74,13 @@ pub fn table(statuses: &[SourceStatus], now: DateTime<Utc>) -> String {
         ));
     }
     out
+}
+
+/// Article pages that failed, when some did: the source works, but its items lack full text.
+fn article_note(s: &SourceStatus) -> Option<String> {
+    let a = s.articles.as_ref().filter(|a| a.failed > 0)?;
+    let last = a.last_failure.as_deref().unwrap_or("");
+    Some(format!("{} of {} article pages not read; last: {last}", a.failed, a.read))
 }
 
 fn ago(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {

@@ -27,6 +27,17 @@ impl SourceState {
         }
     }
 
+    /// Counts what one poll's (or recheck's) article pages came to.
+    pub fn count_articles(&mut self, tally: &super::ArticleTally, now: DateTime<Utc>) {
+        let a = &mut self.articles;
+        a.read += tally.read as u64;
+        a.failed += tally.failed as u64;
+        a.edited += tally.edited as u64;
+        if let Some(why) = &tally.last_failure {
+            (a.last_failure, a.last_failure_at) = (Some(why.clone()), Some(now));
+        }
+    }
+
     /// Whether this state differs from `before` in what must outlive a restart even when the
     /// feed did not change: validators, pacing, the source's home, polling stopped, the failure
     /// streak. The time and outcome of the last poll alone are not worth a write.

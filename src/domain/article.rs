@@ -65,3 +65,49 @@ impl ArticleRecord {
         self.failed.is_none() && self.body_html.as_deref().is_some_and(|b| !b.trim().is_empty())
     }
 }
+
+/// What reading article pages came to in one poll (or one recheck).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArticleTally {
+    pub read: usize,
+    pub failed: usize,
+    pub edited: usize,
+    /// The last page that failed, and why (`URL: reason`).
+    pub last_failure: Option<String>,
+}
+
+impl ArticleTally {
+    /// Counts one page read.
+    pub fn count(&mut self, record: &ArticleRecord) {
+        self.read += 1;
+        if let Some(why) = &record.failed {
+            self.failed += 1;
+            self.last_failure = Some(format!("{}: {why}", record.url));
+        }
+    }
+
+    pub fn add(&mut self, other: ArticleTally) {
+        (self.read, self.failed, self.edited) =
+            (self.read + other.read, self.failed + other.failed, self.edited + other.edited);
+        self.last_failure = other.last_failure.or(self.last_failure.take());
+    }
+}
+
+/// A full-text source's article pages over its lifetime: shown on its status, kept across restarts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ArticleHealth {
+    pub read: u64,
+    pub failed: u64,
+    /// Pages found changed by a recheck.
+    pub edited: u64,
+    pub last_failure: Option<String>,
+    pub last_failure_at: Option<DateTime<Utc>>,
+}
+
+impl ArticleHealth {
+    /// A source that reads no article pages stores nothing of them.
+    pub fn is_unused(&self) -> bool {
+        *self == Self::default()
+    }
+}

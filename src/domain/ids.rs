@@ -108,7 +108,9 @@ impl FeedUrl {
             if rest.is_empty() {
                 return Err(IdError::BadUrl(raw.to_owned()));
             }
-            return Ok(Self::File(base_dir.join(rest)));
+            // Absolute, so the file has a `file:` URL its relative links resolve against.
+            let path = base_dir.join(rest);
+            return Ok(Self::File(std::path::absolute(&path).unwrap_or(path)));
         }
         let url = Url::parse(raw).map_err(|e| IdError::BadUrl(format!("{raw}: {e}")))?;
         match url.scheme() {

@@ -7,7 +7,7 @@ mod ids;
 mod poll;
 mod state;
 
-pub use article::{ArticleImage, ArticleRecord};
+pub use article::{ArticleHealth, ArticleImage, ArticleRecord, ArticleTally};
 pub use ids::{EntryKey, FeedUrl, IdError, SourceId, TopicId};
 pub use poll::{
     Answer, DocumentNotes, Ending, Failure, Parsed, PollOutcome, PollReport, PollRules, PollStats, Validators,

@@ -153,6 +153,8 @@ pub struct PollReport {
     pub merged: usize,
     pub elapsed: Duration,
     pub finished: DateTime<Utc>,
+    /// What the poll's article pages (new items' and rechecked ones) came to.
+    pub articles: super::ArticleTally,
 }
 
 /// What a report says beyond the outcome and the state: the poll's cost and its merges.
@@ -184,6 +186,7 @@ impl PollReport {
             merged: stats.merged,
             elapsed: stats.elapsed,
             finished: stats.finished,
+            articles: super::ArticleTally::default(),
         }
     }
 }

@@ -37,6 +37,12 @@ impl Change {
         }
     }
 
+    pub fn into_entry(self) -> Entry {
+        match self {
+            Self::New(e) | Self::Updated { entry: e, .. } => e,
+        }
+    }
+
     pub fn previous(&self) -> Option<&Entry> {
         match self {
             Self::New(_) => None,

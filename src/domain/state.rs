@@ -71,6 +71,9 @@ pub struct SourceState {
     pub configured_url: Option<String>,
     /// Something wrong but survivable in the last document (invalid bytes, items over the limit).
     pub warning: Option<String>,
+    /// A full-text source's article pages: how many were read, failed, found edited.
+    #[serde(skip_serializing_if = "super::article::ArticleHealth::is_unused")]
+    pub articles: super::ArticleHealth,
     /// The items of the last document parsed, so the next poll normalizes only what changed.
     #[serde(with = "packed", skip_serializing_if = "Vec::is_empty")]
     pub seen: Vec<SeenItem>,

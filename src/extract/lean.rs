@@ -8,7 +8,7 @@
 //! that only what the parser itself would have read as script, style or comment goes; anything
 //! the scan is unsure of is kept.
 
-use super::depth::{is_breakout, Depth};
+use super::nesting::{is_breakout, Depth};
 use std::borrow::Cow;
 
 /// The page to parse, and its estimated nesting depth.
@@ -23,12 +23,7 @@ const RAW: [&[u8]; 6] = [b"title", b"textarea", b"xmp", b"iframe", b"noembed", b
 
 /// Scans `html` once; borrows it when nothing was cut.
 pub(super) fn scan(html: &str) -> Lean<'_> {
-    let mut s = Scanner { src: html, out: String::new(), kept: 0, depth: Depth::default() };
-    let mut i = 0;
-    // Every step ends just after an ASCII byte (or at the end), so `i` stays on a char boundary.
-    while let Some(at) = html.get(i..).and_then(|rest| rest.find('<')) {
-        i = s.markup(i + at);
-    }
+    let mut s = Scanner::run(html, true);
     let depth = s.depth.deepest;
     if s.kept == 0 {
         return Lean { text: Cow::Borrowed(html), depth };
@@ -37,15 +32,31 @@ pub(super) fn scan(html: &str) -> Lean<'_> {
     Lean { text: Cow::Owned(s.out), depth }
 }
 
+/// The nesting depth alone, nothing cut.
+pub(super) fn nesting(html: &str) -> usize {
+    Scanner::run(html, false).depth.deepest
+}
+
 struct Scanner<'a> {
     src: &'a str,
     out: String,
     /// `src[kept..]` is not yet copied to `out`.
     kept: usize,
     depth: Depth,
+    cutting: bool,
 }
 
-impl Scanner<'_> {
+impl<'a> Scanner<'a> {
+    fn run(html: &'a str, cutting: bool) -> Self {
+        let mut s = Scanner { src: html, out: String::new(), kept: 0, depth: Depth::default(), cutting };
+        let mut i = 0;
+        // Every step ends just after an ASCII byte (or at the end), so `i` stays on a char boundary.
+        while let Some(at) = html.get(i..).and_then(|rest| rest.find('<')) {
+            i = s.markup(i + at);
+        }
+        s
+    }
+
     /// Handles the markup starting at `lt` (a `<`); returns where scanning goes on.
     fn markup(&mut self, lt: usize) -> usize {
         let b = self.src.as_bytes();
@@ -59,6 +70,9 @@ impl Scanner<'_> {
     }
 
     fn cut(&mut self, from: usize, to: usize) {
+        if !self.cutting {
+            return;
+        }
         if self.out.capacity() == 0 {
             self.out.reserve(self.src.len());
         }

@@ -103,3 +103,10 @@ fn svg_drawings_are_emptied_unless_they_hold_html() {
     assert_eq!(lean("<svg/><p>x</p>"), "<svg/><p>x</p>");
     assert_eq!(lean("<svg><path/>never closed"), "<svg><path/>never closed");
 }
+
+#[test]
+fn the_public_estimate_is_the_scan_s() {
+    let page = "<script>'<div><div>'</script><div/><div/><svg><path/></svg>";
+    assert_eq!(depth::estimate(page), 3);
+    assert_eq!(depth::estimate(page), scan(page).depth);
+}

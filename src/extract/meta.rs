@@ -4,6 +4,7 @@ use super::body::{word_count, Body};
 use super::index::Index;
 use super::{dates, Article, Image, Source};
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use url::Url;
 
@@ -38,10 +39,12 @@ pub(super) fn fill<T>(slot: &mut Option<(T, Source)>, value: Option<T>, source: 
 
 /// Collapses whitespace, drops control characters, caps the length; empty becomes `None`.
 pub(super) fn clean(s: &str) -> Option<String> {
+    // Names and captions are text; markup in them (a JSON-LD author of `<script>...`) is dropped.
+    let text = if s.contains('<') { Cow::Owned(crate::normalize::html::html_to_text(s)) } else { Cow::Borrowed(s) };
     // One pass: this runs on every candidate line of a page.
-    let mut out = String::with_capacity(s.len().min(MAX_FIELD * 4));
+    let mut out = String::with_capacity(text.len().min(MAX_FIELD * 4));
     let (mut count, mut space) = (0, false);
-    for c in s.chars() {
+    for c in text.chars() {
         if c.is_whitespace() || c.is_control() {
             space = !out.is_empty();
             continue;

@@ -3,7 +3,7 @@
 mod body;
 mod charset;
 mod dates;
-mod depth;
+pub mod depth;
 
 #[cfg(test)]
 mod hostile_tests;
@@ -13,6 +13,7 @@ mod lean;
 #[cfg(test)]
 mod lean_tests;
 mod meta;
+mod nesting;
 mod patterns;
 mod rules;
 #[cfg(test)]

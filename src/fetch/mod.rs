@@ -94,6 +94,15 @@ impl Fetcher {
         &self.hosts
     }
 
+    /// One unconditional GET of a page a person asked for (`discover`, `extract URL`): same
+    /// guard, redirects and caps as a poll; without validators, a 304 is an odd answer.
+    pub async fn get(&self, url: &Url) -> Result<Fetched, FetchError> {
+        match self.fetch(&FeedUrl::Http(url.clone()), &Validators::default()).await? {
+            FetchResult::Fetched(f) => Ok(f),
+            FetchResult::NotModified(a) => Err(FetchError::Status { status: a.status, retry_after: None }),
+        }
+    }
+
     pub async fn fetch(&self, url: &FeedUrl, prev: &Validators) -> Result<FetchResult, FetchError> {
         // The client timeout covers each request; this bounds the whole exchange, redirect
         // hops and a drip-fed body included.

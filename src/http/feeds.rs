@@ -249,14 +249,16 @@ fn related(state: &AppState, entries: &[Entry]) -> HashMap<EntryKey, Vec<Related
     out
 }
 
+/// `?limit=`: a count above the channel's cap is served at the cap (as large APIs do: the items
+/// say how many); only a count that is malformed or not positive is refused.
 fn parse_limit(raw: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
-    match raw {
-        None => Ok(default),
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::BadRequest(format!("limit must be a number from 1 to {max}"))),
-        },
+    let Some(raw) = raw else { return Ok(default) };
+    let digits = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit());
+    if !digits || raw.bytes().all(|b| b == b'0') {
+        return Err(ApiError::BadRequest(format!("limit must be a positive whole number (at most {max} are served)")));
     }
+    // Too many digits for usize is still a positive count: the cap.
+    Ok(raw.parse::<usize>().map_or(max, |n| n.min(max)))
 }
 
 /// Cursors are opaque to clients: `p` + hex position for pages, `c` + hex sequence for `since`.

@@ -19,7 +19,9 @@ fn is_tracking(name: &str) -> bool {
     n.starts_with("utm_") || n.starts_with("pk_") || TRACKING_PARAMS.contains(&n.as_str())
 }
 
-/// Resolves `href` against `base` and keeps it only if it is a web link (http/https).
+/// Resolves `href` against `base` and keeps it only if it is a web link (http/https), or a local
+/// file beside a local document (`file_beside`: a demo or mirrored site read from disk; a web
+/// document never leads to a local file).
 pub fn resolve(href: &str, base: Option<&Url>) -> Option<Url> {
     let href = href.trim();
     if href.is_empty() {
@@ -30,7 +32,16 @@ pub fn resolve(href: &str, base: Option<&Url>) -> Option<Url> {
         Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(href).ok()?,
         Err(_) => return None,
     };
-    matches!(url.scheme(), "http" | "https").then_some(url)
+    let local = base.is_some_and(|b| file_beside(&url, b));
+    (matches!(url.scheme(), "http" | "https") || local).then_some(url)
+}
+
+/// Whether `url` is a file in the directory of the file `doc` or below it: a document read from
+/// a file may link to its own pages (a local newsroom's articles), never to the rest of the disk.
+/// Dot segments are resolved by the URL parser, so `../` cannot climb out.
+pub fn file_beside(url: &Url, doc: &Url) -> bool {
+    let dir = &doc.path()[..doc.path().rfind('/').map_or(0, |i| i + 1)];
+    url.scheme() == "file" && doc.scheme() == "file" && url.host() == doc.host() && url.path().starts_with(dir)
 }
 
 /// The form of a link used for identity: tracking parameters and fragment removed. Scheme, host
@@ -86,6 +97,19 @@ pub fn story_url(url: &Url) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_local_document_links_to_local_files() {
+        let web = Url::parse("https://news.example/feed.xml").expect("url");
+        let local = Url::parse("file:///srv/demo/feed.xml").expect("url");
+        assert_eq!(resolve("a/1.html", Some(&local)).map(String::from).as_deref(), Some("file:///srv/demo/a/1.html"));
+        assert_eq!(resolve("a/1.html", Some(&web)).map(String::from).as_deref(), Some("https://news.example/a/1.html"));
+        assert_eq!(resolve("file:///etc/passwd", Some(&web)), None, "a web feed never leads to a local file");
+        assert_eq!(resolve("file:///etc/passwd", None), None);
+        assert_eq!(resolve("file:///etc/passwd", Some(&local)), None, "only files beside the document");
+        assert_eq!(resolve("../../etc/passwd", Some(&local)), None);
+        assert_eq!(resolve("javascript:alert(1)", Some(&local)), None);
+    }
 
     #[test]
     fn canonical_table() {

@@ -98,12 +98,13 @@ fn disambiguate(entry: &mut Entry, seen: &mut HashMap<String, usize>, source: &S
 }
 
 /// Relative links resolve against the feed's own home page link when it has one (feeds are often
-/// served from another host than the site, as Miniflux also assumes), else the fetched URL.
-/// `xml:base` overrides both and was already applied by feed-rs.
+/// served from another host than the site, as Miniflux also assumes), else the fetched URL (a
+/// local file's own location when it was read from disk). `xml:base` overrides both and was
+/// already applied by feed-rs.
 fn feed_base(feed: &Feed, fetch_url: Option<&Url>) -> Option<Url> {
     let web_fetch = fetch_url.filter(|u| matches!(u.scheme(), "http" | "https"));
     let site = feed.links.iter().filter(|l| is_alternate(l)).find_map(|l| links::resolve(&l.href, web_fetch));
-    site.or_else(|| web_fetch.cloned())
+    site.or_else(|| fetch_url.filter(|u| matches!(u.scheme(), "http" | "https" | "file")).cloned())
 }
 
 fn is_alternate(l: &Link) -> bool {
@@ -113,7 +114,7 @@ fn is_alternate(l: &Link) -> bool {
 fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>) -> Option<(Entry, Vec<String>)> {
     let base = e.base.as_deref().and_then(|b| links::resolve(b, feed_base)).or_else(|| feed_base.cloned());
     let link = (e.links.iter().filter(|l| is_alternate(l) && l.href.len() <= MAX_URL_BYTES))
-        .find_map(|l| links::resolve(&l.href, base.as_ref()));
+        .find_map(|l| item_link(&l.href, base.as_ref(), ctx.fetch_url));
     let html_base = link.as_ref().or(base.as_ref());
     let content = e.content.as_ref().and_then(|c| {
         let body = c.body.as_deref()?;
@@ -164,6 +165,15 @@ fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>
     entry.fingerprint = fingerprint;
     entry.revision = revision(&entry);
     Some((entry, body_words))
+}
+
+/// A web link; or, in a document read from a file, a file beside it (an absolute `file:` link
+/// too, whatever the feed names as its site): a document from the web never reaches a file.
+fn item_link(href: &str, base: Option<&Url>, fetch_url: Option<&Url>) -> Option<Url> {
+    links::resolve(href, base).or_else(|| {
+        let doc = fetch_url?;
+        Url::parse(href.trim()).ok().filter(|u| links::file_beside(u, doc))
+    })
 }
 
 fn body_html(body: &str, mime: &str, base: Option<&Url>) -> String {

@@ -128,3 +128,28 @@ fn each_sanitization_uses_its_own_base_even_on_one_thread() {
     assert!(other.contains(r#"href="https://b.example/x.html""#), "{other}");
     assert_eq!(html::sanitize_html("\u{1}<b>ok</b>\u{85} ", None), "<b>ok</b>");
 }
+
+#[test]
+fn file_links_are_kept_only_from_documents_read_from_files() {
+    let xml = rss(r#"<item><title>Local</title><link>file:///srv/demo/newsroom/a.html</link></item>"#);
+    let feed = parse_feed(xml.as_bytes()).expect("parses");
+    let source = SourceId::parse("src").expect("slug");
+    let file = Url::parse("file:///srv/demo/newsroom/index.html").expect("url");
+    let local = normalize_feed(&feed, &FeedContext { source: &source, fetch_url: Some(&file), now: now() });
+    assert_eq!(local[0].link.as_deref(), Some("file:///srv/demo/newsroom/a.html"));
+    assert_eq!(run(&xml)[0].link, None, "a feed from the web links no files");
+    let elsewhere = Url::parse("file:///srv/other/index.html").expect("url");
+    let far = normalize_feed(&feed, &FeedContext { source: &source, fetch_url: Some(&elsewhere), now: now() });
+    assert_eq!(far[0].link, None, "nor does a file outside the document's directory");
+    let doc = Url::parse("file:///srv/demo/index.html").expect("url");
+    for (link, beside) in [
+        ("file:///srv/demo/a.html", true),
+        ("file:///srv/demo/newsroom/b.html", true),
+        ("file:///srv/demo/../secret", false),
+        ("file:///srv/demo/%2e%2e/secret", false),
+        ("file:///srv/demolition/a.html", false),
+        ("https://srv.example/demo/a.html", false),
+    ] {
+        assert_eq!(links::file_beside(&Url::parse(link).expect("url"), &doc), beside, "{link}");
+    }
+}

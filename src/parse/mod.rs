@@ -1,7 +1,8 @@
-//! Bytes to the feed-rs model: RSS 0.9x/1.0/2.0, Atom and JSON Feed (and sitemaps, `sitemap`), with
-//! errors a person can act on.
+//! Bytes to the feed-rs model: RSS 0.9x/1.0/2.0, Atom and JSON Feed (and sitemaps, `sitemap`, and
+//! listing pages read with selectors, `page`), with errors a person can act on.
 
 mod decode;
+pub mod page;
 mod shape;
 pub mod sitemap;
 
@@ -20,11 +21,61 @@ pub enum ParseError {
     TooComplex(String),
     #[error("not a sitemap: {0}")]
     NotSitemap(String),
+    #[error("the page has no element matching `item` selector {0:?}")]
+    NoItems(String),
+    #[error("{matched} element(s) match `item` selector {item:?}, but none links to an article (http or https)")]
+    NoLinks { matched: usize, item: String },
+    #[error("`select.{key}` {css:?} is not a CSS selector")]
+    Selector { key: &'static str, css: String },
 }
 
 /// Parses one feed document. A parser is built per call because feed-rs parsers are not `Send`.
 /// Items without an id get an empty one here, so that `normalize` (not feed-rs, whose fallback
 /// can be a random UUID) decides their identity.
+/// A feed of `entries` and nothing else: what a sitemap or a listing page reads as, so the rest
+/// of the pipeline takes it like any feed.
+pub fn feed_of(entries: Vec<feed_rs::model::Entry>) -> Feed {
+    Feed {
+        feed_type: feed_rs::model::FeedType::RSS2,
+        id: String::new(),
+        title: None,
+        updated: None,
+        authors: Vec::new(),
+        description: None,
+        links: Vec::new(),
+        categories: Vec::new(),
+        contributors: Vec::new(),
+        generator: None,
+        icon: None,
+        language: None,
+        logo: None,
+        published: None,
+        rating: None,
+        rights: None,
+        ttl: None,
+        people: Vec::new(),
+        entries,
+    }
+}
+
+/// An item's link to its article, as feed-rs models one.
+pub fn link_of(href: String) -> feed_rs::model::Link {
+    feed_rs::model::Link { href, target: None, rel: None, media_type: None, href_lang: None, title: None, length: None }
+}
+
+/// An image an item carries, as feed-rs models one (an enclosure once normalized).
+pub fn image_of(url: url::Url) -> feed_rs::model::MediaContent {
+    feed_rs::model::MediaContent {
+        url: Some(url),
+        content_type: None,
+        height: None,
+        width: None,
+        duration: None,
+        size: None,
+        rating: None,
+    }
+}
+
 pub fn parse_feed(body: &[u8]) -> Result<Feed, ParseError> {
     parse_document(body, None).map(|p| p.feed)
 }

@@ -3,7 +3,7 @@
 
 use super::ParseError;
 use chrono::{DateTime, NaiveDate, Utc};
-use feed_rs::model::{Entry, Feed, FeedType, Link, MediaContent, MediaObject, Text};
+use feed_rs::model::{Entry, Feed, MediaContent, MediaObject, Text};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
@@ -192,27 +192,7 @@ pub fn w3c_date(s: &str) -> Option<DateTime<Utc>> {
 /// otherwise: normalize dates the item by `updated`, else when first seen), `lastmod` as
 /// updated, and each image as an enclosure.
 pub fn to_feed(urls: &[SitemapUrl]) -> Feed {
-    Feed {
-        feed_type: FeedType::RSS2,
-        id: String::new(),
-        title: None,
-        updated: None,
-        authors: Vec::new(),
-        description: None,
-        links: Vec::new(),
-        categories: Vec::new(),
-        contributors: Vec::new(),
-        generator: None,
-        icon: None,
-        language: None,
-        logo: None,
-        published: None,
-        rating: None,
-        rights: None,
-        ttl: None,
-        people: Vec::new(),
-        entries: urls.iter().map(to_entry).collect(),
-    }
+    super::feed_of(urls.iter().map(to_entry).collect())
 }
 
 fn to_entry(u: &SitemapUrl) -> Entry {
@@ -227,15 +207,7 @@ fn to_entry(u: &SitemapUrl) -> Entry {
     });
     Entry {
         title,
-        links: vec![Link {
-            href: u.loc.clone(),
-            target: None,
-            rel: None,
-            media_type: None,
-            href_lang: None,
-            title: None,
-            length: None,
-        }],
+        links: vec![super::link_of(u.loc.clone())],
         published: u.published,
         updated: u.lastmod,
         language: u.language.clone(),
@@ -245,15 +217,7 @@ fn to_entry(u: &SitemapUrl) -> Entry {
 }
 
 fn image(href: &str) -> Option<MediaContent> {
-    Some(MediaContent {
-        url: Some(url::Url::parse(href).ok()?),
-        content_type: None,
-        height: None,
-        width: None,
-        duration: None,
-        size: None,
-        rating: None,
-    })
+    url::Url::parse(href).ok().map(super::image_of)
 }
 
 #[cfg(test)]

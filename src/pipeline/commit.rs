@@ -40,6 +40,28 @@ pub(super) async fn commit(
     Ok((done.state, joined + churned_items))
 }
 
+/// Commits changes found outside a poll's document (article rechecks): story assignment as for
+/// a poll, the source's state written as given.
+pub(super) async fn commit_changes(
+    ctx: &PollContext,
+    source: &SourceSettings,
+    planned: Planned,
+    state: SourceState,
+    now: DateTime<Utc>,
+) -> Result<(), PollError> {
+    let (store, settings, near) = (ctx.store.clone(), ctx.stories.clone(), ctx.near.clone());
+    let id = source.id.clone();
+    let done = ctx
+        .commits
+        .run(move || {
+            store.commit_poll_with(&id, |view| Ok(decide(view, &id, planned, state, &near, &settings, now)?.0))
+        })
+        .await
+        .map_err(|e| PollError::Task(e.to_string()))??;
+    ctx.versions.bump(touched_channels(ctx, &done.changes, &done.index), Utc::now());
+    Ok(())
+}
+
 /// Under the commit lock: story assignment (when on) over the view that includes commits in
 /// flight, and the remembered items under their stored keys. Returns what to write (the state
 /// still to be updated by the outcome), the poll's counts, and how many items were found again

@@ -2,11 +2,16 @@
 //! every step lives in its own module. What the poll teaches about its source is one
 //! `PollOutcome`, applied to the source's model by `SourceState::apply`.
 
+mod articles;
 mod commit;
+mod page;
 mod plan;
+mod preview;
+mod recheck;
 mod sitemap;
 
 pub use crate::domain::PollReport;
+pub use preview::{preview, Preview};
 
 use crate::channels::ChannelVersions;
 use crate::config::{PollingSettings, SourceKind, SourceSettings};
@@ -31,7 +36,7 @@ use std::time::Instant;
 pub struct PollContext {
     pub store: Store,
     pub fetcher: Fetcher,
-    /// robots.txt of every host asked lately (sitemap sources ask it).
+    /// robots.txt of every host asked lately (sitemap and page sources ask it).
     pub robots: Arc<RobotsCache>,
     pub router: Arc<TopicRouter>,
     pub stories: Arc<StorySettings>,
@@ -102,13 +107,24 @@ pub async fn refresh(ctx: &PollContext, source: &SourceSettings, now: DateTime<U
     let before = ctx.store.source_state(&source.id).ok().flatten().unwrap_or_default();
     let url = before.poll_url(&source.url);
     let mut heard = Heard::default();
-    let (outcome, state, merged) = match run(ctx, source, &url, &before, now, &mut heard).await {
+    let (outcome, mut state, merged) = match run(ctx, source, &url, &before, now, &mut heard).await {
         Ok(done) => done,
         Err(e) => record_failure(ctx, source, &before, heard.outcome(source, Ending::Failed(e.failure())), now).await,
     };
     log_turns(source, &before, &state);
+    let mut articles = std::mem::take(&mut heard.articles);
+    if source.full_text && state.consecutive_failures == 0 {
+        // One poll reads at most `max_articles` pages: new items' first, then rechecks.
+        let budget = ctx.polling.max_articles.saturating_sub(articles.read);
+        match recheck::run(ctx, source, &mut state, budget, now).await {
+            Ok(rechecked) => articles.add(rechecked),
+            Err(e) => tracing::warn!(source = %source.id, error = %e, "article recheck failed"),
+        }
+    }
     let stats = PollStats { merged, elapsed: started.elapsed(), finished: Utc::now() };
-    Polled { report: PollReport::new(&source.id, &url.to_string(), &outcome, &state, stats), state }
+    let mut report = PollReport::new(&source.id, &url.to_string(), &outcome, &state, stats);
+    report.articles = articles;
+    Polled { report, state }
 }
 
 /// What the server said before the poll failed, if it got that far.
@@ -116,6 +132,8 @@ pub async fn refresh(ctx: &PollContext, source: &SourceSettings, now: DateTime<U
 struct Heard {
     answer: Option<Answer>,
     bytes: u64,
+    /// What the new items' article pages came to.
+    articles: crate::domain::ArticleTally,
 }
 
 impl Heard {
@@ -132,13 +150,8 @@ async fn run(
     now: DateTime<Utc>,
     heard: &mut Heard,
 ) -> Result<Done, PollError> {
-    let got = match source.kind {
-        SourceKind::Feed => match fetch_feed(ctx, url, before, heard).await? {
-            Some(got) => got,
-            None => return settle(ctx, source, before, heard.outcome(source, Ending::NotModified), now).await,
-        },
-        SourceKind::Sitemap => sitemap::gather(ctx, source, url, heard).await?,
-        SourceKind::Page => return Err(PollError::Task("page sources are not read yet".into())),
+    let Some(got) = fetch_document(ctx, source, url, before, heard).await? else {
+        return settle(ctx, source, before, heard.outcome(source, Ending::NotModified), now).await;
     };
     if before.body_hash.as_deref() == Some(got.body_hash.as_str()) && before.consecutive_failures == 0 {
         // Same bytes as last time from a server that ignores validators: skip the parse.
@@ -150,11 +163,31 @@ async fn run(
     if before.last_success.is_none() {
         dedup::hold_back_backlog(&mut planned.plan, source.initial_items);
     }
+    let mut base = before.clone();
+    if source.full_text {
+        heard.articles = articles::read_for_plan(ctx, source, &mut planned, now).await;
+        base.count_articles(&heard.articles, now);
+    }
     let doc = std::mem::take(&mut planned.doc);
     let parsed = Parsed { validators, body_hash, doc, summary: Default::default() };
     let outcome = heard.outcome(source, Ending::Ok(parsed));
-    let (state, merged) = commit::commit(ctx, source, planned, before.clone(), outcome.clone(), now).await?;
+    let (state, merged) = commit::commit(ctx, source, planned, base, outcome.clone(), now).await?;
     Ok((outcome.counted(state.last_summary.clone()), state, merged))
+}
+
+/// The source's document, fetched as its kind is; `None` when the server says it has not changed.
+async fn fetch_document(
+    ctx: &PollContext,
+    source: &SourceSettings,
+    url: &FeedUrl,
+    before: &SourceState,
+    heard: &mut Heard,
+) -> Result<Option<Got>, PollError> {
+    match source.kind {
+        SourceKind::Feed => fetch_feed(ctx, url, before, heard).await,
+        SourceKind::Sitemap => sitemap::gather(ctx, source, url, heard).await.map(Some),
+        SourceKind::Page => page::fetch(ctx, source, url, before, heard).await,
+    }
 }
 
 /// A fetched document, ready to plan.

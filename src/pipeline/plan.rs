@@ -2,15 +2,18 @@
 //! poll, look up and plan, route, and compute story features.
 
 use super::{DocumentNotes, Planned, PollError};
+use crate::config::PageSelectors;
 use crate::dedup;
 use crate::domain::{Change, Entry, EntryKey, SeenItem, SourceId};
 use crate::normalize::{self, FeedContext, Item};
+use crate::parse::page::parse_page;
 use crate::parse::parse_document;
 use crate::parse::sitemap::{to_feed, SitemapUrl};
 use crate::store::Store;
 use crate::stories::{self, SharedKeys, Skip, StorySettings};
 use crate::topics::TopicRouter;
 use chrono::{DateTime, Utc};
+use feed_rs::model::Feed;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -33,6 +36,26 @@ pub(super) enum Content {
     Feed { body: Vec<u8>, charset: Option<&'static encoding_rs::Encoding> },
     /// A sitemap's URLs (its children's included), read already, and what reading noticed.
     Sitemap { urls: Vec<SitemapUrl>, notes: DocumentNotes },
+    /// A listing page's bytes, the charset its HTTP answer named, and the source's selectors.
+    Page { body: Vec<u8>, charset: Option<&'static encoding_rs::Encoding>, selectors: PageSelectors },
+}
+
+impl Content {
+    /// The document as feed items, what reading it noticed, and whether it is a sitemap. Items
+    /// past `max_items` are dropped later; a page is read only that far.
+    fn read(self, url: Option<&url::Url>, max_items: usize) -> Result<(Feed, DocumentNotes, bool), PollError> {
+        Ok(match self {
+            Self::Feed { body, charset } => {
+                let parsed = parse_document(&body, charset)?;
+                (parsed.feed, DocumentNotes { replaced_bytes: parsed.replaced_bytes, ..Default::default() }, false)
+            }
+            Self::Sitemap { urls, notes } => (to_feed(&urls), notes, true),
+            Self::Page { body, charset, selectors } => {
+                let page = parse_page(&body, charset, url, &selectors, max_items)?;
+                (page.feed, DocumentNotes { dropped_items: page.dropped, ..Default::default() }, false)
+            }
+        })
+    }
 }
 
 /// What planning reads and routes with.
@@ -52,13 +75,7 @@ struct Fresh {
 
 impl Planner<'_> {
     pub fn plan(&self, doc: Document) -> Result<Planned, PollError> {
-        let (feed, mut notes, sitemap) = match doc.content {
-            Content::Feed { body, charset } => {
-                let parsed = parse_document(&body, charset)?;
-                (parsed.feed, DocumentNotes { replaced_bytes: parsed.replaced_bytes, ..Default::default() }, false)
-            }
-            Content::Sitemap { urls, notes } => (to_feed(&urls), notes, true),
-        };
+        let (feed, mut notes, sitemap) = doc.content.read(doc.url.as_ref(), doc.max_items)?;
         let ctx = FeedContext { source: &doc.source, fetch_url: doc.url.as_ref(), now: doc.now };
         let salt = (self.stories.enabled, self.stories.min_words);
         let digests = normalize::item_digests(&feed, &ctx, salt);

@@ -1,11 +1,18 @@
 //! Atom 1.0 via atom_syndication.
 
-use super::Channel;
+use super::{shown, Channel};
 use crate::domain::Entry;
+use atom_syndication::extension::{Extension, ExtensionMap};
 use atom_syndication::{Category, Content, Entry as AtomEntry, Feed, Link, Person, Source, Text};
 
 pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
+    let namespaces = if shown::any_image(entries) {
+        [("media".to_owned(), shown::MEDIA_NS.to_owned())].into()
+    } else {
+        Default::default()
+    };
     let feed = Feed {
+        namespaces,
         title: Text::plain(ch.title),
         // One id for the channel, whichever page of it this is.
         id: ch.self_url.split('?').next().unwrap_or(ch.self_url).to_owned(),
@@ -47,12 +54,12 @@ fn entry(ch: &Channel<'_>, e: &Entry) -> AtomEntry {
         title: Text::plain(e.title.as_str()),
         updated: e.updated.fixed_offset(),
         published: Some(e.published.fixed_offset()),
-        authors: e.authors.iter().map(|a| person(a)).collect(),
+        authors: shown::authors(e).iter().map(|a| person(a)).collect(),
         categories: e.categories.iter().map(|c| Category { term: c.clone(), ..Category::default() }).collect(),
         links,
-        summary: e.summary.as_ref().map(|s| Text::html(s.as_str())),
-        content: e.content.as_ref().map(|c| Content {
-            value: Some(c.clone()),
+        summary: shown::summary(e).map(Text::html),
+        content: shown::content(e).map(|c| Content {
+            value: Some(c.to_owned()),
             content_type: Some("html".into()),
             ..Content::default()
         }),
@@ -63,6 +70,7 @@ fn entry(ch: &Channel<'_>, e: &Entry) -> AtomEntry {
             links: vec![link(s.feed_url.as_deref().unwrap_or(&s.channel_url), "self", None)],
             ..Source::default()
         }),
+        extensions: shown::image(e).map(|i| media(&i)).unwrap_or_default(),
         ..AtomEntry::default()
     }
 }
@@ -83,4 +91,19 @@ fn person(name: &str) -> Person {
 
 fn link(href: &str, rel: &str, mime: Option<&str>) -> Link {
     Link { href: href.to_owned(), rel: rel.to_owned(), mime_type: mime.map(str::to_owned), ..Link::default() }
+}
+
+/// `<media:content url medium="image">` with the image's credit and caption.
+fn media(i: &crate::domain::ArticleImage) -> ExtensionMap {
+    let children = shown::media_children(i).into_iter().map(|(name, text)| {
+        let local = name.trim_start_matches("media:").to_owned();
+        (local, vec![Extension { name: name.into(), value: Some(text), ..Extension::default() }])
+    });
+    let content = Extension {
+        name: "media:content".into(),
+        attrs: [("url".to_owned(), i.url.clone()), ("medium".to_owned(), "image".to_owned())].into(),
+        children: children.collect(),
+        ..Extension::default()
+    };
+    [("media".to_owned(), [("content".to_owned(), vec![content])].into())].into()
 }

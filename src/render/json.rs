@@ -1,6 +1,6 @@
 //! JSON Feed 1.1, with a `_newsriver` extension naming the source newsroom.
 
-use super::Channel;
+use super::{shown, Channel};
 use crate::domain::Entry;
 use serde_json::{json, Map, Value};
 
@@ -26,14 +26,20 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Value {
         m.insert("url".into(), json!(l));
     }
     m.insert("title".into(), json!(e.title));
-    m.insert("content_html".into(), json!(e.content.as_deref().or(e.summary.as_deref()).unwrap_or("")));
-    if let (Some(s), Some(_)) = (&e.summary, &e.content) {
+    let (summary, content) = (shown::summary(e), shown::content(e));
+    m.insert("content_html".into(), json!(content.or(summary).unwrap_or("")));
+    if let (Some(s), Some(_)) = (summary, content) {
         m.insert("summary".into(), json!(crate::text::sanitized_to_text(s)));
     }
     m.insert("date_published".into(), json!(e.published.to_rfc3339()));
     m.insert("date_modified".into(), json!(e.updated.to_rfc3339()));
-    if !e.authors.is_empty() {
-        m.insert("authors".into(), json!(e.authors.iter().map(|a| json!({ "name": a })).collect::<Vec<_>>()));
+    let authors = shown::authors(e);
+    if !authors.is_empty() {
+        m.insert("authors".into(), json!(authors.iter().map(|a| json!({ "name": a })).collect::<Vec<_>>()));
+    }
+    let image = shown::image(e);
+    if let Some(i) = &image {
+        m.insert("image".into(), json!(i.url));
     }
     if !e.categories.is_empty() {
         m.insert("tags".into(), json!(e.categories));
@@ -51,7 +57,11 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Value {
         let source =
             json!({ "id": e.source.as_str(), "title": s.title, "feed_url": s.feed_url, "channel_url": s.channel_url });
         let story = e.story.map(|k| k.to_string());
-        m.insert("_newsriver".into(), json!({ "source": source, "story": story, "also_reported_by": also }));
+        let mut ours = json!({ "source": source, "story": story, "also_reported_by": also });
+        if let (Some(i), Some(obj)) = (&image, ours.as_object_mut()) {
+            obj.insert("image".into(), json!({ "url": i.url, "caption": i.caption, "credit": i.credit }));
+        }
+        m.insert("_newsriver".into(), ours);
     }
     Value::Object(m)
 }

@@ -4,6 +4,7 @@
 pub mod atom;
 pub mod json;
 pub mod rss;
+pub mod shown;
 
 use crate::domain::{Entry, EntryKey, SourceId};
 use chrono::{DateTime, Utc};

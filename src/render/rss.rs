@@ -1,9 +1,10 @@
 //! RSS 2.0 via the rss crate, with atom:link self, content:encoded and dc:creator.
 
-use super::Channel;
+use super::{shown, Channel};
 use crate::domain::Entry;
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
+use rss::extension::Extension;
 use rss::{Category, Enclosure, Guid, Item, Source};
 
 pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
@@ -24,6 +25,9 @@ pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
     channel.set_last_build_date(Some(ch.updated(entries).to_rfc2822()));
     channel.set_atom_ext(Some(AtomExtension { links }));
     channel.set_items(entries.iter().map(|e| item(ch, e)).collect::<Vec<_>>());
+    if shown::any_image(entries) {
+        channel.namespaces.insert("media".into(), shown::MEDIA_NS.into());
+    }
     channel.write_to(Vec::new()).unwrap_or_default()
 }
 
@@ -39,11 +43,12 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Item {
         (Some(h), Some(a)) => Some(format!("{h}\n{a}")),
         (h, a) => h.cloned().or_else(|| a.clone()),
     };
-    if e.summary.is_some() && e.content.is_some() {
-        item.set_description(e.summary.clone());
-        item.set_content(with_also(e.content.as_ref()));
+    let (summary, content) = (shown::summary(e).map(str::to_owned), shown::content(e).map(str::to_owned));
+    if summary.is_some() && content.is_some() {
+        item.set_description(summary);
+        item.set_content(with_also(content.as_ref()));
     } else {
-        item.set_description(with_also(e.summary.as_ref().or(e.content.as_ref())));
+        item.set_description(with_also(summary.as_ref().or(content.as_ref())));
     }
     item.set_categories(e.categories.iter().map(|c| Category { name: c.clone(), domain: None }).collect::<Vec<_>>());
     if let Some(x) = e.enclosures.first() {
@@ -53,8 +58,12 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Item {
             mime_type: x.mime_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
         });
     }
-    if !e.authors.is_empty() {
-        item.set_dublin_core_ext(DublinCoreExtension { creators: e.authors.clone(), ..DublinCoreExtension::default() });
+    let authors = shown::authors(e);
+    if !authors.is_empty() {
+        item.set_dublin_core_ext(DublinCoreExtension { creators: authors.to_vec(), ..DublinCoreExtension::default() });
+    }
+    if let Some(image) = shown::image(e) {
+        item.extensions.entry("media".into()).or_default().insert("content".into(), vec![media_content(&image)]);
     }
     if let Some(s) = ch.sources.get(&e.source) {
         item.set_source(Source {
@@ -63,4 +72,18 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Item {
         });
     }
     item
+}
+
+/// `<media:content url medium="image">` with the image's credit and caption.
+fn media_content(i: &crate::domain::ArticleImage) -> Extension {
+    let children = shown::media_children(i).into_iter().map(|(name, text)| {
+        let local = name.trim_start_matches("media:").to_owned();
+        (local, vec![Extension { name: name.into(), value: Some(text), ..Extension::default() }])
+    });
+    Extension {
+        name: "media:content".into(),
+        attrs: [("url".to_owned(), i.url.clone()), ("medium".to_owned(), "image".to_owned())].into(),
+        children: children.collect(),
+        ..Extension::default()
+    }
 }

@@ -82,6 +82,18 @@ impl Rules {
     }
 }
 
+/// The `Sitemap:` URLs a robots.txt lists, as written, in file order and without repeats; they
+/// belong to the file, not to a group.
+pub fn sitemaps(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (key, value) in text.lines().filter_map(line) {
+        if key == "sitemap" && !value.is_empty() && !out.iter().any(|s| s == value) {
+            out.push(value.to_owned());
+        }
+    }
+    out
+}
+
 /// One `key: value` line, comments dropped, the key lower-cased; `None` for other lines.
 fn line(raw: &str) -> Option<(String, &str)> {
     let content = raw.split('#').next().unwrap_or("");

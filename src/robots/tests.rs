@@ -77,3 +77,11 @@ fn wildcards() {
         assert_eq!(matches(pattern, path), *m, "{pattern} {path}");
     }
 }
+
+#[test]
+fn sitemap_lines_are_listed_whatever_group_they_sit_in() {
+    let text = "Sitemap: https://example.org/news.xml\nUser-agent: *\nDisallow: /x\n\
+                sitemap:https://example.org/index.xml # the index\nSITEMAP: https://example.org/news.xml\nSitemap:\n";
+    assert_eq!(sitemaps(text), ["https://example.org/news.xml", "https://example.org/index.xml"]);
+    assert!(sitemaps("User-agent: *\nDisallow:\n").is_empty());
+}

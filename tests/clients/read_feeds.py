@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Reads newsriver channels the way real clients do, and prints one JSON object per URL.
 
+For feeds, each entry's byline, photo credit, lead image and texts are reported too.
+
 usage: read_feeds.py URL...
 
 RSS/Atom URLs are read with feedparser (bozo flag, version, entry ids and titles); `.json`
@@ -68,6 +70,23 @@ def read(url):
         "version": parsed.version,
         "ids": [e.get("id") for e in parsed.entries],
         "titles": [e.get("title") for e in parsed.entries],
+        "entries": [entry(e) for e in parsed.entries],
+    }
+
+
+def entry(e):
+    """What a reader shows of one entry: byline, photo credit, lead image, texts."""
+    credits = e.get("media_credit") or [{}]
+    media = e.get("media_content") or [{}]
+    content = e.get("content") or [{}]
+    return {
+        "link": e.get("link"),
+        "author": e.get("author"),
+        "media_credit": credits[0].get("content"),
+        "media_content": media[0].get("url"),
+        "content": content[0].get("value"),
+        "summary": e.get("summary"),
+        "updated": e.get("updated"),
     }
 
 

@@ -125,10 +125,11 @@ fn cli_prints_the_json_contract_from_a_file_or_stdin() {
 }
 
 #[test]
-fn cli_refuses_urls_missing_files_and_oversized_input() {
-    let url = newsriver(&["extract", "https://example.org/a"], None);
+fn cli_refuses_blocked_urls_missing_files_and_oversized_input() {
+    // Without a config the address guard is on: a loopback URL is refused before any request.
+    let url = newsriver(&["extract", "http://127.0.0.2:9/a"], None);
     assert!(!url.status.success());
-    assert!(String::from_utf8_lossy(&url.stderr).contains("not supported yet"));
+    assert!(String::from_utf8_lossy(&url.stderr).contains("address guard"), "{}", String::from_utf8_lossy(&url.stderr));
     let missing = newsriver(&["extract", "tests/fixtures/articles/absent.html"], None);
     assert!(!missing.status.success());
     let huge = vec![b'x'; newsriver::extract::MAX_INPUT + 10];

@@ -15,7 +15,9 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod settings;
+mod site;
 pub use settings::*;
+pub use site::*;
 
 pub const PUBLIC_URL: &str = "http://feeds.newsriver.test";
 
@@ -106,6 +108,12 @@ impl TestApp {
         self.state.store.latest(&ChannelId::All, usize::MAX).expect("store")
     }
 
+    /// Every shown entry of one source, story members included.
+    pub fn source_entries(&self, id: &str) -> Vec<Entry> {
+        let id = newsriver::domain::SourceId::parse(id).expect("source id");
+        self.state.store.latest(&ChannelId::Source(id), usize::MAX).expect("store")
+    }
+
     pub async fn stop(self) {
         self.stop_keeping_dir().await;
     }
@@ -137,6 +145,19 @@ impl TestApp {
 
 pub fn report<'a>(reports: &'a [PollReport], id: &str) -> &'a PollReport {
     reports.iter().find(|r| r.source.as_str() == id).unwrap_or_else(|| panic!("no report for {id}"))
+}
+
+/// `newsriver sources` on a stopped app's config: the table it prints from the store.
+pub fn sources_table(config: &Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
+        .arg("--config")
+        .arg(config)
+        .arg("sources")
+        .output()
+        .expect("run newsriver sources");
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{table}{}", String::from_utf8_lossy(&out.stderr));
+    table
 }
 
 /// Serves `body` at `route` on a fresh fixture server.

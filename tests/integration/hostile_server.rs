@@ -58,17 +58,22 @@ pub async fn start(canary_ip_port: u16, canary_local_port: u16) -> HostileServer
     HostileServer { base, hits }
 }
 
-async fn serve(mut s: TcpStream, hits: Arc<Mutex<HashMap<String, usize>>>, ports: (u16, u16)) {
+/// Reads one request's head and returns its path (`None` when the client went away first).
+pub async fn request_path(s: &mut TcpStream) -> Option<String> {
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65_536 {
         match s.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => head.extend_from_slice(&buf[..n]),
         }
     }
     let line = String::from_utf8_lossy(&head).lines().next().unwrap_or_default().to_owned();
-    let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    Some(line.split_whitespace().nth(1).unwrap_or("/").to_owned())
+}
+
+async fn serve(mut s: TcpStream, hits: Arc<Mutex<HashMap<String, usize>>>, ports: (u16, u16)) {
+    let Some(path) = request_path(&mut s).await else { return };
     *hits.lock().expect("lock").entry(path.clone()).or_default() += 1;
     let _ = respond(&mut s, &path, ports).await;
 }

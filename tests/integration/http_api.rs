@@ -46,8 +46,16 @@ async fn merged_feed_parses_back_newest_first_in_every_format() {
 async fn limit_per_source_channels_and_errors() {
     let (app, _a, _b) = app_with_two_sources().await;
     assert_eq!(app.feed("/feeds/all.atom?limit=2").await.entries.len(), 2);
-    for bad in ["/feeds/all.atom?limit=0", "/feeds/all.atom?limit=501", "/feeds/all.atom?limit=x"] {
+    for bad in
+        ["/feeds/all.atom?limit=0", "/feeds/all.atom?limit=-3", "/feeds/all.atom?limit=x", "/feeds/all.atom?limit="]
+    {
         assert_eq!(app.get(bad).await.status(), 400, "{bad}");
+    }
+    // Above the cap (server.max_items 500, or a topic's max_items) serves the cap.
+    for over in ["501", "99999999999999999999999"] {
+        let feed = app.feed(&format!("/feeds/all.atom?limit={over}")).await;
+        let self_link = feed.links.iter().find(|l| l.rel.as_deref() == Some("self")).map(|l| l.href.clone());
+        assert_eq!(self_link, Some(format!("{PUBLIC_URL}/feeds/all.atom?limit=500")), "{over}");
     }
     let alpha = app.feed("/sources/alpha.rss").await;
     assert_eq!(alpha.entries.len(), 2);

@@ -156,14 +156,7 @@ async fn metrics_and_the_sources_table_report_what_happened() {
     let config = app.config_path();
     let _dir = app.stop_keeping_dir().await;
     // The service is down: `newsriver sources` reads the store.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
-        .arg("--config")
-        .arg(&config)
-        .arg("sources")
-        .output()
-        .expect("run newsriver sources");
-    let table = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{table}{}", String::from_utf8_lossy(&out.stderr));
+    let table = sources_table(&config);
     let row = |id: &str| {
         table.lines().find(|l| l.starts_with(id)).unwrap_or_else(|| panic!("no row {id} in\n{table}")).to_owned()
     };

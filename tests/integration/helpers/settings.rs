@@ -5,8 +5,8 @@
 
 use super::PUBLIC_URL;
 use newsriver::config::{
-    HostLimits, PollingSettings, Schedule, ServerSettings, Settings, SourceKind, SourceSettings, StorySettings,
-    TopicField, TopicSettings,
+    HostLimits, PageSelectors, PollingSettings, Schedule, ServerSettings, Settings, SourceKind, SourceSettings,
+    StorySettings, TopicField, TopicSettings,
 };
 use newsriver::domain::{FeedUrl, SourceId};
 use std::path::{Path, PathBuf};
@@ -149,6 +149,10 @@ fn polling_table(p: &PollingSettings) -> Value {
         ("allow_private_networks", Value::Boolean(p.allow_private_networks)),
         ("allow_hosts", strings(&p.allow_hosts)),
         ("respect_robots", Value::Boolean(p.respect_robots)),
+        ("full_text", Value::Boolean(p.full_text)),
+        ("recheck_for", duration(p.recheck_for)),
+        ("recheck_every", duration(p.recheck_every)),
+        ("max_articles", int(p.max_articles)),
     ])
 }
 
@@ -174,7 +178,7 @@ fn source_table(s: &SourceSettings) -> Value {
     let (id, title) = (string(s.id.as_str()), string(&s.title));
     let (kind, robots) = (string(s.kind.as_str()), Value::Boolean(s.respect_robots));
     let initial = int(s.initial_items);
-    table([
+    let mut source = entries([
         ("id", id),
         ("title", title),
         ("url", url),
@@ -182,7 +186,31 @@ fn source_table(s: &SourceSettings) -> Value {
         ("initial_items", initial),
         ("kind", kind),
         ("respect_robots", robots),
-    ])
+        ("full_text", Value::Boolean(s.full_text)),
+        ("remove", strings(&s.article.remove)),
+    ]);
+    if let Some(css) = &s.article.content_selector {
+        source.insert("content_selector".into(), string(css));
+    }
+    if let Some(select) = &s.page {
+        source.insert("select".into(), select_table(select));
+    }
+    Value::Table(source)
+}
+
+/// `[source.select]`, the selectors set.
+fn select_table(p: &PageSelectors) -> Value {
+    let optional = [
+        ("title", &p.title),
+        ("link", &p.link),
+        ("date", &p.date),
+        ("date_format", &p.date_format),
+        ("summary", &p.summary),
+        ("image", &p.image),
+    ];
+    let mut select = entries([("item", string(&p.item))]);
+    select.extend(optional.into_iter().filter_map(|(k, v)| Some((k.to_owned(), string(v.as_deref()?)))));
+    Value::Table(select)
 }
 
 fn topic_table(t: &TopicSettings) -> Value {
