@@ -16,6 +16,13 @@ pub struct Options {
     pub remove: Vec<String>,
 }
 
+impl From<&crate::config::ArticleRules> for Options {
+    /// A source's `content_selector` and `remove` from its configuration.
+    fn from(rules: &crate::config::ArticleRules) -> Self {
+        Options { content_selector: rules.content_selector.clone(), remove: rules.remove.clone() }
+    }
+}
+
 /// Compiles `css`, noting a selector that does not parse (configuration is checked when it is
 /// loaded, so this is a caller passing unchecked rules) instead of failing the page.
 fn matcher(css: &str, rule: &str, notes: &mut Vec<String>) -> Option<Matcher> {

@@ -105,3 +105,10 @@ fn notes_are_in_the_json_only_when_there_are_some() {
     let noted = serde_json::to_value(with(&rules(Some(".story-body"), &[]))).expect("serializes");
     assert_eq!(noted["notes"].as_array().map(Vec::len), Some(1));
 }
+
+#[test]
+fn options_come_from_a_source_s_article_rules() {
+    let configured =
+        crate::config::ArticleRules { content_selector: Some("div.cv-story".into()), remove: vec![".cv-promo".into()] };
+    assert_eq!(Options::from(&configured), rules(Some("div.cv-story"), &[".cv-promo"]));
+}
