@@ -40,6 +40,10 @@ pub struct ArticleRecord {
     /// `text-pattern`, `selector`, ...).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sources: BTreeMap<String, String>,
+    /// What the source's extractor overrides did not find (a `content_selector` that matched
+    /// nothing, so the heuristics chose the body).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

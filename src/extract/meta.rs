@@ -120,9 +120,11 @@ impl Found {
         let title = take(&mut sources, "title", self.title);
         let site_name = take(&mut sources, "site_name", self.site_name);
         let lang = take(&mut sources, "lang", self.lang);
+        // A figcaption that is only the credit line ("NAME / Courtesy") is the credit, not a caption.
+        let caption = self.caption.filter(|(c, _)| self.credit.as_ref().is_none_or(|(credit, _)| credit != c));
         let image = take(&mut sources, "image", self.image).map(|url| Image {
             url,
-            caption: take(&mut sources, "image.caption", self.caption),
+            caption: take(&mut sources, "image.caption", caption),
             credit: take(&mut sources, "image.credit", self.credit),
         });
         let published = take(&mut sources, "published", self.published);

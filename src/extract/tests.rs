@@ -186,3 +186,13 @@ fn dateline_and_byline_variants() {
     let d = run("<p>By the end of the meeting, the council had voted.</p>");
     assert!(d.byline.is_empty(), "{:?}", d.byline);
 }
+
+#[test]
+fn a_figcaption_that_is_only_the_credit_is_no_caption() {
+    let html =
+        b"<html><body><h1>T</h1><figure><img src=\"/a.jpg\"><figcaption>Ana Lens / Courtesy</figcaption></figure>\
+        <p>Body.</p></body></html>";
+    let a = article(html, Some(&base()), None).expect("extracts");
+    let image = a.image.expect("image");
+    assert_eq!((image.caption, image.credit.as_deref()), (None, Some("Ana Lens / Courtesy")));
+}

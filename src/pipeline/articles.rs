@@ -235,7 +235,7 @@ fn extract(page: Page, rules: &crate::config::ArticleRules, now: DateTime<Utc>) 
     let Page { fetched, hash, url } = page;
     let base = fetched.final_url.clone().or_else(|| url.base_url());
     let charset = fetched.content_type.as_deref().and_then(crate::parse::charset_of).map(|e| e.name());
-    let _ = rules;
+    let options = crate::extract::Options::from(rules);
     let mut record = ArticleRecord {
         url: base.as_ref().map_or_else(|| url.to_string(), ToString::to_string),
         checked: now,
@@ -244,7 +244,7 @@ fn extract(page: Page, rules: &crate::config::ArticleRules, now: DateTime<Utc>) 
         page_hash: Some(hash),
         ..ArticleRecord::default()
     };
-    match crate::extract::article(&fetched.body, base.as_ref(), charset) {
+    match crate::extract::article_with(&fetched.body, base.as_ref(), charset, &options) {
         Ok(a) => fill(&mut record, a),
         Err(e) => record.failed = Some(e.to_string()),
     }
@@ -262,7 +262,7 @@ fn fill(r: &mut ArticleRecord, a: crate::extract::Article) {
         r.body_html = Some(a.body_html);
     }
     (r.byline, r.title, r.published, r.modified) = (a.byline, a.title, a.published, a.modified);
-    (r.site_name, r.lang, r.word_count) = (a.site_name, a.lang, a.word_count);
+    (r.site_name, r.lang, r.word_count, r.notes) = (a.site_name, a.lang, a.word_count, a.notes);
     r.image = a.image.map(|i| ArticleImage { url: i.url, caption: i.caption, credit: i.credit });
 }
 

@@ -323,3 +323,35 @@ async fn pages_past_a_polls_budget_are_read_by_the_next_polls() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_sources_extractor_overrides_choose_the_body_and_drop_elements() {
+    let canary = canary("127.0.0.2").await;
+    let (base, _site) = start_site(canary.port).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sources = [("whole", format!("{base}/feed")), ("missing", format!("{base}/feed"))];
+    let mut settings = test_settings(dir.path(), &sources, |p| {
+        p.full_text = true;
+        p.initial_items = 100;
+        p.allow_private_networks = false;
+        p.allow_hosts = vec!["127.0.0.1".into()];
+    });
+    settings.sources[0].article = newsriver::config::ArticleRules {
+        content_selector: Some("main".into()),
+        remove: vec!["p.byline".into(), ".lead-photo".into()],
+    };
+    settings.sources[1].article.content_selector = Some("div.no-such-body".into());
+    let app = spawn_in(dir, settings).await;
+    app.poll_now().await;
+    let whole = item_by_url(&json_items(&app, "/sources/whole.json").await, "budget").clone();
+    let article = article_of(&app, &whole).await;
+    assert_eq!(article["sources"]["body"], "selector", "{article}");
+    let body = article["body_html"].as_str().unwrap_or_default();
+    assert!(body.contains("Get the morning briefing"), "the whole <main>, newsletter box included: {body}");
+    assert!(article["byline"].is_null() && article["image"].is_null(), "removed before reading: {article}");
+    let missing = item_by_url(&json_items(&app, "/sources/missing.json").await, "budget").clone();
+    let article = article_of(&app, &missing).await;
+    assert_eq!(article["sources"]["body"], "heuristic");
+    assert!(article["notes"].to_string().contains("div.no-such-body"), "{article}");
+    app.stop().await;
+}
