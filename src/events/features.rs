@@ -8,7 +8,7 @@ use super::names::names;
 use super::numbers::numbers;
 use super::rarity::Rarity;
 use super::tokens::{tokens, Token};
-use super::vector::Vector;
+use super::vector::{Term, Vector};
 use crate::domain::EntryKey;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -87,12 +87,28 @@ impl Extract {
 
     /// Every distinct term, as rarity counts them.
     pub fn terms(&self) -> Vec<u64> {
-        let maps = [&self.words, &self.phrases, &self.numbers];
+        let maps = [&self.words, &self.names, &self.phrases, &self.numbers];
         let mut t: Vec<u64> = maps.iter().flat_map(|m| m.keys().copied()).chain(self.dates.iter().copied()).collect();
         t.sort_unstable();
         t.dedup();
         t
     }
+}
+
+/// The `POSTED` heaviest distinct terms of `lists`.
+fn most_telling(lists: &[&Vec<Term>]) -> Vec<u64> {
+    let mut all: Vec<Term> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+    all.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.hash.cmp(&b.hash)));
+    let mut out: Vec<u64> = Vec::with_capacity(POSTED);
+    for t in all {
+        if out.len() == POSTED {
+            break;
+        }
+        if !out.contains(&t.hash) {
+            out.push(t.hash);
+        }
+    }
+    out
 }
 
 /// Counts of the words among `tokens`: lowercased, starting with a letter, three characters or more.
@@ -119,6 +135,8 @@ pub struct Features {
     /// Decimal numbers of the title and lead (sorted).
     pub measures: Vec<u64>,
     pub latest_year: Option<i32>,
+    /// How rare the latest year is (`Rarity::rarity`).
+    pub year_rarity: f32,
     /// The item's most telling terms, rarest and most repeated first: what the index posts.
     pub posted: Vec<u64>,
     /// Readable text of name, number and date terms, for reasons; dropped once stored.
@@ -128,34 +146,40 @@ pub struct Features {
 impl Features {
     /// Weighs `x` by the rarity counted so far.
     pub fn weigh(x: &Extract, rarity: &Rarity) -> Self {
-        let weigh = |m: &HashMap<u64, u32>| -> Vec<(u64, f32)> {
-            m.iter().map(|(&t, &n)| (t, (1.0 + (n as f32).ln()) * rarity.idf(t))).collect()
+        // One sketch lookup per distinct term, whatever the features it is in.
+        let known: HashMap<u64, (f32, f32)> =
+            x.terms().into_iter().map(|t| (t, (rarity.idf(t), rarity.rarity(t) as f32))).collect();
+        let look = |t: u64| known.get(&t).copied().unwrap_or((0.0, 0.0));
+        let weigh = |m: &HashMap<u64, u32>| -> Vec<Term> {
+            m.iter()
+                .map(|(&t, &n)| (t, (1.0 + (n as f32).ln()), look(t)))
+                .map(|(t, tf, (i, r))| Term::new(t, tf * i, r))
+                .collect()
         };
-        let names = weigh(&x.names);
-        let lead_names: Vec<(u64, f32)> =
-            x.names.keys().filter(|t| x.lead.contains_key(t)).map(|&t| (t, rarity.idf(t))).collect();
-        let mut posted: Vec<(u64, f32)> = [names.clone(), weigh(&x.phrases), weigh(&x.title), weigh(&x.lead)].concat();
-        posted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut seen = std::collections::HashSet::new();
-        posted.retain(|t| seen.insert(t.0));
+        let (names, phrases, title, lead) = (weigh(&x.names), weigh(&x.phrases), weigh(&x.title), weigh(&x.lead));
+        let lead_names: Vec<Term> =
+            x.names.keys().filter(|t| x.lead.contains_key(t)).map(|&t| Term::new(t, look(t).0, look(t).1)).collect();
+        let posted = most_telling(&[&names, &phrases, &title, &lead]);
         let mut labels: Vec<(u64, Box<str>)> = x.labels.iter().map(|(h, l)| (*h, l.as_str().into())).collect();
         labels.sort();
         labels.dedup_by_key(|l| l.0);
         let mut measures = x.measures.clone();
         measures.sort_unstable();
         measures.dedup();
+        let year_rarity = x.latest_year.map_or(0.0, |y| look(term(Kind::Date, &y.to_string())).1);
         Self {
             names: Vector::top_unit(names, NAMES),
-            phrases: Vector::top_unit(weigh(&x.phrases), PHRASES),
+            phrases: Vector::top_unit(phrases, PHRASES),
             words: Vector::top_unit(weigh(&x.words), WORDS),
-            lead: Vector::top_unit(weigh(&x.lead), LEAD),
-            title: Vector::top_unit(weigh(&x.title), TITLE),
+            lead: Vector::top_unit(lead, LEAD),
+            title: Vector::top_unit(title, TITLE),
             numbers: Vector::top_unit(weigh(&x.numbers), NUMBERS),
-            dates: Vector::top_unit(x.dates.iter().map(|&t| (t, rarity.idf(t))).collect(), DATES),
+            dates: Vector::top_unit(x.dates.iter().map(|&t| Term::new(t, look(t).0, look(t).1)).collect(), DATES),
             lead_names: Vector::raw(lead_names, NAMES),
             measures,
             latest_year: x.latest_year,
-            posted: posted.into_iter().take(POSTED).map(|t| t.0).collect(),
+            year_rarity,
+            posted,
             labels,
         }
     }

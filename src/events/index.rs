@@ -34,6 +34,15 @@ pub struct Assignment {
     pub candidates: usize,
 }
 
+/// What assigning an item would decide, without assigning it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The event it would join (none: it would open a new one).
+    pub join: Option<EventId>,
+    pub best: Option<(EventId, Reason)>,
+    pub candidates: usize,
+}
+
 #[derive(Debug)]
 struct Member {
     key: EntryKey,
@@ -132,6 +141,16 @@ impl EventIndex {
             ranked.iter().skip(1).filter(|r| r.0 >= threshold + self.settings.merge_margin).map(|r| r.1).collect();
         let merged = bridged.into_iter().filter(|&other| self.try_merge(event, other)).collect();
         Assignment { event, joined, best, merged, candidates: ranked.len() }
+    }
+
+    /// What `assign` would decide for `item` now, changing nothing (rarity does not count the
+    /// item, and no event expires): the event it would join, if any, and the best candidate.
+    pub fn decide(&self, item: &Item<'_>) -> Decision {
+        let features = Features::weigh(&Extract::of(item), &self.rarity);
+        let ranked = self.ranked(item, &features);
+        let best = ranked.first().map(|&(s, id, m)| (id, self.reason(&features, id, m, s)));
+        let join = ranked.first().filter(|r| r.0 >= self.settings.threshold).map(|r| r.1);
+        Decision { join, best, candidates: ranked.len() }
     }
 
     /// Candidate events, best first: (aggregate score, event, index of its closest member).

@@ -19,7 +19,7 @@ mod vector;
 mod weights;
 
 pub use features::{Extract, Features, Item};
-pub use index::{Assignment, EventId, EventIndex};
+pub use index::{Assignment, Decision, EventId, EventIndex};
 pub use rarity::Rarity;
 pub use score::{pair, Reason, FEATURES, FEATURE_NAMES};
 pub use weights::{BIAS, WEIGHTS};

@@ -70,6 +70,16 @@ impl Rarity {
         ((n + 1.0) / (df + 1.0)).ln() as f32
     }
 
+    /// How rare a term is on a scale from 0 (in every document) to 1 (never seen): its inverse
+    /// document frequency over the largest possible, ln(N + 1). Comparable across corpus sizes.
+    pub fn rarity(&self, term: u64) -> f64 {
+        let most = (self.docs as f64 + 1.0).ln();
+        if most <= 0.0 {
+            return 1.0;
+        }
+        (f64::from(self.idf(term)) / most).clamp(0.0, 1.0)
+    }
+
     fn slots(&self, term: u64) -> [usize; DEPTH] {
         let width = (self.mask + 1) as usize;
         std::array::from_fn(|row| {

@@ -25,9 +25,9 @@ fn item<'a>(id: &str, title: &'a str, text: &'a str, hours: i64) -> Item<'a> {
 /// Ordinary news of other days, so that rarity knows which words are common.
 const BACKGROUND: [&str; 8] = [
     "Officials said on Monday that the city council would vote on the budget after a long debate.",
-    "Police said a man was arrested after a crash on the highway; two people were taken to hospital.",
-    "The company reported higher profits for the quarter and said it would hire more workers this year.",
-    "A strong storm struck the coast on Sunday, officials said, and thousands of homes lost power.",
+    "Police said on Tuesday a man was arrested after a crash on the highway; two people were taken to hospital.",
+    "The company reported higher profits on Wednesday and said it would hire more workers this year.",
+    "A strong storm struck the coast on Sunday, officials said Thursday, and thousands of homes lost power.",
     "The minister told reporters that the government would present the new law to parliament next week.",
     "Residents were evacuated after a fire broke out in a building, the fire department said on Friday.",
     "The team won the match on Saturday and the coach said the players had worked hard all season.",
@@ -145,4 +145,48 @@ fn odd_input_never_panics() {
             assert!(a.best.as_ref().is_none_or(|b| b.1.score.is_finite()), "{a:?}");
         }
     }
+}
+
+/// Names in everyone's news, so that rarity knows them as common.
+const CAPITAL: [&str; 4] = [
+    "President Trump said on Monday at the White House that the plan would pass in 2026.",
+    "The White House said President Trump would meet leaders in Washington next week in 2026.",
+    "Trump told reporters at the White House that talks in Washington went well this year, 2026.",
+    "Officials in Washington said Trump had signed the bill, the White House confirmed in 2026.",
+];
+
+#[test]
+fn unrelated_reports_sharing_only_common_names_and_the_year_stay_apart() {
+    let mut index = warmed(EventSettings::default());
+    for round in 0..40 {
+        for (i, text) in CAPITAL.iter().enumerate() {
+            index.observe(&item(&format!("cap{round}-{i}"), "", text, -1000));
+        }
+    }
+    let a = index.assign(&item("ohio", "Trump visits steel plant", "President Trump toured a steel plant in Youngstown on Tuesday and spoke to workers about jobs, the White House said, in 2026.", 0));
+    let b = index.assign(&item("drugs", "Trump signs order on drug prices", "President Trump signed an executive order on drug prices at the White House on Tuesday and said costs would fall in 2026.", 1));
+    assert!(!b.joined && b.event != a.event, "{b:?}");
+}
+
+const DAIRY: [(&str, &str); 3] = [
+    ("Fire destroys old dairy building in Palmer", "The historic Matanuska Maid dairy building in Palmer burned to the ground early Tuesday. Palmer fire chief John Owen said crews fought the blaze for six hours."),
+    ("Arson suspected in Matanuska Maid fire", "Alaska State Troopers said arson is suspected in the fire that destroyed the historic Matanuska Maid dairy building in Palmer on Tuesday. Investigator Ken Brooks said an accelerant was found at the site."),
+    ("Matanuska Maid building in Palmer destroyed, arson suspected", "The historic Matanuska Maid dairy building in Palmer burned down early Tuesday, fire chief John Owen said, and Alaska State Troopers investigator Ken Brooks said arson is suspected."),
+];
+
+#[test]
+fn an_item_that_links_two_events_merges_them() {
+    // Two days apart, the first two reports score too low to join; the third, between them,
+    // agrees with both.
+    let mut index = warmed(EventSettings { day_penalty: 2.0, ..EventSettings::default() });
+    let a = index.assign(&item("a", DAIRY[0].0, DAIRY[0].1, 0));
+    let b = index.assign(&item("b", DAIRY[1].0, DAIRY[1].1, 48));
+    let c = index.assign(&item("c", DAIRY[2].0, DAIRY[2].1, 24));
+    assert!(!b.joined && b.event != a.event, "{b:?}");
+    assert!(c.joined && c.merged.len() == 1, "{c:?}");
+    let (survivor, gone) = (c.event, c.merged[0]);
+    assert!([a.event, b.event].contains(&survivor) && [a.event, b.event].contains(&gone));
+    assert_eq!(index.size(survivor), 3);
+    assert_eq!(index.size(gone), 0, "the merged event is gone");
+    assert_eq!(index.len(), 1);
 }

@@ -1,36 +1,49 @@
-//! Sparse term vectors: hashed terms with weights, sorted by term so that the similarity of two
-//! vectors is one merge pass (no hashing, no allocation).
+//! Sparse term vectors: hashed terms with weights and rarities, sorted by term so that the
+//! similarity of two vectors is one merge pass (no hashing, no allocation, no rarity lookups).
 
-/// A term's 64-bit hash and its weight, sorted by hash, at most one entry per hash.
+/// One term of a vector (16 bytes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Term {
+    pub hash: u64,
+    pub weight: f32,
+    /// `Rarity::rarity` of the term when the item was weighed: 0 common, 1 never seen.
+    pub rarity: f32,
+}
+
+impl Term {
+    pub fn new(hash: u64, weight: f32, rarity: f32) -> Self {
+        Self { hash, weight, rarity }
+    }
+}
+
+/// Terms sorted by hash, at most one entry per hash.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Vector {
-    terms: Vec<(u64, f32)>,
+    terms: Vec<Term>,
 }
 
 impl Vector {
-    /// Keeps the `max` heaviest of `weighted` (ties by hash, so the result is deterministic),
-    /// scaled to unit length. Zero and non-finite weights are dropped.
-    pub fn top_unit(mut weighted: Vec<(u64, f32)>, max: usize) -> Self {
-        weighted.retain(|(_, w)| w.is_finite() && *w > 0.0);
-        weighted.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        weighted.dedup_by_key(|t| t.0);
-        weighted.truncate(max);
-        let norm = weighted.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    /// Keeps the `max` heaviest of `terms` (ties by hash, so the result is deterministic),
+    /// scaled to unit length. Zero and non-finite weights are dropped; of repeated hashes the
+    /// heaviest stays.
+    pub fn top_unit(terms: Vec<Term>, max: usize) -> Self {
+        let mut v = Self::raw(terms, max);
+        let norm = v.terms.iter().map(|t| t.weight * t.weight).sum::<f32>().sqrt();
         if norm > 0.0 {
-            weighted.iter_mut().for_each(|t| t.1 /= norm);
+            v.terms.iter_mut().for_each(|t| t.weight /= norm);
         }
-        weighted.sort_unstable_by_key(|t| t.0);
-        Self { terms: weighted }
+        v
     }
 
-    /// The terms as they are, without scaling (weights kept as given), sorted by hash.
-    pub fn raw(mut weighted: Vec<(u64, f32)>, max: usize) -> Self {
-        let unit = Self::top_unit(weighted.clone(), max);
-        let kept: std::collections::HashSet<u64> = unit.terms.iter().map(|t| t.0).collect();
-        weighted.retain(|t| kept.contains(&t.0));
-        weighted.sort_unstable_by_key(|t| t.0);
-        weighted.dedup_by_key(|t| t.0);
-        Self { terms: weighted }
+    /// The `max` heaviest of `terms` with their weights as given.
+    pub fn raw(mut terms: Vec<Term>, max: usize) -> Self {
+        terms.retain(|t| t.weight.is_finite() && t.weight > 0.0);
+        terms.sort_unstable_by(|a, b| a.hash.cmp(&b.hash).then(b.weight.total_cmp(&a.weight)));
+        terms.dedup_by_key(|t| t.hash);
+        terms.sort_unstable_by(|a, b| b.weight.total_cmp(&a.weight).then(a.hash.cmp(&b.hash)));
+        terms.truncate(max);
+        terms.sort_unstable_by_key(|t| t.hash);
+        Self { terms }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -41,42 +54,31 @@ impl Vector {
         self.terms.len()
     }
 
-    pub fn terms(&self) -> &[(u64, f32)] {
+    pub fn terms(&self) -> &[Term] {
         &self.terms
     }
 
-    pub fn contains(&self, term: u64) -> bool {
-        self.terms.binary_search_by_key(&term, |t| t.0).is_ok()
+    pub fn contains(&self, hash: u64) -> bool {
+        self.terms.binary_search_by_key(&hash, |t| t.hash).is_ok()
     }
 
     /// The dot product; for two unit vectors, their cosine.
     pub fn dot(&self, other: &Self) -> f64 {
         let mut sum = 0.0f64;
-        self.each_shared(other, |a, b| sum += f64::from(a) * f64::from(b));
+        self.each_shared(other, |a, b| sum += f64::from(a.weight) * f64::from(b.weight));
         sum
     }
 
-    /// The share of this vector's weight on terms `other` (or `also`) holds too: 0 when empty.
-    pub fn contained_in(&self, other: &Self, also: &Self) -> f64 {
-        let total: f64 = self.terms.iter().map(|t| f64::from(t.1)).sum();
-        if total <= 0.0 {
-            return 0.0;
-        }
-        let found: f64 =
-            self.terms.iter().filter(|t| other.contains(t.0) || also.contains(t.0)).map(|t| f64::from(t.1)).sum();
-        found / total
-    }
-
-    /// Calls `f` with both weights of every term the two vectors share.
-    pub fn each_shared(&self, other: &Self, mut f: impl FnMut(f32, f32)) {
+    /// Calls `f` with both sides of every term the two vectors share.
+    pub fn each_shared(&self, other: &Self, mut f: impl FnMut(&Term, &Term)) {
         let (a, b) = (&self.terms, &other.terms);
         let (mut i, mut j) = (0, 0);
         while i < a.len() && j < b.len() {
-            match a[i].0.cmp(&b[j].0) {
+            match a[i].hash.cmp(&b[j].hash) {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
                 std::cmp::Ordering::Equal => {
-                    f(a[i].1, b[j].1);
+                    f(&a[i], &b[j]);
                     i += 1;
                     j += 1;
                 }
@@ -84,24 +86,12 @@ impl Vector {
         }
     }
 
-    /// The terms both vectors hold, heaviest (by the product of weights) first.
-    pub fn shared(&self, other: &Self) -> Vec<(u64, f64)> {
-        let mut out = Vec::new();
-        let (a, b) = (&self.terms, &other.terms);
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() && j < b.len() {
-            match a[i].0.cmp(&b[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    out.push((a[i].0, f64::from(a[i].1) * f64::from(b[j].1)));
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
+    /// The hashes of the terms both vectors hold, heaviest (by the product of weights) first.
+    pub fn shared(&self, other: &Self) -> Vec<u64> {
+        let mut out: Vec<(u64, f64)> = Vec::new();
+        self.each_shared(other, |a, b| out.push((a.hash, f64::from(a.weight) * f64::from(b.weight))));
         out.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-        out
+        out.into_iter().map(|t| t.0).collect()
     }
 }
 
@@ -109,29 +99,26 @@ impl Vector {
 mod tests {
     use super::*;
 
+    fn terms(v: &[(u64, f32)]) -> Vec<Term> {
+        v.iter().map(|&(h, w)| Term::new(h, w, 0.5)).collect()
+    }
+
     #[test]
     fn unit_vectors_have_cosine_one_with_themselves_and_zero_when_disjoint() {
-        let a = Vector::top_unit(vec![(1, 3.0), (2, 4.0), (9, f32::NAN), (5, 0.0)], 10);
+        let a = Vector::top_unit(terms(&[(1, 3.0), (2, 4.0), (9, f32::NAN), (5, 0.0)]), 10);
         assert_eq!(a.len(), 2);
         assert!((a.dot(&a) - 1.0).abs() < 1e-6);
-        let b = Vector::top_unit(vec![(3, 1.0)], 10);
+        let b = Vector::top_unit(terms(&[(3, 1.0)]), 10);
         assert_eq!(a.dot(&b), 0.0);
         assert_eq!(Vector::default().dot(&a), 0.0);
     }
 
     #[test]
-    fn truncation_keeps_the_heaviest_terms() {
-        let v = Vector::top_unit(vec![(1, 1.0), (2, 5.0), (3, 3.0), (2, 5.0)], 2);
-        assert_eq!(v.terms().iter().map(|t| t.0).collect::<Vec<_>>(), [2, 3]);
-        let raw = Vector::raw(vec![(1, 1.0), (2, 5.0), (3, 3.0)], 2);
-        assert_eq!(raw.terms(), &[(2, 5.0), (3, 3.0)]);
-    }
-
-    #[test]
-    fn containment_is_the_share_of_weight_found() {
-        let a = Vector::raw(vec![(1, 1.0), (2, 3.0)], 10);
-        let b = Vector::raw(vec![(2, 1.0)], 10);
-        assert!((a.contained_in(&b, &Vector::default()) - 0.75).abs() < 1e-9);
-        assert_eq!(Vector::default().contained_in(&b, &b), 0.0);
+    fn truncation_keeps_the_heaviest_terms_once() {
+        let v = Vector::top_unit(terms(&[(1, 1.0), (2, 5.0), (3, 3.0), (2, 4.0)]), 2);
+        assert_eq!(v.terms().iter().map(|t| t.hash).collect::<Vec<_>>(), [2, 3]);
+        let raw = Vector::raw(terms(&[(1, 1.0), (2, 5.0), (3, 3.0)]), 2);
+        assert_eq!(raw.terms().iter().map(|t| t.weight).collect::<Vec<_>>(), [5.0, 3.0]);
+        assert_eq!(raw.shared(&v), [2, 3]);
     }
 }

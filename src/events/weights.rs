@@ -19,6 +19,6 @@
 
 /// Weight of each pair feature (`score::FEATURE_NAMES`), in order.
 pub const WEIGHTS: [f64; super::score::FEATURES] =
-    [2.010, 0.786, 0.660, 1.202, 1.814, 3.175, 2.397, -0.784, 2.758, 1.906, 3.622, -3.000, 0.472];
+    [1.969, 0.714, 0.513, 0.964, 1.964, 3.081, 3.343, -1.024, 3.126, 1.574, 3.363, -3.000, 0.427];
 /// The log-odds of two items with nothing in common.
-pub const BIAS: f64 = -3.962;
+pub const BIAS: f64 = -3.420;
