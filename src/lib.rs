@@ -30,6 +30,7 @@ pub mod config;
 pub mod dedup;
 pub mod discover;
 pub mod domain;
+pub mod events;
 pub mod extract;
 pub mod fetch;
 pub mod http;

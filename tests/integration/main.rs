@@ -10,6 +10,8 @@ mod config_files;
 mod corpus;
 mod discovery;
 mod durability;
+mod events;
+mod events_set;
 mod extract_url;
 mod extraction;
 mod full_text;
