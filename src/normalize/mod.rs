@@ -330,6 +330,37 @@ pub fn date_only_edits(e: &mut Entry, item: &FeedEntry) {
     }
 }
 
+/// A news sitemap's `news:name` and `news:language` (feed-rs's `source` and `language` as the
+/// sitemap reader fills them): kept as what is known of the article before its page is read,
+/// each field credited to the sitemap.
+pub fn sitemap_metadata(e: &mut Entry, item: &FeedEntry, now: chrono::DateTime<Utc>) {
+    let clean = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.chars().take(MAX_NAME_CHARS).collect::<String>())
+    };
+    let (site_name, lang) = (clean(&item.source), clean(&item.language));
+    if site_name.is_none() && lang.is_none() {
+        return;
+    }
+    let mut sources = std::collections::BTreeMap::new();
+    for (field, v) in [("site_name", &site_name), ("lang", &lang)] {
+        if v.is_some() {
+            sources.insert(field.to_owned(), "sitemap".to_owned());
+        }
+    }
+    let url = e.link.clone().unwrap_or_default();
+    e.article = Some(Box::new(crate::domain::ArticleRecord {
+        url,
+        checked: now,
+        site_name,
+        lang,
+        sources,
+        ..Default::default()
+    }));
+}
+
 fn digest(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {

@@ -211,6 +211,7 @@ fn to_entry(u: &SitemapUrl) -> Entry {
         published: u.published,
         updated: u.lastmod,
         language: u.language.clone(),
+        source: u.publication.clone(),
         media: media.into_iter().collect(),
         ..Entry::default()
     }

@@ -108,9 +108,20 @@ pub(super) fn job(source: &SourceSettings, entry: &Entry) -> Option<Job> {
 }
 
 /// Gives an entry what its page said: the record, and a later "last update" as its `updated`.
-pub(super) fn attach(entry: &mut Entry, record: Box<ArticleRecord>, now: DateTime<Utc>) {
+pub(super) fn attach(entry: &mut Entry, mut record: Box<ArticleRecord>, now: DateTime<Utc>) {
     if let Some(modified) = record.modified.filter(|m| *m > entry.updated && *m <= now) {
         entry.updated = modified;
+    }
+    // What a news sitemap said of the article stands where the page says nothing.
+    if let Some(before) = entry.article.as_deref() {
+        for (field, ours, theirs) in
+            [("site_name", &mut record.site_name, &before.site_name), ("lang", &mut record.lang, &before.lang)]
+        {
+            if ours.is_none() && theirs.is_some() {
+                ours.clone_from(theirs);
+                record.sources.insert(field.to_owned(), before.sources.get(field).cloned().unwrap_or_default());
+            }
+        }
     }
     entry.article = Some(record);
 }
@@ -277,6 +288,28 @@ mod tests {
 
     fn fresh(body: &str) -> Read {
         Read::Fresh(Box::new(ArticleRecord { body_html: Some(body.into()), ..ArticleRecord::default() }))
+    }
+
+    #[test]
+    fn a_news_sitemaps_name_and_language_stand_where_the_page_says_nothing() {
+        let now = "2026-12-01T12:00:00Z".parse().expect("now");
+        let sitemap = ArticleRecord {
+            site_name: Some("Coast Herald".into()),
+            lang: Some("en".into()),
+            sources: [("site_name".to_owned(), "sitemap".to_owned()), ("lang".to_owned(), "sitemap".to_owned())].into(),
+            ..ArticleRecord::default()
+        };
+        let mut entry =
+            Entry { article: Some(Box::new(sitemap)), ..crate::domain::test_entry("s", "a", "2026-12-01T08:00:00Z") };
+        let page = ArticleRecord {
+            lang: Some("en-GB".into()),
+            sources: [("lang".to_owned(), "meta".to_owned())].into(),
+            ..ArticleRecord::default()
+        };
+        attach(&mut entry, Box::new(page), now);
+        let a = entry.article.expect("article");
+        assert_eq!((a.site_name.as_deref(), a.lang.as_deref()), (Some("Coast Herald"), Some("en-GB")));
+        assert_eq!((a.sources["site_name"].as_str(), a.sources["lang"].as_str()), ("sitemap", "meta"));
     }
 
     #[test]

@@ -89,6 +89,7 @@ impl Planner<'_> {
             for (i, item) in &mut items {
                 if let (Item::Fresh(entry, _), Some(raw)) = (item, feed.entries.get(*i)) {
                     normalize::date_only_edits(entry, raw);
+                    normalize::sitemap_metadata(entry, raw, doc.now);
                 }
             }
         }

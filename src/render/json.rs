@@ -41,6 +41,9 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Value {
     if let Some(i) = &image {
         m.insert("image".into(), json!(i.url));
     }
+    if let Some(lang) = shown::language(e) {
+        m.insert("language".into(), json!(lang));
+    }
     if !e.categories.is_empty() {
         m.insert("tags".into(), json!(e.categories));
     }
@@ -60,6 +63,9 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Value {
         let mut ours = json!({ "source": source, "story": story, "also_reported_by": also });
         if let (Some(i), Some(obj)) = (&image, ours.as_object_mut()) {
             obj.insert("image".into(), json!({ "url": i.url, "caption": i.caption, "credit": i.credit }));
+        }
+        if let (Some(name), Some(obj)) = (shown::site_name(e), ours.as_object_mut()) {
+            obj.insert("site_name".into(), json!(name));
         }
         m.insert("_newsriver".into(), ours);
     }

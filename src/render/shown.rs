@@ -56,3 +56,14 @@ pub fn media_children(i: &ArticleImage) -> Vec<(&'static str, String)> {
     }
     out
 }
+
+/// The article's language (its page's, else its news sitemap's), when known.
+pub fn language(e: &Entry) -> Option<&str> {
+    e.article.as_deref().and_then(|a| a.lang.as_deref())
+}
+
+/// The publication that put the article out (its page's site name, else its news sitemap's
+/// `news:name`), when known.
+pub fn site_name(e: &Entry) -> Option<&str> {
+    e.article.as_deref().and_then(|a| a.site_name.as_deref())
+}

@@ -85,6 +85,13 @@ async fn news_sitemap_items_are_republished_and_a_newer_lastmod_is_an_edit() {
     let enclosure = atom.entries.iter().flat_map(|e| &e.links).find(|l| l.rel.as_deref() == Some("enclosure"));
     assert_eq!(enclosure.map(|l| l.href.clone()), Some(format!("{base}/img/harbour.jpg")), "the image is an enclosure");
 
+    let herald: Value = app.get("/sources/herald.json").await.json().await.expect("json");
+    let with_publication = herald["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["language"] == "en" && i["_newsriver"]["site_name"] == "Coast Herald");
+    assert_eq!(with_publication.count(), 3, "news:language and news:name are republished: {herald}");
     let cursor =
         app.get("/sources/herald.json").await.headers()["x-newsriver-cursor"].to_str().expect("cursor").to_owned();
     let edited = String::from_utf8(sitemap("news.xml", &base))
