@@ -18,6 +18,8 @@
 //!
 //!   extract (pure): one HTML page ─► Article (`newsriver extract`, and the pipeline's articles step)
 //!   pipeline::preview: fetch ─► parse ─► normalize ─► articles, committed nowhere (`newsriver preview`)
+//!   events (pure, in memory; not wired into the pipeline yet): items ─► features ─► online index of
+//!     rare terms ─► the event each joins (measured on ../shared/stories-events by `examples/events_eval`)
 //!   discover (apart from the pipeline): a page ─► fetch ─► its rel=alternate feeds, robots.txt
 //!     sitemaps, usual feed paths ─► each fetched and parsed ─► `[[source]]` tables (`newsriver discover`)
 //! ```
