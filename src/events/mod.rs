@@ -49,6 +49,9 @@ pub struct EventSettings {
     pub candidates: usize,
     /// Events listed per term in the inverted index (the most recent).
     pub postings: usize,
+    /// Of an item's posted terms (its rarest and most repeated names and words), a candidate
+    /// event must share this many: one shared term is mostly chance.
+    pub min_shared: usize,
     /// A second event merges when the item's score with it reaches threshold + this.
     pub merge_margin: f64,
     /// The pair score's weights: the trained ones by default.
@@ -84,8 +87,9 @@ impl Default for EventSettings {
             day_penalty: 0.25,
             members: 8,
             merge_members: 8,
-            candidates: 16,
+            candidates: 8,
             postings: 64,
+            min_shared: 1,
             merge_margin: 0.0,
             model: Model::default(),
         }

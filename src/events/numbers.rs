@@ -4,15 +4,14 @@
 //! written date are neither. Month names are known in English, French, German, Spanish,
 //! Italian, Portuguese and Dutch; numeric dates in any language.
 
-use super::hash::{term, Kind};
+use super::hash::{term, Kind, Map};
 use super::tokens::Token;
-use std::collections::HashMap;
 
 /// Numbers and dates of one item.
 #[derive(Debug, Default)]
 pub struct Numbers {
     /// Number keys ("23", "23 pirates") and their counts.
-    pub numbers: HashMap<u64, u32>,
+    pub numbers: Map<u64, u32>,
     /// Decimal numbers of the title and lead: measurements such as a magnitude.
     pub measures: Vec<u64>,
     /// Years ("2009") and year-months ("2009-12").

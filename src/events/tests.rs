@@ -121,7 +121,9 @@ fn events_keep_to_one_language_unless_asked_and_to_the_window() {
 
 #[test]
 fn odd_input_never_panics() {
+    let long = EventSettings { window: std::time::Duration::MAX, ..EventSettings::default() };
     let mut index = EventIndex::new(EventSettings::default());
+    let mut forever = EventIndex::new(long);
     let odd = [
         "",
         " ",
@@ -140,9 +142,16 @@ fn odd_input_never_panics() {
     ];
     for (i, title) in odd.iter().enumerate() {
         for (j, text) in odd.iter().enumerate() {
-            let it = Item { language: [None, Some(""), Some("-")][j % 3], ..item(&format!("{i}-{j}"), title, text, 0) };
+            let published = [at(0), DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC][(i + j) % 3];
+            let it = Item {
+                language: [None, Some(""), Some("-")][j % 3],
+                published,
+                ..item(&format!("{i}-{j}"), title, text, 0)
+            };
             let a = index.assign(&it);
             assert!(a.best.as_ref().is_none_or(|b| b.1.score.is_finite()), "{a:?}");
+            forever.assign(&it);
+            forever.decide(&it);
         }
     }
 }
