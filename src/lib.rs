@@ -16,6 +16,8 @@
 //!   extract (apart from the pipeline, pure): one HTML page ─► Article (`newsriver extract`)
 //!   discover (apart from the pipeline): a page ─► fetch ─► its rel=alternate feeds, robots.txt
 //!     sitemaps, usual feed paths ─► each fetched and parsed ─► `[[source]]` tables (`newsriver discover`)
+//!   events (pure, not yet wired in): item ─► names, numbers, dates, rare words ─► online event
+//!     index (candidates by rare terms, pair scores, join / open / merge)
 //! ```
 
 pub mod app;
