@@ -49,7 +49,7 @@ pub struct Extract {
     title: Map<u64, u32>,
     numbers: Map<u64, u32>,
     dates: Vec<u64>,
-    measures: Vec<u64>,
+    measures: Vec<f32>,
     latest_year: Option<i32>,
     labels: Vec<(u64, String)>,
 }
@@ -132,7 +132,7 @@ pub struct Features {
     /// Names in the title or lead, weighted by rarity alone (not scaled).
     pub lead_names: Vector,
     /// Decimal numbers of the title and lead (sorted).
-    pub measures: Vec<u64>,
+    pub measures: Vec<f32>,
     pub latest_year: Option<i32>,
     /// How rare the latest year is (`Rarity::rarity`).
     pub year_rarity: f32,
@@ -163,7 +163,7 @@ impl Features {
         labels.sort();
         labels.dedup_by_key(|l| l.0);
         let mut measures = x.measures.clone();
-        measures.sort_unstable();
+        measures.sort_by(f32::total_cmp);
         measures.dedup();
         let year_rarity = x.latest_year.map_or(0.0, |y| look(term(Kind::Date, &y.to_string())).1);
         Self {

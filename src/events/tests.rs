@@ -199,3 +199,14 @@ fn an_item_that_links_two_events_merges_them() {
     assert_eq!(index.size(gone), 0, "the merged event is gone");
     assert_eq!(index.len(), 1);
 }
+
+#[test]
+fn a_revised_magnitude_is_the_same_earthquake() {
+    let mut index = warmed(EventSettings::default());
+    let first = index.assign(&item("a", QUAKE_A[0].0, QUAKE_A[0].1, 0));
+    let revised = QUAKE_A[1].1.replace("6.1", "6.0");
+    let second = index.assign(&item("b", "Magnitude 6.0 earthquake hits Sumatra", &revised, 1));
+    assert!(second.joined && second.event == first.event, "{second:?}");
+    let features = second.best.map(|b| b.1.features).unwrap_or_default();
+    assert_eq!(features[FEATURE_NAMES.iter().position(|n| *n == "measures_differ").unwrap_or(0)], 0.0);
+}
