@@ -56,7 +56,7 @@ fn main() {
 }
 
 /// The default settings with `--set name=value` overrides (members, candidates, postings,
-/// merge_members, merge_margin, day_penalty).
+/// min_shared, merge_members, merge_margin, day_penalty).
 fn settings_from(args: &[String]) -> EventSettings {
     let mut s = EventSettings::default();
     for kv in args.windows(2).filter(|w| w[0] == "--set").map(|w| w[1].as_str()) {
@@ -66,6 +66,7 @@ fn settings_from(args: &[String]) -> EventSettings {
             "members" => s.members = n,
             "candidates" => s.candidates = n,
             "postings" => s.postings = n,
+            "min_shared" => s.min_shared = n,
             "merge_members" => s.merge_members = n,
             "merge_margin" => s.merge_margin = f,
             "day_penalty" => s.day_penalty = f,

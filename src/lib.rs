@@ -22,6 +22,8 @@
 //!     rare terms ─► the event each joins (measured on ../shared/stories-events by `examples/events_eval`)
 //!   discover (apart from the pipeline): a page ─► fetch ─► its rel=alternate feeds, robots.txt
 //!     sitemaps, usual feed paths ─► each fetched and parsed ─► `[[source]]` tables (`newsriver discover`)
+//!   events (pure, not yet wired in): item ─► names, numbers, dates, rare words ─► online event
+//!     index (candidates by rare terms, pair scores, join / open / merge)
 //! ```
 
 pub mod app;

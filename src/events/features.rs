@@ -3,7 +3,7 @@
 //! each as a term vector weighted by rarity (sublinear count × inverse document frequency) and
 //! cut to a fixed size, so one item's features cost a bounded few kilobytes.
 
-use super::hash::{term, Kind};
+use super::hash::{term, term_lower, Kind, Map};
 use super::names::names;
 use super::numbers::numbers;
 use super::rarity::Rarity;
@@ -11,7 +11,6 @@ use super::tokens::{tokens, Token};
 use super::vector::{Term, Vector};
 use crate::domain::EntryKey;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 
 /// One item as event assignment sees it.
 #[derive(Debug, Clone, Copy)]
@@ -43,14 +42,14 @@ pub const POSTED: usize = 12;
 /// What an item says, before weighting: counts of hashed terms per feature.
 #[derive(Debug, Default)]
 pub struct Extract {
-    names: HashMap<u64, u32>,
-    phrases: HashMap<u64, u32>,
-    words: HashMap<u64, u32>,
-    lead: HashMap<u64, u32>,
-    title: HashMap<u64, u32>,
-    numbers: HashMap<u64, u32>,
+    names: Map<u64, u32>,
+    phrases: Map<u64, u32>,
+    words: Map<u64, u32>,
+    lead: Map<u64, u32>,
+    title: Map<u64, u32>,
+    numbers: Map<u64, u32>,
     dates: Vec<u64>,
-    measures: Vec<u64>,
+    measures: Vec<f32>,
     latest_year: Option<i32>,
     labels: Vec<(u64, String)>,
 }
@@ -112,10 +111,10 @@ fn most_telling(lists: &[&Vec<Term>]) -> Vec<u64> {
 }
 
 /// Counts of the words among `tokens`: lowercased, starting with a letter, three characters or more.
-fn counts<'a, 'b: 'a>(tokens: impl Iterator<Item = &'a Token<'b>>) -> HashMap<u64, u32> {
-    let mut out = HashMap::new();
+fn counts<'a, 'b: 'a>(tokens: impl Iterator<Item = &'a Token<'b>>) -> Map<u64, u32> {
+    let mut out = Map::default();
     for t in tokens.filter(|t| t.text.starts_with(char::is_alphabetic) && t.text.chars().nth(2).is_some()) {
-        *out.entry(term(Kind::Word, &t.text.to_lowercase())).or_default() += 1;
+        *out.entry(term_lower(Kind::Word, t.text)).or_default() += 1;
     }
     out
 }
@@ -133,7 +132,7 @@ pub struct Features {
     /// Names in the title or lead, weighted by rarity alone (not scaled).
     pub lead_names: Vector,
     /// Decimal numbers of the title and lead (sorted).
-    pub measures: Vec<u64>,
+    pub measures: Vec<f32>,
     pub latest_year: Option<i32>,
     /// How rare the latest year is (`Rarity::rarity`).
     pub year_rarity: f32,
@@ -147,10 +146,10 @@ impl Features {
     /// Weighs `x` by the rarity counted so far.
     pub fn weigh(x: &Extract, rarity: &Rarity) -> Self {
         // One sketch lookup per distinct term, whatever the features it is in.
-        let known: HashMap<u64, (f32, f32)> =
+        let known: Map<u64, (f32, f32)> =
             x.terms().into_iter().map(|t| (t, (rarity.idf(t), rarity.rarity(t) as f32))).collect();
         let look = |t: u64| known.get(&t).copied().unwrap_or((0.0, 0.0));
-        let weigh = |m: &HashMap<u64, u32>| -> Vec<Term> {
+        let weigh = |m: &Map<u64, u32>| -> Vec<Term> {
             m.iter()
                 .map(|(&t, &n)| (t, (1.0 + (n as f32).ln()), look(t)))
                 .map(|(t, tf, (i, r))| Term::new(t, tf * i, r))
@@ -164,7 +163,7 @@ impl Features {
         labels.sort();
         labels.dedup_by_key(|l| l.0);
         let mut measures = x.measures.clone();
-        measures.sort_unstable();
+        measures.sort_by(f32::total_cmp);
         measures.dedup();
         let year_rarity = x.latest_year.map_or(0.0, |y| look(term(Kind::Date, &y.to_string())).1);
         Self {

@@ -5,12 +5,13 @@
 //! latest item left the time window are forgotten with their postings.
 
 use super::features::{Extract, Features, Item};
+use super::hash::Map;
 use super::rarity::Rarity;
 use super::score::{pair, Reason};
 use super::EventSettings;
 use crate::domain::EntryKey;
 use chrono::{DateTime, Duration, Utc};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// Terms one event is posted under at most: a large event is found by its first members' terms.
@@ -67,8 +68,8 @@ struct Event {
 pub struct EventIndex {
     settings: EventSettings,
     rarity: Rarity,
-    events: HashMap<EventId, Event>,
-    postings: HashMap<u64, VecDeque<EventId>>,
+    events: Map<EventId, Event>,
+    postings: Map<u64, VecDeque<EventId>>,
     /// (last update, event) in update order: what expiry walks.
     activity: VecDeque<(DateTime<Utc>, EventId)>,
     newest: DateTime<Utc>,
@@ -85,8 +86,8 @@ impl EventIndex {
         Self {
             settings,
             rarity,
-            events: HashMap::new(),
-            postings: HashMap::new(),
+            events: Map::default(),
+            postings: Map::default(),
             activity: VecDeque::new(),
             newest: DateTime::<Utc>::MIN_UTC,
             next: 0,
@@ -175,27 +176,26 @@ impl EventIndex {
         self.settings.model.score(&pair(f, &m.features)) - self.settings.day_penalty * (days - 1.0).max(0.0)
     }
 
-    /// Events sharing the item's posted terms, inside the window and (unless cross-language)
-    /// in its language: most shared terms first, at most `candidates`.
+    /// Events sharing at least `min_shared` of the item's posted terms (fewer for an item with
+    /// few terms), inside the window and (unless cross-language) in its language: most shared
+    /// terms first, at most `candidates`.
     fn candidates(&self, item: &Item<'_>, f: &Features) -> Vec<EventId> {
-        let mut hits: HashMap<EventId, usize> = HashMap::new();
+        let mut hits: Map<EventId, usize> = Map::default();
         for id in f.posted.iter().filter_map(|t| self.postings.get(t)).flatten() {
             *hits.entry(*id).or_default() += 1;
         }
-        let window = self.window();
-        let mut ranked: Vec<(usize, EventId)> = hits
-            .into_iter()
-            .filter(|(id, _)| {
-                self.events.get(id).is_some_and(|e| {
-                    item.published >= e.first - window
-                        && item.published <= e.last + window
-                        && (self.settings.cross_language || same_language(e.language.as_deref(), item.language))
-                })
-            })
-            .map(|(id, n)| (n, id))
-            .collect();
-        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-        ranked.into_iter().take(self.settings.candidates).map(|(_, id)| id).collect()
+        let least = self.settings.min_shared.min(f.posted.len() / 4).max(1);
+        let mut ranked: Vec<(usize, EventId)> =
+            hits.into_iter().filter(|h| h.1 >= least).map(|(id, n)| (n, id)).collect();
+        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+        let (window, language) = (self.window(), item.language.map(primary));
+        let fits = |e: &Event| {
+            e.first.checked_sub_signed(window).is_none_or(|from| item.published >= from)
+                && e.last.checked_add_signed(window).is_none_or(|to| item.published <= to)
+                && (self.settings.cross_language || same_language(e.language.as_deref(), language.as_deref()))
+        };
+        let live = ranked.into_iter().filter(|(_, id)| self.events.get(id).is_some_and(fits));
+        live.take(self.settings.candidates).map(|(_, id)| id).collect()
     }
 
     fn reason(&self, f: &Features, id: EventId, member: usize, s: f64) -> Reason {
@@ -287,7 +287,8 @@ impl EventIndex {
 
     /// Forgets events whose latest member is older than the window before the newest item.
     fn expire(&mut self, published: DateTime<Utc>) {
-        let horizon = self.newest.max(published) - self.window();
+        // No horizon before the earliest time there is: nothing can be that old.
+        let Some(horizon) = self.newest.max(published).checked_sub_signed(self.window()) else { return };
         while let Some(&(t, id)) = self.activity.front().filter(|(t, _)| *t < horizon) {
             self.activity.pop_front();
             if self.events.get(&id).is_some_and(|e| e.last <= t) {
@@ -329,10 +330,10 @@ fn primary(language: &str) -> String {
     language.split(['-', '_']).next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
-/// Same language, or one of them unknown (no evidence that they differ).
+/// Same language (primary subtags), or one of them unknown (no evidence that they differ).
 fn same_language(event: Option<&str>, item: Option<&str>) -> bool {
     match (event, item) {
-        (Some(e), Some(i)) => e == primary(i),
+        (Some(e), Some(i)) => e == i,
         _ => true,
     }
 }

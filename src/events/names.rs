@@ -4,15 +4,14 @@
 //! form a multiword name. Shouted sentences and Title Case headlines say nothing about names
 //! and are skipped. Caseless scripts yield no names (their words still count).
 
-use super::hash::{term, Kind};
+use super::hash::{term, term_lower, Kind, Map, Set};
 use super::tokens::Token;
-use std::collections::{HashMap, HashSet};
 
 /// Names found in one item: single words and multiword names, each with its count and label.
 #[derive(Debug, Default)]
 pub struct Names {
-    pub words: HashMap<u64, u32>,
-    pub phrases: HashMap<u64, u32>,
+    pub words: Map<u64, u32>,
+    pub phrases: Map<u64, u32>,
     pub labels: Vec<(u64, String)>,
 }
 
@@ -21,30 +20,33 @@ pub fn names(title: &[Token<'_>], body: &[Token<'_>]) -> Names {
     let title_ok = !title_case(title);
     let sentences: Vec<&[Token<'_>]> =
         sentences(body).into_iter().chain(title_ok.then_some(title)).filter(|s| !shouted(s)).collect();
-    let lower: HashSet<String> = title
+    let lower: Set = title
         .iter()
         .chain(body)
         .filter(|t| t.text.starts_with(char::is_lowercase))
-        .map(|t| t.text.to_owned())
+        .map(|t| term_lower(Kind::Word, t.text))
         .collect();
-    let inside: HashSet<String> = sentences
+    let inside: Set = sentences
         .iter()
         .flat_map(|s| s.iter())
         .filter(|t| !t.initial && capital(t))
-        .map(|t| t.text.to_lowercase())
+        .map(|t| term_lower(Kind::Word, t.text))
         .collect();
     let mut out = Names::default();
     for s in sentences {
         let mut run: Vec<String> = Vec::new();
         for t in s {
-            let lowered = t.text.to_lowercase();
-            let is_name = capital(t) && (!t.initial || (inside.contains(&lowered) && !lower.contains(&lowered)));
+            let is_name = capital(t)
+                && (!t.initial || {
+                    let h = term_lower(Kind::Word, t.text);
+                    inside.contains(&h) && !lower.contains(&h)
+                });
             let joined = t.before.chars().all(|c| c.is_whitespace() || c == '.') && !t.initial;
             if !(is_name && joined) {
                 out.add_run(&mut run);
             }
             if is_name {
-                run.push(lowered);
+                run.push(t.text.to_lowercase());
             }
         }
         out.add_run(&mut run);

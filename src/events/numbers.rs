@@ -4,17 +4,16 @@
 //! written date are neither. Month names are known in English, French, German, Spanish,
 //! Italian, Portuguese and Dutch; numeric dates in any language.
 
-use super::hash::{term, Kind};
+use super::hash::{term, Kind, Map};
 use super::tokens::Token;
-use std::collections::HashMap;
 
 /// Numbers and dates of one item.
 #[derive(Debug, Default)]
 pub struct Numbers {
     /// Number keys ("23", "23 pirates") and their counts.
-    pub numbers: HashMap<u64, u32>,
+    pub numbers: Map<u64, u32>,
     /// Decimal numbers of the title and lead: measurements such as a magnitude.
-    pub measures: Vec<u64>,
+    pub measures: Vec<f32>,
     /// Years ("2009") and year-months ("2009-12").
     pub dates: Vec<u64>,
     pub latest_year: Option<i32>,
@@ -57,7 +56,7 @@ impl Numbers {
             self.key(format!("{v} {}", u.text.to_lowercase()));
         }
         if lead && v.contains('.') {
-            self.measures.push(term(Kind::Number, v));
+            self.measures.extend(v.parse::<f32>().ok().filter(|m| m.is_finite()));
         }
     }
 
@@ -180,6 +179,6 @@ mod tests {
     #[test]
     fn lead_decimals_are_measures() {
         let n = numbers(&tokens("A 5.6 quake. Earlier a 6.1 one."), 3);
-        assert_eq!(n.measures, [term(Kind::Number, "5.6")]);
+        assert_eq!(n.measures, [5.6]);
     }
 }

@@ -121,7 +121,9 @@ fn events_keep_to_one_language_unless_asked_and_to_the_window() {
 
 #[test]
 fn odd_input_never_panics() {
+    let long = EventSettings { window: std::time::Duration::MAX, ..EventSettings::default() };
     let mut index = EventIndex::new(EventSettings::default());
+    let mut forever = EventIndex::new(long);
     let odd = [
         "",
         " ",
@@ -140,9 +142,16 @@ fn odd_input_never_panics() {
     ];
     for (i, title) in odd.iter().enumerate() {
         for (j, text) in odd.iter().enumerate() {
-            let it = Item { language: [None, Some(""), Some("-")][j % 3], ..item(&format!("{i}-{j}"), title, text, 0) };
+            let published = [at(0), DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC][(i + j) % 3];
+            let it = Item {
+                language: [None, Some(""), Some("-")][j % 3],
+                published,
+                ..item(&format!("{i}-{j}"), title, text, 0)
+            };
             let a = index.assign(&it);
             assert!(a.best.as_ref().is_none_or(|b| b.1.score.is_finite()), "{a:?}");
+            forever.assign(&it);
+            forever.decide(&it);
         }
     }
 }
@@ -189,4 +198,15 @@ fn an_item_that_links_two_events_merges_them() {
     assert_eq!(index.size(survivor), 3);
     assert_eq!(index.size(gone), 0, "the merged event is gone");
     assert_eq!(index.len(), 1);
+}
+
+#[test]
+fn a_revised_magnitude_is_the_same_earthquake() {
+    let mut index = warmed(EventSettings::default());
+    let first = index.assign(&item("a", QUAKE_A[0].0, QUAKE_A[0].1, 0));
+    let revised = QUAKE_A[1].1.replace("6.1", "6.0");
+    let second = index.assign(&item("b", "Magnitude 6.0 earthquake hits Sumatra", &revised, 1));
+    assert!(second.joined && second.event == first.event, "{second:?}");
+    let features = second.best.map(|b| b.1.features).unwrap_or_default();
+    assert_eq!(features[FEATURE_NAMES.iter().position(|n| *n == "measures_differ").unwrap_or(0)], 0.0);
 }

@@ -73,16 +73,14 @@ impl Vector {
     pub fn each_shared(&self, other: &Self, mut f: impl FnMut(&Term, &Term)) {
         let (a, b) = (&self.terms, &other.terms);
         let (mut i, mut j) = (0, 0);
-        while i < a.len() && j < b.len() {
-            match a[i].hash.cmp(&b[j].hash) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    f(&a[i], &b[j]);
-                    i += 1;
-                    j += 1;
-                }
+        // Both sides step without a branch on which is smaller: the hashes are random, so a
+        // branch would be mispredicted half the time.
+        while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+            if x.hash == y.hash {
+                f(x, y);
             }
+            i += usize::from(x.hash <= y.hash);
+            j += usize::from(y.hash <= x.hash);
         }
     }
 
