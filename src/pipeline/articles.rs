@@ -61,7 +61,8 @@ pub(super) async fn read_for_plan(
         } else if let Some(a) = entry.article.as_deref_mut() {
             a.checked = now;
         }
-        if ctx.stories.enabled {
+        // Planning compared the feed's text; an item with a body from its page compares on that.
+        if ctx.stories.enabled && entry.article.as_deref().is_some_and(ArticleRecord::has_body) {
             planned.features.insert(entry.key, crate::stories::features(entry, &ctx.stories));
         }
     }

@@ -6,7 +6,6 @@
 use super::articles::{self, Read};
 use super::{Planned, PollContext, PollError};
 use crate::config::SourceSettings;
-use crate::dedup::Plan;
 use crate::domain::{ArticleRecord, ArticleTally, Change, ChannelId, Entry, SourceState};
 use chrono::{DateTime, Utc};
 
@@ -52,7 +51,6 @@ pub(super) async fn run(
         planned.incoming.insert(old.key);
         planned.plan.changes.push(change);
     }
-    planned.plan = Plan { changes: planned.plan.changes, unchanged: 0 };
     state.count_articles(&tally, now);
     super::commit::commit_changes(ctx, source, planned, state.clone(), now).await?;
     Ok(tally)

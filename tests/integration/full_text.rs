@@ -173,8 +173,7 @@ async fn articles_give_body_byline_last_update_and_credit_and_failures_say_why()
     assert!(failed("members").await.contains("robots.txt"), "{}", failed("members").await);
     assert_eq!(site.hits_of("a/members"), 0, "a page robots.txt disallows is never asked for");
     assert_eq!(canary.hits.load(Ordering::SeqCst), 0, "the redirect to 127.0.0.2 was never followed");
-    let all: Vec<Value> = app.get("/api/sources").await.json().await.expect("status json");
-    let health = &all[0]["articles"];
+    let health = &status_of(&app, "courier").await["articles"];
     assert_eq!((health["read"].as_u64(), health["failed"].as_u64()), (Some(7), Some(5)), "{health}");
     assert!(health["last_failure"].as_str().is_some_and(|f| f.contains("/a/")), "{health}");
     let stub = item_by_url(&items, "stub");
@@ -314,8 +313,7 @@ async fn pages_past_a_polls_budget_are_read_by_the_next_polls() {
     let mut read = Vec::new();
     for _ in 0..4 {
         app.poll_now().await;
-        let all: Vec<Value> = app.get("/api/sources").await.json().await.expect("status json");
-        read.push(all[0]["articles"]["read"].as_u64().unwrap_or_default());
+        read.push(status_of(&app, "courier").await["articles"]["read"].as_u64().unwrap_or_default());
     }
     assert_eq!(read, [3, 6, 7, 7], "three pages a poll until all seven are read, then none again");
     for item in json_items(&app, "/sources/courier.json").await {

@@ -160,6 +160,24 @@ pub fn sources_table(config: &Path) -> String {
     table
 }
 
+/// Answers GET `route` on `server` with `status`, `body` and `content_type`.
+pub async fn mount(server: &MockServer, route: &str, status: u16, body: Vec<u8>, content_type: &str) {
+    let resp = ResponseTemplate::new(status).set_body_raw(body, content_type);
+    Mock::given(method("GET")).and(path(route)).respond_with(resp).mount(server).await;
+}
+
+/// How many requests `server` has had for `route`.
+pub async fn hits(server: &MockServer, route: &str) -> usize {
+    let requests = server.received_requests().await.unwrap_or_default();
+    requests.iter().filter(|r| r.url.path() == route).count()
+}
+
+/// One source's document in `/api/sources`.
+pub async fn status_of(app: &TestApp, id: &str) -> serde_json::Value {
+    let all: Vec<serde_json::Value> = app.get("/api/sources").await.json().await.expect("status json");
+    all.into_iter().find(|s| s["id"] == id).unwrap_or_else(|| panic!("{id} in /api/sources"))
+}
+
 /// Serves `body` at `route` on a fresh fixture server.
 pub async fn serve_body(route: &str, body: Vec<u8>, content_type: &str) -> MockServer {
     let server = MockServer::start().await;

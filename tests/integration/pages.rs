@@ -6,8 +6,7 @@ use crate::helpers::*;
 use newsriver::config::{PageSelectors, SourceKind};
 use newsriver::domain::FetchOutcome;
 use serde_json::Value;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 /// The selectors of the fixture newsroom: dates as "03/05/2026 · 09:30", which only the
 /// source's own format reads.
@@ -71,18 +70,7 @@ fn listing(stories: &[Story], built: &str) -> Vec<u8> {
 }
 
 async fn serve(server: &MockServer, route: &str, status: u16, body: Vec<u8>) {
-    let resp = ResponseTemplate::new(status).set_body_raw(body, "text/html; charset=utf-8");
-    Mock::given(method("GET")).and(path(route)).respond_with(resp).mount(server).await;
-}
-
-async fn hits(server: &MockServer, route: &str) -> usize {
-    let requests = server.received_requests().await.unwrap_or_default();
-    requests.iter().filter(|r| r.url.path() == route).count()
-}
-
-async fn status_of(app: &TestApp, id: &str) -> Value {
-    let all: Vec<Value> = app.get("/api/sources").await.json().await.expect("status json");
-    all.into_iter().find(|s| s["id"] == id).unwrap_or_else(|| panic!("{id} in /api/sources"))
+    mount(server, route, status, body, "text/html; charset=utf-8").await;
 }
 
 /// The source's JSON Feed items as (title, url, date_published), newest first.

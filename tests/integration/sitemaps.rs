@@ -5,8 +5,7 @@ use crate::helpers::*;
 use newsriver::config::{PollingSettings, SourceKind};
 use newsriver::domain::FetchOutcome;
 use serde_json::Value;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 /// An app whose sources are all sitemaps, with every item in channels from the first poll.
 async fn spawn_sitemaps(sources: &[(&str, String)]) -> TestApp {
@@ -31,18 +30,7 @@ fn sitemap(name: &str, base: &str) -> Vec<u8> {
 }
 
 async fn serve(server: &MockServer, route: &str, status: u16, body: Vec<u8>) {
-    let resp = ResponseTemplate::new(status).set_body_raw(body, "application/xml");
-    Mock::given(method("GET")).and(path(route)).respond_with(resp).mount(server).await;
-}
-
-async fn hits(server: &MockServer, route: &str) -> usize {
-    let requests = server.received_requests().await.unwrap_or_default();
-    requests.iter().filter(|r| r.url.path() == route).count()
-}
-
-async fn status_of(app: &TestApp, id: &str) -> Value {
-    let all: Vec<Value> = app.get("/api/sources").await.json().await.expect("status json");
-    all.into_iter().find(|s| s["id"] == id).unwrap_or_else(|| panic!("{id} in /api/sources"))
+    mount(server, route, status, body, "application/xml").await;
 }
 
 #[tokio::test]
