@@ -59,6 +59,7 @@ fn entry(i: u64, rng: &mut Rng, now: DateTime<Utc>) -> Entry {
         story: None,
         secondary: false,
         story_topics: vec![],
+        event: None,
         article: None,
     }
 }

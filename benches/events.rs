@@ -58,6 +58,7 @@ fn item<'a>(i: u64, title: &'a str, text: &'a str, published: DateTime<Utc>) -> 
     let source = SourceId::parse(&format!("s{}", i % 500)).expect("slug");
     Item {
         key: EntryKey::derive(&source, "guid", &i.to_string()),
+        origin: newsriver::events::origin_of(source.as_str()),
         title,
         lead: None,
         text,

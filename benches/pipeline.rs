@@ -142,6 +142,7 @@ fn channel_entries() -> ChannelData {
                 outlet: format!("Outlet {} News", i % 10 + 11),
                 title: format!("{} - Outlet {}", e.title, i % 10 + 11),
                 link: format!("https://www.outlet{}.example/wire/{i}", i % 10 + 11),
+                published: e.published,
             }],
         );
     }
@@ -167,6 +168,7 @@ fn rendering(c: &mut Criterion) {
             first_url: Some(&self_url),
             next_url: Some(&next_url),
             related: &related,
+            coverage: &HashMap::new(),
         };
         let bytes = render::render(format, &channel, &entries).len();
         eprintln!("render/{ext}: 100 entries -> {bytes} bytes");

@@ -56,7 +56,7 @@ fn main() {
 }
 
 /// The default settings with `--set name=value` overrides (members, candidates, postings,
-/// min_shared, merge_members, merge_margin, day_penalty).
+/// min_shared, merge_members, merge_margin, day_penalty, min_rarity).
 fn settings_from(args: &[String]) -> EventSettings {
     let mut s = EventSettings::default();
     for kv in args.windows(2).filter(|w| w[0] == "--set").map(|w| w[1].as_str()) {
@@ -70,6 +70,7 @@ fn settings_from(args: &[String]) -> EventSettings {
             "merge_members" => s.merge_members = n,
             "merge_margin" => s.merge_margin = f,
             "day_penalty" => s.day_penalty = f,
+            "min_rarity" => s.min_rarity = f as f32,
             _ => eprintln!("unknown setting {k}"),
         }
     }

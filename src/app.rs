@@ -4,6 +4,7 @@
 use crate::channels::ChannelVersions;
 use crate::config::PollingSettings;
 use crate::config::Settings;
+use crate::events::EventSettings;
 use crate::fetch::{AddressGuard, FetchPolicy, Fetcher, HostBudgets};
 use crate::http::{self, AppState, Handles};
 use crate::metrics::Metrics;
@@ -108,6 +109,10 @@ pub struct Core {
     pub poller: Poller,
     pub router: Arc<TopicRouter>,
     pub versions: Arc<ChannelVersions>,
+    /// Which channels group by event.
+    pub grouped: Arc<crate::events::Grouped>,
+    /// What stored memberships must have been computed with (`maintenance::routing_fingerprint`).
+    pub fingerprint: String,
     /// The topic rules changed since the stored memberships were computed: `reindex` is due.
     pub reindex_pending: bool,
 }
@@ -119,7 +124,8 @@ impl Core {
             return Ok(());
         }
         let started = std::time::Instant::now();
-        let done = crate::maintenance::reindex_topics(&self.store, &self.router, stop)?;
+        let done =
+            crate::maintenance::reindex_topics(&self.store, &self.router, &self.grouped, &self.fingerprint, stop)?;
         self.versions.bump(done.touched, chrono::Utc::now());
         let elapsed_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
@@ -137,10 +143,11 @@ impl Core {
 pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
     let store = Store::open(&settings.store.path, settings.store.cache_capacity)?;
     let ctx = poll_context(&settings, store.clone(), share)?;
-    let (router, versions) = (ctx.router.clone(), ctx.versions.clone());
-    let reindex_pending = store.topics_fingerprint()?.as_deref() != Some(router.fingerprint());
+    let (router, versions, grouped) = (ctx.router.clone(), ctx.versions.clone(), ctx.deciders.grouped.clone());
+    let fingerprint = crate::maintenance::routing_fingerprint(&router, &grouped, &settings.topics);
+    let reindex_pending = store.topics_fingerprint()?.as_deref() != Some(fingerprint.as_str());
     let poller = Poller::new(ctx, Arc::new(settings));
-    Ok(Core { store, poller, router, versions, reindex_pending })
+    Ok(Core { store, poller, router, versions, grouped, fingerprint, reindex_pending })
 }
 
 /// What a poll needs, over `store` (`preview` gives it a throwaway one).
@@ -152,8 +159,12 @@ pub fn poll_context(settings: &Settings, store: Store, share: CpuShare) -> anyho
         robots: Arc::new(crate::fetch::RobotsCache::new(&fetcher)),
         fetcher,
         router,
-        stories: Arc::new(settings.stories.clone()),
-        near: Arc::new(crate::stories::SharedNear::new(settings.stories.window)),
+        deciders: crate::pipeline::Deciders {
+            stories: Arc::new(settings.stories.clone()),
+            near: Arc::new(crate::stories::SharedNear::new(settings.stories.window)),
+            events: Arc::new(crate::events::SharedEvents::new(EventSettings::of(&settings.stories))),
+            grouped: Arc::new(crate::events::Grouped::of(&settings.stories, &settings.topics)),
+        },
         versions: Arc::new(ChannelVersions::default()),
         polling: Arc::new(settings.polling.clone()),
         metrics: Arc::new(Metrics::default()),

@@ -6,8 +6,8 @@
 //!                          │ run_until_stopped(token)
 //!   schedule (1 s tick, cron jobs) ─► worker::Poller (global + per-host limits; due by cadence)
 //!                                          │
-//!   pipeline::refresh: fetch ─► parse ─► normalize ─► dedup ─► articles ─► stories ─► topics
-//!                      │          (records: Change, IndexWrite, Story) ─► store commit (flush, then ack)
+//!   pipeline::refresh: fetch ─► parse ─► normalize ─► dedup ─► articles ─► stories ─► events ─► topics
+//!                      │          (records: Change, IndexWrite, Story, EventRecord) ─► store commit (flush, then ack)
 //!                      │  (articles: a full-text source's new items' pages fetched and read by `extract`;
 //!                      │   after the commit, pages younger than recheck_for asked again: recheck)
 //!                      └─ PollOutcome ─► SourceState::apply (domain) ─► status::Board ─► /api, /metrics, CLI
@@ -18,12 +18,11 @@
 //!
 //!   extract (pure): one HTML page ─► Article (`newsriver extract`, and the pipeline's articles step)
 //!   pipeline::preview: fetch ─► parse ─► normalize ─► articles, committed nowhere (`newsriver preview`)
-//!   events (pure, in memory; not wired into the pipeline yet): items ─► features ─► online index of
-//!     rare terms ─► the event each joins (measured on ../shared/stories-events by `examples/events_eval`)
+//!   events: a new story's first report ─► names, numbers, dates, rare words ─► online index of rare
+//!     terms (in memory, rebuilt from stored decisions after a start) ─► join / open / merge, then each
+//!     report's place (shown, or listed under the event's primary) (measured by `examples/events_eval`)
 //!   discover (apart from the pipeline): a page ─► fetch ─► its rel=alternate feeds, robots.txt
 //!     sitemaps, usual feed paths ─► each fetched and parsed ─► `[[source]]` tables (`newsriver discover`)
-//!   events (pure, not yet wired in): item ─► names, numbers, dates, rare words ─► online event
-//!     index (candidates by rare terms, pair scores, join / open / merge)
 //! ```
 
 pub mod app;

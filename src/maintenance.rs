@@ -2,6 +2,7 @@
 //! the near-duplicate index.
 
 use crate::domain::{ChannelId, Entry, EntryKey};
+use crate::events::Grouped;
 use crate::store::{Store, StoreError};
 use crate::stories::SharedNear;
 use crate::topics::TopicRouter;
@@ -19,10 +20,30 @@ pub struct Reindexed {
     pub interrupted: bool,
 }
 
-/// Recomputes topic membership of every stored entry after the topic rules changed. Safe while
-/// polls commit: each batch re-reads its entries under the commit lock. `stop` is asked every
-/// `BATCH` entries read, so a shutdown does not wait for a pass over a large store.
-pub fn reindex_topics(store: &Store, router: &TopicRouter, stop: &dyn Fn() -> bool) -> Result<Reindexed, StoreError> {
+/// What stored memberships depend on: the topic rules, and which channels group by event (the
+/// default, every channel, adds nothing, so stores from before events need no pass).
+pub fn routing_fingerprint(router: &TopicRouter, grouped: &Grouped, topics: &[crate::config::TopicSettings]) -> String {
+    let everywhere = grouped.all && topics.iter().all(|t| grouped.topics.contains(&t.id));
+    if everywhere {
+        return router.fingerprint().to_owned();
+    }
+    let mut by_event: Vec<&str> = grouped.topics.iter().map(|t| t.as_str()).collect();
+    by_event.sort_unstable();
+    format!("{}+events:{}:{}", router.fingerprint(), grouped.all, by_event.join(","))
+}
+
+/// Recomputes topic membership of every stored entry after the topic rules (or the grouping by
+/// event) changed, then where each event's reports show. Safe while polls commit: each batch
+/// re-reads its entries under the commit lock. `stop` is asked every `BATCH` entries read, so a
+/// shutdown does not wait for a pass over a large store. The fingerprint stored at the end is
+/// `fingerprint` (`routing_fingerprint`).
+pub fn reindex_topics(
+    store: &Store,
+    router: &TopicRouter,
+    grouped: &Grouped,
+    fingerprint: &str,
+    stop: &dyn Fn() -> bool,
+) -> Result<Reindexed, StoreError> {
     const BATCH: usize = 500;
     let mut out = Reindexed::default();
     let mut keys = Vec::with_capacity(BATCH);
@@ -54,8 +75,41 @@ pub fn reindex_topics(store: &Store, router: &TopicRouter, stop: &dyn Fn() -> bo
         return Ok(out);
     }
     flush(&mut keys, &mut out)?;
-    store.set_topics_fingerprint(router.fingerprint())?;
+    replace_events(store, grouped, &mut out, stop)?;
+    if !out.interrupted {
+        store.set_topics_fingerprint(fingerprint)?;
+    }
     Ok(out)
+}
+
+/// Settles every stored event again: its reports' topics, or which channels group by event,
+/// may have changed.
+fn replace_events(
+    store: &Store,
+    grouped: &Grouped,
+    out: &mut Reindexed,
+    stop: &dyn Fn() -> bool,
+) -> Result<(), StoreError> {
+    let mut read = 0usize;
+    store.for_each_event(|record| {
+        let reports: Vec<Entry> = store.entries_by_key(record.members.iter().map(|m| &m.key))?.into_values().collect();
+        if let Some((_, places)) = crate::events::settle(record.id, &reports, grouped) {
+            let wanted: std::collections::HashMap<EntryKey, _> = reports.iter().map(|e| e.key).zip(places).collect();
+            let stale: Vec<EntryKey> =
+                reports.iter().filter(|e| e.event.as_ref() != wanted.get(&e.key)).map(|e| e.key).collect();
+            let place = |cur: &Entry| {
+                let p = wanted.get(&cur.key).filter(|p| cur.event.as_ref() != Some(*p))?;
+                Some(Entry { event: Some(p.clone()), ..cur.clone() })
+            };
+            for (old, new) in store.retopic(&stale, place)? {
+                out.touched.extend(old.channels().into_iter().chain(new.channels()));
+                out.moved += 1;
+            }
+        }
+        read += 1;
+        out.interrupted = read % 500 == 0 && stop();
+        Ok(if out.interrupted { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) })
+    })
 }
 
 /// Drops near-duplicate signatures too old to match anything new (older than the story
@@ -84,7 +138,9 @@ mod tests {
         store.commit_poll(&SourceId::parse("s").expect("id"), &mut changes, &SourceState::default()).expect("commit");
         let router = TopicRouter::new(&[]).expect("router");
         let asked = std::cell::Cell::new(0);
-        let stopped = reindex_topics(&store, &router, &|| {
+        let grouped = Grouped::default();
+        let fp = routing_fingerprint(&router, &grouped, &[]);
+        let stopped = reindex_topics(&store, &router, &grouped, &fp, &|| {
             asked.set(asked.get() + 1);
             true
         })
@@ -92,8 +148,8 @@ mod tests {
         assert!(stopped.interrupted && stopped.moved == 0);
         assert_eq!(asked.get(), 1, "asked after the first {BATCH} entries read, then stopped", BATCH = 500);
         assert_eq!(store.topics_fingerprint().expect("read"), None, "an interrupted pass runs again");
-        let done = reindex_topics(&store, &router, &|| false).expect("pass");
+        let done = reindex_topics(&store, &router, &grouped, &fp, &|| false).expect("pass");
         assert!(!done.interrupted);
-        assert_eq!(store.topics_fingerprint().expect("read").as_deref(), Some(router.fingerprint()));
+        assert_eq!(store.topics_fingerprint().expect("read").as_deref(), Some(fp.as_str()));
     }
 }

@@ -212,7 +212,7 @@ impl Poller {
 
     /// Drops near-duplicate index records older than the story window (a daily job).
     pub async fn prune_story_index(&self) {
-        let (store, near) = (self.inner.ctx.store.clone(), self.inner.ctx.near.clone());
+        let (store, near) = (self.inner.ctx.store.clone(), self.inner.ctx.deciders.near.clone());
         let pruned =
             tokio::task::spawn_blocking(move || crate::maintenance::prune_near_index(&store, &near, Utc::now())).await;
         match pruned {

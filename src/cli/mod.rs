@@ -174,7 +174,9 @@ pub fn check(cli: &Cli) -> anyhow::Result<()> {
 pub fn reindex(settings: Settings) -> anyhow::Result<()> {
     let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
     let router = crate::topics::TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?;
-    let done = crate::maintenance::reindex_topics(&store, &router, &|| false)?;
+    let grouped = crate::events::Grouped::of(&settings.stories, &settings.topics);
+    let fingerprint = crate::maintenance::routing_fingerprint(&router, &grouped, &settings.topics);
+    let done = crate::maintenance::reindex_topics(&store, &router, &grouped, &fingerprint, &|| false)?;
     emit(&format!("{} entries checked, {} changed topic membership\n", store.entry_count(), done.moved))
 }
 

@@ -213,6 +213,8 @@ pub struct TopicSettings {
     pub sources: Vec<SourceId>,
     pub fields: Vec<TopicField>,
     pub max_items: usize,
+    /// `[stories] group` for this topic's channel alone.
+    pub group: Option<Grouping>,
 }
 
 /// Tuning of story matching (`[stories]`).
@@ -227,6 +229,41 @@ pub struct StorySettings {
     pub window: Duration,
     /// Texts shorter than this (in words) get no text fingerprint or near-duplicate sketch.
     pub min_words: usize,
+    /// What merged and topic channels show one item per: a story (copies) or an event
+    /// (independent reports of one happening, grouped above stories). Topics may say otherwise.
+    pub group: Grouping,
+    /// The score an item must reach to join an event (`events::EventSettings::threshold`,
+    /// where the measured trade-off is tabled): higher merges less and splits more.
+    pub event_threshold: f64,
+    /// Group reports in different languages into one event.
+    pub cross_language: bool,
+    /// Reports join events whose members were published this close.
+    pub event_window: Duration,
+}
+
+/// One item per story, or one per event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Grouping {
+    Story,
+    #[default]
+    Event,
+}
+
+impl Grouping {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "story" => Ok(Self::Story),
+            "event" => Ok(Self::Event),
+            other => Err(format!("{other:?} is neither \"story\" nor \"event\"")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Story => "story",
+            Self::Event => "event",
+        }
+    }
 }
 
 impl Default for StorySettings {
@@ -237,6 +274,10 @@ impl Default for StorySettings {
             near_jaccard: 0.5,
             window: Duration::from_secs(7 * 86_400),
             min_words: 30,
+            group: Grouping::default(),
+            event_threshold: 1.5,
+            cross_language: false,
+            event_window: Duration::from_secs(3 * 86_400),
         }
     }
 }

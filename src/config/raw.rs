@@ -36,6 +36,10 @@ pub struct RawStories {
     pub near_jaccard: Option<f64>,
     pub window: Option<String>,
     pub min_words: Option<usize>,
+    pub group: Option<String>,
+    pub event_threshold: Option<f64>,
+    pub cross_language: Option<bool>,
+    pub event_window: Option<String>,
 }
 
 impl RawStories {
@@ -57,8 +61,24 @@ impl RawStories {
             near_jaccard,
             window: p.duration("stories.window", self.window.as_deref(), d.window),
             min_words: p.positive("stories.min_words", self.min_words, d.min_words),
+            group: grouping(p, "stories.group", self.group.as_deref()).unwrap_or(d.group),
+            event_threshold: match self.event_threshold {
+                Some(x) if x.is_finite() && (-5.0..=10.0).contains(&x) => x,
+                Some(x) => {
+                    p.push("stories.event_threshold", format!("{x} is not between -5 and 10 (1.5 is the default)"));
+                    d.event_threshold
+                }
+                None => d.event_threshold,
+            },
+            cross_language: self.cross_language.unwrap_or(d.cross_language),
+            event_window: p.duration("stories.event_window", self.event_window.as_deref(), d.event_window),
         }
     }
+}
+
+/// A `group` value: `"story"` or `"event"`; a problem under `key` otherwise.
+pub(super) fn grouping(p: &mut Problems, key: &str, raw: Option<&str>) -> Option<super::Grouping> {
+    super::Grouping::parse(raw?).map_err(|e| p.push(key.to_owned(), e)).ok()
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -24,6 +24,7 @@ pub struct RawTopic {
     pub sources: Vec<String>,
     pub fields: Option<Vec<String>>,
     pub max_items: Option<usize>,
+    pub group: Option<String>,
 }
 
 const ALL_FIELDS: [TopicField; 4] =
@@ -74,6 +75,7 @@ impl RawTopic {
             sources,
             fields,
             max_items,
+            group: super::raw::grouping(p, &at("group"), self.group.as_deref()),
         })
     }
 

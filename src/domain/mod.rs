@@ -16,7 +16,7 @@ pub use state::{FetchOutcome, PollSummary, Runtime, SeenItem, SourceState, Track
 
 // Records a poll writes beside its entries.
 mod records;
-pub use records::{Change, IndexWrite, Member, Signature, Story, SIGNATURE_LEN};
+pub use records::{Change, EventMember, EventPlace, EventRecord, IndexWrite, Member, Signature, Story, SIGNATURE_LEN};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -51,7 +51,8 @@ pub struct TopicMatch {
 }
 
 /// A channel newsriver publishes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChannelId {
     All,
     Source(SourceId),
@@ -109,12 +110,15 @@ pub struct Entry {
     /// The item's article page, when its source fetches full text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub article: Option<Box<ArticleRecord>>,
+    /// The event of 2+ reports this item is one of, and where it shows for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventPlace>,
 }
 
 impl Entry {
     /// The channels this entry appears in.
-    /// Merged and topic channels show one item per story, its primary; a source's channel
-    /// shows all of that source's items.
+    /// Merged and topic channels show one item per story, its primary (and, where they group
+    /// by event, one per event); a source's channel shows all of that source's items.
     pub fn channels(&self) -> Vec<ChannelId> {
         if self.held_back {
             return Vec::new();
@@ -124,13 +128,22 @@ impl Entry {
             return out;
         }
         out.push(ChannelId::All);
-        for t in self.topics.iter().map(|t| &t.topic).chain(&self.story_topics) {
+        let shown = self.event.as_ref().map_or(&[][..], |p| p.topics.as_slice());
+        for t in self.topics.iter().map(|t| &t.topic).chain(&self.story_topics).chain(shown) {
             let ch = ChannelId::Topic(t.clone());
             if !out.contains(&ch) {
                 out.push(ch);
             }
         }
+        if let Some(place) = &self.event {
+            out.retain(|ch| !place.hidden.contains(ch));
+        }
         out
+    }
+
+    /// The topics this item is routed to itself or for its story's other members.
+    pub fn own_topics(&self) -> impl Iterator<Item = &TopicId> {
+        self.topics.iter().map(|t| &t.topic).chain(&self.story_topics)
     }
 }
 
@@ -176,6 +189,7 @@ pub(crate) fn test_entry(source: &str, id: &str, published: &str) -> Entry {
         secondary: false,
         story_topics: vec![],
         article: None,
+        event: None,
     }
 }
 

@@ -43,6 +43,14 @@ impl Change {
         }
     }
 
+    /// The entry of a new item.
+    pub fn as_new(&self) -> Option<&Entry> {
+        match self {
+            Self::New(e) => Some(e),
+            Self::Updated { .. } => None,
+        }
+    }
+
     pub fn previous(&self) -> Option<&Entry> {
         match self {
             Self::New(_) => None,
@@ -106,4 +114,80 @@ pub enum IndexWrite {
     Story(Story),
     /// A story merged into another.
     DropStory(EntryKey),
+    Event(EventRecord),
+    /// An event merged into another.
+    DropEvent(EntryKey),
+}
+
+/// Where an item of an event of 2+ reports shows. Decided when the event changes and stored on
+/// the entry, so its channels follow from the entry alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventPlace {
+    /// The event: the key of its first report.
+    pub id: EntryKey,
+    /// The event's primary (shown for it), or another report (listed under the primary).
+    pub primary: bool,
+    /// Channels grouped by event in which another report shows for this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<super::ChannelId>,
+    /// On the primary: topic channels grouped by event where only other reports were routed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<super::TopicId>,
+}
+
+/// An event: independent reports of one happening, each with why it joined.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub id: EntryKey,
+    /// The report channels show: the earliest published visible one.
+    pub primary: EntryKey,
+    pub members: Vec<EventMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventMember {
+    pub key: EntryKey,
+    pub source: SourceId,
+    pub title: String,
+    pub link: Option<String>,
+    pub published: DateTime<Utc>,
+    /// `first` (opened the event), `event` (joined it) or `merge` (came with an event merged in).
+    pub joined: String,
+    /// The log-odds score it joined with (against the event's recent members).
+    pub score: f64,
+    /// The names, numbers and dates it shares with its closest member.
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub numbers: Vec<String>,
+    #[serde(default)]
+    pub dates: Vec<String>,
+    /// The pair features with its closest member, by name (what the score weighed).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub features: std::collections::BTreeMap<String, f64>,
+}
+
+impl EventMember {
+    pub fn of(e: &Entry, joined: &str, score: f64) -> Self {
+        Self {
+            key: e.key,
+            source: e.source.clone(),
+            title: e.title.clone(),
+            link: e.link.clone(),
+            published: e.published,
+            joined: joined.to_owned(),
+            score,
+            names: Vec::new(),
+            numbers: Vec::new(),
+            dates: Vec::new(),
+            features: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+impl EventRecord {
+    /// The event of an item no other report has joined (such events have no record).
+    pub fn single(e: &Entry) -> Self {
+        Self { id: e.key, primary: e.key, members: vec![EventMember::of(e, "first", 0.0)] }
+    }
 }

@@ -16,6 +16,9 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone, Copy)]
 pub struct Item<'a> {
     pub key: EntryKey,
+    /// The outlet (`origin_of` its source id): an outlet's own reports never make an event by
+    /// themselves, since an event is a happening reported by several outlets.
+    pub origin: u64,
     pub title: &'a str,
     /// The standfirst or summary, when the feed gives one apart from the body.
     pub lead: Option<&'a str>,
@@ -24,6 +27,13 @@ pub struct Item<'a> {
     /// The item's language when known (`en`, `fr-CA`, ...).
     pub language: Option<&'a str>,
     pub published: DateTime<Utc>,
+}
+
+/// An outlet's `Item::origin`.
+pub fn origin_of(source: &str) -> u64 {
+    super::hash::mix(
+        source.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)),
+    )
 }
 
 /// Body tokens in the lead: the title and this many tokens of the lead (or body).

@@ -7,7 +7,7 @@
 use super::features::{Extract, Features, Item};
 use super::hash::Map;
 use super::rarity::Rarity;
-use super::score::{pair, Reason};
+use super::score::{pair, rarest_shared, Reason};
 use super::EventSettings;
 use crate::domain::EntryKey;
 use chrono::{DateTime, Duration, Utc};
@@ -47,6 +47,7 @@ pub struct Decision {
 #[derive(Debug)]
 struct Member {
     key: EntryKey,
+    origin: u64,
     published: DateTime<Utc>,
     features: Features,
 }
@@ -124,9 +125,26 @@ impl EventIndex {
 
     /// Assigns one item: joins the best event that clears the threshold or opens a new one.
     pub fn assign(&mut self, item: &Item<'_>) -> Assignment {
-        let extract = Extract::of(item);
+        self.assign_extracted(item, &Extract::of(item))
+    }
+
+    /// `assign` with the item's terms already read (`Extract::of`, the costly part, which
+    /// needs no index and so can run before a commit takes its lock).
+    pub fn assign_extracted(&mut self, item: &Item<'_>, extract: &Extract) -> Assignment {
+        self.count(extract);
+        self.assign_counted(item, extract)
+    }
+
+    /// Counts an item's terms for rarity (what `assign` does first).
+    pub fn count(&mut self, extract: &Extract) {
         self.rarity.observe(&extract.terms());
-        let features = Features::weigh(&extract, &self.rarity);
+    }
+
+    /// `assign_extracted` for an item `count` has counted already: a batch is counted first,
+    /// so that its first items are weighed knowing the others (an empty index would weigh the
+    /// very first item's terms as seen in every document, and never group it).
+    pub fn assign_counted(&mut self, item: &Item<'_>, extract: &Extract) -> Assignment {
+        let features = Features::weigh(extract, &self.rarity);
         self.expire(item.published);
         let ranked = self.ranked(item, &features);
         let best = ranked.first().map(|&(s, id, m)| (id, self.reason(&features, id, m, s)));
@@ -135,13 +153,71 @@ impl EventIndex {
             Some(&(s, id, _)) if s >= threshold => (id, true),
             _ => (self.open(item), false),
         };
-        let mut member = Member { key: item.key, published: item.published, features };
-        member.features.labels = Vec::new();
-        self.add(event, item.published, Arc::new(member));
+        self.add_member(event, item, features);
         let bridged: Vec<EventId> =
             ranked.iter().skip(1).filter(|r| r.0 >= threshold + self.settings.merge_margin).map(|r| r.1).collect();
         let merged = bridged.into_iter().filter(|&other| self.try_merge(event, other)).collect();
         Assignment { event, joined, best, merged, candidates: ranked.len() }
+    }
+
+    /// Puts an item into the event it was assigned to before (`into`; a new one when `None`
+    /// or no longer live) without deciding anything: rebuilding the index from stored
+    /// decisions after a restart. Items must come in published order.
+    pub fn place(&mut self, item: &Item<'_>, into: Option<EventId>) -> EventId {
+        let extract = Extract::of(item);
+        self.rarity.observe(&extract.terms());
+        let features = Features::weigh(&extract, &self.rarity);
+        self.expire(item.published);
+        let event = match into.filter(|id| self.events.contains_key(id)) {
+            Some(id) => id,
+            None => self.open(item),
+        };
+        self.add_member(event, item, features);
+        event
+    }
+
+    /// How an item (edited since it joined) now scores against the other recent members of its
+    /// event; its features in the index become the new ones. `None` when the event is no longer
+    /// live or holds no other recent member.
+    pub fn rescore(&mut self, item: &Item<'_>, extract: &Extract, id: EventId) -> Option<Reason> {
+        let mut features = Features::weigh(extract, &self.rarity);
+        let e = self.events.get(&id)?;
+        let others: Vec<(usize, f64)> = (e.members.iter().enumerate())
+            .filter(|(_, m)| m.key != item.key && m.origin != item.origin)
+            .map(|(i, m)| (i, self.pair_score(&features, item.published, m)))
+            .collect();
+        let closest = others.iter().max_by(|a, b| a.1.total_cmp(&b.1))?.0;
+        let score = trimmed_mean(others.iter().map(|x| x.1).collect());
+        let reason = self.reason(&features, id, closest, score);
+        features.labels = Vec::new();
+        let member = Arc::new(Member { key: item.key, origin: item.origin, published: item.published, features });
+        if let Some(slot) = self.events.get_mut(&id).and_then(|e| e.members.iter_mut().find(|m| m.key == item.key)) {
+            *slot = member;
+        }
+        Some(reason)
+    }
+
+    /// Takes an item out of its event into a new event of its own (it no longer fits).
+    pub fn detach(&mut self, item: &Item<'_>, extract: &Extract, id: EventId) -> EventId {
+        if let Some(e) = self.events.get_mut(&id) {
+            e.members.retain(|m| m.key != item.key);
+            e.size = e.size.saturating_sub(1);
+        }
+        let features = Features::weigh(extract, &self.rarity);
+        let event = self.open(item);
+        self.add_member(event, item, features);
+        event
+    }
+
+    /// Whether an event is still inside the window (not expired or merged away).
+    pub fn is_live(&self, id: EventId) -> bool {
+        self.events.contains_key(&id)
+    }
+
+    fn add_member(&mut self, event: EventId, item: &Item<'_>, mut features: Features) {
+        features.labels = Vec::new();
+        let member = Member { key: item.key, origin: item.origin, published: item.published, features };
+        self.add(event, item.published, Arc::new(member));
     }
 
     /// What `assign` would decide for `item` now, changing nothing (rarity does not count the
@@ -161,9 +237,14 @@ impl EventIndex {
             .into_iter()
             .filter_map(|id| {
                 let e = self.events.get(&id)?;
-                let scores: Vec<f64> = e.members.iter().map(|m| self.pair_score(f, item.published, m)).collect();
-                let closest = (0..scores.len()).max_by(|&a, &b| scores[a].total_cmp(&scores[b]))?;
-                Some((trimmed_mean(scores), id, closest))
+                // Only other outlets' reports vouch for an item: one outlet's template or
+                // follow-ups are not an event of several.
+                let scores: Vec<(usize, f64)> = (e.members.iter().enumerate())
+                    .filter(|(_, m)| m.origin != item.origin)
+                    .map(|(i, m)| (i, self.pair_score(f, item.published, m)))
+                    .collect();
+                let closest = scores.iter().max_by(|a, b| a.1.total_cmp(&b.1))?.0;
+                Some((trimmed_mean(scores.into_iter().map(|x| x.1).collect()), id, closest))
             })
             .collect();
         out.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -173,7 +254,13 @@ impl EventIndex {
     /// The pair score with a member, less the time penalty for every day beyond the first.
     fn pair_score(&self, f: &Features, published: DateTime<Utc>, m: &Member) -> f64 {
         let days = (published - m.published).num_seconds().unsigned_abs() as f64 / 86_400.0;
-        self.settings.model.score(&pair(f, &m.features)) - self.settings.day_penalty * (days - 1.0).max(0.0)
+        let score =
+            self.settings.model.score(&pair(f, &m.features)) - self.settings.day_penalty * (days - 1.0).max(0.0);
+        if rarest_shared(f, &m.features) < self.settings.min_rarity {
+            // Nothing rare in common: not evidence of one happening, however alike the rest.
+            return score.min(0.0);
+        }
+        score
     }
 
     /// Events sharing at least `min_shared` of the item's posted terms (fewer for an item with
@@ -262,6 +349,7 @@ impl EventIndex {
             .rev()
             .take(cap)
             .flat_map(|x| b.members.iter().rev().take(cap).map(move |y| (x, y)))
+            .filter(|(x, y)| x.origin != y.origin)
             .map(|(x, y)| self.pair_score(&x.features, x.published, y))
             .collect();
         if cross.is_empty() || trimmed_mean(cross) < self.settings.threshold {

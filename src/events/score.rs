@@ -62,7 +62,7 @@ pub fn pair(a: &Features, b: &Features) -> [f64; FEATURES] {
         (1.0, 0.0)
     };
     let agree = agreement;
-    let (words, lead) = (a.words.dot(&b.words), a.lead.dot(&b.lead));
+    let (words, lead) = (agree(&a.words, &b.words), agree(&a.lead, &b.lead));
     let told = (words.max(lead) / TOLD).min(1.0);
     let (names, ab, ba) = (told * agree(&a.names, &b.names), told * contained(a, b), told * contained(b, a));
     let gate = (names.max(words).max(lead) / ALIKE).min(1.0);
@@ -81,6 +81,17 @@ pub fn pair(a: &Features, b: &Features) -> [f64; FEATURES] {
         measures_differ,
         gate * measures_agree,
     ]
+}
+
+/// The rarity of the rarest name, number or word two items share (as the commoner side counts
+/// it): two reports of one happening share at least one rare who, where or how many, while
+/// texts that only share many middling words (templates, one beat's vocabulary) share none.
+pub fn rarest_shared(a: &Features, b: &Features) -> f32 {
+    let mut most = 0.0f32;
+    for (x, y) in [(&a.names, &b.names), (&a.phrases, &b.phrases), (&a.numbers, &b.numbers), (&a.words, &b.words)] {
+        x.each_shared(y, |p, q| most = most.max(p.rarity.min(q.rarity)));
+    }
+    most
 }
 
 /// Two measurements that agree within 2 % (a magnitude of 6.1 and a revised 6.0 do; 5.6 and

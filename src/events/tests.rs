@@ -14,6 +14,7 @@ fn item<'a>(id: &str, title: &'a str, text: &'a str, hours: i64) -> Item<'a> {
     let source = SourceId::parse("test").unwrap_or_else(|_| unreachable!());
     Item {
         key: EntryKey::derive(&source, "id", id),
+        origin: crate::events::origin_of(id),
         title,
         lead: None,
         text,

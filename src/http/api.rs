@@ -61,3 +61,13 @@ pub async fn story(
     let story_id = state.store.entry(&key)?.and_then(|e| e.story).unwrap_or(key);
     state.store.story(&story_id)?.map(Json).ok_or_else(|| ApiError::NotFound(format!("no story {id}")))
 }
+
+/// An event with every report, why each joined and with what score. An entry key or a story id
+/// works too: it leads to that item's event (an item alone is an event of one report).
+pub async fn event(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<crate::domain::EventRecord>, ApiError> {
+    let key = EntryKey::parse(&id).map_err(|e| ApiError::NotFound(e.to_string()))?;
+    state.store.event_of(&key)?.map(Json).ok_or_else(|| ApiError::NotFound(format!("no event {id}")))
+}

@@ -3,8 +3,8 @@
 
 use super::cache::{self, CacheKey, Lookup, Rendered};
 use super::{ApiError, AppState};
-use crate::domain::{ChannelId, Entry, EntryKey, SourceId, TopicId};
-use crate::render::{self, Channel, Format, Related};
+use crate::domain::{ChannelId, Entry, SourceId, TopicId};
+use crate::render::{self, Channel, Format};
 use crate::store::keys::POS_LEN;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::HeaderMap;
@@ -211,7 +211,8 @@ fn render_body(
     next_url: Option<&str>,
 ) -> Vec<u8> {
     let home_url = format!("{}/", state.base_url());
-    let related = related(state, entries);
+    let related = super::related::stories(state, entries);
+    let coverage = if state.grouped.groups(&p.ch) { super::related::events(state, entries) } else { HashMap::new() };
     let channel = Channel {
         title: &p.meta.title,
         description: &p.meta.description,
@@ -222,31 +223,9 @@ fn render_body(
         first_url,
         next_url,
         related: &related,
+        coverage: &coverage,
     };
     render::render(p.format, &channel, entries)
-}
-
-/// The other members of each entry's story, earliest first.
-fn related(state: &AppState, entries: &[Entry]) -> HashMap<EntryKey, Vec<Related>> {
-    let mut out = HashMap::new();
-    for e in entries {
-        // Stories of one item have no record and nothing to list.
-        let Some(story) = e.story.and_then(|id| state.store.story_record(&id).ok().flatten()) else { continue };
-        let mut others: Vec<&crate::domain::Member> = story.members.iter().filter(|m| m.key != e.key).collect();
-        others.sort_by_key(|m| m.published);
-        let list: Vec<Related> = others
-            .into_iter()
-            .filter_map(|m| {
-                let outlet =
-                    state.source_infos.get(&m.source).map_or_else(|| m.source.to_string(), |s| s.title.clone());
-                Some(Related { source: m.source.clone(), outlet, title: m.title.clone(), link: m.link.clone()? })
-            })
-            .collect();
-        if !list.is_empty() {
-            out.insert(e.key, list);
-        }
-    }
-    out
 }
 
 /// `?limit=`: a count above the channel's cap is served at the cap (as large APIs do: the items

@@ -7,6 +7,7 @@ mod counters;
 mod error;
 mod feeds;
 mod index;
+mod related;
 
 pub use error::ApiError;
 
@@ -51,6 +52,8 @@ pub struct Shared {
     pub cache_control: axum::http::HeaderValue,
     /// Attribution for every source, computed once.
     pub source_infos: Arc<HashMap<SourceId, SourceInfo>>,
+    /// Which channels show one item per event.
+    pub grouped: crate::events::Grouped,
 }
 
 /// What HTTP is handed by whoever runs it: the store to read, and handles to what the poller
@@ -78,7 +81,6 @@ impl AppState {
             .collect();
         let cache_control = cache::cache_control(settings.server.max_age);
         Self(Arc::new(Shared {
-            settings,
             store: handles.store,
             board: handles.board,
             metrics: handles.metrics,
@@ -87,6 +89,8 @@ impl AppState {
             cache: Arc::default(),
             cache_control,
             source_infos: Arc::new(source_infos),
+            grouped: crate::events::Grouped::of(&settings.stories, &settings.topics),
+            settings,
         }))
     }
 
@@ -110,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(api::metrics))
         .route("/api/entries/{key}", get(api::entry))
         .route("/api/stories/{id}", get(api::story))
+        .route("/api/events/{id}", get(api::event))
         .fallback(|| async { ApiError::NotFound("no such page".into()) })
         .with_state(state)
 }

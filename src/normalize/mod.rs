@@ -159,6 +159,7 @@ fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>
         story: None,
         secondary: false,
         story_topics: vec![],
+        event: None,
         article: None,
     };
     let (fingerprint, body_words) = fingerprint_and_body_words(&entry);

@@ -62,8 +62,8 @@ pub(super) async fn read_for_plan(
             a.checked = now;
         }
         // Planning compared the feed's text; an item with a body from its page compares on that.
-        if ctx.stories.enabled && entry.article.as_deref().is_some_and(ArticleRecord::has_body) {
-            planned.features.insert(entry.key, crate::stories::features(entry, &ctx.stories));
+        if ctx.deciders.stories.enabled && entry.article.as_deref().is_some_and(ArticleRecord::has_body) {
+            planned.features.insert(entry.key, crate::stories::features(entry, &ctx.deciders.stories));
         }
     }
     counts

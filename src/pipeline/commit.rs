@@ -4,10 +4,12 @@
 use super::{Planned, PollContext, PollError};
 use crate::config::SourceSettings;
 use crate::domain::{Change, ChannelId, Entry, IndexWrite, PollOutcome, PollSummary, SourceId, SourceState};
+use crate::events;
 use crate::store::Prepared;
 use crate::stories::{self, PollItems};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 pub(super) async fn commit(
     ctx: &PollContext,
@@ -17,15 +19,16 @@ pub(super) async fn commit(
     outcome: PollOutcome,
     now: DateTime<Utc>,
 ) -> Result<(SourceState, usize), PollError> {
-    let (store, settings, near) = (ctx.store.clone(), ctx.stories.clone(), ctx.near.clone());
+    let (store, deciders) = (ctx.store.clone(), Deciders::of(ctx));
     let rules = super::rules(&ctx.polling);
     let id = source.id.clone();
     let (done, churned_items) = ctx
         .commits
         .run(move || {
             let mut churned = 0;
+            let extracts = deciders.extracts(&planned);
             let done = store.commit_poll_with(&id, |view| {
-                let (mut prepared, summary, n) = decide(view, &id, planned, state, &near, &settings, now)?;
+                let (mut prepared, summary, n) = decide(view, &id, planned, state, &deciders, &extracts, now)?;
                 churned = n;
                 prepared.state.apply(&outcome.counted(summary), &rules, now);
                 Ok(prepared)
@@ -49,12 +52,13 @@ pub(super) async fn commit_changes(
     state: SourceState,
     now: DateTime<Utc>,
 ) -> Result<(), PollError> {
-    let (store, settings, near) = (ctx.store.clone(), ctx.stories.clone(), ctx.near.clone());
+    let (store, deciders) = (ctx.store.clone(), Deciders::of(ctx));
     let id = source.id.clone();
     let done = ctx
         .commits
         .run(move || {
-            store.commit_poll_with(&id, |view| Ok(decide(view, &id, planned, state, &near, &settings, now)?.0))
+            let extracts = deciders.extracts(&planned);
+            store.commit_poll_with(&id, |view| Ok(decide(view, &id, planned, state, &deciders, &extracts, now)?.0))
         })
         .await
         .map_err(|e| PollError::Task(e.to_string()))??;
@@ -62,28 +66,62 @@ pub(super) async fn commit_changes(
     Ok(())
 }
 
-/// Under the commit lock: story assignment (when on) over the view that includes commits in
-/// flight, and the remembered items under their stored keys. Returns what to write (the state
-/// still to be updated by the outcome), the poll's counts, and how many items were found again
-/// under a new identity.
+/// What a commit's identity decisions read and extend: story matching and its band memory,
+/// and event assignment with its index and which channels group by event.
+#[derive(Debug, Clone)]
+pub struct Deciders {
+    pub stories: Arc<crate::config::StorySettings>,
+    pub near: Arc<stories::SharedNear>,
+    pub events: Arc<events::SharedEvents>,
+    pub grouped: Arc<events::Grouped>,
+}
+
+impl Deciders {
+    fn of(ctx: &PollContext) -> Self {
+        ctx.deciders.clone()
+    }
+
+    fn events_on(&self) -> bool {
+        self.stories.enabled && self.grouped.any()
+    }
+
+    /// The event terms of a poll's new items, read before the commit lock.
+    fn extracts(&self, planned: &Planned) -> events::Extracts {
+        if self.events_on() {
+            events::extracts(&planned.plan.changes)
+        } else {
+            events::Extracts::default()
+        }
+    }
+}
+
+/// Under the commit lock: story assignment, then event assignment (when on), over the view that
+/// includes commits in flight, and the remembered items under their stored keys. Returns what to
+/// write (the state still to be updated by the outcome), the poll's counts, and how many items
+/// were found again under a new identity.
 fn decide(
     view: &crate::store::View<'_>,
     id: &SourceId,
     planned: Planned,
     mut state: SourceState,
-    near: &stories::SharedNear,
-    settings: &crate::config::StorySettings,
+    d: &Deciders,
+    extracts: &events::Extracts,
     now: DateTime<Utc>,
 ) -> Result<(Prepared, PollSummary, usize), crate::store::StoreError> {
     let Planned { mut plan, incoming, skip, features, seen, .. } = planned;
     crate::dedup::refresh_previous(&mut plan.changes, |k| view.entry(k))?;
-    let (changes, index, churned) = if settings.enabled {
-        let a =
-            stories::assign(PollItems { changes: plan.changes, incoming, skip, features }, view, near, settings, now)?;
+    let (mut changes, mut index, churned) = if d.stories.enabled {
+        let poll = PollItems { changes: plan.changes, incoming, skip, features };
+        let a = stories::assign(poll, view, &d.near, &d.stories, now)?;
         (a.changes, a.writes, a.unchanged)
     } else {
         (plan.changes, Vec::new(), 0)
     };
+    if d.events_on() {
+        let (grouped, writes) = events::group(changes, extracts, view, &d.events, &d.grouped, now)?;
+        changes = grouped;
+        index.extend(writes);
+    }
     if let Some(seen) = seen {
         state.seen = crate::dedup::rekeyed(seen, &index);
     }
@@ -105,15 +143,19 @@ fn summarize(changes: &[Change], unchanged: usize, source: &SourceId) -> PollSum
 }
 
 /// The channels a commit changed: those of every written entry, before and after, and, since a
-/// story that gained a member lists it under its primary, wherever each such primary shows.
+/// story or event that gained a member lists it under its primary, wherever each such primary
+/// shows.
 fn touched_channels(ctx: &PollContext, changes: &[Change], index: &[IndexWrite]) -> BTreeSet<ChannelId> {
     let mut touched: BTreeSet<ChannelId> =
         changes.iter().flat_map(|c| c.previous().into_iter().chain([c.entry()]).flat_map(Entry::channels)).collect();
     for w in index {
-        if let IndexWrite::Story(st) = w {
-            let primary = ctx.store.entry(&st.primary).ok().flatten();
-            touched.extend(primary.iter().flat_map(Entry::channels));
-        }
+        let primary = match w {
+            IndexWrite::Story(st) => st.primary,
+            IndexWrite::Event(ev) => ev.primary,
+            _ => continue,
+        };
+        let primary = ctx.store.entry(&primary).ok().flatten();
+        touched.extend(primary.iter().flat_map(Entry::channels));
     }
     touched
 }
@@ -149,12 +191,18 @@ mod tests {
         let change = Change::Updated { previous: Box::new(read.clone()), entry: edited, edited: true };
         let planned = Planned { plan: Plan { changes: vec![change], unchanged: 0 }, ..Planned::default() };
         let settings = crate::config::StorySettings::default();
-        let near = stories::SharedNear::new(settings.window);
+        let deciders = Deciders {
+            near: Arc::new(stories::SharedNear::new(settings.window)),
+            events: Arc::new(events::SharedEvents::new(events::EventSettings::default())),
+            grouped: Arc::default(),
+            stories: Arc::new(settings),
+        };
         let now = "2026-11-28T00:00:00Z".parse().expect("now");
         let mut decided = Vec::new();
+        let none = events::Extracts::default();
         store
             .commit_poll_with(&a, |view| {
-                let (prepared, ..) = decide(view, &a, planned, SourceState::default(), &near, &settings, now)?;
+                let (prepared, ..) = decide(view, &a, planned, SourceState::default(), &deciders, &none, now)?;
                 decided.clone_from(&prepared.changes);
                 Ok(prepared)
             })

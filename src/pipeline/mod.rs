@@ -4,6 +4,7 @@
 
 mod articles;
 mod commit;
+pub use commit::Deciders;
 mod page;
 mod plan;
 mod preview;
@@ -23,7 +24,7 @@ use crate::metrics::Metrics;
 use crate::parse::ParseError;
 use crate::runtime::CpuPool;
 use crate::store::{Store, StoreError};
-use crate::stories::{Skip, StorySettings};
+use crate::stories::Skip;
 use crate::topics::TopicRouter;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -39,9 +40,8 @@ pub struct PollContext {
     /// robots.txt of every host asked lately (sitemap and page sources ask it).
     pub robots: Arc<RobotsCache>,
     pub router: Arc<TopicRouter>,
-    pub stories: Arc<StorySettings>,
-    /// The near-duplicate band memory story matching reads and extends.
-    pub near: Arc<crate::stories::SharedNear>,
+    /// Story and event assignment: their settings and the memories they read and extend.
+    pub deciders: commit::Deciders,
     /// Told which channels each commit touched, so render caches drop exactly those.
     pub versions: Arc<ChannelVersions>,
     pub polling: Arc<PollingSettings>,
@@ -296,7 +296,7 @@ async fn parse_and_plan(
     state: &SourceState,
     now: DateTime<Utc>,
 ) -> Result<Planned, PollError> {
-    let (store, router, stories) = (ctx.store.clone(), ctx.router.clone(), ctx.stories.clone());
+    let (store, router, stories) = (ctx.store.clone(), ctx.router.clone(), ctx.deciders.stories.clone());
     let doc = plan::Document {
         content,
         url,

@@ -45,8 +45,8 @@ pub(super) async fn run(
         }
         let change = revise(&old, read, now);
         tally.edited += usize::from(matches!(change, Change::Updated { edited: true, .. }));
-        if ctx.stories.enabled && matches!(change, Change::Updated { edited: true, .. }) {
-            planned.features.insert(old.key, crate::stories::features(change.entry(), &ctx.stories));
+        if ctx.deciders.stories.enabled && matches!(change, Change::Updated { edited: true, .. }) {
+            planned.features.insert(old.key, crate::stories::features(change.entry(), &ctx.deciders.stories));
         }
         planned.incoming.insert(old.key);
         planned.plan.changes.push(change);

@@ -49,6 +49,13 @@ fn entry(ch: &Channel<'_>, e: &Entry) -> AtomEntry {
         title: Some(r.outlet.clone()),
         ..Link::default()
     }));
+    links.extend(ch.coverage_of(e).iter().map(|r| Link {
+        href: r.link.clone(),
+        rel: "related".into(),
+        mime_type: Some("text/html".into()),
+        title: Some(r.title.clone()),
+        ..Link::default()
+    }));
     AtomEntry {
         id: e.key.urn(),
         title: Text::plain(e.title.as_str()),

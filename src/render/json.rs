@@ -61,6 +61,18 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Value {
             json!({ "id": e.source.as_str(), "title": s.title, "feed_url": s.feed_url, "channel_url": s.channel_url });
         let story = e.story.map(|k| k.to_string());
         let mut ours = json!({ "source": source, "story": story, "also_reported_by": also });
+        let coverage: Vec<Value> = ch
+            .coverage_of(e)
+            .iter()
+            .map(|r| {
+                let published = r.published.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                json!({ "source": r.source.as_str(), "outlet": r.outlet, "title": r.title, "link": r.link, "published": published })
+            })
+            .collect();
+        if let (Some(place), Some(obj)) = (&e.event, ours.as_object_mut()) {
+            obj.insert("event".into(), json!(place.id.to_string()));
+            obj.insert("coverage".into(), json!(coverage));
+        }
         if let (Some(i), Some(obj)) = (&image, ours.as_object_mut()) {
             obj.insert("image".into(), json!({ "url": i.url, "caption": i.caption, "credit": i.credit }));
         }

@@ -62,6 +62,7 @@ pub struct Related {
     pub outlet: String,
     pub title: String,
     pub link: String,
+    pub published: DateTime<Utc>,
 }
 
 /// A channel's metadata: what it is and where it lives.
@@ -81,12 +82,31 @@ pub struct Channel<'a> {
     pub next_url: Option<&'a str>,
     /// Other members of each shown item's story (merged and topic channels).
     pub related: &'a HashMap<EntryKey, Vec<Related>>,
+    /// Other outlets' reports of each shown item's event (channels grouped by event).
+    pub coverage: &'a HashMap<EntryKey, Vec<Related>>,
 }
 
 impl Channel<'_> {
     pub fn related_to(&self, e: &Entry) -> &[Related] {
         self.related.get(&e.key).map_or(&[], Vec::as_slice)
     }
+
+    pub fn coverage_of(&self, e: &Entry) -> &[Related] {
+        self.coverage.get(&e.key).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// "More coverage" (other outlets' own reports of the event) as an HTML list.
+pub fn coverage_html(coverage: &[Related]) -> Option<String> {
+    if coverage.is_empty() {
+        return None;
+    }
+    let esc = crate::text::escape;
+    let items: Vec<String> = coverage
+        .iter()
+        .map(|r| format!(r#"<li><a href="{}">{}</a> ({})</li>"#, esc(&r.link), esc(&r.title), esc(&r.outlet)))
+        .collect();
+    Some(format!("<p>More coverage:</p><ul>{}</ul>", items.concat()))
 }
 
 /// "Also reported by" as an HTML paragraph, for formats without a native place for it.

@@ -38,7 +38,8 @@ fn item(ch: &Channel<'_>, e: &Entry) -> Item {
     item.set_guid(Guid { value: e.key.urn(), permalink: false });
     item.set_pub_date(e.published.to_rfc2822());
     // Readers show <description> when they ignore content:encoded, so give it the fullest text.
-    let also = super::also_reported_html(ch.related_to(e));
+    let lists = [super::also_reported_html(ch.related_to(e)), super::coverage_html(ch.coverage_of(e))];
+    let also = Some(lists.iter().flatten().cloned().collect::<Vec<_>>().join("\n")).filter(|s| !s.is_empty());
     let with_also = |html: Option<&String>| match (html, &also) {
         (Some(h), Some(a)) => Some(format!("{h}\n{a}")),
         (h, a) => h.cloned().or_else(|| a.clone()),

@@ -39,6 +39,7 @@ fn channel(sources: &HashMap<SourceId, SourceInfo>) -> Channel<'_> {
         first_url: None,
         next_url: None,
         related: &NO_RELATED,
+        coverage: &NO_RELATED,
     }
 }
 

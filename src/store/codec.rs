@@ -14,6 +14,10 @@ const V4_ENTRY_LZ4: u8 = 4;
 /// Layout 3 followed by the entry's article record as JSON (rare, and free to grow fields).
 const V5_ENTRY_ARTICLE: u8 = 5;
 const V6_ENTRY_ARTICLE_LZ4: u8 = 6;
+/// Layout 3, the entry's event place (`entry_codec::write_event`), then its article record as
+/// JSON when it has one (nothing otherwise).
+const V7_ENTRY_EVENT: u8 = 7;
+const V8_ENTRY_EVENT_LZ4: u8 = 8;
 /// Shorter JSON is stored as is: LZ4 gains little on it (source states, counters).
 const COMPRESS_FROM: usize = 256;
 
@@ -43,12 +47,16 @@ pub fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T
 
 pub fn encode_entry(e: &Entry) -> Vec<u8> {
     let mut raw = Vec::with_capacity(512);
-    let (plain, packed_version) = match &e.article {
-        None => (V3_ENTRY, V4_ENTRY_LZ4),
-        Some(_) => (V5_ENTRY_ARTICLE, V6_ENTRY_ARTICLE_LZ4),
+    let (plain, packed_version) = match (&e.event, &e.article) {
+        (Some(_), _) => (V7_ENTRY_EVENT, V8_ENTRY_EVENT_LZ4),
+        (None, None) => (V3_ENTRY, V4_ENTRY_LZ4),
+        (None, Some(_)) => (V5_ENTRY_ARTICLE, V6_ENTRY_ARTICLE_LZ4),
     };
     raw.push(plain);
     entry_codec::write(e, &mut raw);
+    if let Some(place) = &e.event {
+        entry_codec::write_event(place, &mut raw);
+    }
     if let Some(a) = &e.article {
         // Serializing plain data with string keys cannot fail.
         serde_json::to_writer(&mut raw, a).unwrap_or_default();
@@ -76,6 +84,11 @@ pub fn decode_entry(bytes: &[u8]) -> Result<Entry, StoreError> {
             let raw = lz4_flex::block::decompress_size_prepended(rest).map_err(|e| corrupt(e.to_string()))?;
             with_article(&raw).map_err(corrupt)
         }
+        Some((&V7_ENTRY_EVENT, rest)) => with_event(rest).map_err(corrupt),
+        Some((&V8_ENTRY_EVENT_LZ4, rest)) => {
+            let raw = lz4_flex::block::decompress_size_prepended(rest).map_err(|e| corrupt(e.to_string()))?;
+            with_event(&raw).map_err(corrupt)
+        }
         _ => decode("entry", bytes),
     }
 }
@@ -84,6 +97,16 @@ fn with_article(bytes: &[u8]) -> Result<Entry, String> {
     let (mut entry, rest) = entry_codec::read_prefix(bytes)?;
     let article = serde_json::from_slice(rest).map_err(|e| format!("article: {e}"))?;
     entry.article = Some(Box::new(article));
+    Ok(entry)
+}
+
+fn with_event(bytes: &[u8]) -> Result<Entry, String> {
+    let (mut entry, rest) = entry_codec::read_prefix(bytes)?;
+    let (place, rest) = entry_codec::read_event(rest)?;
+    entry.event = Some(place);
+    if !rest.is_empty() {
+        entry.article = Some(Box::new(serde_json::from_slice(rest).map_err(|e| format!("article: {e}"))?));
+    }
     Ok(entry)
 }
 

@@ -5,7 +5,7 @@
 //!
 //! A field added later means a new version byte; this layout is never changed in place.
 
-use crate::domain::{Enclosure, Entry, EntryKey, IdentityKind, SourceId, TopicId, TopicMatch};
+use crate::domain::{ChannelId, Enclosure, Entry, EntryKey, EventPlace, IdentityKind, SourceId, TopicId, TopicMatch};
 use chrono::{DateTime, Utc};
 
 /// Appends `e` in layout 3 (without the version byte).
@@ -123,8 +123,49 @@ pub fn read_prefix(bytes: &[u8]) -> Result<(Entry, &[u8]), String> {
         secondary: flags & 4 != 0,
         story_topics,
         article: None,
+        event: None,
     };
     Ok((entry, r.rest))
+}
+
+/// Appends an entry's event place (layouts 7 and 8): the event id, a primary flag, the
+/// channels it is hidden in (0 = merged, 1 + id = a topic) and the topics it shows in for others.
+pub fn write_event(p: &EventPlace, out: &mut Vec<u8>) {
+    out.extend_from_slice(p.id.as_bytes());
+    out.push(u8::from(p.primary));
+    put_len(out, p.hidden.len());
+    for ch in &p.hidden {
+        match ch {
+            ChannelId::Topic(t) => {
+                out.push(1);
+                put_str(out, t.as_str());
+            }
+            // Only merged and topic channels group by event; a source's never hides an item.
+            _ => out.push(0),
+        }
+    }
+    put_len(out, p.topics.len());
+    for t in &p.topics {
+        put_str(out, t.as_str());
+    }
+}
+
+/// Reads what `write_event` wrote at the start of `bytes`, and returns what follows it.
+pub fn read_event(bytes: &[u8]) -> Result<(EventPlace, &[u8]), String> {
+    let mut r = Reader { rest: bytes };
+    let id = r.key()?;
+    let primary = match r.byte()? {
+        0 => false,
+        1 => true,
+        b => return Err(format!("event primary flag {b}")),
+    };
+    let hidden = r.list(|r| match r.byte()? {
+        0 => Ok(ChannelId::All),
+        1 => r.topic().map(ChannelId::Topic),
+        b => Err(format!("hidden channel marker {b}")),
+    })?;
+    let topics = r.list(Reader::topic)?;
+    Ok((EventPlace { id, primary, hidden, topics }, r.rest))
 }
 
 fn kind_byte(k: &IdentityKind) -> u8 {

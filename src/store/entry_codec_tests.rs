@@ -124,3 +124,38 @@ fn an_article_record_round_trips_in_both_layouts_and_damage_is_an_error() {
     raw.extend_from_slice(b"{not json");
     assert!(decode_entry(&raw).is_err(), "a damaged article record is an error, not a silent loss");
 }
+
+#[test]
+fn an_event_place_round_trips_with_and_without_an_article_and_damage_is_an_error() {
+    use crate::domain::{ArticleRecord, ChannelId, EventPlace};
+    let topic = |t: &str| TopicId::parse(t).expect("topic");
+    let hidden = EventPlace {
+        id: EntryKey::from_bytes([7; 16]),
+        primary: false,
+        hidden: vec![ChannelId::All, ChannelId::Topic(topic("quakes"))],
+        topics: vec![],
+    };
+    let primary =
+        EventPlace { primary: true, hidden: vec![], topics: vec![topic("asia"), topic("disasters")], ..hidden.clone() };
+    let plain = test_entry("s", "a", "2026-11-20T00:00:00Z");
+    let article = Some(Box::new(ArticleRecord { url: "https://x.example/a".into(), ..ArticleRecord::default() }));
+    let cases = [
+        Entry { event: Some(hidden.clone()), ..plain.clone() },
+        Entry { event: Some(primary.clone()), article: article.clone(), ..plain.clone() },
+        Entry { event: Some(primary), article, ..full() },
+    ];
+    for e in cases {
+        let stored = encode_entry(&e);
+        assert!(matches!(stored[0], 7 | 8), "layout {}", stored[0]);
+        assert_eq!(decode_entry(&stored).expect("stored"), e);
+    }
+    let mut raw = vec![7];
+    write(&plain, &mut raw);
+    write_event(&hidden, &mut raw);
+    let (whole, place_at) = (raw.len(), encode_entry(&plain).len());
+    for cut in [whole - 1, whole - 8, place_at] {
+        assert!(decode_entry(&raw[..cut]).is_err(), "cut at {cut} of {whole}");
+    }
+    raw.push(b'{');
+    assert!(decode_entry(&raw).is_err(), "bytes after the place must be an article record");
+}

@@ -4,7 +4,7 @@
 //! change-log positions still become visible in order.
 
 use super::{Store, StoreError};
-use crate::domain::{Change, Entry, EntryKey, IndexWrite, Signature, Story};
+use crate::domain::{Change, Entry, EntryKey, EventRecord, IndexWrite, Signature, Story};
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
@@ -19,6 +19,8 @@ pub(super) struct Pending {
     sigs: HashMap<EntryKey, Signature>,
     /// `None`: the story is dropped (merged into another).
     stories: HashMap<EntryKey, Option<Story>>,
+    /// `None`: the event is dropped (merged into another).
+    events: HashMap<EntryKey, Option<EventRecord>>,
 }
 
 impl Pending {
@@ -36,6 +38,8 @@ impl Pending {
                 IndexWrite::Sig(key, _, sig) => drop(out.sigs.insert(*key, *sig)),
                 IndexWrite::Story(st) => drop(out.stories.insert(st.id, Some(st.clone()))),
                 IndexWrite::DropStory(id) => drop(out.stories.insert(*id, None)),
+                IndexWrite::Event(ev) => drop(out.events.insert(ev.id, Some(ev.clone()))),
+                IndexWrite::DropEvent(id) => drop(out.events.insert(*id, None)),
                 // Aliases are read while planning, outside commits: stale reads there are
                 // already allowed for.
                 IndexWrite::Alias(..) => {}
@@ -167,6 +171,16 @@ impl View<'_> {
     /// A story's record (stories of one item have none); `None` once a newer commit dropped it.
     pub fn story_record(&self, id: &EntryKey) -> Result<Option<Story>, StoreError> {
         self.newest(|p| p.stories.get(id).cloned()).map_or_else(|| self.store.story_record(id), Ok)
+    }
+
+    /// An event's record (events of one report have none); `None` once a newer commit dropped it.
+    pub fn event_record(&self, id: &EntryKey) -> Result<Option<EventRecord>, StoreError> {
+        self.newest(|p| p.events.get(id).cloned()).map_or_else(|| self.store.event_record(id), Ok)
+    }
+
+    /// The newest `limit` entries of a channel as stored (commits in flight not included).
+    pub fn latest(&self, ch: &crate::domain::ChannelId, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        self.store.latest(ch, limit)
     }
 
     /// The stored signatures of items published at `since` or later (in-flight ones are not

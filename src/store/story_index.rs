@@ -7,6 +7,7 @@
 //! | `g` + entry key (16)                         | published (8) + MinHash signature (48 × u32 BE) |
 //! | `a` + former entry key (16)                  | entry key (16) it now is           |
 //! | `s` + story id (16), stories of 2+ items     | `codec`: JSON `Story`              |
+//! | `v` + event id (16), events of 2+ reports    | `codec`: JSON `EventRecord`        |
 //!
 //! Every lookup is a point read, so its cost does not grow with the store. What the records
 //! mean is decided elsewhere (`stories`); the near-duplicate band buckets built from the `g`
@@ -15,7 +16,7 @@
 
 use super::space::{Batch, Space};
 use super::{codec, keys, Store, StoreError};
-use crate::domain::{EntryKey, IndexWrite, Signature, Story, SIGNATURE_LEN};
+use crate::domain::{EntryKey, EventRecord, IndexWrite, Signature, Story, SIGNATURE_LEN};
 use chrono::{DateTime, Utc};
 
 fn key_of(bytes: &[u8]) -> Option<EntryKey> {
@@ -29,6 +30,10 @@ fn time_of(bytes: &[u8]) -> Option<DateTime<Utc>> {
 
 fn story_key(id: &EntryKey) -> Vec<u8> {
     [b"s".as_slice(), id.as_bytes()].concat()
+}
+
+fn event_key(id: &EntryKey) -> Vec<u8> {
+    [b"v".as_slice(), id.as_bytes()].concat()
 }
 
 fn record_key(kind: &[u8], rest: &[u8]) -> Vec<u8> {
@@ -88,6 +93,46 @@ impl Store {
         self.story_idx.get(story_key(id))?.map(|v| codec::decode("story", &v)).transpose()
     }
 
+    /// An event's stored record: events of one report have none.
+    pub fn event_record(&self, id: &EntryKey) -> Result<Option<EventRecord>, StoreError> {
+        self.story_idx.get(event_key(id))?.map(|v| codec::decode("event", &v)).transpose()
+    }
+
+    /// Every stored event (of 2+ reports), until `f` breaks.
+    pub fn for_each_event(
+        &self,
+        mut f: impl FnMut(EventRecord) -> Result<std::ops::ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError> {
+        for item in self.story_idx.scan_prefix(b"v") {
+            if f(codec::decode("event", &item?.1)?)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// An event by id, or the event of an entry or story with this key; an event of one
+    /// report has no record and is made up from its entry.
+    pub fn event_of(&self, id: &EntryKey) -> Result<Option<EventRecord>, StoreError> {
+        if let Some(ev) = self.event_record(id)? {
+            return Ok(Some(ev));
+        }
+        let entry = match self.entry(id)? {
+            Some(e) => Some(e),
+            None => self.story_record(id)?.map(|st| st.primary).map(|k| self.entry(&k)).transpose()?.flatten(),
+        };
+        let Some(e) = entry else { return Ok(None) };
+        let primary = match e.story.filter(|_| e.secondary) {
+            Some(story) => self.story_record(&story)?.and_then(|st| self.entry(&st.primary).ok().flatten()),
+            None => None,
+        };
+        let e = primary.unwrap_or(e);
+        match &e.event {
+            Some(place) => self.event_record(&place.id),
+            None => Ok(Some(EventRecord::single(&e))),
+        }
+    }
+
     /// Drops the signatures of items published before `before` and any legacy band records.
     /// `then` runs before any commit decides again (e.g. to forget what memory derived from
     /// them); returns how many signatures were dropped.
@@ -134,6 +179,8 @@ pub(super) fn stage(space: &Space, batch: &mut Batch, writes: &[IndexWrite]) -> 
             IndexWrite::Alias(from, to) => space.put(batch, record_key(b"a", from.as_bytes()), to.as_bytes()),
             IndexWrite::Story(st) => space.put(batch, story_key(&st.id), codec::encode(st)?),
             IndexWrite::DropStory(id) => space.del(batch, story_key(id)),
+            IndexWrite::Event(ev) => space.put(batch, event_key(&ev.id), codec::encode(ev)?),
+            IndexWrite::DropEvent(id) => space.del(batch, event_key(id)),
         }
     }
     Ok(())

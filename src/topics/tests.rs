@@ -15,6 +15,7 @@ fn topic(id: &str) -> TopicSettings {
         sources: vec![],
         fields: vec![TopicField::Title, TopicField::Summary, TopicField::Content, TopicField::Categories],
         max_items: 200,
+        group: None,
     }
 }
 

@@ -26,6 +26,7 @@ impl Article {
         let source = SourceId::parse("ecbplus").expect("slug");
         Item {
             key: EntryKey::derive(&source, "id", &self.id),
+            origin: newsriver::events::origin_of(&self.outlet),
             title: &self.title,
             lead: None,
             text: &self.text,
