@@ -10,6 +10,8 @@ mod config_files;
 mod corpus;
 mod discovery;
 mod durability;
+mod event_api;
+mod event_channels;
 mod events;
 mod events_set;
 mod extract_url;

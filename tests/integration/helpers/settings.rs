@@ -5,8 +5,8 @@
 
 use super::PUBLIC_URL;
 use newsriver::config::{
-    HostLimits, PageSelectors, PollingSettings, Schedule, ServerSettings, Settings, SourceKind, SourceSettings,
-    StorySettings, TopicField, TopicSettings,
+    Grouping, HostLimits, PageSelectors, PollingSettings, Schedule, ServerSettings, Settings, SourceKind,
+    SourceSettings, StorySettings, TopicField, TopicSettings,
 };
 use newsriver::domain::{FeedUrl, SourceId};
 use std::path::{Path, PathBuf};
@@ -126,7 +126,18 @@ fn stories_table(st: &StorySettings) -> Value {
         ("near_jaccard", Value::Float(st.near_jaccard)),
         ("window", duration(st.window)),
         ("min_words", int(st.min_words)),
+        ("group", string(grouping(&st.group))),
+        ("event_threshold", Value::Float(st.event_threshold)),
+        ("cross_language", Value::Boolean(st.cross_language)),
     ])
+}
+
+/// A grouping (`[stories] group`, `[[topic]] group`) as a file writes it.
+fn grouping(g: &Grouping) -> &'static str {
+    match g {
+        Grouping::Story => "story",
+        Grouping::Event => "event",
+    }
 }
 
 fn polling_table(p: &PollingSettings) -> Value {
@@ -220,7 +231,7 @@ fn topic_table(t: &TopicSettings) -> Value {
         TopicField::Content => "content",
         TopicField::Categories => "categories",
     };
-    table([
+    let mut topic = entries([
         ("id", string(t.id.as_str())),
         ("title", string(&t.title)),
         ("description", string(&t.description)),
@@ -231,7 +242,11 @@ fn topic_table(t: &TopicSettings) -> Value {
         ("sources", Value::Array(t.sources.iter().map(|s| string(s.as_str())).collect())),
         ("fields", Value::Array(t.fields.iter().map(|f| string(field(f))).collect())),
         ("max_items", int(t.max_items)),
-    ])
+    ]);
+    if let Some(group) = &t.group {
+        topic.insert("group".into(), string(grouping(group)));
+    }
+    Value::Table(topic)
 }
 
 fn entries<const N: usize>(pairs: [(&str, Value); N]) -> Table {
