@@ -17,6 +17,11 @@ use std::sync::Arc;
 /// Terms one event is posted under at most: a large event is found by its first members' terms.
 const MAX_POSTED_PER_EVENT: usize = 8 * super::features::POSTED;
 
+/// Items counted before `EventSettings::min_rarity` applies. Among N items a term two of them
+/// share has rarity ln((N + 1) / 3) / ln(N + 1): under 0.4 until N is 5, and what is rare among
+/// a handful of items says little anyway; a few hundred make the scale mean something.
+const RARITY_KNOWN: u64 = 200;
+
 /// An event's number, unique within one index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventId(pub u64);
@@ -256,8 +261,9 @@ impl EventIndex {
         let days = (published - m.published).num_seconds().unsigned_abs() as f64 / 86_400.0;
         let score =
             self.settings.model.score(&pair(f, &m.features)) - self.settings.day_penalty * (days - 1.0).max(0.0);
-        if rarest_shared(f, &m.features) < self.settings.min_rarity {
-            // Nothing rare in common: not evidence of one happening, however alike the rest.
+        // Nothing rare in common is no evidence of one happening, however alike the rest; with
+        // few items counted no term can look rare yet, so the check waits for enough of them.
+        if self.rarity.docs() >= RARITY_KNOWN && rarest_shared(f, &m.features) < self.settings.min_rarity {
             return score.min(0.0);
         }
         score

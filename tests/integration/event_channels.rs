@@ -54,7 +54,8 @@ impl Told {
 
     fn item(&self) -> Item<'_> {
         let (title, text) = (&self.title, &self.text);
-        Item { key: self.key(), title, lead: None, text, language: Some("en"), published: self.published }
+        let origin = newsriver::events::origin_of(self.outlet);
+        Item { key: self.key(), origin, title, lead: None, text, language: Some("en"), published: self.published }
     }
 }
 
