@@ -28,6 +28,11 @@ impl Problems {
         }
     }
 
+    /// A `group` value: `"story"` or `"event"`; a problem under `path` otherwise.
+    pub(super) fn grouping(&mut self, path: &str, raw: Option<&str>) -> Option<super::Grouping> {
+        super::Grouping::parse(raw?).map_err(|e| self.push(path, e)).ok()
+    }
+
     pub(super) fn size(&mut self, path: &str, raw: Option<&str>, default: u64) -> u64 {
         match raw.map(parse_size) {
             None => default,

@@ -61,7 +61,7 @@ impl RawStories {
             near_jaccard,
             window: p.duration("stories.window", self.window.as_deref(), d.window),
             min_words: p.positive("stories.min_words", self.min_words, d.min_words),
-            group: grouping(p, "stories.group", self.group.as_deref()).unwrap_or(d.group),
+            group: p.grouping("stories.group", self.group.as_deref()).unwrap_or(d.group),
             event_threshold: match self.event_threshold {
                 Some(x) if x.is_finite() && (-5.0..=10.0).contains(&x) => x,
                 Some(x) => {
@@ -74,11 +74,6 @@ impl RawStories {
             event_window: p.duration("stories.event_window", self.event_window.as_deref(), d.event_window),
         }
     }
-}
-
-/// A `group` value: `"story"` or `"event"`; a problem under `key` otherwise.
-pub(super) fn grouping(p: &mut Problems, key: &str, raw: Option<&str>) -> Option<super::Grouping> {
-    super::Grouping::parse(raw?).map_err(|e| p.push(key.to_owned(), e)).ok()
 }
 
 #[derive(Debug, Deserialize, Default)]

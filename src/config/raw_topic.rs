@@ -75,7 +75,7 @@ impl RawTopic {
             sources,
             fields,
             max_items,
-            group: super::raw::grouping(p, &at("group"), self.group.as_deref()),
+            group: p.grouping(&at("group"), self.group.as_deref()),
         })
     }
 

@@ -156,8 +156,7 @@ impl Features {
     /// Weighs `x` by the rarity counted so far.
     pub fn weigh(x: &Extract, rarity: &Rarity) -> Self {
         // One sketch lookup per distinct term, whatever the features it is in.
-        let known: Map<u64, (f32, f32)> =
-            x.terms().into_iter().map(|t| (t, (rarity.idf(t), rarity.rarity(t) as f32))).collect();
+        let known: Map<u64, (f32, f32)> = x.terms().into_iter().map(|t| (t, rarity.both(t))).collect();
         let look = |t: u64| known.get(&t).copied().unwrap_or((0.0, 0.0));
         let weigh = |m: &Map<u64, u32>| -> Vec<Term> {
             m.iter()

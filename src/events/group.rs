@@ -69,10 +69,19 @@ pub type Extracts = HashMap<EntryKey, Extract>;
 /// event's other reports: a margin, so that a report on the edge does not come and go.
 const SPLIT_MARGIN: f64 = 0.5;
 
-/// The terms of the changes that may open, join or leave an event: new items and edits.
-pub fn extracts(changes: &[Change]) -> Extracts {
+/// Whether an item is news of the window before `now`: only such items open or join events. A
+/// backlog of older items (a new source's archive, a bulk import) would be weighed against
+/// nothing of its time, and the index, a window over the live stream, would not keep them.
+fn live(e: &Entry, now: DateTime<Utc>, window: std::time::Duration) -> bool {
+    let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+    now.checked_sub_signed(window).is_none_or(|from| e.published >= from)
+}
+
+/// The terms of the changes that may open, join or leave an event: new items of the window
+/// and edits.
+pub fn extracts(changes: &[Change], now: DateTime<Utc>, window: std::time::Duration) -> Extracts {
     let wanted = |c: &&Change| match c {
-        Change::New(e) => !e.held_back,
+        Change::New(e) => !e.held_back && live(e, now, window),
         Change::Updated { edited, .. } => *edited,
     };
     changes.iter().filter(wanted).map(|c| (c.entry().key, Report::of(c.entry()).extract())).collect()
@@ -88,27 +97,28 @@ pub fn group(
     grouped: &Grouped,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Change>, Vec<IndexWrite>), StoreError> {
-    shared.with(view, now, |live| {
+    let window = shared.settings().window;
+    let fresh = |c: &Change| {
+        c.as_new().is_some_and(|e| !e.secondary && !e.held_back && e.event.is_none() && live(e, now, window))
+    };
+    shared.with(view, now, |index| {
         let mut g = Step::new(view, grouped, changes);
         g.carry_places();
-        let fresh = |c: &Change| c.as_new().filter(|e| !e.secondary && !e.held_back && e.event.is_none()).is_some();
         for x in g.changes.iter().filter(|c| fresh(c)).filter_map(|c| extracts.get(&c.entry().key)) {
-            live.index.count(x);
+            index.index.count(x);
         }
         for i in 0..g.changes.len() {
-            let Some(e) = g.changes[i].as_new().filter(|e| !e.secondary && !e.held_back && e.event.is_none()) else {
-                continue;
-            };
+            let Some(e) = g.changes[i].as_new().filter(|_| fresh(&g.changes[i])) else { continue };
             let a = match extracts.get(&e.key) {
                 // The terms were read off the lock: the index needs only the item's key,
                 // time and language besides.
-                Some(x) => live.index.assign_counted(&Report::light(e).item(), x),
-                None => live.index.assign(&Report::of(e).item()),
+                Some(x) => index.index.assign_counted(&Report::light(e).item(), x),
+                None => index.index.assign(&Report::of(e).item()),
             };
             let key = e.key;
-            g.joined(live, key, &a)?;
+            g.joined(index, key, &a)?;
         }
-        g.recheck_edits(live, extracts)?;
+        g.recheck_edits(index, extracts)?;
         g.resettle_moved()?;
         g.finish()
     })?

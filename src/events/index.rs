@@ -14,6 +14,10 @@ use chrono::{DateTime, Duration, Utc};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+// Rebuilding from stored decisions, and revisiting an edited member: `revisit.rs`.
+#[path = "revisit.rs"]
+mod revisit;
+
 /// Terms one event is posted under at most: a large event is found by its first members' terms.
 const MAX_POSTED_PER_EVENT: usize = 8 * super::features::POSTED;
 
@@ -165,55 +169,6 @@ impl EventIndex {
         Assignment { event, joined, best, merged, candidates: ranked.len() }
     }
 
-    /// Puts an item into the event it was assigned to before (`into`; a new one when `None`
-    /// or no longer live) without deciding anything: rebuilding the index from stored
-    /// decisions after a restart. Items must come in published order.
-    pub fn place(&mut self, item: &Item<'_>, into: Option<EventId>) -> EventId {
-        let extract = Extract::of(item);
-        self.rarity.observe(&extract.terms());
-        let features = Features::weigh(&extract, &self.rarity);
-        self.expire(item.published);
-        let event = match into.filter(|id| self.events.contains_key(id)) {
-            Some(id) => id,
-            None => self.open(item),
-        };
-        self.add_member(event, item, features);
-        event
-    }
-
-    /// How an item (edited since it joined) now scores against the other recent members of its
-    /// event; its features in the index become the new ones. `None` when the event is no longer
-    /// live or holds no other recent member.
-    pub fn rescore(&mut self, item: &Item<'_>, extract: &Extract, id: EventId) -> Option<Reason> {
-        let mut features = Features::weigh(extract, &self.rarity);
-        let e = self.events.get(&id)?;
-        let others: Vec<(usize, f64)> = (e.members.iter().enumerate())
-            .filter(|(_, m)| m.key != item.key && m.origin != item.origin)
-            .map(|(i, m)| (i, self.pair_score(&features, item.published, m)))
-            .collect();
-        let closest = others.iter().max_by(|a, b| a.1.total_cmp(&b.1))?.0;
-        let score = trimmed_mean(others.iter().map(|x| x.1).collect());
-        let reason = self.reason(&features, id, closest, score);
-        features.labels = Vec::new();
-        let member = Arc::new(Member { key: item.key, origin: item.origin, published: item.published, features });
-        if let Some(slot) = self.events.get_mut(&id).and_then(|e| e.members.iter_mut().find(|m| m.key == item.key)) {
-            *slot = member;
-        }
-        Some(reason)
-    }
-
-    /// Takes an item out of its event into a new event of its own (it no longer fits).
-    pub fn detach(&mut self, item: &Item<'_>, extract: &Extract, id: EventId) -> EventId {
-        if let Some(e) = self.events.get_mut(&id) {
-            e.members.retain(|m| m.key != item.key);
-            e.size = e.size.saturating_sub(1);
-        }
-        let features = Features::weigh(extract, &self.rarity);
-        let event = self.open(item);
-        self.add_member(event, item, features);
-        event
-    }
-
     /// Whether an event is still inside the window (not expired or merged away).
     pub fn is_live(&self, id: EventId) -> bool {
         self.events.contains_key(&id)
@@ -256,17 +211,25 @@ impl EventIndex {
         out
     }
 
-    /// The pair score with a member, less the time penalty for every day beyond the first.
+    /// The pair score with a member, less the time penalty for every day beyond the first; 0
+    /// (no evidence either way) when they share nothing rare.
     fn pair_score(&self, f: &Features, published: DateTime<Utc>, m: &Member) -> f64 {
-        let days = (published - m.published).num_seconds().unsigned_abs() as f64 / 86_400.0;
-        let score =
-            self.settings.model.score(&pair(f, &m.features)) - self.settings.day_penalty * (days - 1.0).max(0.0);
         // Nothing rare in common is no evidence of one happening, however alike the rest; with
         // few items counted no term can look rare yet, so the check waits for enough of them.
-        if self.rarity.docs() >= RARITY_KNOWN && rarest_shared(f, &m.features) < self.settings.min_rarity {
-            return score.min(0.0);
+        if self.rarity_known() && rarest_shared(f, &m.features) < self.settings.min_rarity {
+            return 0.0;
         }
-        score
+        let days = (published - m.published).num_seconds().unsigned_abs() as f64 / 86_400.0;
+        self.settings.model.score(&pair(f, &m.features)) - self.settings.day_penalty * (days - 1.0).max(0.0)
+    }
+
+    fn rarity_known(&self) -> bool {
+        self.rarity.docs() >= RARITY_KNOWN
+    }
+
+    /// Whether a term may find candidates: rare enough to be evidence (`min_rarity`).
+    fn telling(&self, term: u64) -> bool {
+        !self.rarity_known() || self.rarity.rarity(term) >= f64::from(self.settings.min_rarity)
     }
 
     /// Events sharing at least `min_shared` of the item's posted terms (fewer for an item with
@@ -274,7 +237,8 @@ impl EventIndex {
     /// terms first, at most `candidates`.
     fn candidates(&self, item: &Item<'_>, f: &Features) -> Vec<EventId> {
         let mut hits: Map<EventId, usize> = Map::default();
-        for id in f.posted.iter().filter_map(|t| self.postings.get(t)).flatten() {
+        let telling = f.posted.iter().filter(|t| self.telling(**t));
+        for id in telling.filter_map(|t| self.postings.get(t)).flatten() {
             *hits.entry(*id).or_default() += 1;
         }
         let least = self.settings.min_shared.min(f.posted.len() / 4).max(1);

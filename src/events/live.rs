@@ -31,8 +31,9 @@ pub struct Report {
 
 impl Report {
     pub fn of(e: &Entry) -> Self {
-        let text = crate::stories::body_text(e);
-        let lead = e.summary.as_deref().map(crate::text::sanitized_to_text).filter(|s| !s.is_empty() && *s != text);
+        let summary = e.summary.as_deref().map(crate::text::sanitized_to_text).unwrap_or_default();
+        let text = crate::stories::body_text_with(e, &summary);
+        let lead = Some(summary).filter(|s| !s.is_empty() && *s != text);
         let language = e.article.as_deref().and_then(|a| a.lang.clone());
         let origin = super::features::origin_of(e.source.as_str());
         Self { key: e.key, origin, title: e.title.clone(), lead, text, language, published: e.published }

@@ -73,11 +73,21 @@ impl Rarity {
     /// How rare a term is on a scale from 0 (in every document) to 1 (never seen): its inverse
     /// document frequency over the largest possible, ln(N + 1). Comparable across corpus sizes.
     pub fn rarity(&self, term: u64) -> f64 {
+        self.rarity_of_idf(self.idf(term))
+    }
+
+    /// A term's `idf` and `rarity`, with one look into the sketch.
+    pub fn both(&self, term: u64) -> (f32, f32) {
+        let idf = self.idf(term);
+        (idf, self.rarity_of_idf(idf) as f32)
+    }
+
+    fn rarity_of_idf(&self, idf: f32) -> f64 {
         let most = (self.docs as f64 + 1.0).ln();
         if most <= 0.0 {
             return 1.0;
         }
-        (f64::from(self.idf(term)) / most).clamp(0.0, 1.0)
+        (f64::from(idf) / most).clamp(0.0, 1.0)
     }
 
     fn slots(&self, term: u64) -> [usize; DEPTH] {

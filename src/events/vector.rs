@@ -38,11 +38,17 @@ impl Vector {
     /// The `max` heaviest of `terms` with their weights as given.
     pub fn raw(mut terms: Vec<Term>, max: usize) -> Self {
         terms.retain(|t| t.weight.is_finite() && t.weight > 0.0);
+        let heavier = |a: &Term, b: &Term| b.weight.total_cmp(&a.weight).then(a.hash.cmp(&b.hash));
+        // Of a repeated hash the heaviest stays; repeats are rare (terms mostly come from maps),
+        // so they are dropped before the cut only when there are any.
         terms.sort_unstable_by(|a, b| a.hash.cmp(&b.hash).then(b.weight.total_cmp(&a.weight)));
         terms.dedup_by_key(|t| t.hash);
-        terms.sort_unstable_by(|a, b| b.weight.total_cmp(&a.weight).then(a.hash.cmp(&b.hash)));
-        terms.truncate(max);
-        terms.sort_unstable_by_key(|t| t.hash);
+        if terms.len() > max {
+            // A partial selection, then the kept few sorted back: no full sort by weight.
+            terms.select_nth_unstable_by(max, heavier);
+            terms.truncate(max);
+            terms.sort_unstable_by_key(|t| t.hash);
+        }
         Self { terms }
     }
 

@@ -26,7 +26,7 @@ pub(super) async fn commit(
         .commits
         .run(move || {
             let mut churned = 0;
-            let extracts = deciders.extracts(&planned);
+            let extracts = deciders.extracts(&planned, now);
             let done = store.commit_poll_with(&id, |view| {
                 let (mut prepared, summary, n) = decide(view, &id, planned, state, &deciders, &extracts, now)?;
                 churned = n;
@@ -57,7 +57,7 @@ pub(super) async fn commit_changes(
     let done = ctx
         .commits
         .run(move || {
-            let extracts = deciders.extracts(&planned);
+            let extracts = deciders.extracts(&planned, now);
             store.commit_poll_with(&id, |view| Ok(decide(view, &id, planned, state, &deciders, &extracts, now)?.0))
         })
         .await
@@ -86,9 +86,9 @@ impl Deciders {
     }
 
     /// The event terms of a poll's new items, read before the commit lock.
-    fn extracts(&self, planned: &Planned) -> events::Extracts {
+    fn extracts(&self, planned: &Planned, now: DateTime<Utc>) -> events::Extracts {
         if self.events_on() {
-            events::extracts(&planned.plan.changes)
+            events::extracts(&planned.plan.changes, now, self.events.settings().window)
         } else {
             events::Extracts::default()
         }

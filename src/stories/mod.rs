@@ -59,15 +59,19 @@ pub struct Features {
 /// The body text an item is compared on: the longer of its content and summary, or its article's
 /// full body when one was read (outlets that carry only teasers in their feeds compare better).
 pub fn body_text(e: &Entry) -> String {
+    body_text_with(e, &e.summary.as_deref().map(sanitized_to_text).unwrap_or_default())
+}
+
+/// `body_text` for a caller that has the summary's text already.
+pub fn body_text_with(e: &Entry, summary: &str) -> String {
     if let Some(body) = e.article.as_deref().filter(|a| a.has_body()).and_then(|a| a.body_html.as_deref()) {
         return sanitized_to_text(body);
     }
     let content = e.content.as_deref().map(sanitized_to_text).unwrap_or_default();
-    let summary = e.summary.as_deref().map(sanitized_to_text).unwrap_or_default();
     if content.len() >= summary.len() {
         content
     } else {
-        summary
+        summary.to_owned()
     }
 }
 

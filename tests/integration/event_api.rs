@@ -117,6 +117,57 @@ async fn a_later_report_joins_its_event_and_is_not_delivered_as_an_item() {
     app.stop().await;
 }
 
+/// `xml` with the item whose link is `link` rewritten: a new title and a body on another subject.
+fn rewritten(xml: &str, link: &str) -> String {
+    let at = xml.find(&format!("<link>{link}</link>")).expect("the item");
+    let (from, to) =
+        (xml[..at].rfind("<item>").expect("item start"), at + xml[at..].find("</item>").expect("item end"));
+    let body = "<p>The Harbour Jazz Festival opened on Monday with a sold-out concert by the Lindqvist Quartet \
+        at the Old Customs Hall, the organisers said. Tickets for the closing night are still on sale.</p>"
+        .repeat(4);
+    let item = format!(
+        "<item><guid isPermaLink=\"false\">{guid}</guid><title>Harbour Jazz Festival opens with a sold-out night</title>\
+         <link>{link}</link><pubDate>Mon, 30 Nov 2026 09:20:00 +0000</pubDate><description><![CDATA[{body}]]></description></item>",
+        guid = &xml[from..to].split("<guid isPermaLink=\"false\">").nth(1).and_then(|g| g.split('<').next()).expect("guid"),
+    );
+    [&xml[..from], item.as_str(), &xml[to + "</item>".len()..]].concat()
+}
+
+#[tokio::test]
+async fn an_edited_report_that_no_longer_fits_leaves_its_event_and_is_delivered_again() {
+    let (app, servers) = spawn_events_app(|_, _| {}).await;
+    let cursor = app.get("/feeds/all.json").await.headers()["x-newsriver-cursor"].to_str().expect("cursor").to_owned();
+    let a = event_reports("A");
+    let daily = a.iter().find(|t| t.outlet == "daily").expect("daily's report of A");
+    assert!(!keys(&get_json(&app, "/feeds/all.json").await).contains(&daily.key()), "listed under A's primary");
+    let xml = String::from_utf8(read_fixture("events/daily.xml")).expect("utf-8");
+    let server = &servers[OUTLETS.iter().position(|o| *o == "daily").expect("daily")];
+    server.reset().await;
+    mount(server, "/feed", 200, rewritten(&xml, &daily.link).into_bytes(), "application/rss+xml").await;
+    app.poll_now().await;
+    let page = get_json(&app, &format!("/feeds/all.json?since={cursor}")).await;
+    assert!(keys(&page).contains(&daily.key()), "the report that left is delivered again: {page}");
+    let doc = get_json(&app, "/feeds/all.json").await;
+    assert!(keys(&doc).contains(&daily.key()), "it shows on its own");
+    let left: Vec<Cover> = expected_coverage(&a).into_iter().filter(|c| c.3 != daily.link).collect();
+    assert_eq!(coverage(item_of(&doc, a[0].key())), left, "A's coverage no longer lists it");
+    assert_eq!(members(&event(&app, &daily.key().to_string()).await).len(), 1, "an event of its own");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn reports_older_than_the_event_window_open_no_events() {
+    let hour = std::time::Duration::from_secs(3_600);
+    let (app, _servers) = spawn_events_app(|_, s| s.stories.event_window = hour).await;
+    let doc = get_json(&app, "/feeds/all.json").await;
+    let every: HashSet<EntryKey> = fixture_items().iter().map(Told::key).collect();
+    assert_eq!(keys(&doc), every, "a backlog older than the window is shown item by item");
+    assert!(doc["items"].as_array().expect("items").iter().all(|i| coverage(i).is_empty()));
+    let alone = get_json(&app, &format!("/api/events/{}", fixture_items()[0].key())).await;
+    assert_eq!(alone["members"].as_array().map(Vec::len), Some(1), "{alone}");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn story_grouping_lists_every_report_apart() {
     let (app, _servers) = spawn_events_app(|_, s| s.stories.group = Grouping::Story).await;

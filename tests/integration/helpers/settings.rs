@@ -129,6 +129,7 @@ fn stories_table(st: &StorySettings) -> Value {
         ("group", string(grouping(&st.group))),
         ("event_threshold", Value::Float(st.event_threshold)),
         ("cross_language", Value::Boolean(st.cross_language)),
+        ("event_window", duration(st.event_window)),
     ])
 }
 
