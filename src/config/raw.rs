@@ -63,9 +63,12 @@ impl RawStories {
             min_words: p.positive("stories.min_words", self.min_words, d.min_words),
             group: p.grouping("stories.group", self.group.as_deref()).unwrap_or(d.group),
             event_threshold: match self.event_threshold {
-                Some(x) if x.is_finite() && (-5.0..=10.0).contains(&x) => x,
+                Some(x) if x.is_finite() && x > 0.0 && x <= 10.0 => x,
                 Some(x) => {
-                    p.push("stories.event_threshold", format!("{x} is not between -5 and 10 (1.5 is the default)"));
+                    p.push(
+                        "stories.event_threshold",
+                        format!("{x} must be above 0 and at most 10 (1.5 is the default)"),
+                    );
                     d.event_threshold
                 }
                 None => d.event_threshold,

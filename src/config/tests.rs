@@ -183,3 +183,25 @@ date_format = "%d"
         ]
     );
 }
+
+#[test]
+fn grouping_by_event_is_the_default_and_each_key_is_checked() {
+    let source = "[[source]]\nid = \"a\"\nurl = \"https://example.org/rss\"\n";
+    let s = load(source).expect("valid");
+    assert_eq!((s.stories.group, s.stories.event_threshold, s.stories.cross_language), (Grouping::Event, 1.5, false));
+    let set = format!(
+        "[stories]\ngroup = \"story\"\nevent_threshold = 2.25\ncross_language = true\nevent_window = \"2d\"\n{source}\
+         [[topic]]\nid = \"t\"\nany = [\"x\"]\ngroup = \"event\"\n"
+    );
+    let s = load(&set).expect("valid");
+    assert_eq!((s.stories.group, s.stories.event_threshold, s.stories.cross_language), (Grouping::Story, 2.25, true));
+    assert_eq!((s.stories.event_window, s.topics[0].group), (Duration::from_secs(2 * 86_400), Some(Grouping::Event)));
+    let bad = format!(
+        "[stories]\ngroup = \"events\"\nevent_threshold = 99.0\nevent_window = \"0s\"\n{source}\
+         [[topic]]\nid = \"t\"\nany = [\"x\"]\ngroup = \"all\"\n"
+    );
+    let Err(ConfigError::Invalid { problems, .. }) = load(&bad) else { panic!("expected Invalid") };
+    let mut paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["stories.event_threshold", "stories.event_window", "stories.group", "topic[0].group"]);
+}

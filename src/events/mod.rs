@@ -73,9 +73,9 @@ pub struct EventSettings {
     pub merge_margin: f64,
     /// Two items that share no name, number or word at least this rare (`Rarity::rarity`: 0 in
     /// every item, 1 never seen; 0.5 is a term in about √N of N items) score 0, and only terms
-    /// this rare find candidate events. On the
-    /// development set 0.4 changes nothing (0.5 trades a point of F1 for 0.4 % fewer hard
-    /// negatives); it stops texts made of one small vocabulary from chaining into one event.
+    /// this rare find candidate events, once 1,000 items are counted. This stops texts made of
+    /// one small vocabulary (templates, generated feeds) from chaining into one event; the
+    /// development set is too small for it to apply.
     pub min_rarity: f32,
     /// The pair score's weights: the trained ones by default.
     pub model: Model,

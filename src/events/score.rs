@@ -62,7 +62,7 @@ pub fn pair(a: &Features, b: &Features) -> [f64; FEATURES] {
         (1.0, 0.0)
     };
     let agree = agreement;
-    let (words, lead) = (agree(&a.words, &b.words), agree(&a.lead, &b.lead));
+    let (words, lead) = (a.words.dot(&b.words), a.lead.dot(&b.lead));
     let told = (words.max(lead) / TOLD).min(1.0);
     let (names, ab, ba) = (told * agree(&a.names, &b.names), told * contained(a, b), told * contained(b, a));
     let gate = (names.max(words).max(lead) / ALIKE).min(1.0);

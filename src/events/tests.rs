@@ -211,3 +211,24 @@ fn a_revised_magnitude_is_the_same_earthquake() {
     let features = second.best.map(|b| b.1.features).unwrap_or_default();
     assert_eq!(features[FEATURE_NAMES.iter().position(|n| *n == "measures_differ").unwrap_or(0)], 0.0);
 }
+
+/// Once rarity knows that every name and word two texts share is middling (the same few
+/// desks, towns and phrases of a template or a generated feed), their likeness is no evidence of
+/// one happening: no event, where unchecked they would group.
+#[test]
+fn texts_sharing_only_middling_names_and_words_do_not_group() {
+    let names = ["Arlen", "Borsk", "Cavell", "Dunmore", "Easton", "Farrow", "Galway", "Holt", "Ivers", "Jarrow"];
+    let both = |settings: EventSettings| {
+        let mut index = EventIndex::new(settings);
+        for i in 0..1_500usize {
+            let (a, b) = (names[i % 10], names[(i / 10) % 10]);
+            let text = format!("The desk said {a} and {b} met officials, the report added on the day.");
+            index.observe(&item(&format!("bg{i}"), "", &text, -100));
+        }
+        let text = "Officials said Arlen, Borsk and Cavell met the desk, the report added on the day.";
+        index.assign(&item("x", "desk report", text, 0));
+        index.assign(&item("y", "desk report", text, 1)).joined
+    };
+    assert!(both(EventSettings { min_rarity: 0.0, ..EventSettings::default() }), "alike enough to join unchecked");
+    assert!(!both(EventSettings::default()), "nothing rare in common: no event");
+}

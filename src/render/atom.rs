@@ -42,20 +42,16 @@ fn entry(ch: &Channel<'_>, e: &Entry) -> AtomEntry {
         title: x.credit.clone(),
         ..Link::default()
     }));
-    links.extend(ch.related_to(e).iter().map(|r| Link {
-        href: r.link.clone(),
+    // Copies name their outlet; other outlets' own reports of the event, their title.
+    let related = |href: &str, title: &str| Link {
+        href: href.to_owned(),
         rel: "related".into(),
         mime_type: Some("text/html".into()),
-        title: Some(r.outlet.clone()),
+        title: Some(title.to_owned()),
         ..Link::default()
-    }));
-    links.extend(ch.coverage_of(e).iter().map(|r| Link {
-        href: r.link.clone(),
-        rel: "related".into(),
-        mime_type: Some("text/html".into()),
-        title: Some(r.title.clone()),
-        ..Link::default()
-    }));
+    };
+    links.extend(ch.related_to(e).iter().map(|r| related(&r.link, &r.outlet)));
+    links.extend(ch.coverage_of(e).iter().map(|r| related(&r.link, &r.title)));
     AtomEntry {
         id: e.key.urn(),
         title: Text::plain(e.title.as_str()),
