@@ -370,3 +370,7 @@ fn member(e: &Entry, joined: &str, reason: &Reason) -> EventMember {
         ..EventMember::of(e, joined, 0.0)
     }
 }
+
+#[cfg(test)]
+#[path = "group_tests.rs"]
+mod tests;
