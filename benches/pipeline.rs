@@ -154,7 +154,7 @@ fn rendering(c: &mut Criterion) {
     assert_eq!(entries.len(), 100);
     let mut group = c.benchmark_group("render");
     group.throughput(Throughput::Elements(entries.len() as u64));
-    for format in [Format::Rss, Format::Atom, Format::Json] {
+    for format in [Format::Rss, Format::Atom, Format::Json, Format::Ninjs] {
         let ext = format.extension();
         let self_url = format!("http://127.0.0.1:8080/feeds/all.{ext}?limit=100");
         let next_url = format!("http://127.0.0.1:8080/feeds/all.{ext}?limit=100&before=p0123456789abcdef");
@@ -164,6 +164,7 @@ fn rendering(c: &mut Criterion) {
             self_url: &self_url,
             home_url: "http://127.0.0.1:8080/",
             sources: &sources,
+            topics: &HashMap::new(),
             now: now(),
             first_url: Some(&self_url),
             next_url: Some(&next_url),

@@ -14,7 +14,7 @@
 //!   (a sitemap source's fetch asks robots.txt, reads its index's children; a page source's asks it, then
 //!    fetches the listing as a feed; parse gives the same feed model from either)
 //!
-//!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json}, /api/* ◄── render ◄── store
+//!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json,ninjs}, /api/* ◄── render ◄── store
 //!
 //!   extract (pure): one HTML page ─► Article (`newsriver extract`, and the pipeline's articles step)
 //!   pipeline::preview: fetch ─► parse ─► normalize ─► articles, committed nowhere (`newsriver preview`)

@@ -59,7 +59,8 @@ fn channel_max_items(state: &AppState, ch: &ChannelId) -> Option<usize> {
 
 /// `all.atom` → ("all", Atom).
 fn split_file(file: &str) -> Result<(&str, Format), ApiError> {
-    let not_found = || ApiError::NotFound(format!("no channel {file:?}; use NAME.rss, NAME.atom or NAME.json"));
+    let not_found =
+        || ApiError::NotFound(format!("no channel {file:?}; use NAME.rss, NAME.atom, NAME.json or NAME.ninjs"));
     let (name, ext) = file.rsplit_once('.').ok_or_else(not_found)?;
     Ok((name, Format::from_extension(ext).ok_or_else(not_found)?))
 }
@@ -219,6 +220,7 @@ fn render_body(
         self_url,
         home_url: &home_url,
         sources: &state.source_infos,
+        topics: &state.topic_titles,
         now: Utc::now(),
         first_url,
         next_url,

@@ -3,6 +3,7 @@
 use super::feeds::channel_meta;
 use super::{ApiError, AppState};
 use crate::domain::ChannelId;
+use crate::render::Format;
 use crate::text::escape;
 use axum::extract::State;
 use axum::http::header;
@@ -39,8 +40,10 @@ fn channels(state: &AppState) -> Result<Vec<Listed>, ApiError> {
 pub async fn html(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
     let mut rows = String::new();
     for c in channels(&state)? {
-        let formats: Vec<String> =
-            ["rss", "atom", "json"].iter().map(|ext| format!(r#"<a href="{}.{ext}">{ext}</a>"#, c.path)).collect();
+        let formats: Vec<String> = Format::ALL
+            .iter()
+            .map(|f| format!(r#"<a href="{}.{ext}">{ext}</a>"#, c.path, ext = f.extension()))
+            .collect();
         rows.push_str(&format!(
             "<tr><td><strong>{}</strong><br><small>{}</small></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             escape(&c.title),

@@ -13,7 +13,7 @@ pub use error::ApiError;
 
 use crate::channels::ChannelVersions;
 use crate::config::Settings;
-use crate::domain::{FeedUrl, SourceId};
+use crate::domain::{FeedUrl, SourceId, TopicId};
 use crate::metrics::Metrics;
 use crate::render::SourceInfo;
 use crate::status::Board;
@@ -52,6 +52,8 @@ pub struct Shared {
     pub cache_control: axum::http::HeaderValue,
     /// Attribution for every source, computed once.
     pub source_infos: Arc<HashMap<SourceId, SourceInfo>>,
+    /// Each topic's title, for the channels that name an item's topics (ninjs `subjects`).
+    pub topic_titles: Arc<HashMap<TopicId, String>>,
     /// Which channels show one item per event.
     pub grouped: crate::events::Grouped,
 }
@@ -79,6 +81,7 @@ impl AppState {
                 (s.id.clone(), SourceInfo { title: s.title.clone(), feed_url, channel_url })
             })
             .collect();
+        let topic_titles = settings.topics.iter().map(|t| (t.id.clone(), t.title.clone())).collect();
         let cache_control = cache::cache_control(settings.server.max_age);
         Self(Arc::new(Shared {
             store: handles.store,
@@ -89,6 +92,7 @@ impl AppState {
             cache: Arc::default(),
             cache_control,
             source_infos: Arc::new(source_infos),
+            topic_titles: Arc::new(topic_titles),
             grouped: crate::events::Grouped::of(&settings.stories, &settings.topics),
             settings,
         }))

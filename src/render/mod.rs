@@ -1,12 +1,13 @@
-//! Channels rendered as RSS 2.0, Atom 1.0 and JSON Feed 1.1: pure functions of
+//! Channels rendered as RSS 2.0, Atom 1.0, JSON Feed 1.1 and IPTC ninjs 3.1: pure functions of
 //! (channel, entries) to bytes. Every item's id is its `EntryKey` URN, the same in all formats.
 
 pub mod atom;
 pub mod json;
+pub mod ninjs;
 pub mod rss;
 pub mod shown;
 
-use crate::domain::{Entry, EntryKey, SourceId};
+use crate::domain::{Entry, EntryKey, SourceId, TopicId};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -16,14 +17,20 @@ pub enum Format {
     Rss,
     Atom,
     Json,
+    /// IPTC ninjs 3.1, for agencies and partners.
+    Ninjs,
 }
 
 impl Format {
+    /// Every format, in the order the index page offers them.
+    pub const ALL: [Self; 4] = [Self::Rss, Self::Atom, Self::Json, Self::Ninjs];
+
     pub fn from_extension(ext: &str) -> Option<Self> {
         match ext {
             "rss" => Some(Self::Rss),
             "atom" => Some(Self::Atom),
             "json" => Some(Self::Json),
+            "ninjs" => Some(Self::Ninjs),
             _ => None,
         }
     }
@@ -33,6 +40,7 @@ impl Format {
             Self::Rss => "rss",
             Self::Atom => "atom",
             Self::Json => "json",
+            Self::Ninjs => "ninjs",
         }
     }
 
@@ -41,6 +49,7 @@ impl Format {
             Self::Rss => "application/rss+xml; charset=utf-8",
             Self::Atom => "application/atom+xml; charset=utf-8",
             Self::Json => "application/feed+json; charset=utf-8",
+            Self::Ninjs => "application/ninjs+json; charset=utf-8",
         }
     }
 }
@@ -75,6 +84,8 @@ pub struct Channel<'a> {
     /// The human page of the service (`public_url`).
     pub home_url: &'a str,
     pub sources: &'a HashMap<SourceId, SourceInfo>,
+    /// Topic titles, for formats that name an item's topics.
+    pub topics: &'a HashMap<TopicId, String>,
     /// Used as the channel's update time when it has no entries.
     pub now: DateTime<Utc>,
     /// RFC 5005 paging: the newest page, and the next (older) page when there is one.
@@ -133,6 +144,7 @@ pub fn render(format: Format, channel: &Channel<'_>, entries: &[Entry]) -> Vec<u
         Format::Rss => rss::render(channel, entries),
         Format::Atom => atom::render(channel, entries),
         Format::Json => json::render(channel, entries),
+        Format::Ninjs => ninjs::render(channel, entries),
     }
 }
 

@@ -345,7 +345,7 @@ async fn opml_and_index_list_every_channel() {
     let page = read_with_clients(&[format!("{}/", app.base)]).await;
     let hrefs: HashSet<&str> = page[0]["hrefs"].as_array().expect("hrefs").iter().filter_map(|h| h.as_str()).collect();
     for p in ["/feeds/all", "/topics/south-caucasus", "/topics/economy", "/sources/news", "/sources/wire"] {
-        for ext in ["rss", "atom", "json"] {
+        for ext in ["rss", "atom", "json", "ninjs"] {
             assert!(hrefs.contains(format!("{p}.{ext}").as_str()), "{p}.{ext} in {hrefs:?}");
         }
     }

@@ -21,6 +21,7 @@ mod hostile;
 mod hostile_articles;
 mod http_api;
 mod ingest;
+mod ninjs;
 mod pages;
 mod politeness;
 mod polling;
