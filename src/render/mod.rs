@@ -19,6 +19,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order channels list them.
+    pub const ALL: [Self; 3] = [Self::Rss, Self::Atom, Self::Json];
+
     pub fn from_extension(ext: &str) -> Option<Self> {
         match ext {
             "rss" => Some(Self::Rss),
