@@ -1,10 +1,11 @@
 //! Build, then run: `Application::build` opens the store, builds clients and binds the listener;
-//! `run_until_stopped` starts the scheduler and server and stops them on one token.
+//! `run_until_stopped` starts the scheduler, server and export and stops them on one token.
 
 use crate::channels::ChannelVersions;
 use crate::config::PollingSettings;
 use crate::config::Settings;
 use crate::events::EventSettings;
+use crate::export::Exporter;
 use crate::fetch::{AddressGuard, FetchPolicy, Fetcher, HostBudgets};
 use crate::http::{self, AppState, Handles};
 use crate::metrics::Metrics;
@@ -28,6 +29,8 @@ pub struct Application {
     core: Core,
     listener: tokio::net::TcpListener,
     port: u16,
+    /// `[export] dir`: the static copy `run_until_stopped` keeps current.
+    export: Option<Arc<Exporter>>,
 }
 
 impl Application {
@@ -43,8 +46,9 @@ impl Application {
             metrics: core.poller.metrics(),
             versions: core.versions.clone(),
         };
+        let export = (settings.export.dir.clone()).map(|dir| Arc::new(Exporter::new(&settings, handles.clone(), dir)));
         let state = AppState::new(Arc::new(settings), handles);
-        Ok(Self { state, core, listener, port })
+        Ok(Self { state, core, listener, port, export })
     }
 
     pub fn port(&self) -> u16 {
@@ -60,6 +64,20 @@ impl Application {
         &self.core.poller
     }
 
+    /// The tasks that run beside serving, each stopping on `shutdown`. Re-routing after a rules
+    /// change: a large store would otherwise keep the listener silent for as long as the pass
+    /// takes. The `[export] dir` copy, written whole at start and then as channels change.
+    fn start_background(&self, shutdown: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
+        let (core, stop) = (self.core.clone(), shutdown.clone());
+        let reindex = tokio::task::spawn_blocking(move || {
+            if let Err(e) = core.reindex(&|| stop.is_cancelled()) {
+                tracing::error!(error = %e, "re-routing stored entries failed");
+            }
+        });
+        let export = (self.export.clone()).map(|e| tokio::spawn(crate::export::keep_current(e, shutdown.clone())));
+        [reindex].into_iter().chain(export).collect()
+    }
+
     /// Serves and polls until `shutdown` is cancelled; then lets polls finish (briefly),
     /// cancels the rest and flushes the store.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -69,16 +87,7 @@ impl Application {
         } else {
             None
         };
-        // Re-routing after a rules change runs beside serving: a large store would otherwise
-        // keep the listener silent for as long as the pass takes.
-        let reindex = {
-            let (core, stop) = (self.core.clone(), shutdown.clone());
-            tokio::task::spawn_blocking(move || {
-                if let Err(e) = core.reindex(&|| stop.is_cancelled()) {
-                    tracing::error!(error = %e, "re-routing stored entries failed");
-                }
-            })
-        };
+        let background = self.start_background(&shutdown);
         let router = http::router(self.state.clone());
         let stop = shutdown.clone();
         let threads = runtime::default_threads();
@@ -95,7 +104,9 @@ impl Application {
             poller.wait_idle().await;
         }
         polls.cancel();
-        let _ = reindex.await;
+        for task in background {
+            let _ = task.await;
+        }
         self.state.store.flush().await.context("final store flush")?;
         tracing::info!("stopped");
         Ok(())

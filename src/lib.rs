@@ -15,6 +15,8 @@
 //!    fetches the listing as a feed; parse gives the same feed model from either)
 //!
 //!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json,ninjs}, /api/* ◄── render ◄── store
+//!   export: http's first pages, OPML and index ─► files replaced whole (`newsriver export`, and
+//!     `[export] dir` kept current by `serve` as `ChannelVersions` move)
 //!
 //!   extract (pure): one HTML page ─► Article (`newsriver extract`, and the pipeline's articles step)
 //!   pipeline::preview: fetch ─► parse ─► normalize ─► articles, committed nowhere (`newsriver preview`)
@@ -34,6 +36,7 @@ pub mod dedup;
 pub mod discover;
 pub mod domain;
 pub mod events;
+pub mod export;
 pub mod extract;
 pub mod fetch;
 pub mod http;

@@ -20,6 +20,7 @@ async fn main() -> ExitCode {
         | Command::Reindex
         | Command::Sources { .. }
         | Command::Compact
+        | Command::Export { .. }
         | Command::Extract { .. }
         | Command::Discover { .. }
         | Command::Preview { .. }
@@ -93,6 +94,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Poll => cli::poll(settings, shutdown).await,
         Command::Reindex => cli::reindex(settings),
         Command::Compact => cli::compact(settings),
+        Command::Export { dir } => cli::export(settings, dir),
         Command::Sources { json } => cli::sources(settings, json).await,
         Command::Check
         | Command::Extract { .. }

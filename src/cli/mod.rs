@@ -1,5 +1,5 @@
-//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `extract`, `discover`,
-//! `preview`. This interface is a contract; change it carefully.
+//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `export`, `extract`,
+//! `discover`, `preview`. This interface is a contract; change it carefully.
 
 use crate::app::{self, Application};
 use crate::config::{ConfigError, Settings};
@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
         newsriver check                                   list every problem of the config\n  \
         newsriver poll                                    poll every source once and print a summary\n  \
         newsriver sources                                 what every source is doing\n  \
+        newsriver export public/                          every channel as static files, for any web host\n  \
         newsriver discover https://example.org/news       find a site's feeds and sitemaps, as [[source]] tables\n  \
         newsriver preview --source press-office           what one source would bring, written nowhere\n  \
         newsriver extract https://example.org/a --json    one article page's body and metadata\n\n\
@@ -51,6 +52,14 @@ pub enum Command {
     },
     /// Rewrite the store to reclaim disk space (stop the service first).
     Compact,
+    /// Write the first page of every channel (merged, topics, sources) in every format, the OPML
+    /// list and the index page into DIR, laid out like the server's URLs, for a static host or
+    /// CDN; each file is replaced whole. Stop the service first, or set `[export] dir` to have
+    /// `serve` keep a folder current.
+    Export {
+        /// The folder to write (created when missing).
+        dir: PathBuf,
+    },
     /// Extract the article (body and metadata) of an HTML page: a saved file, stdin, or a URL
     /// fetched with the config's `[polling]` limits (the defaults when there is no config).
     Extract {
@@ -185,6 +194,27 @@ pub fn compact(settings: Settings) -> anyhow::Result<()> {
     let c = crate::store::compact(&settings.store.path, settings.store.cache_capacity)?;
     let mib = |b: u64| b as f64 / f64::from(1u32 << 20);
     emit(&format!("{}: {:.1} MiB -> {:.1} MiB on disk\n", settings.store.path.display(), mib(c.before), mib(c.after)))
+}
+
+/// Writes the static copy of every channel from the store.
+pub fn export(settings: Settings, dir: PathBuf) -> anyhow::Result<()> {
+    let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    // Nothing polls here: the status board, counters and channel versions start empty.
+    let handles = crate::http::Handles {
+        store,
+        board: Default::default(),
+        metrics: Default::default(),
+        versions: Default::default(),
+    };
+    let exporter = crate::export::Exporter::new(&settings, handles, dir);
+    let w = exporter.export_all()?;
+    let base = settings.export_base_url().as_str().trim_end_matches('/').to_owned();
+    emit(&format!(
+        "{} channels, {} files written to {} (links name {base})\n",
+        w.channels,
+        w.files,
+        exporter.dir().display()
+    ))
 }
 
 /// Polls once; exits 0 even when sources failed (their failures are reported and recorded).

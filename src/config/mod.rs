@@ -49,6 +49,17 @@ pub struct Settings {
     pub sources: Vec<SourceSettings>,
     pub topics: Vec<TopicSettings>,
     pub stories: StorySettings,
+    pub export: ExportSettings,
+}
+
+/// `[export]`: a static copy of the channels (`newsriver export`, and kept current by `serve`).
+#[derive(Debug, Clone, Default)]
+pub struct ExportSettings {
+    /// The folder `serve` keeps current; none when not set.
+    pub dir: Option<PathBuf>,
+    /// Base of the exported documents' own links, when they are hosted elsewhere than
+    /// `server.public_url`; no trailing slash.
+    pub base_url: Option<Url>,
 }
 
 #[derive(Debug, Clone)]
@@ -314,6 +325,11 @@ impl Settings {
 
     pub fn topic(&self, id: &TopicId) -> Option<&TopicSettings> {
         self.topics.iter().find(|t| &t.id == id)
+    }
+
+    /// Where exported documents say they live: `[export] base_url`, else `server.public_url`.
+    pub fn export_base_url(&self) -> &Url {
+        self.export.base_url.as_ref().unwrap_or(&self.server.public_url)
     }
 }
 

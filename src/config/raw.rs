@@ -2,7 +2,7 @@
 
 use super::problems::Problems;
 use super::StorySettings;
-use super::{Checks, Problem, Schedule, ServerSettings, Settings, SourceKind, StoreSettings};
+use super::{Checks, ExportSettings, Problem, Schedule, ServerSettings, Settings, SourceKind, StoreSettings};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -26,6 +26,30 @@ pub struct RawConfig {
     pub topics: Vec<super::raw_topic::RawTopic>,
     #[serde(default)]
     pub stories: RawStories,
+    #[serde(default)]
+    pub export: RawExport,
+}
+
+/// `[export]`: where `serve` keeps a static copy of the channels, and the base its links name.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawExport {
+    pub dir: Option<String>,
+    pub base_url: Option<String>,
+}
+
+impl RawExport {
+    fn validate(&self, p: &mut Problems, base: &Path) -> ExportSettings {
+        let dir = match self.dir.as_deref() {
+            Some("") => {
+                p.push("export.dir", "must name a folder (leave the key out for no export)");
+                None
+            }
+            d => d.map(|d| base.join(d)),
+        };
+        let base_url = self.base_url.as_deref().and_then(|raw| http_url(p, "export.base_url", raw));
+        ExportSettings { dir, base_url }
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -124,8 +148,10 @@ impl RawConfig {
             .filter_map(|(i, t)| t.validate(&mut p, i, &source_ids, &mut topic_ids, server.default_items, checks))
             .collect();
         let stories = self.stories.validate(&mut p);
+        let export = self.export.validate(&mut p, base);
         if p.0.is_empty() {
-            Ok(Settings { config_path: config_path.into(), server, store, polling, sources, topics, stories })
+            let config_path = config_path.into();
+            Ok(Settings { config_path, server, store, polling, sources, topics, stories, export })
         } else {
             Err(p.0)
         }
@@ -141,17 +167,7 @@ impl RawServer {
         });
         let default_public = format!("http://{listen}");
         let public_raw = self.public_url.as_deref().unwrap_or(&default_public);
-        let public_url = match Url::parse(public_raw.trim_end_matches('/')) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
-            Ok(_) => {
-                p.push("server.public_url", "must be an absolute http(s) URL");
-                fallback_url()
-            }
-            Err(e) => {
-                p.push("server.public_url", format!("{public_raw:?}: {e}"));
-                fallback_url()
-            }
-        };
+        let public_url = http_url(p, "server.public_url", public_raw).unwrap_or_else(fallback_url);
         let max_items = p.positive("server.max_items", self.max_items, 500);
         let default_items = p.positive("server.default_items", self.default_items, 50);
         if default_items > max_items {
@@ -159,6 +175,21 @@ impl RawServer {
         }
         let max_age = p.duration("server.max_age", self.max_age.as_deref(), Duration::from_secs(60));
         ServerSettings { listen, public_url, default_items, max_items, max_age }
+    }
+}
+
+/// An absolute http(s) URL without a trailing slash, or a problem under `key`.
+fn http_url(p: &mut Problems, key: &str, raw: &str) -> Option<Url> {
+    match Url::parse(raw.trim_end_matches('/')) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(u),
+        Ok(_) => {
+            p.push(key, "must be an absolute http(s) URL");
+            None
+        }
+        Err(e) => {
+            p.push(key, format!("{raw:?}: {e}"));
+            None
+        }
     }
 }
 

@@ -205,3 +205,19 @@ fn grouping_by_event_is_the_default_and_each_key_is_checked() {
     paths.sort_unstable();
     assert_eq!(paths, ["stories.event_threshold", "stories.event_window", "stories.group", "topic[0].group"]);
 }
+
+#[test]
+fn export_keys_resolve_and_are_checked_with_their_paths() {
+    let s = load("").expect("valid");
+    assert!(s.export.dir.is_none());
+    assert_eq!(s.export_base_url(), &s.server.public_url);
+    let s = load("[export]\ndir = \"public\"\nbase_url = \"https://cdn.example.org/news/\"\n").expect("valid");
+    assert_eq!(s.export.dir, Some(PathBuf::from("/srv/nr/public")));
+    assert_eq!(s.export_base_url().as_str(), "https://cdn.example.org/news");
+    let Err(ConfigError::Invalid { problems, .. }) = load("[export]\ndir = \"\"\nbase_url = \"ftp://x.org\"\n") else {
+        panic!("an empty folder and a non-http base are refused");
+    };
+    let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(paths, ["export.dir", "export.base_url"]);
+    assert!(matches!(load("[export]\nfolder = \"x\"\n"), Err(ConfigError::Syntax { .. })));
+}

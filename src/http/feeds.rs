@@ -57,6 +57,33 @@ fn channel_max_items(state: &AppState, ch: &ChannelId) -> Option<usize> {
     }
 }
 
+/// Where a channel lives, without its extension: `/feeds/all`, `/topics/{id}`, `/sources/{id}`.
+pub fn channel_path(ch: &ChannelId) -> String {
+    match ch {
+        ChannelId::All => "/feeds/all".to_owned(),
+        ChannelId::Topic(t) => format!("/topics/{t}"),
+        ChannelId::Source(s) => format!("/sources/{s}"),
+    }
+}
+
+/// A channel's first page exactly as its plain URL (no query) serves it: what a static copy
+/// holds. Not found for a channel the config does not have.
+pub fn first_page(state: &AppState, ch: &ChannelId, format: Format) -> Result<Vec<u8>, ApiError> {
+    let not_found = || ApiError::NotFound("no such channel".into());
+    let max_items = channel_max_items(state, ch).ok_or_else(not_found)?;
+    let meta = channel_meta(state, ch).ok_or_else(not_found)?;
+    let limit = default_limit(state, max_items);
+    let path = format!("{}.{}", channel_path(ch), format.extension());
+    let page = Page { ch: ch.clone(), meta, format, path, limit, explicit_limit: false };
+    let (version, changed) = state.versions.get(ch);
+    Ok(render_page(state, &page, None, version, changed)?.body.to_vec())
+}
+
+/// How many items a page without `?limit=` lists.
+fn default_limit(state: &AppState, max_items: usize) -> usize {
+    state.settings.server.default_items.min(max_items)
+}
+
 /// `all.atom` → ("all", Atom).
 fn split_file(file: &str) -> Result<(&str, Format), ApiError> {
     let not_found =
@@ -81,25 +108,25 @@ pub async fn channel<const KIND: u8>(
     req: Request,
 ) -> Result<Response, ApiError> {
     let (name, format) = split_file(&file)?;
-    let (ch, prefix) = channel_of(&state, KIND, name)?;
-    let path = format!("/{prefix}/{name}.{}", format.extension());
+    let ch = channel_of(&state, KIND, name)?;
+    let path = format!("{}.{}", channel_path(&ch), format.extension());
     serve(&state, ch, format, path, q, req.headers()).await
 }
 
-/// The configured channel a URL names (with its path prefix), or why there is none.
-fn channel_of(state: &AppState, kind: u8, name: &str) -> Result<(ChannelId, &'static str), ApiError> {
-    let (found, prefix, what) = match kind {
-        FEEDS => ((name == "all").then_some(ChannelId::All), "feeds", "channel"),
+/// The configured channel a URL names, or why there is none.
+fn channel_of(state: &AppState, kind: u8, name: &str) -> Result<ChannelId, ApiError> {
+    let (found, what) = match kind {
+        FEEDS => ((name == "all").then_some(ChannelId::All), "channel"),
         SOURCES => {
             let id = SourceId::parse(name).ok().filter(|id| state.settings.source(id).is_some());
-            (id.map(ChannelId::Source), "sources", "source")
+            (id.map(ChannelId::Source), "source")
         }
         _ => {
             let id = TopicId::parse(name).ok().filter(|id| state.settings.topic(id).is_some());
-            (id.map(ChannelId::Topic), "topics", "topic")
+            (id.map(ChannelId::Topic), "topic")
         }
     };
-    found.map(|ch| (ch, prefix)).ok_or_else(|| ApiError::NotFound(format!("no {what} {name:?}")))
+    found.ok_or_else(|| ApiError::NotFound(format!("no {what} {name:?}")))
 }
 
 async fn serve(
@@ -113,7 +140,7 @@ async fn serve(
     let max_items = channel_max_items(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
     let counters = &state.counters;
     counters.requests.fetch_add(1, Relaxed);
-    let limit = parse_limit(q.limit.as_deref(), state.settings.server.default_items.min(max_items), max_items)?;
+    let limit = parse_limit(q.limit.as_deref(), default_limit(state, max_items), max_items)?;
     // Titles and descriptions are only needed to render: a cached answer makes none.
     let page = |ch: ChannelId| {
         let meta = channel_meta(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;

@@ -10,6 +10,8 @@ mod index;
 mod related;
 
 pub use error::ApiError;
+pub use feeds::{channel_path, first_page};
+pub use index::{index_page, opml_document, public_channels};
 
 use crate::channels::ChannelVersions;
 use crate::config::Settings;

@@ -22,7 +22,7 @@ pub enum Format {
 }
 
 impl Format {
-    /// Every format, in the order the index page offers them.
+    /// Every format, in the order the index page and exports offer them.
     pub const ALL: [Self; 4] = [Self::Rss, Self::Atom, Self::Json, Self::Ninjs];
 
     pub fn from_extension(ext: &str) -> Option<Self> {

@@ -80,7 +80,7 @@ async fn limit_per_source_channels_and_errors() {
     let entry: serde_json::Value = app.get(&format!("/api/entries/{key}")).await.json().await.expect("json");
     assert_eq!(entry["title"], "Port strike ends after talks");
     let index = app.get("/").await.text().await.expect("html");
-    assert!(index.contains("/sources/alpha.atom") && index.contains("/feeds/all.rss"));
+    assert!(index.contains(r#"href="sources/alpha.atom""#) && index.contains(r#"href="feeds/all.rss""#));
     app.stop().await;
 }
 

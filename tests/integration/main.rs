@@ -14,6 +14,7 @@ mod event_api;
 mod event_channels;
 mod events;
 mod events_set;
+mod export;
 mod extract_url;
 mod extraction;
 mod full_text;

@@ -5,8 +5,8 @@
 
 use super::PUBLIC_URL;
 use newsriver::config::{
-    Grouping, HostLimits, PageSelectors, PollingSettings, Schedule, ServerSettings, Settings, SourceKind,
-    SourceSettings, StorySettings, TopicField, TopicSettings,
+    ExportSettings, Grouping, HostLimits, PageSelectors, PollingSettings, Schedule, ServerSettings, Settings,
+    SourceKind, SourceSettings, StorySettings, TopicField, TopicSettings,
 };
 use newsriver::domain::{FeedUrl, SourceId};
 use std::path::{Path, PathBuf};
@@ -103,6 +103,7 @@ fn settings_toml(settings: &Settings) -> String {
         ("source", Value::Array(s.sources.iter().map(source_table).collect())),
         ("topic", Value::Array(s.topics.iter().map(topic_table).collect())),
         ("stories", stories_table(&s.stories)),
+        ("export", export_table(&s.export)),
     ]);
     // `topic = []` would be a key that `[[topic]]` tables added after it (`add_topics`) repeat.
     doc.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
@@ -117,6 +118,18 @@ fn server_table(server: &ServerSettings) -> Value {
         ("max_items", int(server.max_items)),
         ("max_age", duration(server.max_age)),
     ])
+}
+
+/// `[export]`, with only the keys that are set (neither has a default to write).
+fn export_table(e: &ExportSettings) -> Value {
+    let mut export = Table::new();
+    if let Some(dir) = &e.dir {
+        export.insert("dir".into(), path(dir));
+    }
+    if let Some(base) = &e.base_url {
+        export.insert("base_url".into(), string(base.as_str()));
+    }
+    Value::Table(export)
 }
 
 fn stories_table(st: &StorySettings) -> Value {

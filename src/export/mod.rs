@@ -1,0 +1,85 @@
+//! Static export: the first page of every public channel in every format, the OPML list and the
+//! index page, written as files laid out like the server's URLs, for any static host or CDN.
+//! `newsriver export DIR` writes them once; `[export] dir` has `serve` keep them current.
+
+mod atomic;
+mod watch;
+
+pub use watch::keep_current;
+
+use crate::config::Settings;
+use crate::domain::ChannelId;
+use crate::http::{self, AppState, Handles};
+use crate::render::Format;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Renders channels the way the server does, into files under one folder.
+#[derive(Debug)]
+pub struct Exporter {
+    /// A serving state of its own: its public URL is the export's base, and its render cache
+    /// is apart from the live server's (an export renders each page once anyway).
+    state: AppState,
+    dir: PathBuf,
+}
+
+/// What one export wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub channels: usize,
+    pub files: usize,
+}
+
+impl Exporter {
+    /// An exporter into `dir` over the store and channel versions in `handles`.
+    pub fn new(settings: &Settings, handles: Handles, dir: PathBuf) -> Self {
+        // Every link a document carries (self, next, source channels, OPML) is made from the
+        // state's public URL: giving this state the export's base moves all of them at once.
+        let mut settings = settings.clone();
+        settings.server.public_url = settings.export_base_url().clone();
+        Self { state: AppState::new(Arc::new(settings), handles), dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Every public channel: merged, each topic, each source.
+    pub fn channels(&self) -> Vec<ChannelId> {
+        http::public_channels(&self.state.settings)
+    }
+
+    /// The channel's current version, read before it is rendered: a commit racing the render
+    /// bumps it again, so the channel is exported once more.
+    pub fn version(&self, ch: &ChannelId) -> u64 {
+        self.state.versions.get(ch).0
+    }
+
+    /// Writes every channel, the OPML list and the index.
+    pub fn export_all(&self) -> anyhow::Result<Written> {
+        self.export(&self.channels())
+    }
+
+    /// Writes `channels` in every format, then the OPML list and the index (whose item counts
+    /// and newest dates follow the channels).
+    pub fn export(&self, channels: &[ChannelId]) -> anyhow::Result<Written> {
+        let mut files = 0;
+        for ch in channels {
+            for format in Format::ALL {
+                let body = http::first_page(&self.state, ch, format)?;
+                let path = format!("{}.{}", http::channel_path(ch), format.extension());
+                self.write(&path, &body)?;
+                files += 1;
+            }
+        }
+        self.write("/channels.opml", http::opml_document(&self.state)?.as_bytes())?;
+        self.write("/index.html", http::index_page(&self.state, false)?.as_bytes())?;
+        Ok(Written { channels: channels.len(), files: files + 2 })
+    }
+
+    /// `path` is a URL path (`/feeds/all.rss`): the file sits where the server serves it.
+    fn write(&self, path: &str, body: &[u8]) -> anyhow::Result<()> {
+        let file = self.dir.join(path.trim_start_matches('/'));
+        atomic::write(&file, body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))
+    }
+}
