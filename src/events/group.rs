@@ -78,11 +78,11 @@ fn live(e: &Entry, now: DateTime<Utc>, window: std::time::Duration) -> bool {
 }
 
 /// The terms of the changes that may open, join or leave an event: new items of the window
-/// and edits.
+/// and edits of reports in an event.
 pub fn extracts(changes: &[Change], now: DateTime<Utc>, window: std::time::Duration) -> Extracts {
     let wanted = |c: &&Change| match c {
         Change::New(e) => !e.held_back && live(e, now, window),
-        Change::Updated { edited, .. } => *edited,
+        Change::Updated { edited, previous, .. } => *edited && previous.event.is_some(),
     };
     changes.iter().filter(wanted).map(|c| (c.entry().key, Report::of(c.entry()).extract())).collect()
 }
@@ -119,7 +119,7 @@ pub fn group(
             g.joined(index, key, &a)?;
         }
         g.recheck_edits(index, extracts)?;
-        g.resettle_moved()?;
+        g.resettle_moved();
         g.finish()
     })?
 }
@@ -265,7 +265,7 @@ impl<'a, 'v> Step<'a, 'v> {
 
     /// Events whose reports this commit hid or showed (a story merge, a held-back item let
     /// in) choose their primary again.
-    fn resettle_moved(&mut self) -> Result<(), StoreError> {
+    fn resettle_moved(&mut self) {
         for c in &self.changes {
             let (Some(prev), e) = (c.previous(), c.entry()) else { continue };
             if let Some(place) =
@@ -274,7 +274,6 @@ impl<'a, 'v> Step<'a, 'v> {
                 self.unsettled.insert(place.id);
             }
         }
-        Ok(())
     }
 
     fn finish(mut self) -> Result<(Vec<Change>, Vec<IndexWrite>), StoreError> {

@@ -19,7 +19,7 @@ pub(super) async fn commit(
     outcome: PollOutcome,
     now: DateTime<Utc>,
 ) -> Result<(SourceState, usize), PollError> {
-    let (store, deciders) = (ctx.store.clone(), Deciders::of(ctx));
+    let (store, deciders) = (ctx.store.clone(), ctx.deciders.clone());
     let rules = super::rules(&ctx.polling);
     let id = source.id.clone();
     let (done, churned_items) = ctx
@@ -52,7 +52,7 @@ pub(super) async fn commit_changes(
     state: SourceState,
     now: DateTime<Utc>,
 ) -> Result<(), PollError> {
-    let (store, deciders) = (ctx.store.clone(), Deciders::of(ctx));
+    let (store, deciders) = (ctx.store.clone(), ctx.deciders.clone());
     let id = source.id.clone();
     let done = ctx
         .commits
@@ -77,10 +77,6 @@ pub struct Deciders {
 }
 
 impl Deciders {
-    fn of(ctx: &PollContext) -> Self {
-        ctx.deciders.clone()
-    }
-
     fn events_on(&self) -> bool {
         self.stories.enabled && self.grouped.any()
     }

@@ -156,6 +156,9 @@ async fn serve_keeps_the_export_folder_current_and_rewrites_only_changed_channel
     wait_for_item(&public.join("sources/b.json"), "Markets calm").await;
     let index = public.join("index.html");
     wait_until(|| std::fs::read_to_string(&index).is_ok_and(|t| t.contains("2026-11-22 10:00 UTC"))).await;
+    // A tick that read b's version just before b's commit wrote b's new items and writes b once
+    // more on the next tick (the version it recorded was older): let that settle first.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
     let b_file = public.join("sources/b.rss");
     let (b_before, index_before) = (inode(&b_file), inode(&public.join("index.html")));
     a.reset().await;
