@@ -19,6 +19,12 @@ pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
 }
 
 pub async fn sources(State(state): State<AppState>) -> Result<Json<Vec<SourceStatus>>, ApiError> {
+    Ok(Json(source_statuses(&state)?))
+}
+
+/// Every configured source's status, in config order: the running poller's view where it has
+/// one, else the stored model.
+pub fn source_statuses(state: &AppState) -> Result<Vec<SourceStatus>, ApiError> {
     let tracked = state.board.snapshot();
     let metrics = &state.metrics;
     let now = Utc::now();
@@ -30,7 +36,7 @@ pub async fn sources(State(state): State<AppState>) -> Result<Json<Vec<SourceSta
         };
         out.push(source_status(s, &model, rt.as_ref(), metrics.source(&s.id), &state.settings.polling, now));
     }
-    Ok(Json(out))
+    Ok(out)
 }
 
 /// Prometheus text exposition.

@@ -1,4 +1,4 @@
-//! The HTTP surface: channels, OPML, index page, status API, health. `router` builds it without
+//! The HTTP surface: channels, OPML, index page, status page and API, health. `router` builds it without
 //! binding, so tests can drive it directly.
 
 mod api;
@@ -8,6 +8,7 @@ mod error;
 mod feeds;
 mod index;
 mod related;
+mod status_page;
 
 pub use error::ApiError;
 pub use feeds::{channel_path, first_page};
@@ -116,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/topics/{file}", get(feeds::channel::<{ feeds::TOPICS }>))
         .route("/sources/{file}", get(feeds::channel::<{ feeds::SOURCES }>))
         .route("/healthz", get(api::health))
+        .route("/status", get(status_page::page))
         .route("/api/sources", get(api::sources))
         .route("/metrics", get(api::metrics))
         .route("/api/entries/{key}", get(api::entry))

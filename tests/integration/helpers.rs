@@ -299,6 +299,11 @@ pub fn have_xmllint() -> bool {
     require("xmllint", "apt-get install libxml2-utils", runs("xmllint", &["--version"]))
 }
 
+/// Headless Chromium, for pages people read (`/status`).
+pub fn have_chromium() -> bool {
+    require("chromium", "apt-get install chromium", runs("chromium", &["--version"]))
+}
+
 /// A folder of the team's shared data (`../shared/<name>` beside the project), if present.
 pub fn shared(name: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(name);

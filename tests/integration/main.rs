@@ -28,6 +28,7 @@ mod politeness;
 mod polling;
 mod preview;
 mod sitemaps;
+mod status_page;
 mod stories;
 mod story_quality;
 mod teardown;
