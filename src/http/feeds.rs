@@ -73,7 +73,7 @@ pub fn first_page(state: &AppState, ch: &ChannelId, format: Format) -> Result<Ve
     let max_items = channel_max_items(state, ch).ok_or_else(not_found)?;
     let meta = channel_meta(state, ch).ok_or_else(not_found)?;
     let limit = default_limit(state, max_items);
-    let path = format!("{}.{}", channel_path(ch), format.extension());
+    let path = format!("{}{}", channel_path(ch), format.suffix());
     let page = Page { ch: ch.clone(), meta, format, path, limit, explicit_limit: false };
     let (version, changed) = state.versions.get(ch);
     Ok(render_page(state, &page, None, version, changed)?.body.to_vec())
@@ -84,12 +84,17 @@ fn default_limit(state: &AppState, max_items: usize) -> usize {
     state.settings.server.default_items.min(max_items)
 }
 
-/// `all.atom` → ("all", Atom).
+/// `all.atom` → ("all", Atom); `all` → ("all", Html): ids are slugs, so they hold no dot.
 fn split_file(file: &str) -> Result<(&str, Format), ApiError> {
-    let not_found =
-        || ApiError::NotFound(format!("no channel {file:?}; use NAME.rss, NAME.atom, NAME.json or NAME.ninjs"));
-    let (name, ext) = file.rsplit_once('.').ok_or_else(not_found)?;
-    Ok((name, Format::from_extension(ext).ok_or_else(not_found)?))
+    let not_found = || {
+        ApiError::NotFound(format!(
+            "no channel {file:?}; use NAME (a page), NAME.rss, NAME.atom, NAME.json or NAME.ninjs"
+        ))
+    };
+    match file.rsplit_once('.') {
+        None => Ok((file, Format::Html)),
+        Some((name, ext)) => Ok((name, Format::from_extension(ext).ok_or_else(not_found)?)),
+    }
 }
 
 /// The kinds of channel URL, by their first path segment.
@@ -109,7 +114,7 @@ pub async fn channel<const KIND: u8>(
 ) -> Result<Response, ApiError> {
     let (name, format) = split_file(&file)?;
     let ch = channel_of(&state, KIND, name)?;
-    let path = format!("{}.{}", channel_path(&ch), format.extension());
+    let path = format!("{}{}", channel_path(&ch), format.suffix());
     serve(&state, ch, format, path, q, req.headers()).await
 }
 

@@ -1,7 +1,8 @@
-//! Channels rendered as RSS 2.0, Atom 1.0, JSON Feed 1.1 and IPTC ninjs 3.1: pure functions of
+//! Channels rendered as RSS 2.0, Atom 1.0, JSON Feed 1.1, IPTC ninjs 3.1 and an HTML page: pure functions of
 //! (channel, entries) to bytes. Every item's id is its `EntryKey` URN, the same in all formats.
 
 pub mod atom;
+pub mod html;
 pub mod json;
 pub mod ninjs;
 pub mod rss;
@@ -19,10 +20,12 @@ pub enum Format {
     Json,
     /// IPTC ninjs 3.1, for agencies and partners.
     Ninjs,
+    /// A page for people, at the channel's URL without an extension.
+    Html,
 }
 
 impl Format {
-    /// Every format, in the order the index page and exports offer them.
+    /// Every feed format, in the order the index page and exports offer them.
     pub const ALL: [Self; 4] = [Self::Rss, Self::Atom, Self::Json, Self::Ninjs];
 
     pub fn from_extension(ext: &str) -> Option<Self> {
@@ -41,6 +44,18 @@ impl Format {
             Self::Atom => "atom",
             Self::Json => "json",
             Self::Ninjs => "ninjs",
+            Self::Html => "html",
+        }
+    }
+
+    /// What follows the channel's path in its URL: `.rss`, … and nothing for the page.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Self::Rss => ".rss",
+            Self::Atom => ".atom",
+            Self::Json => ".json",
+            Self::Ninjs => ".ninjs",
+            Self::Html => "",
         }
     }
 
@@ -50,6 +65,7 @@ impl Format {
             Self::Atom => "application/atom+xml; charset=utf-8",
             Self::Json => "application/feed+json; charset=utf-8",
             Self::Ninjs => "application/ninjs+json; charset=utf-8",
+            Self::Html => "text/html; charset=utf-8",
         }
     }
 }
@@ -145,6 +161,7 @@ pub fn render(format: Format, channel: &Channel<'_>, entries: &[Entry]) -> Vec<u
         Format::Atom => atom::render(channel, entries),
         Format::Json => json::render(channel, entries),
         Format::Ninjs => ninjs::render(channel, entries),
+        Format::Html => html::render(channel, entries),
     }
 }
 

@@ -4,6 +4,7 @@
 mod helpers;
 mod hostile_server;
 
+mod channel_pages;
 mod channels;
 mod clients;
 mod config_files;
