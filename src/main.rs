@@ -21,6 +21,7 @@ async fn main() -> ExitCode {
         | Command::Sources { .. }
         | Command::Compact
         | Command::Export { .. }
+        | Command::Backup { .. }
         | Command::Extract { .. }
         | Command::Discover { .. }
         | Command::Preview { .. }
@@ -95,6 +96,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex => cli::reindex(settings),
         Command::Compact => cli::compact(settings),
         Command::Export { dir } => cli::export(settings, dir),
+        Command::Backup { dir } => cli::backup(settings, dir).await,
         Command::Sources { json } => cli::sources(settings, json).await,
         Command::Check
         | Command::Extract { .. }

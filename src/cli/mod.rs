@@ -106,6 +106,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a consistent copy of the store into DIR (which must not exist or be empty), while
+    /// the service runs (it makes the copy; commits wait for it) or from the store when it is
+    /// stopped. The copy is a store: point `[store] path` at it to restore.
+    Backup {
+        /// The folder to create.
+        dir: PathBuf,
+    },
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) to stdout: `newsriver man > newsriver.1`.
@@ -121,12 +128,15 @@ pub enum Command {
     },
 }
 
+mod backup;
 mod discover;
 mod extract;
 mod out;
 mod preview;
+mod service;
 mod sources;
 
+pub use backup::backup;
 pub use discover::discover;
 
 /// `newsriver completions SHELL`: the completion script, made from the command definition.

@@ -21,13 +21,8 @@ pub async fn sources(settings: Settings, json: bool) -> anyhow::Result<()> {
 }
 
 async fn from_service(settings: &Settings) -> Option<Vec<SourceStatus>> {
-    let addr = settings.server.listen;
-    if addr.port() == 0 {
-        return None;
-    }
-    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
-    let url = format!("http://{}/api/sources", std::net::SocketAddr::new(host.parse().ok()?, addr.port()));
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).no_proxy().build().ok()?;
+    let url = format!("{}/api/sources", super::service::base_url(settings)?);
+    let client = super::service::client(Duration::from_secs(3))?;
     let body = client.get(url).send().await.ok()?.error_for_status().ok()?.bytes().await.ok()?;
     serde_json::from_slice(&body).ok()
 }

@@ -2,6 +2,7 @@
 //! binding, so tests can drive it directly.
 
 mod api;
+mod backup;
 pub mod cache;
 mod counters;
 mod error;
@@ -21,7 +22,7 @@ use crate::metrics::Metrics;
 use crate::render::SourceInfo;
 use crate::status::Board;
 use crate::store::Store;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -123,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/entries/{key}", get(api::entry))
         .route("/api/stories/{id}", get(api::story))
         .route("/api/events/{id}", get(api::event))
+        .route("/api/backup", post(backup::backup))
         .fallback(|| async { ApiError::NotFound("no such page".into()) })
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! Durable storage in sled. Every poll commits all-or-nothing (`intent.rs`) and is flushed before it is
 //! reported done. sled types never leave this module.
 
+mod backup;
 mod codec;
 mod compact;
 mod entry_codec;
@@ -12,6 +13,7 @@ mod read;
 mod space;
 mod story_index;
 
+pub use backup::Backup;
 pub use compact::{compact, Compacted};
 pub use inflight::View;
 pub use read::SincePage;

@@ -4,6 +4,7 @@
 mod helpers;
 mod hostile_server;
 
+mod backup;
 mod channel_pages;
 mod channels;
 mod clients;
