@@ -97,7 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Compact => cli::compact(settings),
         Command::Export { dir } => cli::export(settings, dir),
         Command::Backup { dir } => cli::backup(settings, dir).await,
-        Command::Sources { json } => cli::sources(settings, json).await,
+        Command::Sources { json, watch } => cli::sources(settings, json, watch).await,
         Command::Check
         | Command::Extract { .. }
         | Command::Discover { .. }

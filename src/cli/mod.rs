@@ -47,8 +47,11 @@ pub enum Command {
     /// Show what every source is doing: state, last and next poll, errors, 304 rate, interval.
     Sources {
         /// Print JSON (the `/api/sources` document) instead of a table.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "watch")]
         json: bool,
+        /// Keep the table on screen, refreshed every SECS seconds (2 when not given), until Ctrl-C.
+        #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "2")]
+        watch: Option<u64>,
     },
     /// Rewrite the store to reclaim disk space (stop the service first).
     Compact,

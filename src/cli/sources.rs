@@ -7,17 +7,45 @@ use crate::status::{source_status, SourceStatus};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-pub async fn sources(settings: Settings, json: bool) -> anyhow::Result<()> {
-    let (statuses, from) = match from_service(&settings).await {
-        Some(s) => (s, format!("live from http://{}", settings.server.listen)),
-        None => {
-            (from_store(&settings)?, format!("from the store {} (service not running)", settings.store.path.display()))
-        }
-    };
+pub async fn sources(settings: Settings, json: bool, watch: Option<u64>) -> anyhow::Result<()> {
+    if let Some(secs) = watch {
+        return watch_table(&settings, Duration::from_secs(secs.max(1))).await;
+    }
+    let (statuses, from) = statuses(&settings).await?;
     if json {
         return super::out::emit(&format!("{}\n", serde_json::to_string_pretty(&statuses)?));
     }
     super::out::emit(&format!("{}{} sources, {from}\n", table(&statuses, Utc::now()), statuses.len()))
+}
+
+/// Every source's status and where it came from: the running service, else the store.
+async fn statuses(settings: &Settings) -> anyhow::Result<(Vec<SourceStatus>, String)> {
+    Ok(match from_service(settings).await {
+        Some(s) => (s, format!("live from http://{}", settings.server.listen)),
+        None => {
+            (from_store(settings)?, format!("from the store {} (service not running)", settings.store.path.display()))
+        }
+    })
+}
+
+/// The table redrawn in place every `every` until Ctrl-C. The store (when the service is down)
+/// is opened for each refresh only, so the service can start meanwhile.
+async fn watch_table(settings: &Settings, every: Duration) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    // On a terminal the screen is cleared; piped, each refresh follows the last.
+    let clear = if std::io::stdout().is_terminal() { "\x1b[H\x1b[2J" } else { "\n" };
+    loop {
+        let shown = match statuses(settings).await {
+            Ok((statuses, from)) => format!("{}{} sources, {from}", table(&statuses, Utc::now()), statuses.len()),
+            Err(e) => format!("cannot read the sources: {e:#}"),
+        };
+        let when = Utc::now().format("%H:%M:%S");
+        super::out::emit(&format!("{clear}{shown}\n{when}, every {} s; Ctrl-C to stop\n", every.as_secs()))?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            () = tokio::time::sleep(every) => {}
+        }
+    }
 }
 
 async fn from_service(settings: &Settings) -> Option<Vec<SourceStatus>> {

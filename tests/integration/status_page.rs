@@ -77,3 +77,26 @@ async fn status_page_renders_in_headless_chromium() {
     let png = std::fs::read(&shot).expect("screenshot written");
     assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000, "a real picture, {} bytes", png.len());
 }
+
+#[tokio::test]
+async fn sources_watch_redraws_the_table_until_stopped() {
+    let (app, _good, _gone) = app_with_one_failing().await;
+    let dir = app.stop_keeping_dir().await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
+        .arg("--config")
+        .arg(dir.path().join(CONFIG_FILE))
+        .args(["sources", "--watch", "1"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn newsriver sources --watch");
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    child.start_kill().expect("stop it");
+    let out = child.wait_with_output().await.expect("output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let tables: Vec<&str> = text.split("Ctrl-C to stop").filter(|t| t.contains("source")).collect();
+    assert!(tables.len() >= 2, "the table was drawn again: {text}");
+    for t in &tables {
+        assert!(t.contains("broken") && t.contains("healthy") && t.contains("failing"), "{t}");
+    }
+}
