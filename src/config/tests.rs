@@ -50,7 +50,7 @@ fn every_problem_is_listed_with_its_path() {
 [server]
 listen = "nowhere"
 [polling]
-every = "15 minutes"
+every = "15 fortnights"
 concurrency = 0
 [[source]]
 id = "ok"

@@ -4,7 +4,8 @@ use serde::{Deserialize, Deserializer};
 use std::fmt;
 use std::time::Duration;
 
-/// A duration written as `<n><unit>` groups: `ms`, `s`, `m`, `h`, `d`, `w`.
+/// A duration written as `<n><unit>` groups: `ms`, `s`, `m`, `h`, `d`, `w` (and the longer
+/// names `humantime` knows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct HumanDuration(pub Duration);
 
@@ -12,56 +13,30 @@ pub struct HumanDuration(pub Duration);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ByteSize(pub u64);
 
+/// `humantime`'s syntax (`"90s"`, `"15m"`, `"1h30m"`, `"1.5h"`, `"2 hours"`); a bare number is
+/// refused with the hint to add a unit, since seconds and minutes are both plausible.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if s.is_empty() {
         return Err("empty duration".into());
     }
-    let mut total: u64 = 0;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(format!("{s:?}: expected a number, as in \"90s\", \"15m\", \"1h30m\""));
+    humantime::parse_duration(s).map_err(|e| match e {
+        humantime::DurationError::UnknownUnit { unit, .. } if unit.is_empty() => {
+            format!("{s:?}: missing unit (ms, s, m, h, d or w)")
         }
-        let n: u64 = rest[..digits].parse().map_err(|_| format!("{s:?}: number too large"))?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let ms = match rest[..unit_len].trim() {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "w" => 604_800_000,
-            "" => return Err(format!("{s:?}: missing unit (ms, s, m, h, d or w)")),
-            u => return Err(format!("{s:?}: unknown unit {u:?} (use ms, s, m, h, d or w)")),
-        };
-        total =
-            n.checked_mul(ms).and_then(|v| total.checked_add(v)).ok_or_else(|| format!("{s:?}: duration too large"))?;
-        rest = &rest[unit_len..];
-    }
-    Ok(Duration::from_millis(total))
+        e => format!("{s:?}: {e} (write it as in \"90s\", \"15m\", \"1h30m\")"),
+    })
 }
 
+/// `bytesize`'s syntax: `"10MiB"`, `"512 KiB"`, `"2GB"`, or a plain byte count.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    if digits == 0 {
+    if !t.starts_with(|c: char| c.is_ascii_digit()) {
         return Err(format!("{s:?}: expected a size, as in \"10MiB\""));
     }
-    let n: u64 = t[..digits].parse().map_err(|_| format!("{s:?}: number too large"))?;
-    let mult: u64 = match t[digits..].trim() {
-        "" | "B" => 1,
-        "KB" | "kB" => 1_000,
-        "MB" => 1_000_000,
-        "GB" => 1_000_000_000,
-        "KiB" => 1 << 10,
-        "MiB" => 1 << 20,
-        "GiB" => 1 << 30,
-        u => return Err(format!("{s:?}: unknown unit {u:?} (use B, KB, MB, GB, KiB, MiB or GiB)")),
-    };
-    n.checked_mul(mult).ok_or_else(|| format!("{s:?}: size too large"))
+    t.parse::<bytesize::ByteSize>()
+        .map(|b| b.as_u64())
+        .map_err(|e| format!("{s:?}: {e} (use B, KB, MB, GB, KiB, MiB or GiB)"))
 }
 
 impl<'de> Deserialize<'de> for HumanDuration {
@@ -95,7 +70,9 @@ mod tests {
         assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86_400)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5_400)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        for bad in ["", "15", "m", "15x", "1.5h", "99999999999999999999w"] {
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5_400)));
+        assert!(parse_duration("15").is_err_and(|e| e.contains("missing unit")));
+        for bad in ["", "15", "m", "15x", "-5m", "99999999999999999999w"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
     }
@@ -106,7 +83,7 @@ mod tests {
         assert_eq!(parse_size("512 KiB"), Ok(512 << 10));
         assert_eq!(parse_size("1000"), Ok(1000));
         assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
-        for bad in ["", "MiB", "10XB", "-1"] {
+        for bad in ["", "MiB", "10XB", "-1", "1.5.5MB"] {
             assert!(parse_size(bad).is_err(), "{bad:?}");
         }
     }
