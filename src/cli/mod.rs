@@ -168,14 +168,35 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> anyhow::R
 }
 
 pub fn check(cli: &Cli) -> anyhow::Result<()> {
-    let s = load(cli)?;
-    emit(&format!(
+    emit(&check_report(&cli.config, &load(cli)?))
+}
+
+/// What `check` says of a valid config: the totals, then, when files are included, what each
+/// file gave.
+fn check_report(path: &std::path::Path, s: &Settings) -> String {
+    let mut out = format!(
         "{}: OK ({} sources, store {}, listening on {})\n",
-        cli.config.display(),
+        path.display(),
         s.sources.len(),
         s.store.path.display(),
         s.server.listen
-    ))
+    );
+    let files = &s.include.files;
+    if !s.include.patterns.is_empty() {
+        let counted = |f: fn(&crate::config::IncludedFile) -> usize| files.iter().map(f).sum::<usize>();
+        let main = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let (sources, topics) = (s.sources.len() - counted(|f| f.sources), s.topics.len() - counted(|f| f.topics));
+        out += &format!("  {main}: {}\n", tables(sources, topics));
+        for f in files {
+            out += &format!("  {}: {}\n", f.label, tables(f.sources, f.topics));
+        }
+    }
+    out
+}
+
+fn tables(sources: usize, topics: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!("{}, {}", plural(sources, "source"), plural(topics, "topic"))
 }
 
 /// Re-routes every stored entry with the configured topic rules (also done automatically at
