@@ -242,7 +242,8 @@ fn src(id: &str) -> String {
 
 #[test]
 fn included_files_add_sources_and_topics_in_sorted_order() {
-    let main = format!("include = [\"sources.d/*.toml\", \"extra.toml\", \"empty.d/*.toml\"]\n{}", src("main"));
+    let main =
+        format!("include = [\"sources.d/*.toml\", \"extra.toml\", \"empty.d/*.toml\", \"m*/*.toml\"]\n{}", src("main"));
     let topic = "[[topic]]\nid = \"t\"\nsources = [\"main\", \"b1\"]\n";
     let files = [
         ("sources.d/b.toml", format!("{}{}", src("b1"), topic)),
@@ -251,18 +252,24 @@ fn included_files_add_sources_and_topics_in_sorted_order() {
         ("sources.d/.hidden.toml", "not toml".into()),
         ("sources.d/notes.txt", "not toml".into()),
         ("extra.toml", src("x")),
+        ("more/local.toml", "[[source]]\nid = \"local\"\nurl = \"file:feed.xml\"\n".into()),
     ];
     let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
     let (dir, loaded) = load_files(&main, &files);
     let s = loaded.unwrap_or_else(|e| panic!("{e}"));
     let ids: Vec<&str> = s.sources.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids, ["main", "a1", "a2", "b1", "x"]);
+    assert_eq!(ids, ["main", "a1", "a2", "b1", "x", "local"]);
+    let local = std::path::absolute(dir.path().join("more/feed.xml")).expect("absolute");
+    assert_eq!(s.sources[5].url, FeedUrl::File(local), "an included file's paths resolve against its folder");
     assert_eq!(s.topics[0].sources.len(), 2, "a topic in an included file names sources of any file");
     let files: Vec<(&str, usize, usize)> =
         s.include.files.iter().map(|f| (f.label.as_str(), f.sources, f.topics)).collect();
-    assert_eq!(files, [("sources.d/a.toml", 2, 0), ("sources.d/b.toml", 1, 1), ("extra.toml", 1, 0)]);
+    assert_eq!(
+        files,
+        [("sources.d/a.toml", 2, 0), ("sources.d/b.toml", 1, 1), ("extra.toml", 1, 0), ("more/local.toml", 1, 0)]
+    );
     assert_eq!(s.include.files[0].path, dir.path().join("sources.d/a.toml"));
-    assert_eq!(s.include.patterns.len(), 3);
+    assert_eq!(s.include.patterns.len(), 4);
 }
 
 #[test]

@@ -23,6 +23,7 @@ mod hostile_articles;
 mod http_api;
 mod ingest;
 mod ninjs;
+mod opml;
 mod pages;
 mod politeness;
 mod polling;
