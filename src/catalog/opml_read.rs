@@ -62,8 +62,8 @@ struct Open {
 pub fn read_opml(bytes: &[u8]) -> Result<Opml, OpmlError> {
     let (utf8, _) = crate::parse::to_utf8(bytes, None);
     let text = String::from_utf8_lossy(&utf8);
-    let text = text.trim_start_matches('\u{feff}').trim_start();
-    if text.is_empty() {
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim().is_empty() {
         return Err(OpmlError::Empty);
     }
     let mut state = State::default();
@@ -265,7 +265,7 @@ mod tests {
             err("<rss version=\"2.0\"><channel/></rss>"),
             "not an OPML file: the root element is <rss>, not <opml>"
         );
-        assert!(err("<opml><body>\n<outline text=\"a\">\n</body></opml>").starts_with("not well-formed XML (line 3)"));
+        assert!(err("\n<opml><body>\n<outline text=\"a\">\n</body></opml>").starts_with("not well-formed XML (line 4)"));
         assert!(err("<opml><body><outline text=\"a\">").contains("cut short"));
         assert_eq!(err("just text"), "not an OPML file: no <opml> element");
     }
