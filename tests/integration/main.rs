@@ -21,6 +21,7 @@ mod full_text;
 mod hostile;
 mod hostile_articles;
 mod http_api;
+mod include_files;
 mod ingest;
 mod ninjs;
 mod opml;
