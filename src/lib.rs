@@ -29,6 +29,7 @@
 
 pub mod app;
 pub mod cadence;
+pub mod catalog;
 pub mod channels;
 pub mod cli;
 pub mod config;

@@ -26,6 +26,9 @@ async fn main() -> ExitCode {
         | Command::Discover { .. }
         | Command::Preview { .. }
         | Command::Completions { .. }
+        | Command::Import { .. }
+        | Command::Add { .. }
+        | Command::ExportSources { .. }
         | Command::Man => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -71,6 +74,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Extract { input, url, json } => return cli::extract(&cli.config, input, url.as_ref(), *json).await,
         Command::Discover { url, json } => return cli::discover(&cli.config, url, *json).await,
         Command::Completions { shell } => return cli::completions(*shell),
+        Command::Import { file, into, force, json } => return cli::import(&cli.config, file, into, *force, *json),
+        Command::Add { url, id, title, pick, into } => {
+            let source = cli::AddSource { id: id.clone(), title: title.clone(), pick: *pick };
+            return cli::add(&cli.config, url, &source, into).await;
+        }
+        Command::ExportSources { file } => return cli::export_sources(&cli.config, file),
         Command::Man => return cli::man(),
         Command::Preview { source, url, kind, select, full_text, content_selector, remove, articles, limit, json } => {
             let target = cli::PreviewTarget {
@@ -103,6 +112,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         | Command::Discover { .. }
         | Command::Preview { .. }
         | Command::Completions { .. }
+        | Command::Import { .. }
+        | Command::Add { .. }
+        | Command::ExportSources { .. }
         | Command::Man => Ok(()),
     }
 }

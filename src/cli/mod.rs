@@ -1,5 +1,6 @@
 //! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `export`, `extract`,
-//! `discover`, `preview`. This interface is a contract; change it carefully.
+//! `discover`, `preview`, `import`, `add`, `export-sources`. This interface is a contract; change
+//! it carefully.
 
 use crate::app::{self, Application};
 use crate::config::{ConfigError, Settings};
@@ -23,7 +24,10 @@ use tokio_util::sync::CancellationToken;
         newsriver export public/                          every channel as static files, for any web host\n  \
         newsriver discover https://example.org/news       find a site's feeds and sitemaps, as [[source]] tables\n  \
         newsriver preview --source press-office           what one source would bring, written nowhere\n  \
-        newsriver extract https://example.org/a --json    one article page's body and metadata\n\n\
+        newsriver extract https://example.org/a --json    one article page's body and metadata\n  \
+        newsriver import feeds.opml                       a feed reader's subscriptions as sources (sources.d/feeds.toml)\n  \
+        newsriver add https://example.org/news            a page's feed as a source, checked\n  \
+        newsriver export-sources sources.opml             the configured feeds, for any feed reader\n\n\
         The config is config/newsriver.toml unless --config or NEWSRIVER_CONFIG says otherwise."
 )]
 pub struct Cli {
@@ -129,18 +133,74 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Import the subscriptions of an OPML file (any feed reader's export) as `[[source]]`
+    /// tables in a new file the config includes (`sources.d/<name>.toml`), skipping feeds
+    /// already configured; then check the whole config, and keep nothing if it fails.
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+        #[command(flatten)]
+        into: WriteTo,
+        /// Replace the file when it exists.
+        #[arg(long)]
+        force: bool,
+        /// Print JSON (what was added and skipped, and the topics suggested) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add one source: a feed URL, or a page whose feed is found as `discover` finds it;
+    /// appended to `added.toml` in the include folder, then the config is checked.
+    Add {
+        /// The feed, or a page that links to it.
+        url: url::Url,
+        /// The source's id (default: made from the title).
+        #[arg(long)]
+        id: Option<String>,
+        /// The source's title (default: the feed's own).
+        #[arg(long)]
+        title: Option<String>,
+        /// Which find to add, numbered as `discover` lists them, when the page leads to
+        /// several feeds that differ.
+        #[arg(long)]
+        pick: Option<usize>,
+        #[command(flatten)]
+        into: WriteTo,
+    },
+    /// Write the configured feeds as an OPML 2.0 subscription list (for any feed reader, or
+    /// `newsriver import` elsewhere); `-` writes to stdout.
+    ExportSources {
+        /// The OPML file to write (replaced whole), or `-`.
+        file: PathBuf,
+    },
 }
 
+/// Where `import` and `add` write.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WriteTo {
+    /// The file to write instead of the include folder's; it must be one the config includes
+    /// (or give --add-include).
+    #[arg(long = "into", id = "into", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// When the config includes no file the sources would go to, add an `include` for it to
+    /// the config (instead of stopping with the line to add).
+    #[arg(long)]
+    pub add_include: bool,
+}
+
+mod add;
 mod backup;
 mod discover;
 mod extract;
+mod import;
 mod out;
 mod preview;
 mod service;
 mod sources;
 
+pub use add::{add, AddSource};
 pub use backup::backup;
 pub use discover::discover;
+pub use import::{export_sources, import};
 
 /// `newsriver completions SHELL`: the completion script, made from the command definition.
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
@@ -181,14 +241,36 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> anyhow::R
 }
 
 pub fn check(cli: &Cli) -> anyhow::Result<()> {
-    let s = load(cli)?;
-    emit(&format!(
+    emit(&check_report(&cli.config, &load(cli)?))
+}
+
+/// What `check` says of a valid config: the totals, then, when files are included, what each
+/// file gave.
+fn check_report(path: &std::path::Path, s: &Settings) -> String {
+    let mut out = format!(
         "{}: OK ({} sources, store {}, listening on {})\n",
-        cli.config.display(),
+        path.display(),
         s.sources.len(),
         s.store.path.display(),
         s.server.listen
-    ))
+    );
+    let files = &s.include.files;
+    if !s.include.patterns.is_empty() {
+        let counted = |f: fn(&crate::config::IncludedFile) -> usize| files.iter().map(f).sum::<usize>();
+        let main = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let sources = s.sources.len().saturating_sub(counted(|f| f.sources));
+        let topics = s.topics.len().saturating_sub(counted(|f| f.topics));
+        out += &format!("  {main}: {}\n", tables(sources, topics));
+        for f in files {
+            out += &format!("  {}: {}\n", f.label, tables(f.sources, f.topics));
+        }
+    }
+    out
+}
+
+fn tables(sources: usize, topics: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!("{}, {}", plural(sources, "source"), plural(topics, "topic"))
 }
 
 /// Re-routes every stored entry with the configured topic rules (also done automatically at

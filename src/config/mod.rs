@@ -1,6 +1,7 @@
 //! Configuration: the TOML file as written (`raw`), and the validated `Settings` the service runs on.
 //! Plain data only: the modules that own the runtime parts build them from it.
 
+mod include;
 mod problems;
 mod raw;
 mod raw_polling;
@@ -50,6 +51,26 @@ pub struct Settings {
     pub topics: Vec<TopicSettings>,
     pub stories: StorySettings,
     pub export: ExportSettings,
+    pub include: IncludeSettings,
+}
+
+/// `include`: the other files `[[source]]` and `[[topic]]` tables were read from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IncludeSettings {
+    /// The globs as written, relative to the config file's folder.
+    pub patterns: Vec<String>,
+    /// Every file read, in reading order, with how many tables it gave.
+    pub files: Vec<IncludedFile>,
+}
+
+/// One included file, and what it held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncludedFile {
+    pub path: PathBuf,
+    /// How problems name it: its path relative to the config file's folder when inside it.
+    pub label: String,
+    pub sources: usize,
+    pub topics: usize,
 }
 
 /// `[export]`: a static copy of the channels (`newsriver export`, and kept current by `serve`).
@@ -312,11 +333,21 @@ impl Settings {
         Self::from_toml(&text, path, checks)
     }
 
+    /// Validates config text; `path` names it and anchors its relative paths and `include`
+    /// globs (the included files are read from disk).
     pub fn from_toml(text: &str, path: &Path, checks: &dyn Checks) -> Result<Self, ConfigError> {
         let raw: RawConfig =
             toml::from_str(text).map_err(|e| ConfigError::Syntax { path: path.into(), message: e.to_string() })?;
-        let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        raw.validate(path, base, checks).map_err(|problems| ConfigError::Invalid { path: path.into(), problems })
+        let base = config_dir(path);
+        let mut problems = problems::Problems::default();
+        let included = include::read_all(&raw.include, base, path, &mut problems);
+        raw.validate(path, base, included, problems, checks)
+            .map_err(|problems| ConfigError::Invalid { path: path.into(), problems })
+    }
+
+    /// The folder relative paths in the config resolve against.
+    pub fn config_dir(&self) -> &Path {
+        config_dir(&self.config_path)
     }
 
     pub fn source(&self, id: &SourceId) -> Option<&SourceSettings> {
@@ -331,6 +362,10 @@ impl Settings {
     pub fn export_base_url(&self) -> &Url {
         self.export.base_url.as_ref().unwrap_or(&self.server.public_url)
     }
+}
+
+fn config_dir(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
 #[cfg(test)]

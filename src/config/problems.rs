@@ -55,3 +55,34 @@ impl Problems {
         }
     }
 }
+
+/// Where a `[[source]]` or `[[topic]]` table is: which file, and its index there.
+#[derive(Debug, Clone)]
+pub(super) struct Place {
+    /// The main config's file name, or an included file's label.
+    pub(super) file: String,
+    /// What key paths start with: nothing in the main file, `sources.d/a.toml: ` in an
+    /// included one.
+    pub(super) prefix: String,
+    pub(super) index: usize,
+    /// An included file's folder, which its relative paths resolve against.
+    pub(super) dir: Option<std::path::PathBuf>,
+}
+
+impl Place {
+    /// The key path of `key` in this `kind` table: `source[3].url`, or
+    /// `sources.d/a.toml: source[3].url` in an included file.
+    pub(super) fn key(&self, kind: &str, key: &str) -> String {
+        format!("{}{kind}[{}].{key}", self.prefix, self.index)
+    }
+
+    /// How a message names `earlier`, the table that first used an id: nothing more when it is
+    /// in the same file, ` (source[1] in newsriver.toml)` when in another.
+    pub(super) fn elsewhere(&self, kind: &str, earlier: &Place) -> String {
+        if earlier.file == self.file {
+            String::new()
+        } else {
+            format!(" ({kind}[{}] in {})", earlier.index, earlier.file)
+        }
+    }
+}

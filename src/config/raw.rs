@@ -1,10 +1,11 @@
 //! The config file exactly as written (strings for every value a person types), and its validation.
 
-use super::problems::Problems;
-use super::StorySettings;
+use super::include::Included;
+use super::problems::{Place, Problems};
 use super::{Checks, ExportSettings, Problem, Schedule, ServerSettings, Settings, SourceKind, StoreSettings};
+use super::{IncludeSettings, StorySettings};
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 use url::Url;
@@ -12,6 +13,9 @@ use url::Url;
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
+    /// Globs of further files holding `[[source]]` and `[[topic]]` tables (`include`).
+    #[serde(default)]
+    pub include: Vec<String>,
     #[serde(default)]
     pub server: RawServer,
     #[serde(default)]
@@ -121,40 +125,90 @@ pub struct RawStore {
 }
 
 impl RawConfig {
-    /// Validates every value, leaving to `checks` what needs a runtime part.
-    pub fn validate(self, config_path: &Path, base: &Path, checks: &dyn Checks) -> Result<Settings, Vec<Problem>> {
-        let mut p = Problems::default();
+    /// Validates every value, with the tables of the included files after the main file's,
+    /// leaving to `checks` what needs a runtime part; `p` holds what reading the includes found.
+    pub(super) fn validate(
+        self,
+        config_path: &Path,
+        base: &Path,
+        included: Vec<Included>,
+        mut p: Problems,
+        checks: &dyn Checks,
+    ) -> Result<Settings, Vec<Problem>> {
         let server = self.server.validate(&mut p);
         let store = self.store.validate(&mut p, base);
         let polling = self.polling.validate(&mut p, &self.hosts);
-        let mut seen = HashSet::new();
-        let sources = (self.sources.iter().enumerate())
-            .filter_map(|(i, s)| Some((s.validate(&mut p, i, base, &mut seen, checks)?, s)))
-            .map(|(mut s, raw)| {
-                s.respect_robots = raw.respect_robots.unwrap_or(polling.respect_robots);
-                s.full_text = raw.full_text.unwrap_or(polling.full_text || s.kind == SourceKind::Page);
-                if s.schedule == Schedule::Every(Duration::ZERO) {
-                    s.schedule = Schedule::Every(polling.every);
-                }
-                if s.initial_items == 0 {
-                    s.initial_items = polling.initial_items;
-                }
-                s
-            })
+        let main = Place::main(config_path);
+        let raw_sources = Place::tables(&main, &self.sources, &included, |i| &i.sources);
+        let mut seen = HashMap::new();
+        let sources = (raw_sources.iter())
+            .filter_map(|(at, s)| Some((s.validate(&mut p, at, base_of(at, base), &mut seen, checks)?, s)))
+            .map(|(s, raw)| inherit(s, raw, &polling))
             .collect::<Vec<_>>();
-        let source_ids: HashSet<&str> = self.sources.iter().map(|s| s.id.as_str()).collect();
-        let mut topic_ids = HashSet::new();
-        let topics = (self.topics.iter().enumerate())
-            .filter_map(|(i, t)| t.validate(&mut p, i, &source_ids, &mut topic_ids, server.default_items, checks))
+        let source_ids: HashSet<&str> = raw_sources.iter().map(|(_, s)| s.id.as_str()).collect();
+        let mut topic_ids = HashMap::new();
+        let topics = (Place::tables(&main, &self.topics, &included, |i| &i.topics).iter())
+            .filter_map(|(at, t)| t.validate(&mut p, at, &source_ids, &mut topic_ids, server.default_items, checks))
             .collect();
         let stories = self.stories.validate(&mut p);
         let export = self.export.validate(&mut p, base);
+        let files = included.iter().map(Included::summary).collect();
+        let include = IncludeSettings { patterns: self.include, files };
         if p.0.is_empty() {
             let config_path = config_path.into();
-            Ok(Settings { config_path, server, store, polling, sources, topics, stories, export })
+            Ok(Settings { config_path, server, store, polling, sources, topics, stories, export, include })
         } else {
             Err(p.0)
         }
+    }
+}
+
+/// A source's `[polling]` defaults, filled in where its table leaves them.
+fn inherit(
+    mut s: super::SourceSettings,
+    raw: &super::raw_source::RawSource,
+    polling: &super::PollingSettings,
+) -> super::SourceSettings {
+    s.respect_robots = raw.respect_robots.unwrap_or(polling.respect_robots);
+    s.full_text = raw.full_text.unwrap_or(polling.full_text || s.kind == SourceKind::Page);
+    if s.schedule == Schedule::Every(Duration::ZERO) {
+        s.schedule = Schedule::Every(polling.every);
+    }
+    if s.initial_items == 0 {
+        s.initial_items = polling.initial_items;
+    }
+    s
+}
+
+/// Relative paths in an included file resolve against that file's own folder.
+fn base_of<'a>(at: &'a Place, main_base: &'a Path) -> &'a Path {
+    at.dir.as_deref().unwrap_or(main_base)
+}
+
+impl Place {
+    fn main(config_path: &Path) -> Self {
+        let file = config_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Place { file, prefix: String::new(), index: 0, dir: None }
+    }
+
+    /// The main file's tables, then every included file's, each with its place.
+    fn tables<'a, T>(
+        main: &Place,
+        own: &'a [T],
+        included: &'a [Included],
+        of: impl Fn(&'a Included) -> &'a Vec<(usize, T)>,
+    ) -> Vec<(Place, &'a T)> {
+        let mut out: Vec<(Place, &T)> = own.iter().enumerate().map(|(i, t)| (main.at(i), t)).collect();
+        for inc in included {
+            let dir = inc.path.parent().map(Path::to_owned);
+            let place = Place { file: inc.label.clone(), prefix: format!("{}: ", inc.label), index: 0, dir };
+            out.extend(of(inc).iter().map(|(i, t)| (place.at(*i), t)));
+        }
+        out
+    }
+
+    fn at(&self, index: usize) -> Self {
+        Place { index, ..self.clone() }
     }
 }
 

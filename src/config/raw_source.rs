@@ -1,10 +1,10 @@
 //! `[[source]]` as written, and its validation.
 
-use super::problems::Problems;
+use super::problems::{Place, Problems};
 use super::{ArticleRules, Checks, PageSelectors, Schedule, SourceKind, SourceSettings};
 use crate::domain::{FeedUrl, SourceId};
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -45,15 +45,19 @@ impl RawSource {
     pub(super) fn validate(
         &self,
         p: &mut Problems,
-        i: usize,
+        place: &Place,
         base: &Path,
-        seen: &mut HashSet<String>,
+        seen: &mut HashMap<String, Place>,
         checks: &dyn Checks,
     ) -> Option<SourceSettings> {
-        let at = |key: &str| format!("source[{i}].{key}");
+        let at = |key: &str| place.key("source", key);
         let id = SourceId::parse(&self.id).map_err(|e| p.push(at("id"), format!("{:?} {e}", self.id))).ok();
-        if !seen.insert(self.id.clone()) {
-            p.push(at("id"), format!("{:?} is used by an earlier source", self.id));
+        match seen.get(&self.id) {
+            Some(first) => {
+                let elsewhere = place.elsewhere("source", first);
+                p.push(at("id"), format!("{:?} is used by an earlier source{elsewhere}", self.id));
+            }
+            None => _ = seen.insert(self.id.clone(), place.clone()),
         }
         let url = FeedUrl::parse(self.url.trim(), base).map_err(|e| p.push(at("url"), e.to_string())).ok();
         let schedule = self.schedule(p, &at, checks);

@@ -1,10 +1,10 @@
 //! `[[topic]]` tables as written, and their validation (every bad term and unknown source named).
 
-use super::problems::Problems;
+use super::problems::{Place, Problems};
 use super::{Checks, TopicField, TopicSettings};
 use crate::domain::{SourceId, TopicId};
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,21 +34,25 @@ impl RawTopic {
     pub(super) fn validate(
         &self,
         p: &mut Problems,
-        i: usize,
+        place: &Place,
         known_sources: &HashSet<&str>,
-        seen: &mut HashSet<String>,
+        seen: &mut HashMap<String, Place>,
         default_items: usize,
         checks: &dyn Checks,
     ) -> Option<TopicSettings> {
-        let at = |key: &str| format!("topic[{i}].{key}");
+        let at = |key: &str| place.key("topic", key);
         let id = TopicId::parse(&self.id).map_err(|e| p.push(at("id"), format!("{:?} {e}", self.id))).ok();
-        if !seen.insert(self.id.clone()) {
-            p.push(at("id"), format!("{:?} is used by an earlier topic", self.id));
+        match seen.get(&self.id) {
+            Some(first) => {
+                let elsewhere = place.elsewhere("topic", first);
+                p.push(at("id"), format!("{:?} is used by an earlier topic{elsewhere}", self.id));
+            }
+            None => _ = seen.insert(self.id.clone(), place.clone()),
         }
         for (key, list) in [("any", &self.any), ("all", &self.all), ("none", &self.none)] {
             for (j, term) in list.iter().enumerate() {
                 if let Err(e) = checks.term(term) {
-                    p.push(format!("topic[{i}].{key}[{j}]"), format!("{term:?}: {e}"));
+                    p.push(at(&format!("{key}[{j}]")), format!("{term:?}: {e}"));
                 }
             }
         }
@@ -56,10 +60,10 @@ impl RawTopic {
         for (j, s) in self.sources.iter().enumerate() {
             match SourceId::parse(s) {
                 Ok(id) if known_sources.contains(s.as_str()) => sources.push(id),
-                _ => p.push(format!("topic[{i}].sources[{j}]"), format!("unknown source {s:?}")),
+                _ => p.push(at(&format!("sources[{j}]")), format!("unknown source {s:?}")),
             }
         }
-        let fields = self.fields(p, i);
+        let fields = self.fields(p, &at);
         if self.any.is_empty() && self.all.is_empty() && self.categories.is_empty() && self.sources.is_empty() {
             p.push(at("any"), "the topic has no rule: give `any`, `all`, `categories` or `sources`");
         }
@@ -79,7 +83,7 @@ impl RawTopic {
         })
     }
 
-    fn fields(&self, p: &mut Problems, i: usize) -> Vec<TopicField> {
+    fn fields(&self, p: &mut Problems, at: &dyn Fn(&str) -> String) -> Vec<TopicField> {
         let Some(names) = &self.fields else { return ALL_FIELDS.to_vec() };
         let mut out = Vec::new();
         for (j, name) in names.iter().enumerate() {
@@ -89,13 +93,13 @@ impl RawTopic {
                 "content" => out.push(TopicField::Content),
                 "categories" => out.push(TopicField::Categories),
                 other => p.push(
-                    format!("topic[{i}].fields[{j}]"),
+                    at(&format!("fields[{j}]")),
                     format!("unknown field {other:?} (use title, summary, content, categories)"),
                 ),
             }
         }
         if names.is_empty() {
-            p.push(format!("topic[{i}].fields"), "must name at least one field");
+            p.push(at("fields"), "must name at least one field");
         }
         out
     }

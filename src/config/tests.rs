@@ -221,3 +221,123 @@ fn export_keys_resolve_and_are_checked_with_their_paths() {
     assert_eq!(paths, ["export.dir", "export.base_url"]);
     assert!(matches!(load("[export]\nfolder = \"x\"\n"), Err(ConfigError::Syntax { .. })));
 }
+
+/// A main config and included files written into a temp folder; the settings or problems.
+fn load_files(main: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, Result<Settings, ConfigError>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let path = dir.path().join("newsriver.toml");
+    std::fs::write(&path, main).expect("write");
+    let loaded = Settings::load_with(&path, &Stub);
+    (dir, loaded)
+}
+
+fn src(id: &str) -> String {
+    format!("[[source]]\nid = \"{id}\"\nurl = \"https://example.org/{id}\"\n")
+}
+
+#[test]
+fn included_files_add_sources_and_topics_in_sorted_order() {
+    let main =
+        format!("include = [\"sources.d/*.toml\", \"extra.toml\", \"empty.d/*.toml\", \"m*/*.toml\"]\n{}", src("main"));
+    let topic = "[[topic]]\nid = \"t\"\nsources = [\"main\", \"b1\"]\n";
+    let files = [
+        ("sources.d/b.toml", format!("{}{}", src("b1"), topic)),
+        ("sources.d/a.toml", format!("{}{}", src("a1"), src("a2"))),
+        ("sources.d/.a.toml.123.tmp", "not toml".into()),
+        ("sources.d/.hidden.toml", "not toml".into()),
+        ("sources.d/notes.txt", "not toml".into()),
+        ("extra.toml", src("x")),
+        ("more/local.toml", "[[source]]\nid = \"local\"\nurl = \"file:feed.xml\"\n".into()),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let (dir, loaded) = load_files(&main, &files);
+    let s = loaded.unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<&str> = s.sources.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["main", "a1", "a2", "b1", "x", "local"]);
+    let local = std::path::absolute(dir.path().join("more/feed.xml")).expect("absolute");
+    assert_eq!(s.sources[5].url, FeedUrl::File(local), "an included file's paths resolve against its folder");
+    assert_eq!(s.topics[0].sources.len(), 2, "a topic in an included file names sources of any file");
+    let files: Vec<(&str, usize, usize)> =
+        s.include.files.iter().map(|f| (f.label.as_str(), f.sources, f.topics)).collect();
+    assert_eq!(
+        files,
+        [("sources.d/a.toml", 2, 0), ("sources.d/b.toml", 1, 1), ("extra.toml", 1, 0), ("more/local.toml", 1, 0)]
+    );
+    assert_eq!(s.include.files[0].path, dir.path().join("sources.d/a.toml"));
+    assert_eq!(s.include.patterns.len(), 4);
+}
+
+#[test]
+fn problems_in_included_files_name_the_file_and_key_path() {
+    let main = format!("include = [\"sources.d/*.toml\", \"missing.toml\"]\n{}", src("dup"));
+    let bad = format!("{}[[source]]\nid = \"b\"\nurl = \"ftp://example.org/b\"\n{}", src("ok"), src("dup"));
+    let files = [
+        ("sources.d/a.toml", bad.as_str()),
+        ("sources.d/b.toml", "[server]\nlisten = \"x\"\n[[source]]\nid = \"c\"\nurl = 3\n"),
+        ("sources.d/c.toml", "[[source]\nid = \"x\"\n"),
+        (
+            "sources.d/d.toml",
+            "[[topic]]\nid = \"t\"\nsources = [\"nope\"]\n[[source]]\nid = \"ok\"\nurl = \"https://x.org/\"\n",
+        ),
+    ];
+    let (_dir, loaded) = load_files(&main, &files);
+    let Err(ConfigError::Invalid { problems, .. }) = loaded else { panic!("expected Invalid, got {loaded:?}") };
+    let got: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "sources.d/b.toml: server",
+            "sources.d/b.toml: source[0].url",
+            "sources.d/c.toml",
+            "include[1]",
+            "sources.d/a.toml: source[1].url",
+            "sources.d/a.toml: source[2].id",
+            "sources.d/d.toml: source[0].id",
+            "sources.d/d.toml: topic[0].sources[0]",
+        ],
+        "{got:#?}"
+    );
+    assert!(got[3].contains("\"missing.toml\": no such file"), "{}", got[3]);
+    assert!(got[2].starts_with("sources.d/c.toml: not valid TOML, line 1: "), "{}", got[2]);
+    assert_eq!(
+        got[5],
+        "sources.d/a.toml: source[2].id: \"dup\" is used by an earlier source (source[0] in newsriver.toml)"
+    );
+    assert_eq!(
+        got[6],
+        "sources.d/d.toml: source[0].id: \"ok\" is used by an earlier source (source[0] in sources.d/a.toml)"
+    );
+}
+
+#[test]
+fn an_include_in_an_included_file_is_refused_and_the_main_file_is_not_read_twice() {
+    let main = format!("include = [\"*.toml\"]\n{}", src("main"));
+    let (_dir, loaded) = load_files(&main, &[("other.toml", "include = [\"x.toml\"]\n")]);
+    let Err(ConfigError::Invalid { problems, .. }) = loaded else { panic!("expected Invalid, got {loaded:?}") };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path, "other.toml: include");
+}
+
+#[test]
+fn a_table_that_does_not_read_is_named_down_to_its_key() {
+    let main = "include = [\"s/*.toml\"]\n";
+    let files = [
+        ("s/a.toml", "[[source]]\nid = \"a\"\nurl = \"https://a.org/\"\nurll = \"x\"\n"),
+        ("s/b.toml", "[[source]]\nid = \"b\"\nurl = \"https://b.org/\"\nkind = \"page\"\n[source.select]\nitem = 3\n"),
+        ("s/c.toml", "source = 3\ntopic = [1]\n"),
+    ];
+    let (_dir, loaded) = load_files(main, &files);
+    let Err(ConfigError::Invalid { problems, .. }) = loaded else { panic!("expected Invalid, got {loaded:?}") };
+    let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["s/a.toml: source[0].urll", "s/b.toml: source[0].select.item", "s/c.toml: source", "s/c.toml: topic[0]"]
+    );
+    assert!(problems[0].message.contains("unknown field `urll`"), "{}", problems[0]);
+}

@@ -9,6 +9,9 @@ use std::fmt::Write as _;
 /// Slug length before a `-2` suffix; ids may be 64 characters.
 const MAX_SLUG: usize = 48;
 
+/// Characters left out of slugs: apostrophes, straight and typographic.
+const APOSTROPHES: [char; 3] = ['\'', '\u{2019}', '\u{2bc}'];
+
 /// Longest reason printed for a rejected address.
 const MAX_REASON: usize = 200;
 
@@ -39,7 +42,8 @@ const FOLDS: [(&str, &str); 19] = [
 /// Empty when nothing in it is a letter or digit it can keep.
 pub fn slug(text: &str) -> String {
     let mut out = String::new();
-    for c in text.chars().flat_map(char::to_lowercase) {
+    // An apostrophe joins a word (`Tom's` is `toms`), it does not split it.
+    for c in text.chars().filter(|c| !APOSTROPHES.contains(c)).flat_map(char::to_lowercase) {
         let folded = FOLDS.iter().find(|(from, _)| from.contains(c)).map(|(_, to)| *to);
         let mut plain = [0; 4];
         for p in folded.unwrap_or_else(|| c.encode_utf8(&mut plain)).chars() {
@@ -184,6 +188,7 @@ mod tests {
         assert_eq!(slug("Straße & Œuvre"), "strasse-oeuvre");
         assert_eq!(slug("新闻"), "");
         assert_eq!(slug("-- 2026 --"), "2026");
+        assert_eq!(slug("The Mayor's Office \u{2013} What\u{2019}s on"), "the-mayors-office-whats-on");
         let long = slug(&"word ".repeat(40));
         assert!(long.len() <= MAX_SLUG && !long.ends_with('-'), "{long}");
         for s in ["The Kestrel Valley Courier", "新闻 news", &"x".repeat(200)] {

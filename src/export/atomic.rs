@@ -12,6 +12,20 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 /// system), flushes it to disk, then renames it over `path`. The fsync comes first so a crash
 /// after the rename cannot leave an empty or torn file under the final name.
 pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    put(path, bytes, |tmp, path| std::fs::rename(tmp, path))
+}
+
+/// As `write`, but fails with `AlreadyExists` when `path` exists, decided at the moment the
+/// file appears: the temp file is hard-linked to `path`, which never replaces a file.
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    put(path, bytes, |tmp, path| {
+        let linked = std::fs::hard_link(tmp, path);
+        let _ = std::fs::remove_file(tmp);
+        linked
+    })
+}
+
+fn put(path: &Path, bytes: &[u8], publish: impl FnOnce(&Path, &Path) -> std::io::Result<()>) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -21,7 +35,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        publish(&tmp, path)
     })();
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -40,5 +54,17 @@ mod tests {
         assert_eq!(std::fs::read(&path).expect("read"), b"second");
         let names: Vec<_> = std::fs::read_dir(dir.path().join("feeds")).expect("list").flatten().collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sources.d/a.toml");
+        super::write_new(&path, b"first").expect("created");
+        let err = super::write_new(&path, b"second").expect_err("exists");
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).expect("read"), b"first");
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("sources.d")).expect("list").flatten().collect();
+        assert_eq!(names.len(), 1, "no temp file is left behind: {names:?}");
     }
 }

@@ -2,7 +2,7 @@
 //! index page, written as files laid out like the server's URLs, for any static host or CDN.
 //! `newsriver export DIR` writes them once; `[export] dir` has `serve` keep them current.
 
-mod atomic;
+pub mod atomic;
 mod watch;
 
 pub use watch::keep_current;

@@ -6,7 +6,7 @@ pub mod page;
 mod shape;
 pub mod sitemap;
 
-pub use decode::charset_of;
+pub use decode::{charset_of, to_utf8};
 use feed_rs::model::Feed;
 
 #[derive(Debug, thiserror::Error)]
