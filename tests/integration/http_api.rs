@@ -62,7 +62,7 @@ async fn limit_per_source_channels_and_errors() {
     let missing = [
         "/feeds/none.atom",
         "/feeds/all.txt",
-        "/feeds/all",
+        "/feeds/all.html",
         "/sources/nobody.atom",
         "/sources/Not%20a%20slug.rss",
         "/topics/alpha.rss",
