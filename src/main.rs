@@ -25,6 +25,8 @@ async fn main() -> ExitCode {
         | Command::Discover { .. }
         | Command::Preview { .. }
         | Command::Completions { .. }
+        | Command::Partner { .. }
+        | Command::AdminKey
         | Command::Man => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -71,6 +73,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Discover { url, json } => return cli::discover(&cli.config, url, *json).await,
         Command::Completions { shell } => return cli::completions(*shell),
         Command::Man => return cli::man(),
+        Command::AdminKey => return cli::admin_key(),
+        Command::Partner { action: cli::PartnerAction::New { id, title, channels, rate_limit } } => {
+            let p = cli::NewPartner { title: title.clone(), channels: channels.clone(), rate_limit: *rate_limit };
+            return cli::partner_new(id, &p);
+        }
         Command::Preview { source, url, kind, select, full_text, content_selector, remove, articles, limit, json } => {
             let target = cli::PreviewTarget {
                 source: source.clone(),
@@ -101,6 +108,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         | Command::Discover { .. }
         | Command::Preview { .. }
         | Command::Completions { .. }
+        | Command::Partner { .. }
+        | Command::AdminKey
         | Command::Man => Ok(()),
     }
 }

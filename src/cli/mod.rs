@@ -1,5 +1,6 @@
 //! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `export`, `extract`,
-//! `discover`, `preview`. This interface is a contract; change it carefully.
+//! `discover`, `preview`, `partner new`, `admin-key`. This interface is a contract; change it
+//! carefully.
 
 use crate::app::{self, Application};
 use crate::config::{ConfigError, Settings};
@@ -23,7 +24,8 @@ use tokio_util::sync::CancellationToken;
         newsriver export public/                          every channel as static files, for any web host\n  \
         newsriver discover https://example.org/news       find a site's feeds and sitemaps, as [[source]] tables\n  \
         newsriver preview --source press-office           what one source would bring, written nowhere\n  \
-        newsriver extract https://example.org/a --json    one article page's body and metadata\n\n\
+        newsriver extract https://example.org/a --json    one article page's body and metadata\n  \
+        newsriver partner new daily-planet >> newsriver.toml   a partner's key (shown once) and its table\n\n\
         The config is config/newsriver.toml unless --config or NEWSRIVER_CONFIG says otherwise."
 )]
 pub struct Cli {
@@ -106,6 +108,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Partners' keys for private channels.
+    Partner {
+        #[command(subcommand)]
+        action: PartnerAction,
+    },
+    /// Make a fresh admin key: the key once on stderr, its `admin_key_sha256` line for `[server]`
+    /// on stdout.
+    AdminKey,
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) to stdout: `newsriver man > newsriver.1`.
@@ -121,8 +131,30 @@ pub enum Command {
     },
 }
 
+/// What `newsriver partner` does.
+#[derive(Debug, Subcommand)]
+pub enum PartnerAction {
+    /// Make a fresh key for a partner: the key once on stderr, the `[[partner]]` table (with the
+    /// key's SHA-256, never the key) on stdout, ready to append to the config.
+    New {
+        /// The partner's id (a slug: a-z 0-9 - _).
+        id: String,
+        /// Its name as shown in `/api/partners` (default: the id).
+        #[arg(long)]
+        title: Option<String>,
+        /// A channel it may read: a topic or source id, `topic:ID`, `source:ID`; repeat for
+        /// more (default: `*`, every channel).
+        #[arg(long = "channel")]
+        channels: Vec<String>,
+        /// Requests a minute its key may make (default: no limit).
+        #[arg(long)]
+        rate_limit: Option<u32>,
+    },
+}
+
 mod discover;
 mod extract;
+mod keys;
 mod out;
 mod preview;
 mod sources;
@@ -143,6 +175,7 @@ pub fn man() -> anyhow::Result<()> {
     out::emit(&String::from_utf8_lossy(&out))
 }
 pub use extract::extract;
+pub use keys::{admin_key, partner_new, NewPartner};
 use out::emit;
 pub use preview::{preview, Shape as PreviewShape, Target as PreviewTarget};
 pub use sources::sources;
@@ -163,12 +196,18 @@ fn one_off_fetcher(config: &std::path::Path) -> anyhow::Result<crate::fetch::Fet
 }
 
 pub async fn serve(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    for warning in settings.warnings() {
+        tracing::warn!(%warning, "config");
+    }
     let app = Application::build(settings).await?;
     app.run_until_stopped(shutdown).await
 }
 
 pub fn check(cli: &Cli) -> anyhow::Result<()> {
     let s = load(cli)?;
+    for w in s.warnings() {
+        let _ = writeln!(std::io::stderr(), "warning: {w}");
+    }
     emit(&format!(
         "{}: OK ({} sources, store {}, listening on {})\n",
         cli.config.display(),
@@ -182,7 +221,7 @@ pub fn check(cli: &Cli) -> anyhow::Result<()> {
 /// start when the rules changed).
 pub fn reindex(settings: Settings) -> anyhow::Result<()> {
     let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
-    let router = crate::topics::TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?;
+    let router = crate::topics::TopicRouter::of(&settings).map_err(anyhow::Error::msg)?;
     let grouped = crate::events::Grouped::of(&settings.stories, &settings.topics);
     let fingerprint = crate::maintenance::routing_fingerprint(&router, &grouped, &settings.topics);
     let done = crate::maintenance::reindex_topics(&store, &router, &grouped, &fingerprint, &|| false)?;

@@ -7,8 +7,11 @@ use crate::status::{source_status, SourceStatus};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
+/// The environment variable holding the admin key, for a service that needs one.
+pub const ADMIN_KEY_ENV: &str = "NEWSRIVER_ADMIN_KEY";
+
 pub async fn sources(settings: Settings, json: bool) -> anyhow::Result<()> {
-    let (statuses, from) = match from_service(&settings).await {
+    let (statuses, from) = match from_service(&settings).await? {
         Some(s) => (s, format!("live from http://{}", settings.server.listen)),
         None => {
             (from_store(&settings)?, format!("from the store {} (service not running)", settings.store.path.display()))
@@ -20,16 +23,28 @@ pub async fn sources(settings: Settings, json: bool) -> anyhow::Result<()> {
     super::out::emit(&format!("{}{} sources, {from}\n", table(&statuses, Utc::now()), statuses.len()))
 }
 
-async fn from_service(settings: &Settings) -> Option<Vec<SourceStatus>> {
+/// The running service's `/api/sources`; none when no service answers. A service that wants
+/// the admin key (`NEWSRIVER_ADMIN_KEY`, sent when set) and did not get it is an error: the
+/// store it holds open cannot be read instead.
+async fn from_service(settings: &Settings) -> anyhow::Result<Option<Vec<SourceStatus>>> {
     let addr = settings.server.listen;
     if addr.port() == 0 {
-        return None;
+        return Ok(None);
     }
-    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
-    let url = format!("http://{}/api/sources", std::net::SocketAddr::new(host.parse().ok()?, addr.port()));
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).no_proxy().build().ok()?;
-    let body = client.get(url).send().await.ok()?.error_for_status().ok()?.bytes().await.ok()?;
-    serde_json::from_slice(&body).ok()
+    let ip = if addr.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { addr.ip() };
+    let url = format!("http://{}/api/sources", std::net::SocketAddr::new(ip, addr.port()));
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).no_proxy().build()?;
+    let mut request = client.get(&url);
+    if let Ok(key) = std::env::var(ADMIN_KEY_ENV) {
+        request = request.bearer_auth(key.trim());
+    }
+    let Ok(resp) = request.send().await else { return Ok(None) };
+    if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
+        anyhow::bail!("the service at {url} needs the admin key: set {ADMIN_KEY_ENV}");
+    }
+    let Ok(resp) = resp.error_for_status() else { return Ok(None) };
+    let Ok(body) = resp.bytes().await else { return Ok(None) };
+    Ok(serde_json::from_slice(&body).ok())
 }
 
 fn from_store(settings: &Settings) -> anyhow::Result<Vec<SourceStatus>> {

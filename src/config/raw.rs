@@ -28,6 +28,8 @@ pub struct RawConfig {
     pub stories: RawStories,
     #[serde(default)]
     pub export: RawExport,
+    #[serde(default, rename = "partner")]
+    pub partners: Vec<super::partners::RawPartner>,
 }
 
 /// `[export]`: where `serve` keeps a static copy of the channels, and the base its links name.
@@ -111,6 +113,7 @@ pub struct RawServer {
     pub default_items: Option<usize>,
     pub max_items: Option<usize>,
     pub max_age: Option<String>,
+    pub admin_key_sha256: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -149,9 +152,12 @@ impl RawConfig {
             .collect();
         let stories = self.stories.validate(&mut p);
         let export = self.export.validate(&mut p, base);
+        let raw_topic_ids: HashSet<&str> = self.topics.iter().map(|t| t.id.as_str()).collect();
+        let known = super::partners::Known { sources: &source_ids, topics: &raw_topic_ids };
+        let partners = super::partners::validate(&self.partners, &mut p, &known, server.admin_key_sha256.as_ref());
         if p.0.is_empty() {
             let config_path = config_path.into();
-            Ok(Settings { config_path, server, store, polling, sources, topics, stories, export })
+            Ok(Settings { config_path, server, store, polling, sources, topics, stories, export, partners })
         } else {
             Err(p.0)
         }
@@ -174,7 +180,9 @@ impl RawServer {
             p.push("server.default_items", format!("{default_items} is above server.max_items ({max_items})"));
         }
         let max_age = p.duration("server.max_age", self.max_age.as_deref(), Duration::from_secs(60));
-        ServerSettings { listen, public_url, default_items, max_items, max_age }
+        let admin_key_sha256 =
+            self.admin_key_sha256.as_deref().and_then(|raw| p.digest("server.admin_key_sha256", raw));
+        ServerSettings { listen, public_url, default_items, max_items, max_age, admin_key_sha256 }
     }
 }
 

@@ -200,8 +200,19 @@ fn completions_and_the_man_page_cover_every_command() {
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let commands =
-        ["serve", "poll", "check", "sources", "export", "extract", "discover", "preview", "completions", "man"];
+    let commands = [
+        "serve",
+        "poll",
+        "check",
+        "sources",
+        "export",
+        "extract",
+        "discover",
+        "preview",
+        "completions",
+        "partner",
+        "man",
+    ];
     let bash = run(&["completions", "bash"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let script = dir.path().join("newsriver.bash");
@@ -215,4 +226,6 @@ fn completions_and_the_man_page_cover_every_command() {
     let man = run(&["man"]);
     assert!(man.contains(".TH newsriver 1"), "{man}");
     assert!(commands.iter().all(|c| bash.contains(c) && man.contains(c)), "{man}");
+    // roff escapes the hyphen.
+    assert!(bash.contains("admin-key") && man.contains("admin\\-key"), "{man}");
 }

@@ -24,6 +24,8 @@ mod http_api;
 mod ingest;
 mod ninjs;
 mod pages;
+mod partners;
+mod partners_admin;
 mod politeness;
 mod polling;
 mod preview;
