@@ -40,7 +40,7 @@ pub(super) fn validate(
     admin: Option<&KeyDigest>,
 ) -> Vec<PartnerSettings> {
     let mut ids = HashSet::new();
-    let mut digests: Vec<(usize, KeyDigest)> = Vec::new();
+    let mut digests = Vec::new();
     let mut out = Vec::new();
     for (i, r) in raw.iter().enumerate() {
         let at = |key: &str| format!("partner[{i}].{key}");
@@ -48,21 +48,7 @@ pub(super) fn validate(
         if !ids.insert(r.id.as_str()) {
             p.push(at("id"), format!("{:?} is used by an earlier partner", r.id));
         }
-        let digest = match r.key_sha256.as_deref() {
-            Some(raw) => p.digest(&at("key_sha256"), raw),
-            None => {
-                p.push(at("key_sha256"), "is required: the SHA-256 of the partner's key (`newsriver partner new ID`)");
-                None
-            }
-        };
-        if let Some(d) = &digest {
-            if let Some((j, _)) = digests.iter().find(|(_, other)| other.matches(d)) {
-                p.push(at("key_sha256"), format!("is partner[{j}]'s key too: every partner needs its own"));
-            } else if admin.is_some_and(|a| a.matches(d)) {
-                p.push(at("key_sha256"), "is the admin key: a partner needs a key of its own");
-            }
-            digests.push((i, *d));
-        }
+        let digest = digest(r.key_sha256.as_deref(), p, &at("key_sha256"), &mut digests, admin);
         let channels = grant(r.channels.as_ref(), p, &at("channels"), known);
         let rate_limit = match r.rate_limit {
             Some(0) => {
@@ -77,6 +63,33 @@ pub(super) fn validate(
         }
     }
     out
+}
+
+/// A partner's key digest, unlike every earlier partner's (`seen`, one per partner, in order)
+/// and the admin key's.
+fn digest(
+    raw: Option<&str>,
+    p: &mut Problems,
+    path: &str,
+    seen: &mut Vec<Option<KeyDigest>>,
+    admin: Option<&KeyDigest>,
+) -> Option<KeyDigest> {
+    let d = match raw {
+        Some(raw) => p.digest(path, raw),
+        None => {
+            p.push(path, "is required: the SHA-256 of the partner's key (`newsriver partner new ID`)");
+            None
+        }
+    };
+    if let Some(d) = &d {
+        if let Some(j) = seen.iter().position(|other| other.is_some_and(|o| o.matches(d))) {
+            p.push(path, format!("is partner[{j}]'s key too: every partner needs its own"));
+        } else if admin.is_some_and(|a| a.matches(d)) {
+            p.push(path, "is the admin key: a partner needs a key of its own");
+        }
+    }
+    seen.push(d);
+    d
 }
 
 fn grant(raw: Option<&RawChannels>, p: &mut Problems, path: &str, known: &Known<'_>) -> Option<Grant> {
