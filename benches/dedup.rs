@@ -61,6 +61,7 @@ fn entry(i: u64, rng: &mut Rng, now: DateTime<Utc>) -> Entry {
         story_topics: vec![],
         event: None,
         article: None,
+        private: false,
     }
 }
 

@@ -163,7 +163,7 @@ pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
 
 /// What a poll needs, over `store` (`preview` gives it a throwaway one).
 pub fn poll_context(settings: &Settings, store: Store, share: CpuShare) -> anyhow::Result<PollContext> {
-    let router = Arc::new(TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?);
+    let router = Arc::new(TopicRouter::of(settings).map_err(anyhow::Error::msg)?);
     let fetcher = fetcher(&settings.polling)?;
     Ok(PollContext {
         store,

@@ -135,6 +135,7 @@ pub(crate) fn test_source(every: u64) -> SourceSettings {
         full_text: false,
         article: Default::default(),
         page: None,
+        private: false,
     }
 }
 

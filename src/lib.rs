@@ -15,6 +15,7 @@
 //!    fetches the listing as a feed; parse gives the same feed model from either)
 //!
 //!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json,ninjs}, /api/* ◄── render ◄── store
+//!     access (pure): partner keys and private channels ─► may_read, asked before the render cache
 //!   export: http's first pages, OPML and index ─► files replaced whole (`newsriver export`, and
 //!     `[export] dir` kept current by `serve` as `ChannelVersions` move)
 //!
@@ -27,6 +28,7 @@
 //!     sitemaps, usual feed paths ─► each fetched and parsed ─► `[[source]]` tables (`newsriver discover`)
 //! ```
 
+pub mod access;
 pub mod app;
 pub mod cadence;
 pub mod catalog;

@@ -29,6 +29,8 @@ async fn main() -> ExitCode {
         | Command::Import { .. }
         | Command::Add { .. }
         | Command::ExportSources { .. }
+        | Command::Partner { .. }
+        | Command::AdminKey
         | Command::Man => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -81,6 +83,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::ExportSources { file } => return cli::export_sources(&cli.config, file),
         Command::Man => return cli::man(),
+        Command::AdminKey => return cli::admin_key(),
+        Command::Partner { action: cli::PartnerAction::New { id, title, channels, rate_limit } } => {
+            let p = cli::NewPartner { title: title.clone(), channels: channels.clone(), rate_limit: *rate_limit };
+            return cli::partner_new(id, &p);
+        }
         Command::Preview { source, url, kind, select, full_text, content_selector, remove, articles, limit, json } => {
             let target = cli::PreviewTarget {
                 source: source.clone(),
@@ -115,6 +122,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         | Command::Import { .. }
         | Command::Add { .. }
         | Command::ExportSources { .. }
+        | Command::Partner { .. }
+        | Command::AdminKey
         | Command::Man => Ok(()),
     }
 }

@@ -47,10 +47,7 @@ pub fn reindex_topics(
     const BATCH: usize = 500;
     let mut out = Reindexed::default();
     let mut keys = Vec::with_capacity(BATCH);
-    let route = |cur: &Entry| {
-        let topics = router.route(cur);
-        (topics != cur.topics).then(|| Entry { topics, ..cur.clone() })
-    };
+    let route = |cur: &Entry| router.rerouted(cur);
     let flush = |keys: &mut Vec<EntryKey>, out: &mut Reindexed| -> Result<(), StoreError> {
         for (old, new) in store.retopic(keys, route)? {
             out.touched.extend(old.channels().into_iter().chain(new.channels()));
@@ -61,7 +58,7 @@ pub fn reindex_topics(
     };
     let mut read = 0usize;
     store.for_each_entry(|e| {
-        if router.route(&e) != e.topics {
+        if router.rerouted(&e).is_some() {
             keys.push(e.key);
         }
         if keys.len() >= BATCH {

@@ -56,6 +56,15 @@ pub fn write_metric(out: &mut String, name: &str, kind: &str, help: &str, value:
     let _ = writeln!(out, "# HELP newsriver_{name} {help}\n# TYPE newsriver_{name} {kind}\nnewsriver_{name} {value}");
 }
 
+/// One metric with one label, a series per value, in the Prometheus text format. Label values
+/// are slugs (source and partner ids), which need no escaping.
+pub fn write_labelled(out: &mut String, name: &str, kind: &str, help: &str, label: &str, values: &[(&str, u64)]) {
+    let _ = writeln!(out, "# HELP newsriver_{name} {help}\n# TYPE newsriver_{name} {kind}");
+    for (value, n) in values {
+        let _ = writeln!(out, "newsriver_{name}{{{label}=\"{value}\"}} {n}");
+    }
+}
+
 impl Metrics {
     /// Counts one finished poll.
     pub fn record_poll(&self, r: &PollReport) {

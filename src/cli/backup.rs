@@ -35,8 +35,7 @@ async fn ask_service(settings: &Settings, dir: &Path) -> anyhow::Result<Option<B
         return Ok(None);
     };
     let ask = serde_json::to_vec(&serde_json::json!({ "dir": dir }))?;
-    let sent = client
-        .post(format!("{base}/api/backup"))
+    let sent = super::service::with_admin_key(client.post(format!("{base}/api/backup")))
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(ask)
         .send()

@@ -1,6 +1,6 @@
 //! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `export`, `extract`,
-//! `discover`, `preview`, `import`, `add`, `export-sources`. This interface is a contract; change
-//! it carefully.
+//! `discover`, `preview`, `import`, `add`, `export-sources`, `partner new`, `admin-key`. This
+//! interface is a contract; change it carefully.
 
 use crate::app::{self, Application};
 use crate::config::{ConfigError, Settings};
@@ -27,7 +27,8 @@ use tokio_util::sync::CancellationToken;
         newsriver extract https://example.org/a --json    one article page's body and metadata\n  \
         newsriver import feeds.opml                       a feed reader's subscriptions as sources (sources.d/feeds.toml)\n  \
         newsriver add https://example.org/news            a page's feed as a source, checked\n  \
-        newsriver export-sources sources.opml             the configured feeds, for any feed reader\n\n\
+        newsriver export-sources sources.opml             the configured feeds, for any feed reader\n  \
+        newsriver partner new daily-planet >> newsriver.toml   a partner's key (shown once) and its table\n\n\
         The config is config/newsriver.toml unless --config or NEWSRIVER_CONFIG says otherwise."
 )]
 pub struct Cli {
@@ -120,6 +121,14 @@ pub enum Command {
         /// The folder to create.
         dir: PathBuf,
     },
+    /// Partners' keys for private channels.
+    Partner {
+        #[command(subcommand)]
+        action: PartnerAction,
+    },
+    /// Make a fresh admin key: the key once on stderr, its `admin_key_sha256` line for `[server]`
+    /// on stdout.
+    AdminKey,
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) to stdout: `newsriver man > newsriver.1`.
@@ -187,11 +196,33 @@ pub struct WriteTo {
     pub add_include: bool,
 }
 
+/// What `newsriver partner` does.
+#[derive(Debug, Subcommand)]
+pub enum PartnerAction {
+    /// Make a fresh key for a partner: the key once on stderr, the `[[partner]]` table (with the
+    /// key's SHA-256, never the key) on stdout, ready to append to the config.
+    New {
+        /// The partner's id (a slug: a-z 0-9 - _).
+        id: String,
+        /// Its name as shown in `/api/partners` (default: the id).
+        #[arg(long)]
+        title: Option<String>,
+        /// A channel it may read: a topic or source id, `topic:ID`, `source:ID`; repeat for
+        /// more (default: `*`, every channel).
+        #[arg(long = "channel")]
+        channels: Vec<String>,
+        /// Requests a minute its key may make (default: no limit).
+        #[arg(long)]
+        rate_limit: Option<u32>,
+    },
+}
+
 mod add;
 mod backup;
 mod discover;
 mod extract;
 mod import;
+mod keys;
 mod out;
 mod preview;
 mod service;
@@ -216,6 +247,7 @@ pub fn man() -> anyhow::Result<()> {
     out::emit(&String::from_utf8_lossy(&out))
 }
 pub use extract::extract;
+pub use keys::{admin_key, partner_new, NewPartner};
 use out::emit;
 pub use preview::{preview, Shape as PreviewShape, Target as PreviewTarget};
 pub use sources::sources;
@@ -236,12 +268,19 @@ fn one_off_fetcher(config: &std::path::Path) -> anyhow::Result<crate::fetch::Fet
 }
 
 pub async fn serve(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    for warning in settings.warnings() {
+        tracing::warn!(%warning, "config");
+    }
     let app = Application::build(settings).await?;
     app.run_until_stopped(shutdown).await
 }
 
 pub fn check(cli: &Cli) -> anyhow::Result<()> {
-    emit(&check_report(&cli.config, &load(cli)?))
+    let s = load(cli)?;
+    for w in s.warnings() {
+        let _ = writeln!(std::io::stderr(), "warning: {w}");
+    }
+    emit(&check_report(&cli.config, &s))
 }
 
 /// What `check` says of a valid config: the totals, then, when files are included, what each
@@ -277,7 +316,7 @@ fn tables(sources: usize, topics: usize) -> String {
 /// start when the rules changed).
 pub fn reindex(settings: Settings) -> anyhow::Result<()> {
     let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
-    let router = crate::topics::TopicRouter::new(&settings.topics).map_err(anyhow::Error::msg)?;
+    let router = crate::topics::TopicRouter::of(&settings).map_err(anyhow::Error::msg)?;
     let grouped = crate::events::Grouped::of(&settings.stories, &settings.topics);
     let fingerprint = crate::maintenance::routing_fingerprint(&router, &grouped, &settings.topics);
     let done = crate::maintenance::reindex_topics(&store, &router, &grouped, &fingerprint, &|| false)?;

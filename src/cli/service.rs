@@ -20,3 +20,15 @@ pub fn client(timeout: Duration) -> Option<reqwest::Client> {
     crate::fetch::install_crypto_provider();
     reqwest::Client::builder().timeout(timeout).connect_timeout(Duration::from_secs(2)).no_proxy().build().ok()
 }
+
+/// The environment variable holding the admin key, for a service that needs one.
+pub const ADMIN_KEY_ENV: &str = "NEWSRIVER_ADMIN_KEY";
+
+/// Sends the admin key from `NEWSRIVER_ADMIN_KEY` when it is set (a service with
+/// `server.admin_key_sha256` answers `401` without it).
+pub fn with_admin_key(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    match std::env::var(ADMIN_KEY_ENV) {
+        Ok(key) => request.bearer_auth(key.trim()),
+        Err(_) => request,
+    }
+}

@@ -20,7 +20,7 @@ pub async fn sources(settings: Settings, json: bool, watch: Option<u64>) -> anyh
 
 /// Every source's status and where it came from: the running service, else the store.
 async fn statuses(settings: &Settings) -> anyhow::Result<(Vec<SourceStatus>, String)> {
-    Ok(match from_service(settings).await {
+    Ok(match from_service(settings).await? {
         Some(s) => (s, format!("live from http://{}", settings.server.listen)),
         None => {
             (from_store(settings)?, format!("from the store {} (service not running)", settings.store.path.display()))
@@ -48,11 +48,23 @@ async fn watch_table(settings: &Settings, every: Duration) -> anyhow::Result<()>
     }
 }
 
-async fn from_service(settings: &Settings) -> Option<Vec<SourceStatus>> {
-    let url = format!("{}/api/sources", super::service::base_url(settings)?);
-    let client = super::service::client(Duration::from_secs(3))?;
-    let body = client.get(url).send().await.ok()?.error_for_status().ok()?.bytes().await.ok()?;
-    serde_json::from_slice(&body).ok()
+/// The running service's `/api/sources`; none when no service answers. A service that wants
+/// the admin key (`NEWSRIVER_ADMIN_KEY`, sent when set) and did not get it is an error: the
+/// store it holds open cannot be read instead.
+async fn from_service(settings: &Settings) -> anyhow::Result<Option<Vec<SourceStatus>>> {
+    let (Some(base), Some(client)) =
+        (super::service::base_url(settings), super::service::client(Duration::from_secs(3)))
+    else {
+        return Ok(None);
+    };
+    let url = format!("{base}/api/sources");
+    let Ok(resp) = super::service::with_admin_key(client.get(&url)).send().await else { return Ok(None) };
+    if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
+        anyhow::bail!("the service at {url} needs the admin key: set {}", super::service::ADMIN_KEY_ENV);
+    }
+    let Ok(resp) = resp.error_for_status() else { return Ok(None) };
+    let Ok(body) = resp.bytes().await else { return Ok(None) };
+    Ok(serde_json::from_slice(&body).ok())
 }
 
 fn from_store(settings: &Settings) -> anyhow::Result<Vec<SourceStatus>> {

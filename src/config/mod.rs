@@ -2,6 +2,7 @@
 //! Plain data only: the modules that own the runtime parts build them from it.
 
 mod include;
+mod partners;
 mod problems;
 mod raw;
 mod raw_polling;
@@ -9,7 +10,7 @@ mod raw_source;
 mod raw_topic;
 pub mod units;
 
-use crate::domain::{FeedUrl, SourceId, TopicId};
+use crate::domain::{ChannelId, FeedUrl, Grant, KeyDigest, PartnerId, SourceId, TopicId};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -52,6 +53,8 @@ pub struct Settings {
     pub stories: StorySettings,
     pub export: ExportSettings,
     pub include: IncludeSettings,
+    /// `[[partner]]`: who may read private channels, and which.
+    pub partners: Vec<PartnerSettings>,
 }
 
 /// `include`: the other files `[[source]]` and `[[topic]]` tables were read from.
@@ -73,6 +76,19 @@ pub struct IncludedFile {
     pub topics: usize,
 }
 
+/// A `[[partner]]` table: a site or agency that reads channels with a key of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerSettings {
+    pub id: PartnerId,
+    pub title: String,
+    /// The SHA-256 of the partner's key; the key itself is never configured.
+    pub key_sha256: KeyDigest,
+    /// The private channels it may read (every public one too).
+    pub channels: Grant,
+    /// Requests a minute its key may make (a token bucket: a minute's worth at once).
+    pub rate_limit: Option<u32>,
+}
+
 /// `[export]`: a static copy of the channels (`newsriver export`, and kept current by `serve`).
 #[derive(Debug, Clone, Default)]
 pub struct ExportSettings {
@@ -92,6 +108,8 @@ pub struct ServerSettings {
     pub max_items: usize,
     /// `Cache-Control: max-age` of channel responses.
     pub max_age: Duration,
+    /// When set, `/api/*` (but `/healthz`) and `/metrics` need the key with this SHA-256.
+    pub admin_key_sha256: Option<KeyDigest>,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +192,8 @@ pub struct SourceSettings {
     pub article: ArticleRules,
     /// How a `kind = "page"` listing is read (`Some` exactly for page sources).
     pub page: Option<PageSelectors>,
+    /// Served only to partners granted it; its items stay out of merged and public channels.
+    pub private: bool,
 }
 
 /// Per-source overrides of the article extractor's heuristics, for a site that needs them.
@@ -247,6 +267,8 @@ pub struct TopicSettings {
     pub max_items: usize,
     /// `[stories] group` for this topic's channel alone.
     pub group: Option<Grouping>,
+    /// Served only to partners granted it (its items, from public sources, still show elsewhere).
+    pub private: bool,
 }
 
 /// Tuning of story matching (`[stories]`).
@@ -356,6 +378,15 @@ impl Settings {
 
     pub fn topic(&self, id: &TopicId) -> Option<&TopicSettings> {
         self.topics.iter().find(|t| &t.id == id)
+    }
+
+    /// Whether a channel is served only to partners granted it. The merged channel never is.
+    pub fn is_private(&self, ch: &ChannelId) -> bool {
+        match ch {
+            ChannelId::All => false,
+            ChannelId::Source(id) => self.source(id).is_some_and(|s| s.private),
+            ChannelId::Topic(id) => self.topic(id).is_some_and(|t| t.private),
+        }
     }
 
     /// Where exported documents say they live: `[export] base_url`, else `server.public_url`.

@@ -33,6 +33,16 @@ impl Problems {
         super::Grouping::parse(raw?).map_err(|e| self.push(path, e)).ok()
     }
 
+    /// A key's SHA-256 as 64 hex characters; a problem under `path` otherwise (with a hint when
+    /// the value looks like the key itself).
+    pub(super) fn digest(&mut self, path: &str, raw: &str) -> Option<crate::domain::KeyDigest> {
+        if raw.trim().starts_with("nr") && raw.contains('_') {
+            self.push(path, "this looks like the key itself: give its SHA-256 (never the key)");
+            return None;
+        }
+        crate::domain::KeyDigest::parse_hex(raw).map_err(|e| self.push(path, e)).ok()
+    }
+
     pub(super) fn size(&mut self, path: &str, raw: Option<&str>, default: u64) -> u64 {
         match raw.map(parse_size) {
             None => default,

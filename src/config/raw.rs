@@ -32,6 +32,8 @@ pub struct RawConfig {
     pub stories: RawStories,
     #[serde(default)]
     pub export: RawExport,
+    #[serde(default, rename = "partner")]
+    pub partners: Vec<super::partners::RawPartner>,
 }
 
 /// `[export]`: where `serve` keeps a static copy of the channels, and the base its links name.
@@ -115,6 +117,7 @@ pub struct RawServer {
     pub default_items: Option<usize>,
     pub max_items: Option<usize>,
     pub max_age: Option<String>,
+    pub admin_key_sha256: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -154,9 +157,13 @@ impl RawConfig {
         let export = self.export.validate(&mut p, base);
         let files = included.iter().map(Included::summary).collect();
         let include = IncludeSettings { patterns: self.include, files };
+        // Topics of every file, the included ones too, may be granted.
+        let raw_topic_ids: HashSet<&str> = topic_ids.keys().map(String::as_str).collect();
+        let known = super::partners::Known { sources: &source_ids, topics: &raw_topic_ids };
+        let partners = super::partners::validate(&self.partners, &mut p, &known, server.admin_key_sha256.as_ref());
         if p.0.is_empty() {
             let config_path = config_path.into();
-            Ok(Settings { config_path, server, store, polling, sources, topics, stories, export, include })
+            Ok(Settings { config_path, server, store, polling, sources, topics, stories, export, include, partners })
         } else {
             Err(p.0)
         }
@@ -228,7 +235,9 @@ impl RawServer {
             p.push("server.default_items", format!("{default_items} is above server.max_items ({max_items})"));
         }
         let max_age = p.duration("server.max_age", self.max_age.as_deref(), Duration::from_secs(60));
-        ServerSettings { listen, public_url, default_items, max_items, max_age }
+        let admin_key_sha256 =
+            self.admin_key_sha256.as_deref().and_then(|raw| p.digest("server.admin_key_sha256", raw));
+        ServerSettings { listen, public_url, default_items, max_items, max_age, admin_key_sha256 }
     }
 }
 

@@ -24,6 +24,8 @@ pub struct RawSource {
     #[serde(default)]
     pub remove: Vec<String>,
     pub select: Option<RawSelect>,
+    #[serde(default)]
+    pub private: bool,
 }
 
 /// `[source.select]` of a page source.
@@ -88,6 +90,7 @@ impl RawSource {
             full_text,
             article,
             page,
+            private: self.private,
         })
     }
 

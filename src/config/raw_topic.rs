@@ -25,6 +25,8 @@ pub struct RawTopic {
     pub fields: Option<Vec<String>>,
     pub max_items: Option<usize>,
     pub group: Option<String>,
+    #[serde(default)]
+    pub private: bool,
 }
 
 const ALL_FIELDS: [TopicField; 4] =
@@ -80,6 +82,7 @@ impl RawTopic {
             fields,
             max_items,
             group: p.grouping(&at("group"), self.group.as_deref()),
+            private: self.private,
         })
     }
 

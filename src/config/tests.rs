@@ -341,3 +341,91 @@ fn a_table_that_does_not_read_is_named_down_to_its_key() {
     );
     assert!(problems[0].message.contains("unknown field `urll`"), "{}", problems[0]);
 }
+
+const PRIVATE: &str = r#"
+[[source]]
+id = "wire"
+url = "https://wire.example/rss"
+private = true
+[[source]]
+id = "both"
+url = "https://both.example/rss"
+[[topic]]
+id = "clients"
+any = ["x"]
+private = true
+[[topic]]
+id = "both"
+any = ["y"]
+"#;
+
+fn problems(text: &str) -> Vec<String> {
+    match load(text) {
+        Err(ConfigError::Invalid { problems, .. }) => problems.iter().map(ToString::to_string).collect(),
+        other => panic!("expected problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn partners_grant_channels_by_id_and_keep_only_key_digests() {
+    let digest = "ab".repeat(32);
+    let text = format!(
+        "[server]\nadmin_key_sha256 = \"{}\"\n{PRIVATE}\
+         [[partner]]\nid = \"planet\"\nkey_sha256 = \"{}\"\nchannels = [\"clients\", \"source:wire\", \"topic:both\"]\nrate_limit = 60\n\
+         [[partner]]\nid = \"agency\"\ntitle = \"The Agency\"\nkey_sha256 = \"{digest}\"\nchannels = \"*\"\n",
+        "cd".repeat(32),
+        "EF".repeat(32)
+    );
+    let s = load(&text).unwrap_or_else(|e| panic!("{e}"));
+    let topic = |id: &str| ChannelId::Topic(TopicId::parse(id).expect("slug"));
+    let source = |id: &str| ChannelId::Source(SourceId::parse(id).expect("slug"));
+    assert_eq!(s.partners[0].channels, Grant::Channels(vec![topic("clients"), source("wire"), topic("both")]));
+    assert_eq!((s.partners[0].title.as_str(), s.partners[0].rate_limit), ("planet", Some(60)));
+    assert_eq!(s.partners[0].key_sha256.to_hex(), "ef".repeat(32));
+    assert_eq!((s.partners[1].title.as_str(), &s.partners[1].channels), ("The Agency", &Grant::All));
+    assert!(s.is_private(&topic("clients")) && s.is_private(&source("wire")));
+    assert!(!s.is_private(&topic("both")) && !s.is_private(&ChannelId::All));
+    assert!(s.warnings().is_empty(), "{:?}", s.warnings());
+}
+
+#[test]
+fn partner_problems_are_named_by_key_path() {
+    let d = "ab".repeat(32);
+    let text = format!(
+        "[server]\nadmin_key_sha256 = \"xyz\"\n{PRIVATE}\
+         [[partner]]\nid = \"Planet\"\nkey_sha256 = \"nrp_itself\"\nchannels = [\"both\", \"nope\", \"topic:wire\"]\nrate_limit = 0\n\
+         [[partner]]\nid = \"b\"\nkey_sha256 = \"{d}\"\nchannels = []\n\
+         [[partner]]\nid = \"b\"\nkey_sha256 = \"{d}\"\n"
+    );
+    let got = problems(&text);
+    let paths: Vec<&str> = got.iter().map(|p| p.split(": ").next().unwrap_or_default()).collect();
+    let want = [
+        "server.admin_key_sha256",
+        "partner[0].id",
+        "partner[0].key_sha256",
+        "partner[0].channels[0]",
+        "partner[0].channels[1]",
+        "partner[0].channels[2]",
+        "partner[0].rate_limit",
+        "partner[1].channels",
+        "partner[2].id",
+        "partner[2].key_sha256",
+        "partner[2].channels",
+    ];
+    assert_eq!(paths, want, "{got:#?}");
+    assert!(got[2].contains("the key itself"), "{}", got[2]);
+    assert!(got[3].contains("\"topic:both\" or \"source:both\""), "{}", got[3]);
+    assert!(got[9].contains("partner[1]'s key too"), "{}", got[9]);
+}
+
+#[test]
+fn private_channels_without_an_admin_key_or_a_reader_are_warned_of() {
+    let s = load(PRIVATE).unwrap_or_else(|e| panic!("{e}"));
+    let w = s.warnings();
+    assert_eq!(w.len(), 3, "{w:?}");
+    assert!(w[0].starts_with("server.admin_key_sha256 is not set"), "{}", w[0]);
+    assert_eq!(
+        w[1..],
+        ["topic:clients is private and no partner may read it", "source:wire is private and no partner may read it"]
+    );
+}

@@ -4,11 +4,13 @@
 mod apply;
 mod article;
 mod ids;
+mod partner;
 mod poll;
 mod state;
 
 pub use article::{ArticleHealth, ArticleImage, ArticleRecord, ArticleTally};
 pub use ids::{EntryKey, FeedUrl, IdError, SourceId, TopicId};
+pub use partner::{channel_name, Grant, KeyDigest, PartnerId};
 pub use poll::{
     Answer, DocumentNotes, Ending, Failure, Parsed, PollOutcome, PollReport, PollRules, PollStats, Validators,
 };
@@ -113,6 +115,10 @@ pub struct Entry {
     /// The event of 2+ reports this item is one of, and where it shows for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventPlace>,
+    /// From a private source (set at routing, like `topics`): shown only in its source's
+    /// channel and the private topics it was routed to, never in merged or public channels.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
 }
 
 impl Entry {
@@ -125,6 +131,12 @@ impl Entry {
         }
         let mut out = vec![ChannelId::Source(self.source.clone())];
         if self.secondary {
+            return out;
+        }
+        if self.private {
+            // Routing gave it private topics only; what a story or event lent it (stored
+            // before its source was made private) is not its own.
+            out.extend(self.topics.iter().map(|t| ChannelId::Topic(t.topic.clone())));
             return out;
         }
         out.push(ChannelId::All);
@@ -190,6 +202,7 @@ pub(crate) fn test_entry(source: &str, id: &str, published: &str) -> Entry {
         story_topics: vec![],
         article: None,
         event: None,
+        private: false,
     }
 }
 

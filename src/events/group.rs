@@ -81,7 +81,8 @@ fn live(e: &Entry, now: DateTime<Utc>, window: std::time::Duration) -> bool {
 /// and edits of reports in an event.
 pub fn extracts(changes: &[Change], now: DateTime<Utc>, window: std::time::Duration) -> Extracts {
     let wanted = |c: &&Change| match c {
-        Change::New(e) => !e.held_back && live(e, now, window),
+        // A private source's items are kept out of events (`pipeline::commit`).
+        Change::New(e) => !e.held_back && !e.private && live(e, now, window),
         Change::Updated { edited, previous, .. } => *edited && previous.event.is_some(),
     };
     changes.iter().filter(wanted).map(|c| (c.entry().key, Report::of(c.entry()).extract())).collect()

@@ -44,7 +44,7 @@ impl Exporter {
         &self.dir
     }
 
-    /// Every public channel: merged, each topic, each source.
+    /// Every public channel: merged, each topic, each source (private ones never).
     pub fn channels(&self) -> Vec<ChannelId> {
         http::public_channels(&self.state.settings)
     }
@@ -72,8 +72,9 @@ impl Exporter {
                 files += 1;
             }
         }
-        self.write("/channels.opml", http::opml_document(&self.state)?.as_bytes())?;
-        self.write("/index.html", http::index_page(&self.state, false)?.as_bytes())?;
+        // What anyone may read: a static copy has no way to ask for a key.
+        self.write("/channels.opml", http::opml_document(&self.state, None)?.as_bytes())?;
+        self.write("/index.html", http::index_page(&self.state, false, None)?.as_bytes())?;
         Ok(Written { channels: channels.len(), files: files + 2 })
     }
 

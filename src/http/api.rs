@@ -1,4 +1,4 @@
-//! JSON status API: health, per-source status, single entries.
+//! JSON status API: health, per-source status, partners' usage, single entries.
 
 use super::{ApiError, AppState};
 use crate::domain::EntryKey;
@@ -46,7 +46,13 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let (bytes, entries) = sizes.unwrap_or_default();
     let mut body = state.metrics.render(bytes, entries, &state.board.failure_streaks());
     state.counters.render(&mut body);
+    state.gate.usage.render(&state.gate.partners, &mut body);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
+}
+
+/// Every partner with what it took since the process started.
+pub async fn partners(State(state): State<AppState>) -> Json<Vec<crate::access::PartnerUsage>> {
+    Json(state.gate.usage.snapshot(&state.gate.partners))
 }
 
 pub async fn entry(

@@ -24,6 +24,9 @@ pub struct CacheKey {
     pub format: Format,
     pub limit: usize,
     pub before: Option<String>,
+    /// The partner whose `?key=` the page's links carry (its body is theirs alone); none for
+    /// the page everyone else, keyed or not, is served.
+    pub links_for: Option<usize>,
 }
 
 /// One rendered representation and its validators.
@@ -39,6 +42,8 @@ pub struct Rendered {
     pub content_type: &'static str,
     /// `X-Newsriver-Cursor`: a `since` position for partners that poll incrementally.
     pub cursor: String,
+    /// How many items the body lists (what a partner is counted as having pulled).
+    pub items: usize,
     /// Header values made once per render, not per request.
     prebuilt: Prebuilt,
 }
@@ -69,9 +74,41 @@ impl Rendered {
             last_modified,
             content_type: format.content_type(),
             cursor,
+            items: 0,
             prebuilt,
         }
     }
+
+    pub fn with_items(mut self, items: usize) -> Self {
+        self.items = items;
+        self
+    }
+}
+
+/// The caching headers of channel answers: one set for everyone, one for a partner's own.
+#[derive(Debug, Clone)]
+pub struct CacheHeaders {
+    pub control: HeaderValue,
+    pub vary: HeaderValue,
+}
+
+impl CacheHeaders {
+    /// `public, max-age=…` (`server.max_age`), made once at start.
+    pub fn public(max_age: Duration) -> Self {
+        Self { control: max_age_value("public", max_age), vary: HeaderValue::from_static("Accept-Encoding") }
+    }
+
+    /// For keyed requests: only the partner's own cache may keep the answer.
+    pub fn private(max_age: Duration) -> Self {
+        Self {
+            control: max_age_value("private", max_age),
+            vary: HeaderValue::from_static("Accept-Encoding, Authorization"),
+        }
+    }
+}
+
+fn max_age_value(scope: &'static str, max_age: Duration) -> HeaderValue {
+    HeaderValue::from_str(&format!("{scope}, max-age={}", max_age.as_secs())).unwrap_or(HeaderValue::from_static(scope))
 }
 
 #[derive(Debug, Default)]
@@ -213,7 +250,7 @@ fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
 
 /// The response for a rendered body: 304 when the validators match, else the body in the best
 /// encoding the client accepts, with caching headers either way.
-pub fn respond(req: &HeaderMap, r: &Rendered, cache_control: &HeaderValue) -> Response {
+pub fn respond(req: &HeaderMap, r: &Rendered, cache: &CacheHeaders) -> Response {
     let encoding = negotiate(req);
     let p = &r.prebuilt;
     let mut headers = HeaderMap::with_capacity(8);
@@ -224,8 +261,8 @@ pub fn respond(req: &HeaderMap, r: &Rendered, cache_control: &HeaderValue) -> Re
     };
     headers.insert(header::ETAG, etag.clone());
     headers.insert(header::LAST_MODIFIED, p.last_modified.clone());
-    headers.insert(header::CACHE_CONTROL, cache_control.clone());
-    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    headers.insert(header::CACHE_CONTROL, cache.control.clone());
+    headers.insert(header::VARY, cache.vary.clone());
     if let Some(c) = &p.cursor {
         headers.insert(header::HeaderName::from_static("x-newsriver-cursor"), c.clone());
     }
@@ -247,12 +284,6 @@ pub fn respond(req: &HeaderMap, r: &Rendered, cache_control: &HeaderValue) -> Re
     (StatusCode::OK, headers, body).into_response()
 }
 
-/// `Cache-Control` for channel responses (`server.max_age`), made once at start.
-pub fn cache_control(max_age: Duration) -> HeaderValue {
-    HeaderValue::from_str(&format!("public, max-age={}", max_age.as_secs()))
-        .unwrap_or_else(|_| HeaderValue::from_static("public"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,7 +299,7 @@ mod tests {
     #[test]
     fn one_render_per_change_and_readers_meanwhile_get_the_previous_body() {
         let cache = Arc::new(RenderCache::default());
-        let key = CacheKey { channel: ChannelId::All, format: Format::Atom, limit: 10, before: None };
+        let key = CacheKey { channel: ChannelId::All, format: Format::Atom, limit: 10, before: None, links_for: None };
         let body = |v: u64| Rendered::new(v, format!("v{v}").into_bytes(), Utc::now(), Format::Atom, String::new());
         let version_of = |l: Lookup| match l {
             Lookup::Hit(r) => ("hit", r.version),

@@ -1,8 +1,11 @@
 //! The one error type handlers return; every variant maps to a status and a JSON body.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+
+/// The Basic challenge every `401` carries.
+pub const BASIC: &str = "Basic realm=\"newsriver\", charset=\"UTF-8\"";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -12,6 +15,12 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Forbidden(String),
+    /// No key, or a key that opens nothing here: `401` with the schemes to send one in.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A partner's rate limit: `429`, to retry after this many seconds.
+    #[error("too many requests: the rate limit allows the next one in {0} s")]
+    TooManyRequests(u64),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -28,11 +37,27 @@ impl IntoResponse for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(e) => {
                 tracing::error!(error = %e, "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+        let mut response = (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response();
+        let h = response.headers_mut();
+        match &self {
+            Self::Unauthorized(_) => {
+                // Basic first: feed readers prompt for it (and then send `id:key`).
+                h.append(header::WWW_AUTHENTICATE, HeaderValue::from_static(BASIC));
+                h.append(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"newsriver\""));
+                h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            }
+            Self::TooManyRequests(secs) => {
+                h.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+            }
+            _ => {}
+        }
+        response
     }
 }

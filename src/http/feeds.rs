@@ -2,6 +2,8 @@
 //! (`limit`, `before`), incremental fetching (`since`), conditional GET and compression.
 
 use super::cache::{self, CacheKey, Lookup, Rendered};
+use super::cursor::{decode_before, decode_since, encode_before, encode_since};
+use super::guard::{self, Reader};
 use super::{ApiError, AppState};
 use crate::domain::{ChannelId, Entry, SourceId, TopicId};
 use crate::render::{self, Channel, Format};
@@ -11,6 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -19,6 +22,8 @@ pub struct FeedQuery {
     limit: Option<String>,
     before: Option<String>,
     since: Option<String>,
+    /// A partner key, for readers that can send it no other way.
+    key: Option<String>,
 }
 
 /// What a channel is called.
@@ -74,7 +79,7 @@ pub fn first_page(state: &AppState, ch: &ChannelId, format: Format) -> Result<Ve
     let meta = channel_meta(state, ch).ok_or_else(not_found)?;
     let limit = default_limit(state, max_items);
     let path = format!("{}{}", channel_path(ch), format.suffix());
-    let page = Page { ch: ch.clone(), meta, format, path, limit, explicit_limit: false };
+    let page = Page { ch: ch.clone(), meta, format, path, limit, explicit_limit: false, key: None };
     let (version, changed) = state.versions.get(ch);
     Ok(render_page(state, &page, None, version, changed)?.body.to_vec())
 }
@@ -114,26 +119,45 @@ pub async fn channel<const KIND: u8>(
 ) -> Result<Response, ApiError> {
     let (name, format) = split_file(&file)?;
     let ch = channel_of(&state, KIND, name)?;
+    // Before any cache: a body cached for a partner must never reach anyone else.
+    let reader = guard::admit(&state, &ch, req.headers(), q.key.as_deref(), || unknown(KIND, name))?;
     let path = format!("{}{}", channel_path(&ch), format.suffix());
-    serve(&state, ch, format, path, q, req.headers()).await
+    let (mut response, items) = serve(&state, ch, format, path, q, req.headers(), &reader).await?;
+    guard::served(&state, &reader, &response, items);
+    if reader.partner.is_some() {
+        guard::mark_private(&mut response, &state);
+    }
+    Ok(response)
+}
+
+/// The answer for a channel the config does not have (and for a private one the reader's key
+/// does not grant: the same words, so the answer says nothing of what exists).
+fn unknown(kind: u8, name: &str) -> ApiError {
+    let what = match kind {
+        FEEDS => "channel",
+        SOURCES => "source",
+        _ => "topic",
+    };
+    ApiError::NotFound(format!("no {what} {name:?}"))
 }
 
 /// The configured channel a URL names, or why there is none.
 fn channel_of(state: &AppState, kind: u8, name: &str) -> Result<ChannelId, ApiError> {
-    let (found, what) = match kind {
-        FEEDS => ((name == "all").then_some(ChannelId::All), "channel"),
+    let found = match kind {
+        FEEDS => (name == "all").then_some(ChannelId::All),
         SOURCES => {
             let id = SourceId::parse(name).ok().filter(|id| state.settings.source(id).is_some());
-            (id.map(ChannelId::Source), "source")
+            id.map(ChannelId::Source)
         }
         _ => {
             let id = TopicId::parse(name).ok().filter(|id| state.settings.topic(id).is_some());
-            (id.map(ChannelId::Topic), "topic")
+            id.map(ChannelId::Topic)
         }
     };
-    found.ok_or_else(|| ApiError::NotFound(format!("no {what} {name:?}")))
+    found.ok_or_else(|| unknown(kind, name))
 }
 
+/// The answer, and how many items its body lists (none for a 304).
 async fn serve(
     state: &AppState,
     ch: ChannelId,
@@ -141,28 +165,31 @@ async fn serve(
     path: String,
     q: FeedQuery,
     headers: &HeaderMap,
-) -> Result<Response, ApiError> {
+    reader: &Reader,
+) -> Result<(Response, usize), ApiError> {
     let max_items = channel_max_items(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
     let counters = &state.counters;
     counters.requests.fetch_add(1, Relaxed);
     let limit = parse_limit(q.limit.as_deref(), default_limit(state, max_items), max_items)?;
     // Titles and descriptions are only needed to render: a cached answer makes none.
+    let key = reader.link_key.clone();
     let page = |ch: ChannelId| {
         let meta = channel_meta(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
-        Ok::<_, ApiError>(Page { ch, meta, format, path, limit, explicit_limit: q.limit.is_some() })
+        Ok::<_, ApiError>(Page { ch, meta, format, path, limit, explicit_limit: q.limit.is_some(), key })
     };
     if let Some(raw) = q.since.as_deref() {
         let after = decode_since(raw)?;
         let page = page(ch)?;
         let rendered = off_runtime(state, move |st| render_since(st, &page, after)).await?;
-        return Ok(cache::respond(headers, &rendered, &state.cache_control));
+        return Ok((cache::respond(headers, &rendered, &state.public_cache), rendered.items));
     }
     let before = q.before.as_deref().map(decode_before).transpose()?;
     // Read the version before the store: a commit racing this render bumps it, so a stale body
     // is never cached as current.
     let (version, changed) = state.versions.get(&ch);
-    let key = CacheKey { channel: ch.clone(), format, limit, before: q.before.clone() };
-    let rendered = match state.cache.lookup(key, version) {
+    let links_for = reader.link_key.as_ref().and(reader.partner);
+    let cache_key = CacheKey { channel: ch.clone(), format, limit, before: q.before.clone(), links_for };
+    let rendered = match state.cache.lookup(cache_key, version) {
         Lookup::Hit(r) | Lookup::Stale(r) => {
             counters.cache_hits.fetch_add(1, Relaxed);
             r
@@ -173,11 +200,11 @@ async fn serve(
             state.cache.finish(ticket, fresh)
         }
     };
-    let response = cache::respond(headers, &rendered, &state.cache_control);
+    let response = cache::respond(headers, &rendered, &state.public_cache);
     if response.status() == axum::http::StatusCode::NOT_MODIFIED {
         counters.not_modified.fetch_add(1, Relaxed);
     }
-    Ok(response)
+    Ok((response, rendered.items))
 }
 
 /// Renders on a blocking thread: a render reads up to hundreds of entries, and cached answers
@@ -197,6 +224,33 @@ struct Page {
     path: String,
     limit: usize,
     explicit_limit: bool,
+    /// The reader's `?key=`, kept in the page's links.
+    key: Option<String>,
+}
+
+impl Page {
+    /// What every link of the page starts its query with: the reader's key when it came in the
+    /// URL, and the limit when one was asked.
+    fn link_query(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(k) = &self.key {
+            q.append_pair("key", k);
+        }
+        if self.explicit_limit {
+            q.append_pair("limit", &self.limit.to_string());
+        }
+        q.finish()
+    }
+}
+
+/// `base` with the query `common` and then `rest` (either may be empty).
+fn link(base: &str, common: &str, rest: &str) -> String {
+    match (common.is_empty(), rest.is_empty()) {
+        (true, true) => base.to_owned(),
+        (false, true) => format!("{base}?{common}"),
+        (true, false) => format!("{base}?{rest}"),
+        (false, false) => format!("{base}?{common}&{rest}"),
+    }
 }
 
 fn render_page(
@@ -208,19 +262,16 @@ fn render_page(
 ) -> Result<Rendered, ApiError> {
     let entries = state.store.page(&p.ch, p.limit, before.as_ref())?;
     let base = format!("{}{}", state.base_url(), p.path);
-    let limit_q = if p.explicit_limit { format!("limit={}&", p.limit) } else { String::new() };
-    let self_url = match before {
-        Some(b) => format!("{base}?{limit_q}before={}", encode_before(&b)),
-        None if p.explicit_limit => format!("{base}?limit={}", p.limit),
-        None => base.clone(),
-    };
-    let first_url = if p.explicit_limit { format!("{base}?limit={}", p.limit) } else { base.clone() };
+    let common = p.link_query();
+    let self_url = link(&base, &common, &before.map(|b| format!("before={}", encode_before(&b))).unwrap_or_default());
+    let first_url = link(&base, &common, "");
     let next_url = (entries.len() == p.limit).then(|| entries.last()).flatten().map(|last| {
-        format!("{base}?{limit_q}before={}", encode_before(&crate::store::keys::position(last.published, &last.key)))
+        let pos = crate::store::keys::position(last.published, &last.key);
+        link(&base, &common, &format!("before={}", encode_before(&pos)))
     });
     let body = render_body(state, p, &entries, &self_url, Some(&first_url), next_url.as_deref());
     let cursor = encode_since(state.store.last_seq()?);
-    Ok(Rendered::new(version, body, changed, p.format, cursor))
+    Ok(Rendered::new(version, body, changed, p.format, cursor).with_items(entries.len()))
 }
 
 /// Items added or updated after the cursor, oldest first, and the cursor to continue from.
@@ -228,11 +279,11 @@ fn render_since(state: &AppState, p: &Page, after: u64) -> Result<Rendered, ApiE
     let (_, changed) = state.versions.get(&p.ch);
     let page = state.store.since(&p.ch, after, p.limit)?;
     let base = format!("{}{}", state.base_url(), p.path);
-    let limit_q = if p.explicit_limit { format!("limit={}&", p.limit) } else { String::new() };
-    let self_url = format!("{base}?{limit_q}since={}", encode_since(after));
-    let next_url = format!("{base}?{limit_q}since={}", encode_since(page.cursor));
+    let common = p.link_query();
+    let self_url = link(&base, &common, &format!("since={}", encode_since(after)));
+    let next_url = link(&base, &common, &format!("since={}", encode_since(page.cursor)));
     let body = render_body(state, p, &page.entries, &self_url, None, Some(&next_url));
-    Ok(Rendered::new(0, body, changed, p.format, encode_since(page.cursor)))
+    Ok(Rendered::new(0, body, changed, p.format, encode_since(page.cursor)).with_items(page.entries.len()))
 }
 
 fn render_body(
@@ -246,13 +297,14 @@ fn render_body(
     let home_url = format!("{}/", state.base_url());
     let related = super::related::stories(state, entries);
     let coverage = if state.grouped.groups(&p.ch) { super::related::events(state, entries) } else { HashMap::new() };
+    let topics = nameable_topics(state, &p.ch);
     let channel = Channel {
         title: &p.meta.title,
         description: &p.meta.description,
         self_url,
         home_url: &home_url,
         sources: &state.source_infos,
-        topics: &state.topic_titles,
+        topics: &topics,
         now: Utc::now(),
         first_url,
         next_url,
@@ -260,6 +312,23 @@ fn render_body(
         coverage: &coverage,
     };
     render::render(p.format, &channel, entries)
+}
+
+/// The topics a channel's items may name: the public ones, and a private topic in its own
+/// channel (never another private topic, which its readers may not know of).
+fn nameable_topics<'a>(state: &'a AppState, ch: &ChannelId) -> Cow<'a, HashMap<TopicId, String>> {
+    let own = match ch {
+        ChannelId::Topic(t) => state.settings.topic(t).filter(|t| t.private),
+        _ => None,
+    };
+    match own {
+        Some(t) => {
+            let mut titles = HashMap::clone(&state.topic_titles);
+            titles.insert(t.id.clone(), t.title.clone());
+            Cow::Owned(titles)
+        }
+        None => Cow::Borrowed(&state.topic_titles),
+    }
 }
 
 /// `?limit=`: a count above the channel's cap is served at the cap (as large APIs do: the items
@@ -272,56 +341,4 @@ fn parse_limit(raw: Option<&str>, default: usize, max: usize) -> Result<usize, A
     }
     // Too many digits for usize is still a positive count: the cap.
     Ok(raw.parse::<usize>().map_or(max, |n| n.min(max)))
-}
-
-/// Cursors are opaque to clients: `p` + hex position for pages, `c` + hex sequence for `since`.
-fn encode_before(pos: &[u8; POS_LEN]) -> String {
-    format!("p{}", hex(pos))
-}
-
-fn decode_before(raw: &str) -> Result<[u8; POS_LEN], ApiError> {
-    let bad = || ApiError::BadRequest(format!("invalid before cursor {raw:?}"));
-    let bytes = unhex(raw.strip_prefix('p').ok_or_else(bad)?).ok_or_else(bad)?;
-    bytes.try_into().map_err(|_| bad())
-}
-
-pub fn encode_since(seq: u64) -> String {
-    format!("c{seq:016x}")
-}
-
-fn decode_since(raw: &str) -> Result<u64, ApiError> {
-    if raw == "0" || raw.is_empty() {
-        return Ok(0);
-    }
-    let bad = || ApiError::BadRequest(format!("invalid since cursor {raw:?}"));
-    let hexpart = raw.strip_prefix('c').filter(|h| h.len() == 16).ok_or_else(bad)?;
-    u64::from_str_radix(hexpart, 16).map_err(|_| bad())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        let pos = [7u8; POS_LEN];
-        assert_eq!(decode_before(&encode_before(&pos)).ok(), Some(pos));
-        assert!(decode_before("p12").is_err());
-        assert!(decode_before("zz").is_err());
-        assert_eq!(decode_since(&encode_since(42)).ok(), Some(42));
-        assert_eq!(decode_since("0").ok(), Some(0));
-        assert!(decode_since("c12").is_err());
-        assert!(decode_since("cxxxxxxxxxxxxxxxx").is_err());
-    }
 }

@@ -1,13 +1,13 @@
-//! The human index page and the OPML list of every channel, served here and written by the
-//! static export alike.
+//! The human index page and the OPML list of every channel a reader may see, served here and
+//! written by the static export alike (which sees what anyone sees).
 
 use super::feeds::{channel_meta, channel_path};
-use super::{ApiError, AppState};
+use super::{guard, ApiError, AppState};
 use crate::config::Settings;
 use crate::domain::ChannelId;
 use crate::render::Format;
 use crate::text::escape;
-use axum::extract::State;
+use axum::extract::{Query, Request, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -20,16 +20,22 @@ struct Listed {
     newest: Option<String>,
 }
 
-/// Every public channel, in the order they are listed: merged, then topics, then sources.
-pub fn public_channels(settings: &Settings) -> Vec<ChannelId> {
+/// Every channel, in the order they are listed: merged, then topics, then sources.
+fn every_channel(settings: &Settings) -> Vec<ChannelId> {
     let mut ids = vec![ChannelId::All];
     ids.extend(settings.topics.iter().map(|t| ChannelId::Topic(t.id.clone())));
     ids.extend(settings.sources.iter().map(|s| ChannelId::Source(s.id.clone())));
     ids
 }
 
-fn channels(state: &AppState) -> Result<Vec<Listed>, ApiError> {
-    let ids = public_channels(&state.settings);
+/// Every public channel, in the order they are listed.
+pub fn public_channels(settings: &Settings) -> Vec<ChannelId> {
+    every_channel(settings).into_iter().filter(|ch| !settings.is_private(ch)).collect()
+}
+
+/// The channels listed for a reader: the public ones, and the private ones partner `who` may read.
+fn channels(state: &AppState, who: Option<usize>) -> Result<Vec<Listed>, ApiError> {
+    let ids = crate::access::listed(&state.gate.partners, every_channel(&state.settings), who);
     let mut out = Vec::with_capacity(ids.len());
     for ch in ids {
         let Some(meta) = channel_meta(state, &ch) else { continue };
@@ -40,16 +46,36 @@ fn channels(state: &AppState) -> Result<Vec<Listed>, ApiError> {
     Ok(out)
 }
 
-pub async fn html(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
-    Ok(Html(index_page(&state, true)?))
+/// `?key=` on a listing, for readers that send a key no other way.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct KeyQuery {
+    key: Option<String>,
 }
 
-/// The index page. Its links are relative (the page lives at the root), so they resolve as
-/// well on the server as in a static copy hosted under any folder; `live` adds the link to the
-/// status API, which only a running server has.
-pub fn index_page(state: &AppState, live: bool) -> Result<String, ApiError> {
+pub async fn html(
+    State(state): State<AppState>,
+    Query(q): Query<KeyQuery>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let who = guard::viewer(&state, req.headers(), q.key.as_deref())?;
+    let page = index_page(&state, true, who)?;
+    Ok(mark(&state, who, Html(page).into_response()))
+}
+
+/// A listing made for a partner shows its private channels: theirs alone to keep.
+fn mark(state: &AppState, who: Option<usize>, mut response: Response) -> Response {
+    if who.is_some() {
+        guard::mark_private(&mut response, state);
+    }
+    response
+}
+
+/// The index page for partner `who` (none: what anyone sees). Its links are relative (the page
+/// lives at the root), so they resolve as well on the server as in a static copy hosted under
+/// any folder; `live` adds the link to the status API, which only a running server has.
+pub fn index_page(state: &AppState, live: bool, who: Option<usize>) -> Result<String, ApiError> {
     let mut rows = String::new();
-    for c in channels(state)? {
+    for c in channels(state, who)? {
         let path = c.path.trim_start_matches('/');
         let formats: Vec<String> =
             Format::ALL.iter().map(|f| format!(r#"<a href="{path}.{ext}">{ext}</a>"#, ext = f.extension())).collect();
@@ -72,16 +98,23 @@ pub fn index_page(state: &AppState, live: bool) -> Result<String, ApiError> {
     ))
 }
 
-pub async fn opml(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let body = opml_document(&state)?;
-    Ok(([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response())
+pub async fn opml(
+    State(state): State<AppState>,
+    Query(q): Query<KeyQuery>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let who = guard::viewer(&state, req.headers(), q.key.as_deref())?;
+    let body = opml_document(&state, who)?;
+    Ok(mark(&state, who, ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()))
 }
 
-/// Every channel as an OPML outline, each pointing at its RSS under the state's base URL.
-pub fn opml_document(state: &AppState) -> Result<String, ApiError> {
+/// Every channel partner `who` (none: anyone) may read as an OPML outline, each pointing at its
+/// RSS under the state's base URL. Keys are never written into it: a reader subscribing to a
+/// private channel is asked for one (`401` with a Basic challenge).
+pub fn opml_document(state: &AppState, who: Option<usize>) -> Result<String, ApiError> {
     let base = state.base_url();
     let mut outlines = String::new();
-    for c in channels(state)? {
+    for c in channels(state, who)? {
         outlines.push_str(&format!(
             "    <outline type=\"rss\" text=\"{t}\" title=\"{t}\" description=\"{d}\" xmlUrl=\"{base}{p}.rss\" htmlUrl=\"{base}/\"/>\n",
             t = escape(&c.title),

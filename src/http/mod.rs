@@ -5,8 +5,10 @@ mod api;
 mod backup;
 pub mod cache;
 mod counters;
+mod cursor;
 mod error;
 mod feeds;
+mod guard;
 mod index;
 mod related;
 mod status_page;
@@ -52,12 +54,16 @@ pub struct Shared {
     pub counters: Arc<counters::ChannelCounters>,
     pub versions: Arc<ChannelVersions>,
     pub cache: Arc<cache::RenderCache>,
-    /// `Cache-Control` of channel responses.
-    pub cache_control: axum::http::HeaderValue,
+    /// Caching headers of channel responses: anyone's, and a partner's own.
+    pub public_cache: cache::CacheHeaders,
+    pub private_cache: cache::CacheHeaders,
     /// Attribution for every source, computed once.
     pub source_infos: Arc<HashMap<SourceId, SourceInfo>>,
-    /// Each topic's title, for the channels that name an item's topics (ninjs `subjects`).
+    /// Each public topic's title, for the channels that name an item's topics (ninjs
+    /// `subjects`): a private topic is named only in its own channel.
     pub topic_titles: Arc<HashMap<TopicId, String>>,
+    /// Partners, private channels and the admin key, with each partner's usage.
+    pub gate: Arc<crate::access::Gate>,
     /// Which channels show one item per event.
     pub grouped: crate::events::Grouped,
 }
@@ -85,8 +91,9 @@ impl AppState {
                 (s.id.clone(), SourceInfo { title: s.title.clone(), feed_url, channel_url })
             })
             .collect();
-        let topic_titles = settings.topics.iter().map(|t| (t.id.clone(), t.title.clone())).collect();
-        let cache_control = cache::cache_control(settings.server.max_age);
+        let public_topics = settings.topics.iter().filter(|t| !t.private);
+        let topic_titles = public_topics.map(|t| (t.id.clone(), t.title.clone())).collect();
+        let max_age = settings.server.max_age;
         Self(Arc::new(Shared {
             store: handles.store,
             board: handles.board,
@@ -94,7 +101,9 @@ impl AppState {
             counters: Arc::default(),
             versions: handles.versions,
             cache: Arc::default(),
-            cache_control,
+            public_cache: cache::CacheHeaders::public(max_age),
+            private_cache: cache::CacheHeaders::private(max_age),
+            gate: Arc::new(crate::access::Gate::of(&settings)),
             source_infos: Arc::new(source_infos),
             topic_titles: Arc::new(topic_titles),
             grouped: crate::events::Grouped::of(&settings.stories, &settings.topics),
@@ -109,6 +118,17 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    // Everything an operator reads, behind the admin key when one is set.
+    let admin = Router::new()
+        .route("/api/sources", get(api::sources))
+        .route("/api/partners", get(api::partners))
+        .route("/metrics", get(api::metrics))
+        .route("/api/entries/{key}", get(api::entry))
+        .route("/api/stories/{id}", get(api::story))
+        .route("/api/events/{id}", get(api::event))
+        .route("/api/backup", post(backup::backup))
+        .route("/status", get(status_page::page))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_admin));
     Router::new()
         .route("/", get(index::html))
         .route("/channels.opml", get(index::opml))
@@ -118,13 +138,7 @@ pub fn router(state: AppState) -> Router {
         .route("/topics/{file}", get(feeds::channel::<{ feeds::TOPICS }>))
         .route("/sources/{file}", get(feeds::channel::<{ feeds::SOURCES }>))
         .route("/healthz", get(api::health))
-        .route("/status", get(status_page::page))
-        .route("/api/sources", get(api::sources))
-        .route("/metrics", get(api::metrics))
-        .route("/api/entries/{key}", get(api::entry))
-        .route("/api/stories/{id}", get(api::story))
-        .route("/api/events/{id}", get(api::event))
-        .route("/api/backup", post(backup::backup))
+        .merge(admin)
         .fallback(|| async { ApiError::NotFound("no such page".into()) })
         .with_state(state)
 }

@@ -39,9 +39,12 @@ pub fn events(state: &AppState, entries: &[Entry]) -> HashMap<EntryKey, Vec<Rela
 
 type Listed<'a> = (&'a SourceId, &'a String, Option<&'a str>, DateTime<Utc>);
 
-/// Members with a link, as listed: the outlet by its configured title, earliest first.
+/// Members with a link, as listed: the outlet by its configured title, earliest first. A
+/// private source's items are never listed: they take no part in stories or events, but
+/// stories and events formed before their source was made private still name them.
 fn listed<'a>(state: &AppState, members: impl Iterator<Item = Listed<'a>>) -> Vec<Related> {
     let mut list: Vec<Related> = members
+        .filter(|(source, ..)| !state.gate.partners.is_private_source(source))
         .filter_map(|(source, title, link, published)| {
             let outlet = state.source_infos.get(source).map_or_else(|| source.to_string(), |s| s.title.clone());
             Some(Related { source: source.clone(), outlet, title: title.clone(), link: link?.to_owned(), published })

@@ -161,6 +161,8 @@ fn normalize_entry(e: &FeedEntry, feed_base: Option<&Url>, ctx: &FeedContext<'_>
         story_topics: vec![],
         event: None,
         article: None,
+        // Set at routing, with the topics.
+        private: false,
     };
     let (fingerprint, body_words) = fingerprint_and_body_words(&entry);
     entry.fingerprint = fingerprint;

@@ -106,18 +106,22 @@ fn decide(
 ) -> Result<(Prepared, PollSummary, usize), crate::store::StoreError> {
     let Planned { mut plan, incoming, skip, features, seen, .. } = planned;
     crate::dedup::refresh_previous(&mut plan.changes, |k| view.entry(k))?;
+    // A private source's items take no part in stories or events: matched, they would be
+    // listed under public items, or become the item a public story or event shows.
+    let (private, public): (Vec<Change>, Vec<Change>) = plan.changes.into_iter().partition(|c| c.entry().private);
     let (mut changes, mut index, churned) = if d.stories.enabled {
-        let poll = PollItems { changes: plan.changes, incoming, skip, features };
+        let poll = PollItems { changes: public, incoming, skip, features };
         let a = stories::assign(poll, view, &d.near, &d.stories, now)?;
         (a.changes, a.writes, a.unchanged)
     } else {
-        (plan.changes, Vec::new(), 0)
+        (public, Vec::new(), 0)
     };
     if d.events_on() {
         let (grouped, writes) = events::group(changes, extracts, view, &d.events, &d.grouped, now)?;
         changes = grouped;
         index.extend(writes);
     }
+    changes.extend(private);
     if let Some(seen) = seen {
         state.seen = crate::dedup::rekeyed(seen, &index);
     }

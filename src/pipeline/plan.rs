@@ -152,8 +152,7 @@ impl Planner<'_> {
         let mut plan = dedup::plan(entries.collect(), &existing, now);
         plan.unchanged += known.len();
         for c in &mut plan.changes {
-            let topics = self.router.route(c.entry());
-            c.entry_mut().topics = topics;
+            self.router.place(c.entry_mut());
         }
         // Only new and edited items are matched: unchanged ones need no features.
         let features = if s.enabled {

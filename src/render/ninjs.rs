@@ -89,7 +89,8 @@ pub fn byline(authors: &[String]) -> String {
     }
 }
 
-/// The item's topics (named, with their channel as URI), then its feed's own categories.
+/// The item's topics the channel names (with their channel as URI), then its feed's own
+/// categories.
 fn subjects(ch: &Channel<'_>, e: &Entry) -> Vec<Value> {
     let mut seen: Vec<&TopicId> = Vec::new();
     let mut out = Vec::new();
@@ -99,7 +100,8 @@ fn subjects(ch: &Channel<'_>, e: &Entry) -> Vec<Value> {
             continue;
         }
         seen.push(t);
-        let name = ch.topics.get(t).map_or(t.as_str(), String::as_str);
+        // Topics this channel may not name (private ones, or gone from the config) are left out.
+        let Some(name) = ch.topics.get(t) else { continue };
         let uri = format!("{}topics/{t}.ninjs", ch.home_url);
         out.push(json!({ "name": name, "literal": t.as_str(), "uri": uri, "creator": "newsriver" }));
     }

@@ -37,7 +37,10 @@ pub fn write(e: &Entry, out: &mut Vec<u8>) {
     for t in [e.published, e.updated, e.first_seen] {
         put_time(out, t);
     }
-    out.push(u8::from(e.date_repaired) | u8::from(e.held_back) << 1 | u8::from(e.secondary) << 2);
+    // Bit 3 (private) was added later without a new layout byte: every layout before it wrote
+    // the bit as 0, which reads as what those entries were (public).
+    let flags = u8::from(e.date_repaired) | u8::from(e.held_back) << 1 | u8::from(e.secondary) << 2;
+    out.push(flags | u8::from(e.private) << 3);
     put_digest(out, &e.fingerprint);
     put_digest(out, &e.revision);
     put_len(out, e.topics.len());
@@ -124,6 +127,7 @@ pub fn read_prefix(bytes: &[u8]) -> Result<(Entry, &[u8]), String> {
         story_topics,
         article: None,
         event: None,
+        private: flags & 8 != 0,
     };
     Ok((entry, r.rest))
 }

@@ -41,6 +41,7 @@ fn full() -> Entry {
         story: Some(EntryKey::derive(&e.source, "guid", "other")),
         secondary: true,
         story_topics: vec![TopicId::parse("world").expect("topic")],
+        private: true,
         ..e
     }
 }
@@ -48,7 +49,8 @@ fn full() -> Entry {
 #[test]
 fn every_field_round_trips_exactly() {
     let plain = test_entry("s", "a", "2026-11-20T00:00:00Z");
-    for e in [full(), plain, Entry { fingerprint: "ABCD".into(), revision: "abc".into(), ..full() }] {
+    let public = Entry { private: false, ..full() };
+    for e in [full(), plain, public, Entry { fingerprint: "ABCD".into(), revision: "abc".into(), ..full() }] {
         let mut raw = Vec::new();
         write(&e, &mut raw);
         assert_eq!(read(&raw).expect("binary"), e);

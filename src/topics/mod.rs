@@ -1,10 +1,11 @@
 //! Topic routing: which topic channels an entry belongs to, by rules an editor can read. Pure.
 
-use crate::config::{TopicField, TopicSettings};
-use crate::domain::{Entry, TopicMatch};
+use crate::config::{Settings, TopicField, TopicSettings};
+use crate::domain::{Entry, SourceId, TopicMatch};
 use crate::text::sanitized_to_text;
 use regex::{Regex, RegexBuilder};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 
 /// Separates fields in the matched text: neither whitespace (phrases cannot span two fields)
 /// nor a word character (word boundaries hold at field edges).
@@ -79,6 +80,8 @@ struct Compiled {
 pub struct TopicRouter {
     topics: Vec<Compiled>,
     fingerprint: String,
+    /// Sources whose items route to private topics only (and are marked private).
+    private_sources: BTreeSet<SourceId>,
 }
 
 impl TopicRouter {
@@ -98,7 +101,29 @@ impl TopicRouter {
             h.update(format!("{:?}\n", (&t.id, &t.any, &t.all, &t.none, &t.categories, &t.sources, &t.fields)));
         }
         let fingerprint = crate::domain::hex(&h.finalize());
-        Ok(Self { topics: compiled, fingerprint })
+        Ok(Self { topics: compiled, fingerprint, private_sources: BTreeSet::new() })
+    }
+
+    /// The router of a config: its topics, and which sources and topics are private.
+    pub fn of(settings: &Settings) -> Result<Self, String> {
+        let router = Self::new(&settings.topics)?;
+        Ok(router.with_private_sources(settings.sources.iter().filter(|s| s.private).map(|s| s.id.clone())))
+    }
+
+    /// Marks `ids` private: their items route to private topics only. Which sources and topics
+    /// are private decides membership, so it joins the fingerprint (only when there are any, so
+    /// a config without private channels keeps the fingerprint stores already hold).
+    pub fn with_private_sources(mut self, ids: impl IntoIterator<Item = SourceId>) -> Self {
+        self.private_sources.extend(ids);
+        let private_topics: Vec<&str> =
+            self.topics.iter().filter(|t| t.settings.private).map(|t| t.settings.id.as_str()).collect();
+        if !self.private_sources.is_empty() || !private_topics.is_empty() {
+            let sources: Vec<&str> = self.private_sources.iter().map(SourceId::as_str).collect();
+            let mut h = Sha256::new();
+            h.update(format!("{}\nprivate:{sources:?}:{private_topics:?}", self.fingerprint));
+            self.fingerprint = crate::domain::hex(&h.finalize());
+        }
+        self
     }
 
     /// Changes whenever a rule that decides membership changes (not titles or descriptions).
@@ -106,12 +131,31 @@ impl TopicRouter {
         &self.fingerprint
     }
 
+    /// The topics an entry belongs to; a private source's items belong to private topics only.
     pub fn route(&self, e: &Entry) -> Vec<TopicMatch> {
         let texts = EntryText::of(e);
+        let private = self.is_private(&e.source);
         self.topics
             .iter()
+            .filter(|t| !private || t.settings.private)
             .filter_map(|t| t.matches(e, &texts).map(|rule| TopicMatch { topic: t.settings.id.clone(), rule }))
             .collect()
+    }
+
+    pub fn is_private(&self, source: &SourceId) -> bool {
+        self.private_sources.contains(source)
+    }
+
+    /// Routes an entry in place: its topics, and whether it is private.
+    pub fn place(&self, e: &mut Entry) {
+        e.topics = self.route(e);
+        e.private = self.is_private(&e.source);
+    }
+
+    /// The entry as routed now, when that differs from how it is stored.
+    pub fn rerouted(&self, e: &Entry) -> Option<Entry> {
+        let (topics, private) = (self.route(e), self.is_private(&e.source));
+        (topics != e.topics || private != e.private).then(|| Entry { topics, private, ..e.clone() })
     }
 }
 

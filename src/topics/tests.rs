@@ -16,6 +16,7 @@ fn topic(id: &str) -> TopicSettings {
         fields: vec![TopicField::Title, TopicField::Summary, TopicField::Content, TopicField::Categories],
         max_items: 200,
         group: None,
+        private: false,
     }
 }
 
@@ -94,4 +95,33 @@ fn fingerprint_tracks_rules_only() {
     let c = TopicRouter::new(&[TopicSettings { any: vec!["y".into()], ..topic("t") }]).expect("ok");
     assert_eq!(a.fingerprint(), b.fingerprint());
     assert_ne!(a.fingerprint(), c.fingerprint());
+}
+
+#[test]
+fn a_private_sources_items_route_to_private_topics_only_and_leave_public_channels() {
+    use crate::domain::ChannelId;
+    let public = TopicSettings { any: vec!["budget".into()], ..topic("economy") };
+    let private = TopicSettings { any: vec!["budget".into()], private: true, ..topic("clients") };
+    let plain = TopicRouter::new(&[public.clone(), private.clone()]).expect("ok");
+    let router = plain.clone().with_private_sources([SourceId::parse("wire").expect("slug")]);
+    assert_ne!(plain.fingerprint(), router.fingerprint(), "making a source private re-routes");
+    let none_private = TopicRouter::new(std::slice::from_ref(&public)).expect("ok");
+    let unchanged = none_private.clone().with_private_sources([]);
+    assert_eq!(none_private.fingerprint(), unchanged.fingerprint(), "no private channels, no new pass");
+    let mut wire = entry("wire", "Budget approved", "", &[]);
+    router.place(&mut wire);
+    assert!(wire.private);
+    assert_eq!(wire.topics.iter().map(|t| t.topic.as_str()).collect::<Vec<_>>(), ["clients"]);
+    let source = ChannelId::Source(wire.source.clone());
+    assert_eq!(wire.channels(), [source, ChannelId::Topic(TopicId::parse("clients").expect("slug"))]);
+    // What a story or event lent it before its source turned private shows nowhere.
+    let lent = Entry { story_topics: vec![TopicId::parse("economy").expect("slug")], ..wire.clone() };
+    let economy = ChannelId::Topic(TopicId::parse("economy").expect("slug"));
+    assert!(!lent.channels().iter().any(|ch| *ch == ChannelId::All || *ch == economy));
+    let mut daily = entry("daily", "Budget approved", "", &[]);
+    router.place(&mut daily);
+    assert!(!daily.private && daily.topics.len() == 2, "a public source's items go to private topics too");
+    assert!(daily.channels().contains(&ChannelId::All));
+    assert_eq!(router.rerouted(&daily), None);
+    assert!(plain.rerouted(&wire).is_some_and(|e| !e.private && e.topics.len() == 2), "made public again");
 }

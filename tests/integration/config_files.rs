@@ -214,6 +214,7 @@ fn completions_and_the_man_page_cover_every_command() {
         "add",
         "export-sources",
         "completions",
+        "partner",
         "man",
     ];
     let bash = run(&["completions", "bash"]);
@@ -230,4 +231,5 @@ fn completions_and_the_man_page_cover_every_command() {
     assert!(man.contains(".TH newsriver 1"), "{man}");
     // roff writes a hyphen as `\-`.
     assert!(commands.iter().all(|c| bash.contains(c) && man.contains(&c.replace('-', "\\-"))), "{man}");
+    assert!(bash.contains("admin-key") && man.contains("admin\\-key"), "{man}");
 }

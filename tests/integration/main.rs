@@ -28,6 +28,8 @@ mod ingest;
 mod ninjs;
 mod opml;
 mod pages;
+mod partners;
+mod partners_admin;
 mod politeness;
 mod polling;
 mod preview;

@@ -5,10 +5,10 @@
 
 use super::PUBLIC_URL;
 use newsriver::config::{
-    ExportSettings, Grouping, HostLimits, PageSelectors, PollingSettings, Schedule, ServerSettings, Settings,
-    SourceKind, SourceSettings, StorySettings, TopicField, TopicSettings,
+    ExportSettings, Grouping, HostLimits, PageSelectors, PartnerSettings, PollingSettings, Schedule, ServerSettings,
+    Settings, SourceKind, SourceSettings, StorySettings, TopicField, TopicSettings,
 };
-use newsriver::domain::{FeedUrl, SourceId};
+use newsriver::domain::{FeedUrl, Grant, SourceId};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::{Table, Value};
@@ -49,6 +49,7 @@ fn source(dir: &Path, id: &str, url: &str, polling: &PollingSettings) -> SourceS
         full_text: polling.full_text,
         article: Default::default(),
         page: None,
+        private: false,
     }
 }
 
@@ -104,6 +105,7 @@ fn settings_toml(settings: &Settings) -> String {
         ("topic", Value::Array(s.topics.iter().map(topic_table).collect())),
         ("stories", stories_table(&s.stories)),
         ("export", export_table(&s.export)),
+        ("partner", Value::Array(s.partners.iter().map(partner_table).collect())),
     ]);
     // `topic = []` would be a key that `[[topic]]` tables added after it (`add_topics`) repeat.
     doc.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
@@ -111,13 +113,35 @@ fn settings_toml(settings: &Settings) -> String {
 }
 
 fn server_table(server: &ServerSettings) -> Value {
-    table([
+    let mut t = entries([
         ("listen", string(server.listen.to_string())),
         ("public_url", string(server.public_url.as_str())),
         ("default_items", int(server.default_items)),
         ("max_items", int(server.max_items)),
         ("max_age", duration(server.max_age)),
-    ])
+    ]);
+    if let Some(digest) = &server.admin_key_sha256 {
+        t.insert("admin_key_sha256".into(), string(digest.to_hex()));
+    }
+    Value::Table(t)
+}
+
+/// A `[[partner]]` table; channels as `topic:ID` / `source:ID`, or `"*"`.
+fn partner_table(p: &PartnerSettings) -> Value {
+    let channels = match &p.channels {
+        Grant::All => string("*"),
+        grant => strings(&grant.names()),
+    };
+    let mut t = entries([
+        ("id", string(p.id.as_str())),
+        ("title", string(&p.title)),
+        ("key_sha256", string(p.key_sha256.to_hex())),
+        ("channels", channels),
+    ]);
+    if let Some(n) = p.rate_limit {
+        t.insert("rate_limit".into(), int(n));
+    }
+    Value::Table(t)
 }
 
 /// `[export]`, with only the keys that are set (neither has a default to write).
@@ -213,6 +237,7 @@ fn source_table(s: &SourceSettings) -> Value {
         ("respect_robots", robots),
         ("full_text", Value::Boolean(s.full_text)),
         ("remove", strings(&s.article.remove)),
+        ("private", Value::Boolean(s.private)),
     ]);
     if let Some(css) = &s.article.content_selector {
         source.insert("content_selector".into(), string(css));
@@ -256,6 +281,7 @@ fn topic_table(t: &TopicSettings) -> Value {
         ("sources", Value::Array(t.sources.iter().map(|s| string(s.as_str())).collect())),
         ("fields", Value::Array(t.fields.iter().map(|f| string(field(f))).collect())),
         ("max_items", int(t.max_items)),
+        ("private", Value::Boolean(t.private)),
     ]);
     if let Some(group) = &t.group {
         topic.insert("group".into(), string(grouping(group)));
