@@ -60,12 +60,13 @@ impl Exporter {
         self.export(&self.channels())
     }
 
-    /// Writes `channels` in every format, then the OPML list and the index (whose item counts
+    /// Writes `channels` in every format and as a page, then the OPML list and the index (whose item counts
     /// and newest dates follow the channels).
     pub fn export(&self, channels: &[ChannelId]) -> anyhow::Result<Written> {
         let mut files = 0;
         for ch in channels {
-            for format in Format::ALL {
+            // The channel's page too, as `{path}.html`: a static host serves it by that name.
+            for format in Format::ALL.into_iter().chain([Format::Html]) {
                 let body = http::first_page(&self.state, ch, format)?;
                 let path = format!("{}.{}", http::channel_path(ch), format.extension());
                 self.write(&path, &body)?;

@@ -10,6 +10,7 @@ use crate::text::escape;
 use axum::extract::{Query, Request, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// A channel as listed: where it lives and what it holds.
 struct Listed {
@@ -72,31 +73,59 @@ fn mark(state: &AppState, who: Option<usize>, mut response: Response) -> Respons
 
 /// The index page for partner `who` (none: what anyone sees). Its links are relative (the page
 /// lives at the root), so they resolve as well on the server as in a static copy hosted under
-/// any folder; `live` adds the link to the status API, which only a running server has.
+/// any folder. `live`: served by the running server, which has the status page and serves each
+/// channel's page at its path; a static copy holds the pages as `{path}.html`.
 pub fn index_page(state: &AppState, live: bool, who: Option<usize>) -> Result<String, ApiError> {
-    let mut rows = String::new();
-    for c in channels(state, who)? {
-        let path = c.path.trim_start_matches('/');
-        let formats: Vec<String> =
-            Format::ALL.iter().map(|f| format!(r#"<a href="{path}.{ext}">{ext}</a>"#, ext = f.extension())).collect();
-        rows.push_str(&format!(
-            "<tr><td><strong>{}</strong><br><small>{}</small></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            escape(&c.title),
-            escape(&c.description),
-            c.count,
-            c.newest.as_deref().unwrap_or("—"),
-            formats.join(" · ")
-        ));
-    }
-    let status = if live { " · <a href=\"api/sources\">Source status</a>" } else { "" };
-    Ok(format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>newsriver</title>\n\
-         <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:.4em;text-align:left;vertical-align:top}}</style>\n\
-         <link rel=\"alternate\" type=\"application/atom+xml\" title=\"All newsroom sources\" href=\"feeds/all.atom\"></head>\n\
-         <body><h1>newsriver</h1>\n<table>\n<tr><th>Channel</th><th>Items</th><th>Newest</th><th>Subscribe</th></tr>\n{rows}</table>\n\
-         <p><a href=\"channels.opml\">All channels as OPML</a>{status}</p></body></html>\n"
-    ))
+    let listed = channels(state, who)?;
+    let page_suffix = if live { "" } else { ".html" };
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "newsriver" }
+                link rel="alternate" type="application/atom+xml" title="All newsroom sources" href="feeds/all.atom";
+                style { (PreEscaped(INDEX_STYLE)) }
+            }
+            body {
+                h1 { "newsriver" }
+                table {
+                    tr { th { "Channel" } th { "Items" } th { "Newest" } th { "Subscribe" } }
+                    @for c in &listed { (row(c, page_suffix)) }
+                }
+                p {
+                    a href="channels.opml" { "All channels as OPML" }
+                    @if live { " · " a href="status" { "Source status" } }
+                }
+            }
+        }
+    };
+    Ok(page.into_string())
 }
+
+fn row(c: &Listed, page_suffix: &str) -> Markup {
+    let path = c.path.trim_start_matches('/');
+    html! {
+        tr {
+            td {
+                a.channel href=(format!("{path}{page_suffix}")) { strong { (c.title) } } br;
+                small { (c.description) }
+            }
+            td { (c.count) }
+            td { (c.newest.as_deref().unwrap_or("—")) }
+            td {
+                @for (i, f) in Format::ALL.iter().enumerate() {
+                    @if i > 0 { " · " }
+                    a href=(format!("{path}.{}", f.extension())) { (f.extension()) }
+                }
+            }
+        }
+    }
+}
+
+const INDEX_STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 .8em}\
+td,th{padding:.4em;text-align:left;vertical-align:top}a{color:#0645ad}";
 
 pub async fn opml(
     State(state): State<AppState>,

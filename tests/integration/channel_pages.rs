@@ -65,4 +65,12 @@ async fn channel_page_offers_every_format_and_pages_like_the_feed() {
     assert_eq!(titles(&older).len(), 1);
     assert_ne!(titles(&older), titles(&doc), "the next page holds the older item");
     assert_eq!(app.get("/topics/no-such-topic").await.status(), 404);
+    // The index leads people to the pages.
+    let index = page(&app, "/").await;
+    let pages: Vec<String> =
+        index.select("a.channel").iter().filter_map(|a| a.attr("href").map(|h| h.to_string())).collect();
+    assert_eq!(pages, ["feeds/all", "sources/alpha", "sources/beta"]);
+    for p in &pages {
+        assert!(!titles(&page(&app, &format!("/{p}")).await).is_empty(), "{p}");
+    }
 }

@@ -64,7 +64,7 @@ async fn export_command_writes_what_the_server_serves() {
         .output()
         .expect("run newsriver export");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("4 channels, 18 files"), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("4 channels, 22 files"), "{out:?}");
     for (path, want) in &live {
         let file = out_dir.join(path.trim_start_matches('/'));
         assert_eq!(&ids(&parse_file(&file)), want, "{path}");
@@ -114,6 +114,14 @@ fn check_index_links(dir: &Path) {
     }
     for path in channel_paths() {
         assert!(hrefs.contains(path.trim_start_matches('/')), "{path} is not linked from the index");
+    }
+    // Each channel's page is exported beside its feeds and listed by the index.
+    for name in ["feeds/all", "topics/ports", "sources/a", "sources/b"] {
+        let page = format!("{name}.html");
+        assert!(hrefs.contains(page.as_str()), "{page} is not linked from the index");
+        let doc = dom_query::Document::from(std::fs::read_to_string(dir.join(&page)).expect("page"));
+        let feed = parse_file(&dir.join(format!("{name}.atom")));
+        assert_eq!(doc.select("article").length(), feed.entries.len(), "{page} lists what its feed lists");
     }
     assert!(hrefs.contains("channels.opml"));
 }
