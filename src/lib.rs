@@ -15,6 +15,8 @@
 //!    fetches the listing as a feed; parse gives the same feed model from either)
 //!
 //!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json,ninjs}, /api/* ◄── render ◄── store
+//!   websub: POST /websub ─► verify intent ─► subscriptions (store) ; commit ─► ChannelVersions ─►
+//!     worker ─► http's since page per (topic, position) ─► signed POST to each callback (guarded client)
 //!   export: http's first pages, OPML and index ─► files replaced whole (`newsriver export`, and
 //!     `[export] dir` kept current by `serve` as `ChannelVersions` move)
 //!
@@ -55,4 +57,5 @@ pub mod store;
 pub mod stories;
 pub mod text;
 pub mod topics;
+pub mod websub;
 pub mod worker;

@@ -6,7 +6,9 @@ mod raw;
 mod raw_polling;
 mod raw_source;
 mod raw_topic;
+mod raw_websub;
 pub mod units;
+mod websub;
 
 use crate::domain::{FeedUrl, SourceId, TopicId};
 use std::net::SocketAddr;
@@ -15,6 +17,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use raw::RawConfig;
+pub use websub::{Signature, WebSubSettings};
 
 /// Every problem found in a config file, each with the key path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,7 @@ pub struct Settings {
     pub topics: Vec<TopicSettings>,
     pub stories: StorySettings,
     pub export: ExportSettings,
+    pub websub: WebSubSettings,
 }
 
 /// `[export]`: a static copy of the channels (`newsriver export`, and kept current by `serve`).

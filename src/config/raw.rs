@@ -28,6 +28,8 @@ pub struct RawConfig {
     pub stories: RawStories,
     #[serde(default)]
     pub export: RawExport,
+    #[serde(default)]
+    pub websub: super::raw_websub::RawWebSub,
 }
 
 /// `[export]`: where `serve` keeps a static copy of the channels, and the base its links name.
@@ -149,9 +151,10 @@ impl RawConfig {
             .collect();
         let stories = self.stories.validate(&mut p);
         let export = self.export.validate(&mut p, base);
+        let websub = self.websub.validate(&mut p);
         if p.0.is_empty() {
             let config_path = config_path.into();
-            Ok(Settings { config_path, server, store, polling, sources, topics, stories, export })
+            Ok(Settings { config_path, server, store, polling, sources, topics, stories, export, websub })
         } else {
             Err(p.0)
         }

@@ -49,6 +49,8 @@ struct Prebuilt {
     etags: [HeaderValue; 3],
     last_modified: HeaderValue,
     cursor: Option<HeaderValue>,
+    /// `Link` headers naming the WebSub hub and the topic (`rel="self"`), when there is a hub.
+    links: Vec<HeaderValue>,
 }
 
 impl Rendered {
@@ -59,6 +61,7 @@ impl Rendered {
             etags: ["", "-gz", "-br"].map(|suffix| value(&format!("\"{etag}{suffix}\""))),
             last_modified: value(&http_date(last_modified)),
             cursor: HeaderValue::from_str(&cursor).ok(),
+            links: Vec::new(),
         };
         Self {
             version,
@@ -71,6 +74,16 @@ impl Rendered {
             cursor,
             prebuilt,
         }
+    }
+
+    /// Adds the WebSub discovery headers (`Link: <hub>; rel="hub"` and `Link: <topic>;
+    /// rel="self"`, RFC 8288), made here once per render rather than per request.
+    pub fn with_links(mut self, hub: Option<&str>, topic: &str) -> Self {
+        if let Some(hub) = hub {
+            let values = [format!("<{hub}>; rel=\"hub\""), format!("<{topic}>; rel=\"self\"")];
+            self.prebuilt.links = values.iter().filter_map(|v| HeaderValue::from_str(v).ok()).collect();
+        }
+        self
     }
 }
 
@@ -216,7 +229,7 @@ fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
 pub fn respond(req: &HeaderMap, r: &Rendered, cache_control: &HeaderValue) -> Response {
     let encoding = negotiate(req);
     let p = &r.prebuilt;
-    let mut headers = HeaderMap::with_capacity(8);
+    let mut headers = HeaderMap::with_capacity(12);
     let etag = match encoding {
         Encoding::Identity => &p.etags[0],
         Encoding::Gzip => &p.etags[1],
@@ -233,6 +246,9 @@ pub fn respond(req: &HeaderMap, r: &Rendered, cache_control: &HeaderValue) -> Re
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
+    for link in &p.links {
+        headers.append(header::LINK, link.clone());
+    }
     let body = match encoding {
         Encoding::Identity => r.body.clone(),
         Encoding::Gzip => {

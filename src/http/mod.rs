@@ -10,7 +10,7 @@ mod index;
 mod related;
 
 pub use error::ApiError;
-pub use feeds::{channel_path, first_page};
+pub use feeds::{channel_path, encode_since, first_page, since_document, SinceDocument};
 pub use index::{index_page, opml_document, public_channels};
 
 use crate::channels::ChannelVersions;
@@ -58,6 +58,10 @@ pub struct Shared {
     pub topic_titles: Arc<HashMap<TopicId, String>>,
     /// Which channels show one item per event.
     pub grouped: crate::events::Grouped,
+    /// `{public_url}/websub` when the WebSub hub is on: every channel advertises it.
+    pub hub_url: Option<String>,
+    /// What the WebSub hub counts (deliveries, subscriptions), shown at `/metrics`.
+    pub websub: Arc<crate::metrics::WebSubMetrics>,
 }
 
 /// What HTTP is handed by whoever runs it: the store to read, and handles to what the poller
@@ -85,6 +89,7 @@ impl AppState {
             .collect();
         let topic_titles = settings.topics.iter().map(|t| (t.id.clone(), t.title.clone())).collect();
         let cache_control = cache::cache_control(settings.server.max_age);
+        let hub_url = settings.websub.enabled.then(|| format!("{base}/websub"));
         Self(Arc::new(Shared {
             store: handles.store,
             board: handles.board,
@@ -96,6 +101,8 @@ impl AppState {
             source_infos: Arc::new(source_infos),
             topic_titles: Arc::new(topic_titles),
             grouped: crate::events::Grouped::of(&settings.stories, &settings.topics),
+            hub_url,
+            websub: Arc::default(),
             settings,
         }))
     }

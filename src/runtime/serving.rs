@@ -45,7 +45,9 @@ fn serve_one(socket: std::net::TcpListener, router: Router, stop: CancellationTo
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(socket)?;
-        axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await }).await
+        // The client's address reaches handlers that limit per address (WebSub subscriptions).
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service).with_graceful_shutdown(async move { stop.cancelled().await }).await
     })
 }
 

@@ -31,3 +31,6 @@ mod sitemaps;
 mod stories;
 mod story_quality;
 mod teardown;
+mod websub;
+mod websub_crash;
+mod websub_limits;
