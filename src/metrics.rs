@@ -174,9 +174,15 @@ pub struct WebSubMetrics {
     sum_us: AtomicU64,
     active: AtomicU64,
     suspended: AtomicU64,
+    renders: AtomicU64,
 }
 
 impl WebSubMetrics {
+    /// One `since` page read (and rendered, when it had items) for a group of subscribers.
+    pub fn record_render(&self) {
+        self.renders.fetch_add(1, Relaxed);
+    }
+
     /// One delivery attempt: answered 2xx or not, and whether it retried an earlier failure.
     pub fn record_delivery(&self, ok: bool, retry: bool, elapsed: std::time::Duration) {
         (if ok { &self.ok } else { &self.failed }).fetch_add(1, Relaxed);
@@ -202,6 +208,14 @@ impl WebSubMetrics {
         for (label, n) in [("ok", &self.ok), ("failed", &self.failed)] {
             let _ = writeln!(out, "newsriver_websub_deliveries_total{{outcome=\"{label}\"}} {}", n.load(Relaxed));
         }
+        let renders = self.renders.load(Relaxed).to_string();
+        write_metric(
+            out,
+            "websub_renders_total",
+            "counter",
+            "Since pages read for deliveries, one per (topic, position).",
+            &renders,
+        );
         let retried = self.retried.load(Relaxed).to_string();
         write_metric(
             out,

@@ -125,6 +125,7 @@ impl Worker {
         };
         let (state, w) = (hub.state.clone(), &hub.settings.websub);
         let (items, bytes) = (w.batch_items, w.batch_bytes);
+        hub.state.websub.record_render();
         let rendered =
             tokio::task::spawn_blocking(move || deliver::render(&state, &topic, position, items, bytes)).await;
         let batch = match rendered {

@@ -369,3 +369,32 @@ async fn a_callback_failing_too_long_is_suspended_until_it_subscribes_again() {
     let d = sub.until("the delivery after re-subscribing", |s| s.accepted("c").first().cloned()).await;
     assert_eq!(d.titles(), ["Story a"], "nothing was lost meanwhile");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_read_without_subscribers_and_one_render_serves_a_position() {
+    let feed = ItemFeed::start().await;
+    let app = hub_app(&feed, |_| {}, |_| {}).await;
+    let renders = || async {
+        let text = app.get("/metrics").await.text().await.expect("metrics");
+        metric(&text, "newsriver_websub_renders_total").expect("renders metric")
+    };
+    for guid in ["a", "b", "c"] {
+        publish(&app, &feed, &[guid]).await;
+    }
+    settle().await;
+    assert_eq!(renders().await, 0.0, "no subscription: the hub reads nothing");
+
+    let sub = Subscriber::start().await;
+    for name in ["one", "two", "three"] {
+        subscribe(&app, &sub, name, TOPIC, &[]).await;
+    }
+    settle().await;
+    let before = renders().await;
+    publish(&app, &feed, &["d", "e"]).await;
+    for name in ["one", "two", "three"] {
+        let d = sub.until("each subscriber's delivery", |s| s.accepted(name).first().cloned()).await;
+        assert_eq!(titles(&[d]), ["Story d", "Story e"]);
+    }
+    settle().await;
+    assert_eq!(renders().await - before, 1.0, "three subscribers at one position, one render");
+}
