@@ -54,3 +54,21 @@ pub fn start(hub: &Arc<Hub>, stop: &CancellationToken) -> Vec<tokio::task::JoinH
         tokio::spawn(publish::run(hub.clone(), stop.clone())),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{SourceId, TopicId};
+
+    #[test]
+    fn every_configured_channel_may_be_subscribed_with_or_without_a_key() {
+        let text = "[[source]]\nid = \"wire\"\nurl = \"https://wire.example/rss\"\n";
+        let s = Settings::from_toml_checked(text, std::path::Path::new("/srv/nr/newsriver.toml")).expect("valid");
+        let wire = ChannelId::Source(SourceId::parse("wire").expect("slug"));
+        for key in [None, Some("k")] {
+            assert!(may_subscribe(&s, &ChannelId::All, key) && may_subscribe(&s, &wire, key));
+        }
+        let other = ChannelId::Topic(TopicId::parse("sport").expect("slug"));
+        assert!(!may_subscribe(&s, &other, None));
+    }
+}

@@ -173,11 +173,11 @@ async fn rocks_101_secret_signs_every_delivery_and_is_never_shown() {
     let feed = ItemFeed::start().await;
     let app = hub_app(&feed, |_| {}, |_| {}).await;
     let sub = Subscriber::start().await;
-    let secret = "a-partner-secret-7f3c";
-    let listed = subscribe(&app, &sub, "c", "/feeds/all.json", &[("hub.secret", secret)]).await;
+    let (secret, key) = ("a-partner-secret-7f3c", "a-partner-key-0b1d");
+    let listed = subscribe(&app, &sub, "c", "/feeds/all.json", &[("hub.secret", secret), ("hub.key", key)]).await;
     assert_eq!(listed["signed"], true);
     let api = app.get("/api/subscriptions").await.text().await.expect("api");
-    assert!(!api.contains(secret), "the secret is never shown: {api}");
+    assert!(!api.contains(secret) && !api.contains(key), "secrets and keys are never shown: {api}");
 
     publish(&app, &feed, &["a"]).await;
     let d = sub.until("a delivery", |s| s.accepted("c").first().cloned()).await;
