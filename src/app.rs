@@ -1,5 +1,6 @@
 //! Build, then run: `Application::build` opens the store, builds clients and binds the listener;
-//! `run_until_stopped` starts the scheduler, server and export and stops them on one token.
+//! `run_until_stopped` starts the scheduler, server, export and WebSub hub and stops them on one
+//! token.
 
 use crate::channels::ChannelVersions;
 use crate::config::PollingSettings;
@@ -14,6 +15,7 @@ use crate::runtime::{self, CpuPool, CpuShare};
 use crate::schedule;
 use crate::store::Store;
 use crate::topics::TopicRouter;
+use crate::websub::Hub;
 use crate::worker::Poller;
 use anyhow::Context;
 use std::sync::Arc;
@@ -31,6 +33,8 @@ pub struct Application {
     port: u16,
     /// `[export] dir`: the static copy `run_until_stopped` keeps current.
     export: Option<Arc<Exporter>>,
+    /// The WebSub hub, unless `[websub] enabled = false`.
+    hub: Option<Arc<Hub>>,
 }
 
 impl Application {
@@ -48,7 +52,8 @@ impl Application {
         };
         let export = (settings.export.dir.clone()).map(|dir| Arc::new(Exporter::new(&settings, handles.clone(), dir)));
         let state = AppState::new(Arc::new(settings), handles);
-        Ok(Self { state, core, listener, port, export })
+        let hub = if state.settings.websub.enabled { Some(Arc::new(Hub::open(state.clone())?)) } else { None };
+        Ok(Self { state, core, listener, port, export, hub })
     }
 
     pub fn port(&self) -> u16 {
@@ -66,7 +71,8 @@ impl Application {
 
     /// The tasks that run beside serving, each stopping on `shutdown`. Re-routing after a rules
     /// change: a large store would otherwise keep the listener silent for as long as the pass
-    /// takes. The `[export] dir` copy, written whole at start and then as channels change.
+    /// takes. The `[export] dir` copy, written whole at start and then as channels change. The
+    /// WebSub hub's verifier, delivery worker and external-hub pings.
     fn start_background(&self, shutdown: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
         let (core, stop) = (self.core.clone(), shutdown.clone());
         let reindex = tokio::task::spawn_blocking(move || {
@@ -75,7 +81,8 @@ impl Application {
             }
         });
         let export = (self.export.clone()).map(|e| tokio::spawn(crate::export::keep_current(e, shutdown.clone())));
-        [reindex].into_iter().chain(export).collect()
+        let hub = self.hub.iter().flat_map(|h| crate::websub::start(h, shutdown));
+        [reindex].into_iter().chain(export).chain(hub).collect()
     }
 
     /// Serves and polls until `shutdown` is cancelled; then lets polls finish (briefly),
@@ -88,7 +95,10 @@ impl Application {
             None
         };
         let background = self.start_background(&shutdown);
-        let router = http::router(self.state.clone());
+        let mut router = http::router(self.state.clone());
+        if let Some(hub) = &self.hub {
+            router = router.merge(crate::websub::router(hub.clone()));
+        }
         let stop = shutdown.clone();
         let threads = runtime::default_threads();
         tracing::info!(port = self.port, threads, "serving");

@@ -36,6 +36,8 @@ impl Exporter {
         // Every link a document carries (self, next, source channels, OPML) is made from the
         // state's public URL: giving this state the export's base moves all of them at once.
         let mut settings = settings.clone();
+        // The hub takes topics under the public URL only: a copy hosted elsewhere names none.
+        settings.websub.enabled &= settings.export_base_url() == &settings.server.public_url;
         settings.server.public_url = settings.export_base_url().clone();
         Self { state: AppState::new(Arc::new(settings), handles), dir }
     }

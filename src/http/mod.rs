@@ -13,8 +13,10 @@ mod index;
 mod related;
 mod status_page;
 
+pub use cursor::encode_since;
 pub use error::ApiError;
-pub use feeds::{channel_path, first_page};
+pub use feeds::{channel_path, first_page, since_document, SinceDocument};
+pub use guard::require_admin;
 pub use index::{index_page, opml_document, public_channels};
 
 use crate::channels::ChannelVersions;
@@ -66,6 +68,10 @@ pub struct Shared {
     pub gate: Arc<crate::access::Gate>,
     /// Which channels show one item per event.
     pub grouped: crate::events::Grouped,
+    /// `{public_url}/websub` when the WebSub hub is on: every channel advertises it.
+    pub hub_url: Option<String>,
+    /// What the WebSub hub counts (deliveries, subscriptions), shown at `/metrics`.
+    pub websub: Arc<crate::metrics::WebSubMetrics>,
 }
 
 /// What HTTP is handed by whoever runs it: the store to read, and handles to what the poller
@@ -94,6 +100,7 @@ impl AppState {
         let public_topics = settings.topics.iter().filter(|t| !t.private);
         let topic_titles = public_topics.map(|t| (t.id.clone(), t.title.clone())).collect();
         let max_age = settings.server.max_age;
+        let hub_url = settings.websub.enabled.then(|| format!("{base}/websub"));
         Self(Arc::new(Shared {
             store: handles.store,
             board: handles.board,
@@ -107,6 +114,8 @@ impl AppState {
             source_infos: Arc::new(source_infos),
             topic_titles: Arc::new(topic_titles),
             grouped: crate::events::Grouped::of(&settings.stories, &settings.topics),
+            hub_url,
+            websub: Arc::default(),
             settings,
         }))
     }
