@@ -3,23 +3,9 @@
 //! quoted right.
 
 use super::{one_line, NewSource, TopicSuggestion};
-use crate::config::SourceKind;
+use crate::config::tables::{source_tables, SourceTable};
 use serde::Serialize;
 use std::fmt::Write as _;
-
-#[derive(Serialize)]
-struct SourceTable<'a> {
-    id: &'a str,
-    title: &'a str,
-    url: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kind: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-struct Tables<T> {
-    source: Vec<T>,
-}
 
 #[derive(Serialize)]
 struct TopicTables<'a> {
@@ -51,11 +37,8 @@ pub fn source_block(s: &NewSource, note: Option<&str>) -> String {
             let _ = writeln!(out, "# {label}{}", one_line(v));
         }
     }
-    let kind = (s.kind != SourceKind::Feed).then(|| s.kind.as_str());
-    let table = SourceTable { id: &s.id, title: &s.title, url: s.url.as_str(), kind };
-    // Strings only: serialization cannot fail, and an empty fallback would be caught by the
-    // config check that follows every write.
-    out.push_str(&toml::to_string(&Tables { source: vec![table] }).unwrap_or_default());
+    let table = SourceTable::new(&s.id, &s.title, s.url.as_str(), s.kind);
+    out.push_str(&source_tables(&[table]));
     out
 }
 
@@ -70,6 +53,7 @@ pub fn topics_toml(topics: &[TopicSuggestion]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::SourceKind;
     use url::Url;
 
     #[test]

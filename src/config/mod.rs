@@ -9,6 +9,7 @@ mod raw_polling;
 mod raw_source;
 mod raw_topic;
 mod raw_websub;
+pub mod tables;
 pub mod units;
 mod websub;
 

@@ -2,8 +2,8 @@
 //! whole printout can be pasted into a config file (pure).
 
 use super::{Discovery, Format, Found, Via};
+use crate::config::tables::SourceTable;
 use crate::config::SourceKind;
-use serde::Serialize;
 use std::fmt::Write as _;
 
 /// Slug length before a `-2` suffix; ids may be 64 characters.
@@ -80,33 +80,11 @@ pub fn assign_ids(found: &mut [Found]) {
     }
 }
 
-#[derive(Serialize)]
-struct Table<'a> {
-    id: &'a str,
-    title: &'a str,
-    url: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kind: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-struct Tables<'a> {
-    source: Vec<Table<'a>>,
-}
-
 /// The finds as `[[source]]` tables (`kind` written for sitemaps only: feed is the default).
 pub fn source_tables(found: &[Found]) -> String {
-    if found.is_empty() {
-        return String::new();
-    }
-    let tables = Tables { source: found.iter().map(table).collect() };
-    // Strings and tables of strings always serialize; the fallback is never printed.
-    toml::to_string(&tables).unwrap_or_default()
-}
-
-fn table(f: &Found) -> Table<'_> {
-    let kind = (f.kind != SourceKind::Feed).then(|| f.kind.as_str());
-    Table { id: &f.id, title: &f.title, url: f.url.as_str(), kind }
+    let tables: Vec<SourceTable<'_>> =
+        found.iter().map(|f| SourceTable::new(&f.id, &f.title, f.url.as_str(), f.kind)).collect();
+    crate::config::tables::source_tables(&tables)
 }
 
 /// The list as TOML comment lines, then the tables.
