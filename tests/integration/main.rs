@@ -33,6 +33,7 @@ mod partners_admin;
 mod politeness;
 mod polling;
 mod preview;
+mod reload;
 mod sitemaps;
 mod status_page;
 mod stories;
