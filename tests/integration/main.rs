@@ -10,6 +10,7 @@ mod channels;
 mod clients;
 mod config_files;
 mod corpus;
+mod deploy;
 mod discovery;
 mod durability;
 mod event_api;
