@@ -152,11 +152,12 @@ impl Poller {
         cancel: &CancellationToken,
         done: Option<mpsc::UnboundedSender<PollReport>>,
     ) -> bool {
-        // What the poll runs under, taken once: a reload meanwhile does not reach it.
-        let (settings, ctx) = (self.settings(), self.context());
-        let Some(source) = settings.source(id).cloned() else { return false };
-        let url = {
+        let (settings, ctx, source, url) = {
             let mut tracked = self.lock_tracked();
+            // What the poll runs under, taken once and under the board's lock, which a reload
+            // swaps them under: a poll on the old settings is marked in flight before the swap.
+            let (settings, ctx) = (self.settings(), self.context());
+            let Some(source) = settings.source(id).cloned() else { return false };
             let Some(t) = tracked.get_mut(id) else { return false };
             if t.runtime.in_flight {
                 return false;
@@ -169,7 +170,8 @@ impl Poller {
                 return true;
             }
             t.runtime.in_flight = true;
-            t.state.poll_url(&source.url)
+            let url = t.state.poll_url(&source.url);
+            (settings, ctx, source, url)
         };
         let (this, cancel) = (self.clone(), cancel.clone());
         let task = async move {

@@ -90,8 +90,9 @@ impl Reloader {
         let settings = Arc::new(reload::effective(&cur.settings, new));
         let grouped = Arc::new(Grouped::of(&settings.stories, &settings.topics));
         let fingerprint = crate::maintenance::routing_fingerprint(&router, &grouped, &settings.topics);
-        let in_flight = self.in_flight();
         self.poll_under(&settings, &router, &grouped).await;
+        // Every poll started under the old rules is marked in flight by now (see `spawn_poll`).
+        let in_flight = self.in_flight();
         cur.retired = (cur.retired.iter().chain(&cur.settings.sources))
             .filter(|s| settings.source(&s.id).is_none())
             .cloned()
