@@ -162,6 +162,7 @@ fn rendering(c: &mut Criterion) {
             title: "All newsroom sources",
             description: "Every newsroom source, merged, newest first",
             self_url: &self_url,
+            hub_url: Some("http://127.0.0.1:8080/websub"),
             home_url: "http://127.0.0.1:8080/",
             sources: &sources,
             topics: &HashMap::new(),

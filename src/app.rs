@@ -1,6 +1,6 @@
 //! Build, then run: `Application::build` opens the store, builds clients and binds the listener;
-//! `run_until_stopped` starts the scheduler, server and export and stops them on one token;
-//! `Reloader` (SIGHUP, `POST /api/reload`) applies a new configuration to them while they run.
+//! `run_until_stopped` starts the scheduler, server, export and WebSub hub and stops them on one
+//! token; `Reloader` (SIGHUP, `POST /api/reload`) applies a new configuration to them while they run.
 
 mod reload;
 pub use reload::Reloader;
@@ -18,6 +18,7 @@ use crate::runtime::{self, CpuPool, CpuShare};
 use crate::schedule;
 use crate::store::Store;
 use crate::topics::TopicRouter;
+use crate::websub::Hub;
 use crate::worker::Poller;
 use anyhow::Context;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct Application {
     port: u16,
     /// `[export] dir`: the static copy `run_until_stopped` keeps current.
     export: Option<Arc<Exporter>>,
+    /// The WebSub hub, unless `[websub] enabled = false`.
+    hub: Option<Arc<Hub>>,
 }
 
 impl Application {
@@ -54,11 +57,12 @@ impl Application {
         let export = (settings.export.dir.clone()).map(|dir| Arc::new(Exporter::new(&settings, handles.clone(), dir)));
         let settings = Arc::new(settings);
         let live = Live::new(AppState::new(settings.clone(), handles.clone()), Arc::default());
+        let hub = if settings.websub.enabled { Some(Arc::new(Hub::open(live.clone())?)) } else { None };
         let (poller, stop) = (core.poller.clone(), CancellationToken::new());
         let reloader = Arc::new(Reloader::new(settings, live.clone(), handles, poller, export.clone(), stop));
         let weak: std::sync::Weak<dyn crate::reload::Reload> = Arc::downgrade(&reloader) as _;
         live.set_reloader(weak);
-        Ok(Self { live, reloader, core, listener, port, export })
+        Ok(Self { live, reloader, core, listener, port, export, hub })
     }
 
     pub fn port(&self) -> u16 {
@@ -88,7 +92,8 @@ impl Application {
     /// The tasks that run beside serving, each stopping on `shutdown`. Re-routing after a rules
     /// change (in the background: a large store would otherwise keep the listener silent for as
     /// long as the pass takes). The `[export] dir` copy, written whole at start and then as
-    /// channels change. Reloading on SIGHUP.
+    /// channels change. The WebSub hub's verifier, delivery worker and external-hub pings.
+    /// Reloading on SIGHUP.
     async fn start_background(&self, shutdown: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
         let core = &self.core;
         let routing = reload::Routing {
@@ -98,8 +103,9 @@ impl Application {
         };
         self.reloader.start_routing(routing, core.reindex_pending).await;
         let export = (self.export.clone()).map(|e| tokio::spawn(crate::export::keep_current(e, shutdown.clone())));
+        let hub = self.hub.iter().flat_map(|h| crate::websub::start(h, shutdown));
         let hangup = tokio::spawn(self.reloader.clone().reload_on_hangup());
-        export.into_iter().chain([hangup]).collect()
+        export.into_iter().chain(hub).chain([hangup]).collect()
     }
 
     /// Serves and polls until `shutdown` is cancelled; then lets polls finish (briefly),
@@ -111,7 +117,10 @@ impl Application {
             *self.reloader.scheduler.lock().await = Some(running.context("cannot start the scheduler")?);
         }
         let background = self.start_background(&shutdown).await;
-        let router = http::router(self.live.clone());
+        let mut router = http::router(self.live.clone());
+        if let Some(hub) = &self.hub {
+            router = router.merge(crate::websub::router(hub.clone()));
+        }
         let stop = shutdown.clone();
         let threads = runtime::default_threads();
         tracing::info!(port = self.port, threads, "serving");

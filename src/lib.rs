@@ -16,6 +16,8 @@
 //!
 //!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json,ninjs}, /api/* ◄── render ◄── store
 //!     access (pure): partner keys and private channels ─► may_read, asked before the render cache
+//!   websub: POST /websub ─► verify intent ─► subscriptions (store) ; commit ─► ChannelVersions ─►
+//!     worker ─► http's since page per (topic, position) ─► signed POST to each callback (guarded client)
 //!   export: http's first pages, OPML and index ─► files replaced whole (`newsriver export`, and
 //!     `[export] dir` kept current by `serve` as `ChannelVersions` move)
 //!
@@ -59,4 +61,5 @@ pub mod store;
 pub mod stories;
 pub mod text;
 pub mod topics;
+pub mod websub;
 pub mod worker;

@@ -167,3 +167,84 @@ impl Metrics {
         );
     }
 }
+
+/// Upper bounds (seconds) of the WebSub delivery latency buckets.
+const DELIVERY_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// The WebSub hub's counters: deliveries by outcome, retries, their latency, and subscriptions by
+/// state (set by the delivery worker whenever they change).
+#[derive(Debug, Default)]
+pub struct WebSubMetrics {
+    ok: AtomicU64,
+    failed: AtomicU64,
+    retried: AtomicU64,
+    buckets: [AtomicU64; 10],
+    count: AtomicU64,
+    sum_us: AtomicU64,
+    active: AtomicU64,
+    suspended: AtomicU64,
+    renders: AtomicU64,
+}
+
+impl WebSubMetrics {
+    /// One `since` page read (and rendered, when it had items) for a group of subscribers.
+    pub fn record_render(&self) {
+        self.renders.fetch_add(1, Relaxed);
+    }
+
+    /// One delivery attempt: answered 2xx or not, and whether it retried an earlier failure.
+    pub fn record_delivery(&self, ok: bool, retry: bool, elapsed: std::time::Duration) {
+        (if ok { &self.ok } else { &self.failed }).fetch_add(1, Relaxed);
+        if retry {
+            self.retried.fetch_add(1, Relaxed);
+        }
+        let secs = elapsed.as_secs_f64();
+        if let Some(b) = DELIVERY_BUCKETS.iter().position(|le| secs <= *le) {
+            self.buckets[b].fetch_add(1, Relaxed);
+        }
+        self.count.fetch_add(1, Relaxed);
+        self.sum_us.fetch_add(elapsed.as_micros() as u64, Relaxed);
+    }
+
+    pub fn set_subscriptions(&self, active: u64, suspended: u64) {
+        self.active.store(active, Relaxed);
+        self.suspended.store(suspended, Relaxed);
+    }
+
+    /// Appends the hub's metrics to a Prometheus text exposition.
+    pub fn render(&self, out: &mut String) {
+        let _ = writeln!(out, "# HELP newsriver_websub_deliveries_total WebSub delivery attempts, by outcome.\n# TYPE newsriver_websub_deliveries_total counter");
+        for (label, n) in [("ok", &self.ok), ("failed", &self.failed)] {
+            let _ = writeln!(out, "newsriver_websub_deliveries_total{{outcome=\"{label}\"}} {}", n.load(Relaxed));
+        }
+        let renders = self.renders.load(Relaxed).to_string();
+        write_metric(
+            out,
+            "websub_renders_total",
+            "counter",
+            "Since pages read for deliveries, one per (topic, position).",
+            &renders,
+        );
+        let retried = self.retried.load(Relaxed).to_string();
+        write_metric(
+            out,
+            "websub_delivery_retries_total",
+            "counter",
+            "Delivery attempts that retried a failed one.",
+            &retried,
+        );
+        let _ = writeln!(out, "# HELP newsriver_websub_delivery_duration_seconds Time from sending a delivery to its answer.\n# TYPE newsriver_websub_delivery_duration_seconds histogram");
+        let mut cumulative = 0;
+        for (le, n) in DELIVERY_BUCKETS.iter().zip(&self.buckets) {
+            cumulative += n.load(Relaxed);
+            let _ = writeln!(out, "newsriver_websub_delivery_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}");
+        }
+        let count = self.count.load(Relaxed);
+        let sum = self.sum_us.load(Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "newsriver_websub_delivery_duration_seconds_bucket{{le=\"+Inf\"}} {count}\nnewsriver_websub_delivery_duration_seconds_sum {sum:.6}\nnewsriver_websub_delivery_duration_seconds_count {count}");
+        let _ = writeln!(out, "# HELP newsriver_websub_subscriptions WebSub subscriptions, by state.\n# TYPE newsriver_websub_subscriptions gauge");
+        for (label, n) in [("active", &self.active), ("suspended", &self.suspended)] {
+            let _ = writeln!(out, "newsriver_websub_subscriptions{{state=\"{label}\"}} {}", n.load(Relaxed));
+        }
+    }
+}

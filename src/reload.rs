@@ -83,6 +83,8 @@ pub fn effective(running: &Settings, new: Settings) -> Settings {
     s.server.listen = running.server.listen;
     s.store = running.store.clone();
     s.export.dir = running.export.dir.clone();
+    // The hub's client, limits and queues are built at start (and its routes exist or not).
+    s.websub = running.websub.clone();
     let (p, r) = (&mut s.polling, &running.polling);
     p.enabled = r.enabled;
     p.concurrency = r.concurrency;
@@ -118,6 +120,7 @@ pub fn diff(old: &Settings, new: &Settings) -> Changes {
     key(restart, "store.cache", &old.store.cache_capacity, &new.store.cache_capacity);
     key(restart, "export.dir", &old.export.dir, &new.export.dir);
     key(live, "export.base_url", &old.export.base_url, &new.export.base_url);
+    key(restart, "websub", &old.websub, &new.websub);
     key(live, "partner", &old.partners, &new.partners);
     key(live, "include", &old.include.patterns, &new.include.patterns);
     key(live, "stories.group", &old.stories.group, &new.stories.group);

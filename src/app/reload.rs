@@ -7,7 +7,7 @@ use crate::config::{ConfigError, Settings};
 use crate::domain::{ChannelId, SourceId};
 use crate::events::Grouped;
 use crate::export::Exporter;
-use crate::http::{AppState, Handles, Live};
+use crate::http::{Handles, Live};
 use crate::reload::{self, Answer, Changes, Reload};
 use crate::schedule;
 use crate::topics::TopicRouter;
@@ -128,7 +128,7 @@ impl Reloader {
     fn serve_under(&self, settings: &Settings, retired: &[crate::config::SourceSettings]) {
         let mut http = settings.clone();
         http.sources.extend(retired.iter().cloned());
-        self.live.store(AppState::new(Arc::new(http.clone()), self.handles.clone()));
+        self.live.store(self.live.load().reconfigured(Arc::new(http.clone())));
         if let Some(e) = &self.export {
             e.reconfigure(&http);
         }

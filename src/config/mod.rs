@@ -8,7 +8,9 @@ mod raw;
 mod raw_polling;
 mod raw_source;
 mod raw_topic;
+mod raw_websub;
 pub mod units;
+mod websub;
 
 use crate::domain::{ChannelId, FeedUrl, Grant, KeyDigest, PartnerId, SourceId, TopicId};
 use std::net::SocketAddr;
@@ -17,6 +19,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use raw::RawConfig;
+pub use websub::{Signature, WebSubSettings};
 
 /// Every problem found in a config file, each with the key path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,7 @@ pub struct Settings {
     pub include: IncludeSettings,
     /// `[[partner]]`: who may read private channels, and which.
     pub partners: Vec<PartnerSettings>,
+    pub websub: WebSubSettings,
 }
 
 /// `include`: the other files `[[source]]` and `[[topic]]` tables were read from.

@@ -34,6 +34,8 @@ pub struct RawConfig {
     pub export: RawExport,
     #[serde(default, rename = "partner")]
     pub partners: Vec<super::partners::RawPartner>,
+    #[serde(default)]
+    pub websub: super::raw_websub::RawWebSub,
 }
 
 /// `[export]`: where `serve` keeps a static copy of the channels, and the base its links name.
@@ -161,9 +163,22 @@ impl RawConfig {
         let raw_topic_ids: HashSet<&str> = topic_ids.keys().map(String::as_str).collect();
         let known = super::partners::Known { sources: &source_ids, topics: &raw_topic_ids };
         let partners = super::partners::validate(&self.partners, &mut p, &known, server.admin_key_sha256.as_ref());
+        let websub = self.websub.validate(&mut p);
         if p.0.is_empty() {
             let config_path = config_path.into();
-            Ok(Settings { config_path, server, store, polling, sources, topics, stories, export, include, partners })
+            Ok(Settings {
+                config_path,
+                server,
+                store,
+                polling,
+                sources,
+                topics,
+                stories,
+                export,
+                include,
+                partners,
+                websub,
+            })
         } else {
             Err(p.0)
         }

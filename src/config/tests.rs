@@ -429,3 +429,38 @@ fn private_channels_without_an_admin_key_or_a_reader_are_warned_of() {
         ["topic:clients is private and no partner may read it", "source:wire is private and no partner may read it"]
     );
 }
+
+#[test]
+fn websub_defaults_and_every_key_checked_with_its_path() {
+    let s = load("").expect("valid");
+    assert_eq!(s.websub, WebSubSettings::default());
+    assert!(s.websub.enabled);
+    assert_eq!((s.websub.default_lease, s.websub.signature), (Duration::from_secs(10 * 86_400), Signature::Sha256));
+    let set = "[websub]\nenabled = false\nmin_lease = \"2s\"\ndefault_lease = \"1h\"\nmax_lease = \"2d\"\n\
+               signature = \"sha1\"\nrequests_per_minute = 5\nmax_per_host = 3\nmax_subscriptions = 9\n\
+               max_callback_length = 100\nbatch_items = 20\nbatch_bytes = \"64KiB\"\nper_host = 2\n\
+               external_hubs = [\"https://hub.example/\"]\npublish_every = \"30s\"\nretry_min = \"1s\"\n\
+               retry_max = \"1m\"\ngive_up_after = \"1h\"\ntimeout = \"3s\"\nconcurrency = 8\n";
+    let w = load(set).expect("valid").websub;
+    assert_eq!((w.enabled, w.min_lease, w.signature), (false, Duration::from_secs(2), Signature::Sha1));
+    assert_eq!((w.max_per_host, w.max_subscriptions, w.max_callback_length, w.batch_bytes), (3, 9, 100, 64 << 10));
+    assert_eq!(w.external_hubs.iter().map(Url::as_str).collect::<Vec<_>>(), ["https://hub.example/"]);
+    let bad = "[websub]\nmin_lease = \"3d\"\nmax_lease = \"1d\"\nsignature = \"md5\"\nrequests_per_minute = 0\n\
+               max_callback_length = 4\nbatch_bytes = \"10B\"\nexternal_hubs = [\"ok\", \"ftp://x.org\"]\n\
+               retry_min = \"2h\"\nretry_max = \"1h\"\n";
+    let Err(ConfigError::Invalid { problems, .. }) = load(bad) else { panic!("expected Invalid") };
+    let mut paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    paths.sort_unstable();
+    let expected = [
+        "websub.batch_bytes",
+        "websub.external_hubs[0]",
+        "websub.external_hubs[1]",
+        "websub.max_callback_length",
+        "websub.min_lease",
+        "websub.requests_per_minute",
+        "websub.retry_min",
+        "websub.signature",
+    ];
+    assert_eq!(paths, expected);
+    assert!(matches!(load("[websub]\nhub = \"x\"\n"), Err(ConfigError::Syntax { .. })));
+}

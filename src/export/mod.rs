@@ -95,6 +95,8 @@ impl Exporter {
 /// next, source channels, OPML) is made from it, so this moves all of them at once.
 fn state_of(settings: &Settings, handles: Handles) -> AppState {
     let mut settings = settings.clone();
+    // The hub takes topics under the public URL only: a copy hosted elsewhere names none.
+    settings.websub.enabled &= settings.export_base_url() == &settings.server.public_url;
     settings.server.public_url = settings.export_base_url().clone();
     AppState::new(Arc::new(settings), handles)
 }

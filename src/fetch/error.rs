@@ -40,7 +40,7 @@ impl FetchError {
         }
     }
 
-    pub(super) fn from_reqwest(e: &reqwest::Error, timeout: Duration) -> Self {
+    pub fn from_reqwest(e: &reqwest::Error, timeout: Duration) -> Self {
         if let Some(blocked) = find_blocked(e) {
             Self::Blocked(blocked)
         } else if e.is_timeout() {

@@ -54,6 +54,9 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut body = state.metrics.render(bytes, entries, &state.board.failure_streaks());
     state.counters.render(&mut body);
     state.gate.usage.render(&state.gate.partners, &mut body);
+    if state.hub_url.is_some() {
+        state.websub.render(&mut body);
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
 }
 

@@ -271,7 +271,9 @@ fn render_page(
     });
     let body = render_body(state, p, &entries, &self_url, Some(&first_url), next_url.as_deref());
     let cursor = encode_since(state.store.last_seq()?);
-    Ok(Rendered::new(version, body, changed, p.format, cursor).with_items(entries.len()))
+    Ok(Rendered::new(version, body, changed, p.format, cursor)
+        .with_items(entries.len())
+        .with_links(state.hub_url.as_deref(), &base))
 }
 
 /// Items added or updated after the cursor, oldest first, and the cursor to continue from.
@@ -283,7 +285,37 @@ fn render_since(state: &AppState, p: &Page, after: u64) -> Result<Rendered, ApiE
     let self_url = link(&base, &common, &format!("since={}", encode_since(after)));
     let next_url = link(&base, &common, &format!("since={}", encode_since(page.cursor)));
     let body = render_body(state, p, &page.entries, &self_url, None, Some(&next_url));
-    Ok(Rendered::new(0, body, changed, p.format, encode_since(page.cursor)).with_items(page.entries.len()))
+    let rendered = Rendered::new(0, body, changed, p.format, encode_since(page.cursor));
+    Ok(rendered.with_items(page.entries.len()).with_links(state.hub_url.as_deref(), &base))
+}
+
+/// A channel's items changed after change-log position `after`, oldest first, as a document of
+/// `format` whose self link is the topic (the channel's plain URL) and whose next link is the
+/// `since` URL to continue from: what a WebSub delivery carries.
+#[derive(Debug)]
+pub struct SinceDocument {
+    pub body: Vec<u8>,
+    /// The position the document reaches (the `since` cursor after it).
+    pub cursor: u64,
+    pub items: usize,
+}
+
+/// Renders `SinceDocument` for a configured channel (not found otherwise), at most `limit` items.
+pub fn since_document(
+    state: &AppState,
+    ch: &ChannelId,
+    format: Format,
+    after: u64,
+    limit: usize,
+) -> Result<SinceDocument, ApiError> {
+    let meta = channel_meta(state, ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
+    let path = format!("{}{}", channel_path(ch), format.suffix());
+    let topic = format!("{}{path}", state.base_url());
+    let page = Page { ch: ch.clone(), meta, format, path, limit, explicit_limit: false, key: None };
+    let found = state.store.since(ch, after, limit.max(1))?;
+    let next_url = format!("{topic}?since={}", encode_since(found.cursor));
+    let body = render_body(state, &page, &found.entries, &topic, None, Some(&next_url));
+    Ok(SinceDocument { body, cursor: found.cursor, items: found.entries.len() })
 }
 
 fn render_body(
@@ -302,6 +334,7 @@ fn render_body(
         title: &p.meta.title,
         description: &p.meta.description,
         self_url,
+        hub_url: state.hub_url.as_deref(),
         home_url: &home_url,
         sources: &state.source_infos,
         topics: &topics,

@@ -14,8 +14,10 @@ mod related;
 mod reload;
 mod status_page;
 
+pub use cursor::encode_since;
 pub use error::ApiError;
-pub use feeds::{channel_path, first_page};
+pub use feeds::{channel_path, first_page, since_document, SinceDocument};
+pub use guard::require_admin;
 pub use index::{index_page, opml_document, public_channels};
 
 use crate::channels::ChannelVersions;
@@ -121,6 +123,10 @@ pub struct Shared {
     pub gate: Arc<crate::access::Gate>,
     /// Which channels show one item per event.
     pub grouped: crate::events::Grouped,
+    /// `{public_url}/websub` when the WebSub hub is on: every channel advertises it.
+    pub hub_url: Option<String>,
+    /// What the WebSub hub counts (deliveries, subscriptions), shown at `/metrics`.
+    pub websub: Arc<crate::metrics::WebSubMetrics>,
 }
 
 /// What HTTP is handed by whoever runs it: the store to read, and handles to what the poller
@@ -149,6 +155,7 @@ impl AppState {
         let public_topics = settings.topics.iter().filter(|t| !t.private);
         let topic_titles = public_topics.map(|t| (t.id.clone(), t.title.clone())).collect();
         let max_age = settings.server.max_age;
+        let hub_url = settings.websub.enabled.then(|| format!("{base}/websub"));
         Self(Arc::new(Shared {
             store: handles.store,
             board: handles.board,
@@ -162,8 +169,33 @@ impl AppState {
             source_infos: Arc::new(source_infos),
             topic_titles: Arc::new(topic_titles),
             grouped: crate::events::Grouped::of(&settings.stories, &settings.topics),
+            hub_url,
+            websub: Arc::default(),
             settings,
         }))
+    }
+
+    /// The state for `settings` after a reload. What counts since the start carries over (the
+    /// request counters, the hub's, and the partners' usage and rate-limit buckets while the
+    /// partners, private channels and admin key stay the same); the render cache starts empty.
+    pub fn reconfigured(&self, settings: Arc<Settings>) -> Self {
+        let handles = Handles {
+            store: self.store.clone(),
+            board: self.board.clone(),
+            metrics: self.metrics.clone(),
+            versions: self.versions.clone(),
+        };
+        let same_gate = crate::access::Partners::of(&settings) == self.gate.partners;
+        let fresh = Self::new(settings, handles);
+        match Arc::try_unwrap(fresh.0) {
+            Ok(shared) => Self(Arc::new(Shared {
+                counters: self.counters.clone(),
+                websub: self.websub.clone(),
+                gate: if same_gate { self.gate.clone() } else { shared.gate.clone() },
+                ..shared
+            })),
+            Err(fresh) => Self(fresh),
+        }
     }
 
     /// `server.public_url` without a trailing slash.

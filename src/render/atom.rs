@@ -83,6 +83,7 @@ fn channel_links(ch: &Channel<'_>) -> Vec<Link> {
         link(ch.self_url, "self", Some("application/atom+xml")),
         link(ch.home_url, "alternate", Some("text/html")),
     ];
+    links.extend(ch.hub_url.map(|u| link(u, "hub", None)));
     links.extend(ch.first_url.map(|u| link(u, "first", Some("application/atom+xml"))));
     links.extend(ch.next_url.map(|u| link(u, "next", Some("application/atom+xml"))));
     links

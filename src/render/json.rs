@@ -16,6 +16,9 @@ pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
     if let (Some(next), Some(obj)) = (ch.next_url, doc.as_object_mut()) {
         obj.insert("next_url".into(), json!(next));
     }
+    if let (Some(hub), Some(obj)) = (ch.hub_url, doc.as_object_mut()) {
+        obj.insert("hubs".into(), json!([{ "type": "WebSub", "url": hub }]));
+    }
     serde_json::to_vec_pretty(&doc).unwrap_or_default()
 }
 

@@ -97,6 +97,8 @@ pub struct Channel<'a> {
     pub description: &'a str,
     /// The URL readers fetch this exact representation from (`rel="self"`).
     pub self_url: &'a str,
+    /// The WebSub hub a reader may subscribe at (`rel="hub"`, JSON Feed `hubs`), when there is one.
+    pub hub_url: Option<&'a str>,
     /// The human page of the service (`public_url`).
     pub home_url: &'a str,
     pub sources: &'a HashMap<SourceId, SourceInfo>,

@@ -1,4 +1,4 @@
-//! RSS 2.0 via the rss crate, with atom:link self, content:encoded and dc:creator.
+//! RSS 2.0 via the rss crate, with atom:link self (and hub), content:encoded and dc:creator.
 
 use super::{shown, Channel};
 use crate::domain::Entry;
@@ -15,6 +15,7 @@ pub fn render(ch: &Channel<'_>, entries: &[Entry]) -> Vec<u8> {
         ..Link::default()
     };
     let mut links = vec![link(ch.self_url, "self")];
+    links.extend(ch.hub_url.map(|u| Link { href: u.to_owned(), rel: "hub".into(), ..Link::default() }));
     links.extend(ch.first_url.map(|u| link(u, "first")));
     links.extend(ch.next_url.map(|u| link(u, "next")));
     let mut channel = rss::Channel::default();

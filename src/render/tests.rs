@@ -35,6 +35,7 @@ fn channel(sources: &HashMap<SourceId, SourceInfo>) -> Channel<'_> {
         title: "All <stories>",
         description: "Every source",
         self_url: "http://127.0.0.1:8080/feeds/all.atom",
+        hub_url: None,
         home_url: "http://127.0.0.1:8080/",
         sources,
         topics: &TOPICS,
@@ -173,4 +174,24 @@ fn ninjs_document_pages_like_the_other_formats() {
     assert!(ninjs_doc(&channel(&sources), &[])["next"].is_null());
     assert_eq!(Format::from_extension("ninjs"), Some(Format::Ninjs));
     assert!(Format::Ninjs.content_type().starts_with("application/ninjs+json"));
+}
+
+#[test]
+fn every_feed_format_advertises_the_hub_beside_self() {
+    let sources = wire();
+    let hub = "http://127.0.0.1:8080/websub";
+    let ch = Channel { hub_url: Some(hub), ..channel(&sources) };
+    let atom = atom_syndication::Feed::read_from(&render(Format::Atom, &ch, &entries())[..]).expect("atom");
+    let rel =
+        |rel: &str| atom.links().iter().filter(|l| l.rel() == rel).map(|l| l.href().to_owned()).collect::<Vec<_>>();
+    assert_eq!((rel("hub"), rel("self")), (vec![hub.to_owned()], vec![ch.self_url.to_owned()]));
+    let rss = ::rss::Channel::read_from(&render(Format::Rss, &ch, &entries())[..]).expect("rss");
+    let links = rss.atom_ext().map(|a| a.links().to_vec()).unwrap_or_default();
+    let hubs: Vec<&str> = links.iter().filter(|l| l.rel() == "hub").map(|l| l.href()).collect();
+    assert_eq!(hubs, [hub]);
+    let json: serde_json::Value = serde_json::from_slice(&render(Format::Json, &ch, &entries())).expect("json");
+    assert_eq!(json["hubs"], serde_json::json!([{ "type": "WebSub", "url": hub }]));
+    let plain: serde_json::Value =
+        serde_json::from_slice(&render(Format::Json, &channel(&sources), &entries())).expect("json");
+    assert!(plain.get("hubs").is_none(), "no hub, no hubs");
 }

@@ -3,7 +3,13 @@
 //! threads: a work-stealing runtime woke a second worker for most requests, which cost more than
 //! building the answer. Polls keep the main runtime.
 
+use axum::extract::{ConnectInfo, Request};
+use axum::serve::IncomingStream;
 use axum::Router;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 /// Serves `router` on `threads` threads until `stop` is cancelled and open requests finish.
@@ -45,10 +51,53 @@ fn serve_one(socket: std::net::TcpListener, router: Router, stop: CancellationTo
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(socket)?;
-        // Handlers that act only for a local caller (`POST /api/backup`) read the peer address.
-        let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await
+        // The client's address reaches POST handlers (WebSub's limits, `POST /api/backup`).
+        axum::serve(listener, PeerOnPost(router)).with_graceful_shutdown(async move { stop.cancelled().await }).await
     })
+}
+
+/// Makes, per connection, the router with the client's address (`ConnectInfo`) added to POST
+/// requests, for the handlers that limit per address (WebSub subscriptions). Only to those: on
+/// every GET it would cost a cached answer two allocations.
+#[derive(Clone)]
+struct PeerOnPost(Router);
+
+impl<'a> tower::Service<IncomingStream<'a, TcpListener>> for PeerOnPost {
+    type Response = WithPeer;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<WithPeer, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, incoming: IncomingStream<'a, TcpListener>) -> Self::Future {
+        std::future::ready(Ok(WithPeer { router: self.0.clone(), peer: *incoming.remote_addr() }))
+    }
+}
+
+/// One connection's router and client address.
+#[derive(Clone)]
+struct WithPeer {
+    router: Router,
+    peer: SocketAddr,
+}
+
+impl tower::Service<Request> for WithPeer {
+    type Response = axum::response::Response;
+    type Error = Infallible;
+    type Future = <Router as tower::Service<Request>>::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        tower::Service::<Request>::poll_ready(&mut self.router, cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        if req.method() == axum::http::Method::POST {
+            req.extensions_mut().insert(ConnectInfo(self.peer));
+        }
+        self.router.call(req)
+    }
 }
 
 /// One serving thread per core (at most 8: beyond that accept contention wins over cores).

@@ -13,6 +13,7 @@
 //! | `s` | sources    | source id (UTF-8)                                     | `codec`: JSON `SourceState`  |
 //! | `m` | meta       | `schema` / `topics`                                   | u32 BE / rules fingerprint   |
 //! | `x` | story index| see `story_index.rs`                                  |                              |
+//! | `w` | subscriptions | WebSub subscription id (UTF-8)                     | `codec`: JSON record (`websub`) |
 //!
 //! A channel is `a` (all), `s:<source id>` or `t:<topic id>`; ids are slugs, so `0x00` cannot
 //! occur inside one. Each entry has exactly one record in `changes`, at its latest version.
@@ -31,6 +32,7 @@ pub const CHANGES: u8 = b'l';
 pub const SOURCES: u8 = b's';
 pub const META: u8 = b'm';
 pub const STORY_INDEX: u8 = b'x';
+pub const SUBSCRIPTIONS: u8 = b'w';
 pub const TIME_LEN: usize = 8;
 pub const KEY_LEN: usize = 16;
 /// A position in a channel's timeline: published time + entry key.

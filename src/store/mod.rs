@@ -12,6 +12,7 @@ mod migrate;
 mod read;
 mod space;
 mod story_index;
+mod subscriptions;
 
 pub use backup::Backup;
 pub use compact::{compact, Compacted};
@@ -60,6 +61,7 @@ pub struct Store {
     sources: Space,
     meta: Space,
     story_idx: Space,
+    subscriptions: Space,
     /// Serializes commits' decisions (story matching, sequence numbers); `inflight` then
     /// applies them in the same order, so a reader that sees sequence n can never later find a
     /// smaller one appear (`?since=` relies on it).
@@ -125,6 +127,7 @@ impl Store {
             sources: space(keys::SOURCES),
             meta: space(keys::META),
             story_idx: space(keys::STORY_INDEX),
+            subscriptions: space(keys::SUBSCRIPTIONS),
             data,
             intents,
             commit_lock: Arc::default(),

@@ -16,8 +16,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod settings;
 mod site;
+mod subscriber;
 pub use settings::*;
 pub use site::*;
+pub use subscriber::*;
 
 pub const PUBLIC_URL: &str = "http://feeds.newsriver.test";
 

@@ -40,3 +40,7 @@ mod status_page;
 mod stories;
 mod story_quality;
 mod teardown;
+mod websub;
+mod websub_crash;
+mod websub_limits;
+mod websub_private;

@@ -6,7 +6,7 @@
 use super::PUBLIC_URL;
 use newsriver::config::{
     ExportSettings, Grouping, HostLimits, PageSelectors, PartnerSettings, PollingSettings, Schedule, ServerSettings,
-    Settings, SourceKind, SourceSettings, StorySettings, TopicField, TopicSettings,
+    Settings, SourceKind, SourceSettings, StorySettings, TopicField, TopicSettings, WebSubSettings,
 };
 use newsriver::domain::{FeedUrl, Grant, SourceId};
 use std::path::{Path, PathBuf};
@@ -106,6 +106,7 @@ fn settings_toml(settings: &Settings) -> String {
         ("stories", stories_table(&s.stories)),
         ("export", export_table(&s.export)),
         ("partner", Value::Array(s.partners.iter().map(partner_table).collect())),
+        ("websub", websub_table(&s.websub)),
     ]);
     // `topic = []` would be a key that `[[topic]]` tables added after it (`add_topics`) repeat.
     doc.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
@@ -154,6 +155,30 @@ fn export_table(e: &ExportSettings) -> Value {
         export.insert("base_url".into(), string(base.as_str()));
     }
     Value::Table(export)
+}
+
+fn websub_table(w: &WebSubSettings) -> Value {
+    table([
+        ("enabled", Value::Boolean(w.enabled)),
+        ("default_lease", duration(w.default_lease)),
+        ("min_lease", duration(w.min_lease)),
+        ("max_lease", duration(w.max_lease)),
+        ("signature", string(w.signature.as_str())),
+        ("timeout", duration(w.timeout)),
+        ("retry_min", duration(w.retry_min)),
+        ("retry_max", duration(w.retry_max)),
+        ("give_up_after", duration(w.give_up_after)),
+        ("requests_per_minute", int(w.requests_per_minute)),
+        ("max_per_host", int(w.max_per_host)),
+        ("max_subscriptions", int(w.max_subscriptions)),
+        ("max_callback_length", int(w.max_callback_length)),
+        ("batch_items", int(w.batch_items)),
+        ("batch_bytes", string(w.batch_bytes.to_string())),
+        ("concurrency", int(w.concurrency)),
+        ("per_host", int(w.per_host)),
+        ("external_hubs", Value::Array(w.external_hubs.iter().map(|u| string(u.as_str())).collect())),
+        ("publish_every", duration(w.publish_every)),
+    ])
 }
 
 fn stories_table(st: &StorySettings) -> Value {

@@ -1,0 +1,105 @@
+//! WebSub deliveries survive `kill -9` of the real binary: a delivery the callback has not
+//! acknowledged when the process dies is made after the restart.
+
+use crate::helpers::*;
+use crate::websub::{form, topic, TOPIC};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Starts `newsriver serve` and returns it with the port it listens on (from its log).
+async fn serve(config: &std::path::Path) -> (Child, u16) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_newsriver"))
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn newsriver serve");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let port = loop {
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("serve logs within 20 s")
+            .expect("read log")
+            .expect("serve keeps running");
+        if let Some(port) = line.contains("serving").then(|| line.split("port=").nth(1)).flatten() {
+            break port.split_whitespace().next().and_then(|p| p.parse().ok()).expect("a port number");
+        }
+    };
+    // Keep draining the log so the process never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, port)
+}
+
+async fn api(client: &reqwest::Client, port: u16) -> Vec<serde_json::Value> {
+    let url = format!("http://127.0.0.1:{port}/api/subscriptions");
+    client.get(url).send().await.expect("api").json().await.expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_with_a_delivery_pending_delivers_it_after_the_restart() {
+    let feed = ItemFeed::start().await;
+    feed.add(&["a"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = test_settings(dir.path(), &[("s", feed.url.clone())], |p| {
+        p.enabled = true;
+        p.every = Duration::from_secs(1);
+        p.min_every = Duration::from_secs(1);
+        p.jitter = Duration::ZERO;
+        p.initial_items = 1000;
+    });
+    settings.websub.retry_min = Duration::from_millis(200);
+    let config = dir.path().join(CONFIG_FILE);
+    write_config(&config, &settings);
+    newsriver::fetch::install_crypto_provider();
+    let (client, sub) = (reqwest::Client::new(), Subscriber::start().await);
+
+    let (mut first, port) = serve(&config).await;
+    // Subscribed after the first poll took "a" in: what is new from then on is "b" and "c".
+    let channel = format!("http://127.0.0.1:{port}/sources/s.json");
+    wait_for_async(|| async {
+        let doc: serde_json::Value = client.get(&channel).send().await.ok()?.json().await.ok()?;
+        (doc["items"].as_array()?.len() == 1).then_some(())
+    })
+    .await;
+    let (cb, t) = (sub.callback("c"), topic(TOPIC));
+    let body = form(&[("hub.callback", &cb), ("hub.mode", "subscribe"), ("hub.topic", &t)]);
+    let resp = (client.post(format!("http://127.0.0.1:{port}/websub")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("subscribe");
+    assert_eq!(resp.status(), 202);
+    wait_for_async(|| async { (api(&client, port).await.len() == 1).then_some(()) }).await;
+
+    sub.always("c", Some(PostAnswer::Status(500)));
+    feed.add(&["b", "c"]);
+    let refused = sub.until("a delivery the callback refuses", |s| s.deliveries("c").first().cloned()).await;
+    assert_eq!(refused.titles().len(), 2, "{:?}", refused.titles());
+    first.start_kill().expect("SIGKILL");
+    first.wait().await.expect("killed");
+
+    sub.always("c", None);
+    let (_second, _) = serve(&config).await;
+    let d = sub.until("the delivery after the restart", |s| s.accepted("c").first().cloned()).await;
+    let mut titles = d.titles();
+    titles.sort();
+    assert_eq!(titles, ["Story b", "Story c"], "nothing lost: the unacknowledged items, and only those");
+}
+
+/// Polls an async check every 50 ms for up to 15 s.
+async fn wait_for_async<T, F: std::future::Future<Output = Option<T>>>(f: impl Fn() -> F) -> T {
+    for _ in 0..300 {
+        if let Some(v) = f().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out");
+}
