@@ -107,6 +107,11 @@ impl Hub {
         self.live.load()
     }
 
+    /// The serving state as reloads keep it.
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
     /// The settings of now.
     pub fn settings(&self) -> Arc<Settings> {
         self.live.load().settings.clone()
