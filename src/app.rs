@@ -1,6 +1,9 @@
 //! Build, then run: `Application::build` opens the store, builds clients and binds the listener;
 //! `run_until_stopped` starts the scheduler, server, export and WebSub hub and stops them on one
-//! token.
+//! token; `Reloader` (SIGHUP, `POST /api/reload`) applies a new configuration to them while they run.
+
+mod reload;
+pub use reload::Reloader;
 
 use crate::channels::ChannelVersions;
 use crate::config::PollingSettings;
@@ -8,7 +11,7 @@ use crate::config::Settings;
 use crate::events::EventSettings;
 use crate::export::Exporter;
 use crate::fetch::{AddressGuard, FetchPolicy, Fetcher, HostBudgets};
-use crate::http::{self, AppState, Handles};
+use crate::http::{self, AppState, Handles, Live};
 use crate::metrics::Metrics;
 use crate::pipeline::PollContext;
 use crate::runtime::{self, CpuPool, CpuShare};
@@ -27,7 +30,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 pub struct Application {
-    state: AppState,
+    live: Live,
+    reloader: Arc<Reloader>,
     core: Core,
     listener: tokio::net::TcpListener,
     port: u16,
@@ -51,17 +55,33 @@ impl Application {
             versions: core.versions.clone(),
         };
         let export = (settings.export.dir.clone()).map(|dir| Arc::new(Exporter::new(&settings, handles.clone(), dir)));
-        let state = AppState::new(Arc::new(settings), handles);
-        let hub = if state.settings.websub.enabled { Some(Arc::new(Hub::open(state.clone())?)) } else { None };
-        Ok(Self { state, core, listener, port, export, hub })
+        let settings = Arc::new(settings);
+        let live = Live::new(AppState::new(settings.clone(), handles.clone()), Arc::default());
+        let hub = if settings.websub.enabled { Some(Arc::new(Hub::open(live.clone())?)) } else { None };
+        let (poller, stop) = (core.poller.clone(), CancellationToken::new());
+        let reloader = Arc::new(Reloader::new(settings, live.clone(), handles, poller, export.clone(), stop));
+        let weak: std::sync::Weak<dyn crate::reload::Reload> = Arc::downgrade(&reloader) as _;
+        live.set_reloader(weak);
+        Ok(Self { live, reloader, core, listener, port, export, hub })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    pub fn state(&self) -> &AppState {
-        &self.state
+    /// The serving state of now (a reload replaces it: see `live`).
+    pub fn state(&self) -> AppState {
+        self.live.load()
+    }
+
+    /// The serving state as reloads keep it current.
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
+    /// What applies a new configuration (SIGHUP and `POST /api/reload` use it).
+    pub fn reloader(&self) -> Arc<Reloader> {
+        self.reloader.clone()
     }
 
     /// The poller, for callers that drive polls themselves (tests, `poll`).
@@ -70,32 +90,34 @@ impl Application {
     }
 
     /// The tasks that run beside serving, each stopping on `shutdown`. Re-routing after a rules
-    /// change: a large store would otherwise keep the listener silent for as long as the pass
-    /// takes. The `[export] dir` copy, written whole at start and then as channels change. The
-    /// WebSub hub's verifier, delivery worker and external-hub pings.
-    fn start_background(&self, shutdown: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
-        let (core, stop) = (self.core.clone(), shutdown.clone());
-        let reindex = tokio::task::spawn_blocking(move || {
-            if let Err(e) = core.reindex(&|| stop.is_cancelled()) {
-                tracing::error!(error = %e, "re-routing stored entries failed");
-            }
-        });
+    /// change (in the background: a large store would otherwise keep the listener silent for as
+    /// long as the pass takes). The `[export] dir` copy, written whole at start and then as
+    /// channels change. The WebSub hub's verifier, delivery worker and external-hub pings.
+    /// Reloading on SIGHUP.
+    async fn start_background(&self, shutdown: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
+        let core = &self.core;
+        let routing = reload::Routing {
+            router: core.router.clone(),
+            grouped: core.grouped.clone(),
+            fingerprint: core.fingerprint.clone(),
+        };
+        self.reloader.start_routing(routing, core.reindex_pending).await;
         let export = (self.export.clone()).map(|e| tokio::spawn(crate::export::keep_current(e, shutdown.clone())));
         let hub = self.hub.iter().flat_map(|h| crate::websub::start(h, shutdown));
-        [reindex].into_iter().chain(export).chain(hub).collect()
+        let hangup = tokio::spawn(self.reloader.clone().reload_on_hangup());
+        export.into_iter().chain(hub).chain([hangup]).collect()
     }
 
     /// Serves and polls until `shutdown` is cancelled; then lets polls finish (briefly),
     /// cancels the rest and flushes the store.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let polls = CancellationToken::new();
-        let mut scheduler = if self.state.settings.polling.enabled {
-            Some(schedule::start(self.core.poller.clone(), polls.clone()).await.context("cannot start the scheduler")?)
-        } else {
-            None
-        };
-        let background = self.start_background(&shutdown);
-        let mut router = http::router(self.state.clone());
+        if self.core.poller.settings().polling.enabled {
+            let running = schedule::start(self.core.poller.clone(), polls.clone()).await;
+            *self.reloader.scheduler.lock().await = Some(running.context("cannot start the scheduler")?);
+        }
+        let background = self.start_background(&shutdown).await;
+        let mut router = http::router(self.live.clone());
         if let Some(hub) = &self.hub {
             router = router.merge(crate::websub::router(hub.clone()));
         }
@@ -103,11 +125,7 @@ impl Application {
         let threads = runtime::default_threads();
         tracing::info!(port = self.port, threads, "serving");
         runtime::serve(self.listener, router, threads, stop).await.context("HTTP server failed")?;
-        if let Some(s) = scheduler.take() {
-            if let Err(e) = s.shutdown().await {
-                tracing::warn!(error = %e, "scheduler shutdown");
-            }
-        }
+        self.reloader.stop().await;
         let poller = self.core.poller.clone();
         if tokio::time::timeout(SHUTDOWN_GRACE, poller.wait_idle()).await.is_err() {
             polls.cancel();
@@ -117,7 +135,8 @@ impl Application {
         for task in background {
             let _ = task.await;
         }
-        self.state.store.flush().await.context("final store flush")?;
+        self.reloader.wait_reroute().await;
+        self.core.store.flush().await.context("final store flush")?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -144,19 +163,30 @@ impl Core {
         if !self.reindex_pending {
             return Ok(());
         }
-        let started = std::time::Instant::now();
-        let done =
-            crate::maintenance::reindex_topics(&self.store, &self.router, &self.grouped, &self.fingerprint, stop)?;
-        self.versions.bump(done.touched, chrono::Utc::now());
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        tracing::info!(
-            moved = done.moved,
-            interrupted = done.interrupted,
-            elapsed_ms,
-            "topic rules changed: re-routed stored entries"
-        );
-        Ok(())
+        reroute(&self.store, &self.versions, &self.router, &self.grouped, &self.fingerprint, stop)
     }
+}
+
+/// Re-routes every stored entry with `router` and `grouped`, and tells the render caches.
+fn reroute(
+    store: &Store,
+    versions: &ChannelVersions,
+    router: &TopicRouter,
+    grouped: &crate::events::Grouped,
+    fingerprint: &str,
+    stop: &dyn Fn() -> bool,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let done = crate::maintenance::reindex_topics(store, router, grouped, fingerprint, stop)?;
+    versions.bump(done.touched, chrono::Utc::now());
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(
+        moved = done.moved,
+        interrupted = done.interrupted,
+        elapsed_ms,
+        "topic rules changed: re-routed stored entries"
+    );
+    Ok(())
 }
 
 /// Opens the store, compiles the topic rules (noting whether stored entries need re-routing)

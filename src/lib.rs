@@ -51,6 +51,7 @@ pub mod metrics;
 pub mod normalize;
 pub mod parse;
 pub mod pipeline;
+pub mod reload;
 pub mod render;
 pub mod robots;
 pub mod runtime;

@@ -19,6 +19,7 @@ async fn main() -> ExitCode {
         | Command::Check
         | Command::Reindex
         | Command::Sources { .. }
+        | Command::Reload
         | Command::Compact
         | Command::Export { .. }
         | Command::Backup { .. }
@@ -83,6 +84,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::ExportSources { file } => return cli::export_sources(&cli.config, file),
         Command::Man => return cli::man(),
+        // The service reads the files itself: a broken config is what it answers about.
+        Command::Reload => return cli::reload(&cli.config).await,
+        Command::Sources { json, watch: None } => {
+            if let Err(e) = cli::load(&cli) {
+                return cli::sources_of_service(&cli.config, e, *json).await;
+            }
+        }
         Command::AdminKey => return cli::admin_key(),
         Command::Partner { action: cli::PartnerAction::New { id, title, channels, rate_limit } } => {
             let p = cli::NewPartner { title: title.clone(), channels: channels.clone(), rate_limit: *rate_limit };
@@ -115,6 +123,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { dir } => cli::backup(settings, dir).await,
         Command::Sources { json, watch } => cli::sources(settings, json, watch).await,
         Command::Check
+        | Command::Reload
         | Command::Extract { .. }
         | Command::Discover { .. }
         | Command::Preview { .. }

@@ -1,11 +1,14 @@
 //! Drives the poller on time: a one-second tick (on tokio's clock, so tests can pause it) that
 //! starts every source due by `cadence::next_check`, and with tokio-cron-scheduler one cron job
 //! per `cron` source and a daily maintenance job (03:17 UTC) that prunes the near-duplicate
-//! index. `validate_cron` reads cron expressions the way the scheduler will.
+//! index. `validate_cron` reads cron expressions the way the scheduler will. A reload calls
+//! `Running::reschedule`, which replaces the jobs of cron sources that came, went or changed.
 
 use crate::config::Schedule;
+use crate::domain::SourceId;
 use crate::worker::Poller;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
@@ -26,6 +29,10 @@ impl DueSources for Poller {
 pub struct Running {
     tick: JoinHandle<()>,
     cron: JobScheduler,
+    /// Each cron source's expression and job, so a reload replaces exactly the changed ones.
+    jobs: tokio::sync::Mutex<HashMap<SourceId, (String, uuid::Uuid)>>,
+    poller: Poller,
+    shutdown: CancellationToken,
 }
 
 impl std::fmt::Debug for Running {
@@ -36,6 +43,38 @@ impl std::fmt::Debug for Running {
 
 impl Running {
     /// Stops the cron jobs and waits for the tick, which ends with its shutdown token.
+    /// Brings the cron jobs in line with the poller's settings of now: jobs of sources gone or
+    /// with another expression are removed, new ones added. Returns how many jobs changed.
+    pub async fn reschedule(&self) -> Result<usize, JobSchedulerError> {
+        let settings = self.poller.settings();
+        let wanted: HashMap<&SourceId, &str> = (settings.sources.iter())
+            .filter_map(|s| match &s.schedule {
+                Schedule::Cron(expr) => Some((&s.id, expr.as_str())),
+                Schedule::Every(_) => None,
+            })
+            .collect();
+        let mut jobs = self.jobs.lock().await;
+        let stale: Vec<SourceId> = (jobs.iter())
+            .filter(|(id, (expr, _))| wanted.get(id) != Some(&expr.as_str()))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut changed = 0;
+        for id in stale {
+            if let Some((_, job)) = jobs.remove(&id) {
+                self.cron.remove(&job).await?;
+                changed += 1;
+            }
+        }
+        for (id, expr) in wanted {
+            if !jobs.contains_key(id) {
+                let job = self.cron.add(cron_job(&self.poller, &self.shutdown, id, expr)?).await?;
+                jobs.insert(id.clone(), (expr.to_owned(), job));
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
     pub async fn shutdown(mut self) -> Result<(), JobSchedulerError> {
         let stopped = self.cron.shutdown().await;
         self.tick.abort();
@@ -82,23 +121,35 @@ pub async fn start(poller: Poller, shutdown: CancellationToken) -> Result<Runnin
             Box::pin(async move { p.prune_story_index().await })
         })?)
         .await?;
-    for source in poller.sources() {
-        let Schedule::Cron(expr) = &source.schedule else { continue };
-        let (p, token, id) = (poller.clone(), shutdown.clone(), source.id.clone());
-        sched
-            .add(Job::new_async(expr.as_str(), move |_, _| {
-                let (p, token, id) = (p.clone(), token.clone(), id.clone());
-                Box::pin(async move {
-                    if !token.is_cancelled() {
-                        p.start_cron(&id, Utc::now(), &token);
-                    }
-                })
-            })?)
-            .await?;
+    let tick = spawn_tick(poller.clone(), shutdown.clone(), Utc::now);
+    let running = Running { tick, cron: sched, jobs: Default::default(), poller, shutdown };
+    let started = match running.reschedule().await {
+        Ok(_) => running.cron.start().await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = started {
+        running.tick.abort();
+        return Err(e);
     }
-    sched.start().await?;
-    let tick = spawn_tick(poller, shutdown, Utc::now);
-    Ok(Running { tick, cron: sched })
+    Ok(running)
+}
+
+/// The job that polls cron source `id` at the times `expr` names.
+fn cron_job(
+    poller: &Poller,
+    shutdown: &CancellationToken,
+    id: &SourceId,
+    expr: &str,
+) -> Result<Job, JobSchedulerError> {
+    let (p, token, id) = (poller.clone(), shutdown.clone(), id.clone());
+    Job::new_async(expr, move |_, _| {
+        let (p, token, id) = (p.clone(), token.clone(), id.clone());
+        Box::pin(async move {
+            if !token.is_cancelled() {
+                p.start_cron(&id, Utc::now(), &token);
+            }
+        })
+    })
 }
 
 #[cfg(test)]

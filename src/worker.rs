@@ -1,13 +1,16 @@
 //! Runs polls: at most `concurrency` at once, at most `per_host` per host, never one source twice
 //! at once. A failing or panicking poll is recorded on its source and never stops the others.
 //! Each source is tracked as its newest model plus a small runtime view (in flight, next due),
-//! and when it is next due is derived from that model (`cadence::next_check`).
+//! and when it is next due is derived from that model (`cadence::next_check`). A reload swaps
+//! the settings and the poll context whole: each poll takes both as it starts and finishes
+//! under them.
 
 use crate::cadence;
-use crate::config::{Settings, SourceSettings};
+use crate::config::{PollingSettings, Settings, SourceSettings};
 use crate::domain::{Failure, PollOutcome, PollReport, PollStats, Runtime, SourceId, SourceState, Tracked};
 use crate::pipeline::{self, PollContext, Polled};
 use crate::status::Board;
+use arc_swap::ArcSwap;
 use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::{Arc, MutexGuard};
@@ -23,8 +26,8 @@ pub struct Poller {
 
 #[derive(Debug)]
 struct Inner {
-    ctx: PollContext,
-    settings: Arc<Settings>,
+    ctx: ArcSwap<PollContext>,
+    settings: ArcSwap<Settings>,
     /// What it tracks of each source, shared with the status API.
     board: Arc<Board>,
     global: Semaphore,
@@ -38,18 +41,13 @@ impl Poller {
     /// re-polls everything at once nor forgets a failure streak or a Retry-After.
     pub fn new(ctx: PollContext, settings: Arc<Settings>) -> Self {
         let now = Utc::now();
-        let mut tracked = HashMap::new();
-        for s in &settings.sources {
-            let mut state = ctx.store.source_state(&s.id).ok().flatten().unwrap_or_default();
-            state.seen = Vec::new();
-            let next_due = cadence::next_check(&state, s, &settings.polling, now);
-            tracked.insert(s.id.clone(), Tracked { state, runtime: Runtime { in_flight: false, next_due } });
-        }
+        let tracked =
+            (settings.sources.iter()).map(|s| (s.id.clone(), tracked_from_store(&ctx, s, &settings, now))).collect();
         let global = Semaphore::new(settings.polling.concurrency);
         let runtime_handle = tokio::runtime::Handle::try_current().ok();
         let inner = Inner {
-            ctx,
-            settings,
+            ctx: ArcSwap::from_pointee(ctx),
+            settings: ArcSwap::new(settings),
             board: Arc::new(Board::new(tracked)),
             global,
             tracker: TaskTracker::new(),
@@ -58,8 +56,39 @@ impl Poller {
         Self { inner: Arc::new(inner) }
     }
 
-    pub fn sources(&self) -> &[SourceSettings] {
-        &self.inner.settings.sources
+    /// The settings polls start under now.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.inner.settings.load_full()
+    }
+
+    /// The context polls start with now.
+    pub fn context(&self) -> Arc<PollContext> {
+        self.inner.ctx.load_full()
+    }
+
+    /// Runs every later poll under `settings` and `ctx` (polls in flight finish under theirs):
+    /// added sources are tracked from their stored state, removed ones are dropped (one in
+    /// flight when its poll ends), and every source's next check follows the new settings.
+    pub fn reconfigure(&self, settings: Arc<Settings>, ctx: PollContext) {
+        let now = Utc::now();
+        let known: Vec<SourceId> = self.lock_tracked().keys().cloned().collect();
+        // Stored states are read before the board is locked: the lock is the status API's too.
+        let added: Vec<(SourceId, Tracked)> = (settings.sources.iter())
+            .filter(|s| !known.contains(&s.id))
+            .map(|s| (s.id.clone(), tracked_from_store(&ctx, s, &settings, now)))
+            .collect();
+        let mut tracked = self.lock_tracked();
+        self.inner.ctx.store(Arc::new(ctx));
+        self.inner.settings.store(settings.clone());
+        tracked.retain(|id, t| t.runtime.in_flight || settings.source(id).is_some());
+        for (id, t) in added {
+            tracked.entry(id).or_insert(t);
+        }
+        for (id, t) in tracked.iter_mut().filter(|(_, t)| !t.runtime.in_flight) {
+            if let Some(s) = settings.source(id) {
+                t.runtime.next_due = cadence::next_check(&t.state, s, &settings.polling, now);
+            }
+        }
     }
 
     /// What the poller tracks of each source, for the status API and `/metrics`.
@@ -69,7 +98,7 @@ impl Poller {
 
     /// Its counters, for whoever serves them.
     pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
-        self.inner.ctx.metrics.clone()
+        self.inner.ctx.load().metrics.clone()
     }
 
     fn lock_tracked(&self) -> MutexGuard<'_, HashMap<SourceId, Tracked>> {
@@ -104,7 +133,8 @@ impl Poller {
     /// Sources already being polled are skipped.
     pub async fn poll_all(&self, cancel: &CancellationToken, mut on_done: impl FnMut(&PollReport)) -> Vec<PollReport> {
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let started = self.sources().iter().filter(|s| self.spawn_poll(&s.id, cancel, Some(tx.clone()))).count();
+        let settings = self.settings();
+        let started = settings.sources.iter().filter(|s| self.spawn_poll(&s.id, cancel, Some(tx.clone()))).count();
         drop(tx);
         let mut reports = Vec::with_capacity(started);
         while let Some(r) = rx.recv().await {
@@ -122,10 +152,13 @@ impl Poller {
         cancel: &CancellationToken,
         done: Option<mpsc::UnboundedSender<PollReport>>,
     ) -> bool {
-        let Some(source) = self.inner.settings.source(id).cloned() else { return false };
-        let url = {
+        let (settings, ctx, source, url) = {
             let mut tracked = self.lock_tracked();
-            let t = tracked.entry(id.clone()).or_default();
+            // What the poll runs under, taken once and under the board's lock, which a reload
+            // swaps them under: a poll on the old settings is marked in flight before the swap.
+            let (settings, ctx) = (self.settings(), self.context());
+            let Some(source) = settings.source(id).cloned() else { return false };
+            let Some(t) = tracked.get_mut(id) else { return false };
             if t.runtime.in_flight {
                 return false;
             }
@@ -137,12 +170,13 @@ impl Poller {
                 return true;
             }
             t.runtime.in_flight = true;
-            t.state.poll_url(&source.url)
+            let url = t.state.poll_url(&source.url);
+            (settings, ctx, source, url)
         };
         let (this, cancel) = (self.clone(), cancel.clone());
         let task = async move {
-            let polled = this.run_guarded(&source, url.host_key(), &cancel).await;
-            let report = this.finish(&source, polled);
+            let polled = this.run_guarded(ctx, &source, url.host_key(), &cancel).await;
+            let report = this.finish(&source, &settings.polling, polled);
             if let Some(tx) = done {
                 let _ = tx.send(report);
             }
@@ -158,12 +192,13 @@ impl Poller {
     /// without a state, and says why.
     async fn run_guarded(
         &self,
+        ctx: Arc<PollContext>,
         source: &SourceSettings,
         host: String,
         cancel: &CancellationToken,
     ) -> Result<Polled, &'static str> {
         let work = {
-            let (ctx, source, inner) = (self.inner.ctx.clone(), source.clone(), self.inner.clone());
+            let (source, inner) = (source.clone(), self.inner.clone());
             async move {
                 // Host first: waiting on a busy host must not hold one of the global slots.
                 let _h = ctx.fetcher.hosts().slot(&host).await;
@@ -179,12 +214,20 @@ impl Poller {
         }
     }
 
-    /// Takes a finished poll into its source's model, derives the next check, and counts it.
-    fn finish(&self, source: &SourceSettings, polled: Result<Polled, &str>) -> PollReport {
-        let policy = &self.inner.settings.polling;
+    /// Takes a finished poll into its source's model, derives the next check (under the
+    /// settings of now), and counts it. A source a reload removed meanwhile leaves the board.
+    fn finish(&self, source: &SourceSettings, policy: &PollingSettings, polled: Result<Polled, &str>) -> PollReport {
         let report = {
             let mut tracked = self.lock_tracked();
-            let t = tracked.entry(source.id.clone()).or_default();
+            let now_settings = self.settings();
+            let mut removed = Tracked::default();
+            let t = match now_settings.source(&source.id) {
+                Some(_) => tracked.entry(source.id.clone()).or_default(),
+                None => {
+                    tracked.remove(&source.id);
+                    &mut removed
+                }
+            };
             let report = match polled {
                 Ok(Polled { report, mut state }) => {
                     state.seen = Vec::new();
@@ -201,18 +244,20 @@ impl Poller {
                     PollReport::new(&source.id, &source.url.to_string(), &outcome, &t.state, stats)
                 }
             };
-            let next_due = cadence::next_check(&t.state, source, policy, report.finished);
+            let current = now_settings.source(&source.id).unwrap_or(source);
+            let next_due = cadence::next_check(&t.state, current, &now_settings.polling, report.finished);
             t.runtime = Runtime { in_flight: false, next_due };
             report
         };
         log_report(&report);
-        self.inner.ctx.metrics.record_poll(&report);
+        self.inner.ctx.load().metrics.record_poll(&report);
         report
     }
 
     /// Drops near-duplicate index records older than the story window (a daily job).
     pub async fn prune_story_index(&self) {
-        let (store, near) = (self.inner.ctx.store.clone(), self.inner.ctx.deciders.near.clone());
+        let ctx = self.context();
+        let (store, near) = (ctx.store.clone(), ctx.deciders.near.clone());
         let pruned =
             tokio::task::spawn_blocking(move || crate::maintenance::prune_near_index(&store, &near, Utc::now())).await;
         match pruned {
@@ -227,6 +272,19 @@ impl Poller {
         self.inner.tracker.close();
         self.inner.tracker.wait().await;
     }
+}
+
+/// A source as a start (or a reload that adds it) finds it: its stored model, and when it is due.
+fn tracked_from_store(
+    ctx: &PollContext,
+    s: &SourceSettings,
+    settings: &Settings,
+    now: chrono::DateTime<Utc>,
+) -> Tracked {
+    let mut state = ctx.store.source_state(&s.id).ok().flatten().unwrap_or_default();
+    state.seen = Vec::new();
+    let next_due = cadence::next_check(&state, s, &settings.polling, now);
+    Tracked { state, runtime: Runtime { in_flight: false, next_due } }
 }
 
 /// The report of a poll that did not run because polling stopped for the source (410 Gone).

@@ -16,7 +16,7 @@ use crate::domain::{ChannelId, KeyDigest, PartnerId};
 use std::collections::HashSet;
 
 /// The partners of a config, which channels are private, and the admin key's digest.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Partners {
     partners: Vec<PartnerSettings>,
     private: HashSet<ChannelId>,

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `export`, `extract`,
-//! `discover`, `preview`, `import`, `add`, `export-sources`, `partner new`, `admin-key`. This
+//! `discover`, `preview`, `import`, `add`, `export-sources`, `partner new`, `admin-key`, `reload`. This
 //! interface is a contract; change it carefully.
 
 use crate::app::{self, Application};
@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
         newsriver check                                   list every problem of the config\n  \
         newsriver poll                                    poll every source once and print a summary\n  \
         newsriver sources                                 what every source is doing\n  \
+        newsriver reload                                  the running service reads its config again\n  \
         newsriver export public/                          every channel as static files, for any web host\n  \
         newsriver discover https://example.org/news       find a site's feeds and sitemaps, as [[source]] tables\n  \
         newsriver preview --source press-office           what one source would bring, written nowhere\n  \
@@ -58,6 +59,9 @@ pub enum Command {
         #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "2")]
         watch: Option<u64>,
     },
+    /// Ask the running service to read its configuration again (as SIGHUP does) and print what
+    /// changed; a configuration with problems changes nothing, and they are listed.
+    Reload,
     /// Rewrite the store to reclaim disk space (stop the service first).
     Compact,
     /// Write the first page of every channel (merged, topics, sources) in every format, the OPML
@@ -225,6 +229,7 @@ mod import;
 mod keys;
 mod out;
 mod preview;
+mod reload;
 mod service;
 mod sources;
 
@@ -250,7 +255,8 @@ pub use extract::extract;
 pub use keys::{admin_key, partner_new, NewPartner};
 use out::emit;
 pub use preview::{preview, Shape as PreviewShape, Target as PreviewTarget};
-pub use sources::sources;
+pub use reload::reload;
+pub use sources::{sources, sources_of_service};
 
 pub fn load(cli: &Cli) -> Result<Settings, ConfigError> {
     Settings::load(&cli.config)

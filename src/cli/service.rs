@@ -7,7 +7,11 @@ use std::time::Duration;
 /// The service's base URL on this machine (`http://127.0.0.1:PORT`), from `server.listen`; none
 /// when it binds a random port (it cannot be found then).
 pub fn base_url(settings: &Settings) -> Option<String> {
-    let addr = settings.server.listen;
+    base_url_of(settings.server.listen)
+}
+
+/// The base URL of a service listening on `addr`.
+pub fn base_url_of(addr: std::net::SocketAddr) -> Option<String> {
     if addr.port() == 0 {
         return None;
     }
@@ -31,4 +35,14 @@ pub fn with_admin_key(request: reqwest::RequestBuilder) -> reqwest::RequestBuild
         Ok(key) => request.bearer_auth(key.trim()),
         Err(_) => request,
     }
+}
+
+/// Where the service of the config file at `path` listens, read from `server.listen` alone (the
+/// default when absent): a file that no longer checks as a whole still names its service, which
+/// runs on its last good configuration and can say what is wrong.
+pub fn listen_of(path: &std::path::Path) -> Option<std::net::SocketAddr> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let table: toml::Table = toml::from_str(&text).ok()?;
+    let listen = table.get("server").and_then(|s| s.get("listen")).and_then(|l| l.as_str());
+    listen.unwrap_or("127.0.0.1:8080").parse().ok()
 }

@@ -1,5 +1,6 @@
 //! `newsriver sources`: the status of every source as a table. Asks the running service first
 //! (it holds the store open and knows next polls and 304 rates); reads the store when it is down.
+//! A service that refused its new configuration says so (`config_error`) in a line above the table.
 
 use crate::config::Settings;
 use crate::metrics::SourceCounters;
@@ -12,18 +13,65 @@ pub async fn sources(settings: Settings, json: bool, watch: Option<u64>) -> anyh
         return watch_table(&settings, Duration::from_secs(secs.max(1))).await;
     }
     let (statuses, from) = statuses(&settings).await?;
-    if json {
-        return super::out::emit(&format!("{}\n", serde_json::to_string_pretty(&statuses)?));
+    show(&statuses, &from, json)
+}
+
+/// `newsriver sources` when the config file does not load: the running service (found by
+/// `server.listen` alone) still answers, on its last good configuration, and names the
+/// problems; without a service, the config's problems are the error.
+pub async fn sources_of_service(
+    config: &std::path::Path,
+    error: crate::config::ConfigError,
+    json: bool,
+) -> anyhow::Result<()> {
+    let base = super::service::listen_of(config).and_then(super::service::base_url_of);
+    match base {
+        Some(base) => match from_service(&base).await? {
+            Some(live) => show(&live, &format!("live from {base}"), json),
+            None => Err(error.into()),
+        },
+        None => Err(error.into()),
     }
-    super::out::emit(&format!("{}{} sources, {from}\n", table(&statuses, Utc::now()), statuses.len()))
+}
+
+fn show(live: &Live, from: &str, json: bool) -> anyhow::Result<()> {
+    let problems = if live.config_error.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = live.config_error.iter().map(|p| format!("  {p}\n")).collect();
+        format!("config_error: the service runs on its last good configuration; the new one has:\n{}", list.concat())
+    };
+    if json {
+        // The document stays `/api/sources`'s; the problems go where a person sees them.
+        if !problems.is_empty() {
+            eprint!("{problems}");
+        }
+        return super::out::emit(&format!("{}\n", serde_json::to_string_pretty(&live.statuses)?));
+    }
+    let n = live.statuses.len();
+    super::out::emit(&format!("{problems}{}{n} sources, {from}\n", table(&live.statuses, Utc::now())))
+}
+
+/// What the service (or the store) says: every source, and the problems of a refused config.
+#[derive(Debug, Default)]
+struct Live {
+    statuses: Vec<SourceStatus>,
+    config_error: Vec<String>,
 }
 
 /// Every source's status and where it came from: the running service, else the store.
-async fn statuses(settings: &Settings) -> anyhow::Result<(Vec<SourceStatus>, String)> {
-    Ok(match from_service(settings).await? {
+async fn statuses(settings: &Settings) -> anyhow::Result<(Live, String)> {
+    let base = super::service::base_url(settings);
+    let live = match &base {
+        Some(base) => from_service(base).await?,
+        None => None,
+    };
+    Ok(match live {
         Some(s) => (s, format!("live from http://{}", settings.server.listen)),
         None => {
-            (from_store(settings)?, format!("from the store {} (service not running)", settings.store.path.display()))
+            let statuses = from_store(settings)?;
+            let from = format!("from the store {} (service not running)", settings.store.path.display());
+            (Live { statuses, config_error: Vec::new() }, from)
         }
     })
 }
@@ -36,7 +84,10 @@ async fn watch_table(settings: &Settings, every: Duration) -> anyhow::Result<()>
     let clear = if std::io::stdout().is_terminal() { "\x1b[H\x1b[2J" } else { "\n" };
     loop {
         let shown = match statuses(settings).await {
-            Ok((statuses, from)) => format!("{}{} sources, {from}", table(&statuses, Utc::now()), statuses.len()),
+            Ok((live, from)) => {
+                let problems: String = live.config_error.iter().map(|p| format!("config_error: {p}\n")).collect();
+                format!("{problems}{}{} sources, {from}", table(&live.statuses, Utc::now()), live.statuses.len())
+            }
             Err(e) => format!("cannot read the sources: {e:#}"),
         };
         let when = Utc::now().format("%H:%M:%S");
@@ -51,12 +102,8 @@ async fn watch_table(settings: &Settings, every: Duration) -> anyhow::Result<()>
 /// The running service's `/api/sources`; none when no service answers. A service that wants
 /// the admin key (`NEWSRIVER_ADMIN_KEY`, sent when set) and did not get it is an error: the
 /// store it holds open cannot be read instead.
-async fn from_service(settings: &Settings) -> anyhow::Result<Option<Vec<SourceStatus>>> {
-    let (Some(base), Some(client)) =
-        (super::service::base_url(settings), super::service::client(Duration::from_secs(3)))
-    else {
-        return Ok(None);
-    };
+async fn from_service(base: &str) -> anyhow::Result<Option<Live>> {
+    let Some(client) = super::service::client(Duration::from_secs(3)) else { return Ok(None) };
     let url = format!("{base}/api/sources");
     let Ok(resp) = super::service::with_admin_key(client.get(&url)).send().await else { return Ok(None) };
     if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
@@ -64,7 +111,17 @@ async fn from_service(settings: &Settings) -> anyhow::Result<Option<Vec<SourceSt
     }
     let Ok(resp) = resp.error_for_status() else { return Ok(None) };
     let Ok(body) = resp.bytes().await else { return Ok(None) };
-    Ok(serde_json::from_slice(&body).ok())
+    let Ok(statuses) = serde_json::from_slice(&body) else { return Ok(None) };
+    Ok(Some(Live { statuses, config_error: config_error(&client, base).await }))
+}
+
+/// The problems of a configuration the service refused (`/healthz` `config_error`).
+async fn config_error(client: &reqwest::Client, base: &str) -> Vec<String> {
+    let Ok(resp) = client.get(format!("{base}/healthz")).send().await else { return Vec::new() };
+    let Ok(body) = resp.bytes().await else { return Vec::new() };
+    let Ok(health) = serde_json::from_slice::<serde_json::Value>(&body) else { return Vec::new() };
+    let list = health.get("config_error").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+    list.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect()
 }
 
 fn from_store(settings: &Settings) -> anyhow::Result<Vec<SourceStatus>> {

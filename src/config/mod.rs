@@ -95,7 +95,7 @@ pub struct PartnerSettings {
 }
 
 /// `[export]`: a static copy of the channels (`newsriver export`, and kept current by `serve`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExportSettings {
     /// The folder `serve` keeps current; none when not set.
     pub dir: Option<PathBuf>,
@@ -104,7 +104,7 @@ pub struct ExportSettings {
     pub base_url: Option<Url>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
     /// Base of every self link and URL we publish; no trailing slash.
@@ -117,13 +117,13 @@ pub struct ServerSettings {
     pub admin_key_sha256: Option<KeyDigest>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoreSettings {
     pub path: PathBuf,
     pub cache_capacity: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollingSettings {
     /// When false, `serve` only serves what is stored (a read replica, or tests driving polls).
     pub enabled: bool,
@@ -180,7 +180,7 @@ pub enum Schedule {
     Cron(String),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SourceSettings {
     pub id: SourceId,
     pub title: String,

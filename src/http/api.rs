@@ -1,6 +1,6 @@
 //! JSON status API: health, per-source status, partners' usage, single entries.
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Live};
 use crate::domain::EntryKey;
 use crate::status::{source_status, SourceStatus};
 use axum::extract::{Path, State};
@@ -9,13 +9,20 @@ use axum::response::IntoResponse;
 use axum::Json;
 use chrono::Utc;
 
-pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
+/// Still `ok` (and 200) while a broken configuration is refused: the service runs on the last
+/// good one, and `config_error` lists the problems until a valid one loads.
+pub async fn health(State(state): State<AppState>, State(live): State<Live>) -> Json<serde_json::Value> {
+    let mut body = serde_json::json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "entries": state.store.entry_count(),
         "sources": state.settings.sources.len(),
-    }))
+    });
+    let problems = live.config_status().problems();
+    if !problems.is_empty() {
+        body["config_error"] = serde_json::json!(problems);
+    }
+    Json(body)
 }
 
 pub async fn sources(State(state): State<AppState>) -> Result<Json<Vec<SourceStatus>>, ApiError> {

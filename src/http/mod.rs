@@ -11,6 +11,7 @@ mod feeds;
 mod guard;
 mod index;
 mod related;
+mod reload;
 mod status_page;
 
 pub use cursor::encode_since;
@@ -23,13 +24,16 @@ use crate::channels::ChannelVersions;
 use crate::config::Settings;
 use crate::domain::{FeedUrl, SourceId, TopicId};
 use crate::metrics::Metrics;
+use crate::reload::{ConfigStatus, Reload};
 use crate::render::SourceInfo;
 use crate::status::Board;
 use crate::store::Store;
+use arc_swap::ArcSwap;
+use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::Router;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 
 /// What every handler can reach. One `Arc`: axum clones the state for every request, and
 /// cloning a dozen reference counts (and dropping them) was a few per cent of a cached answer.
@@ -40,6 +44,57 @@ impl std::ops::Deref for AppState {
     type Target = Shared;
     fn deref(&self) -> &Shared {
         &self.0
+    }
+}
+
+/// The serving state of the running configuration, which a reload swaps whole. Each request
+/// loads it once (`AppState`'s extractor: one atomic load, no lock), so a request is answered
+/// under one configuration from start to end.
+#[derive(Debug, Clone)]
+pub struct Live(Arc<LiveInner>);
+
+#[derive(Debug)]
+struct LiveInner {
+    current: ArcSwap<Shared>,
+    /// Problems of the last configuration that did not load, shown by `/healthz`.
+    config: Arc<ConfigStatus>,
+    /// Who answers `POST /api/reload`; weak, since it holds this handle itself.
+    reloader: OnceLock<Weak<dyn Reload>>,
+}
+
+impl Live {
+    pub fn new(state: AppState, config: Arc<ConfigStatus>) -> Self {
+        let inner = LiveInner { current: ArcSwap::new(state.0), config, reloader: OnceLock::new() };
+        Self(Arc::new(inner))
+    }
+
+    /// The state requests are served from now.
+    pub fn load(&self) -> AppState {
+        AppState(self.0.current.load_full())
+    }
+
+    /// Serves every later request from `state`; requests in progress finish on the old one.
+    pub fn store(&self, state: AppState) {
+        self.0.current.store(state.0);
+    }
+
+    pub fn config_status(&self) -> &ConfigStatus {
+        &self.0.config
+    }
+
+    /// Names who reloads the service (set once, by whoever runs it).
+    pub fn set_reloader(&self, reloader: Weak<dyn Reload>) {
+        let _ = self.0.reloader.set(reloader);
+    }
+
+    pub fn reloader(&self) -> Option<Arc<dyn Reload>> {
+        self.0.reloader.get().and_then(Weak::upgrade)
+    }
+}
+
+impl FromRef<Live> for AppState {
+    fn from_ref(live: &Live) -> Self {
+        live.load()
     }
 }
 
@@ -120,13 +175,36 @@ impl AppState {
         }))
     }
 
+    /// The state for `settings` after a reload. What counts since the start carries over (the
+    /// request counters, the hub's, and the partners' usage and rate-limit buckets while the
+    /// partners, private channels and admin key stay the same); the render cache starts empty.
+    pub fn reconfigured(&self, settings: Arc<Settings>) -> Self {
+        let handles = Handles {
+            store: self.store.clone(),
+            board: self.board.clone(),
+            metrics: self.metrics.clone(),
+            versions: self.versions.clone(),
+        };
+        let same_gate = crate::access::Partners::of(&settings) == self.gate.partners;
+        let fresh = Self::new(settings, handles);
+        match Arc::try_unwrap(fresh.0) {
+            Ok(shared) => Self(Arc::new(Shared {
+                counters: self.counters.clone(),
+                websub: self.websub.clone(),
+                gate: if same_gate { self.gate.clone() } else { shared.gate.clone() },
+                ..shared
+            })),
+            Err(fresh) => Self(fresh),
+        }
+    }
+
     /// `server.public_url` without a trailing slash.
     pub fn base_url(&self) -> &str {
         self.settings.server.public_url.as_str().trim_end_matches('/')
     }
 }
 
-pub fn router(state: AppState) -> Router {
+pub fn router(live: Live) -> Router {
     // Everything an operator reads, behind the admin key when one is set.
     let admin = Router::new()
         .route("/api/sources", get(api::sources))
@@ -136,8 +214,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/stories/{id}", get(api::story))
         .route("/api/events/{id}", get(api::event))
         .route("/api/backup", post(backup::backup))
+        .route("/api/reload", post(reload::reload))
         .route("/status", get(status_page::page))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_admin));
+        .route_layer(axum::middleware::from_fn_with_state(live.clone(), guard::require_admin));
     Router::new()
         .route("/", get(index::html))
         .route("/channels.opml", get(index::opml))
@@ -149,5 +228,5 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::health))
         .merge(admin)
         .fallback(|| async { ApiError::NotFound("no such page".into()) })
-        .with_state(state)
+        .with_state(live)
 }

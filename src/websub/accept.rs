@@ -31,16 +31,16 @@ impl Hub {
         if let Some(ip) = client {
             lock(&self.limiter).admit(ip, Instant::now())?;
         }
-        let w = &self.settings.websub;
+        let w = &self.settings().websub;
         let req = request::parse(body, auth, w.max_callback_length)?;
         // Literal addresses are refused here; names are checked when the verifier connects.
         self.callbacks_guard_check(&req)?;
-        let Some(topic) = Topic::from_url(&self.settings, self.base(), &req.topic) else {
+        let Some(topic) = Topic::from_url(&self.settings(), &self.base(), &req.topic) else {
             return self.refuse_unknown(req);
         };
         let id = id_of(req.callback.as_str(), &topic.path());
         if req.mode == Mode::Subscribe {
-            let access = super::may_subscribe(&self.settings, &self.state.gate, &topic.channel, req.key.as_deref());
+            let access = super::may_subscribe(&self.settings(), &self.state().gate, &topic.channel, req.key.as_deref());
             if !super::allowed(access) {
                 let deny = Task::Deny { callback: req.callback, topic: req.topic, reason: "not allowed".into() };
                 return self.enqueue(deny);
@@ -66,7 +66,7 @@ impl Hub {
     }
 
     fn callbacks_guard_check(&self, req: &HubRequest) -> Result<(), Blocked> {
-        let p = &self.settings.polling;
+        let p = &self.settings().polling;
         crate::fetch::AddressGuard::new(p.allow_private_networks, p.allow_hosts.iter().cloned())
             .check_url(&req.callback)
     }
@@ -96,7 +96,7 @@ impl Hub {
             Some((held + new.iter().filter(|h| h.as_str() == host).count(), t.len() + new.len()))
         });
         let Some((on_host, total)) = counted else { return Ok(()) };
-        let w = &self.settings.websub;
+        let w = &self.settings().websub;
         limits::room_for(host, on_host, total, w.max_per_host, w.max_subscriptions)
     }
 

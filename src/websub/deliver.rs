@@ -93,7 +93,7 @@ pub async fn post(
 ) -> Outcome {
     let mut headers = batch.headers.clone();
     if let Some(Secret(secret)) = &secret {
-        let sig = super::sign::signature(hub.settings.websub.signature, secret.as_bytes(), &batch.body);
+        let sig = super::sign::signature(hub.settings().websub.signature, secret.as_bytes(), &batch.body);
         if let Ok(v) = HeaderValue::from_str(&sig) {
             headers.insert(HeaderName::from_static("x-hub-signature"), v);
         }

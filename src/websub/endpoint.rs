@@ -20,8 +20,8 @@ use std::sync::Arc;
 const MAX_FORM: usize = 64 * 1024;
 
 pub fn router(hub: Arc<Hub>) -> Router {
-    // The list is an operator's view: behind the admin key, as the rest of `/api`.
-    let admin = axum::middleware::from_fn_with_state(hub.state.clone(), crate::http::require_admin);
+    // The list is an operator's view: behind the admin key (the key of now), as the rest of `/api`.
+    let admin = axum::middleware::from_fn_with_state(hub.live().clone(), crate::http::require_admin);
     Router::new()
         .route("/api/subscriptions", get(list))
         .route_layer(admin)
@@ -124,5 +124,5 @@ impl View {
 async fn list(Shared(hub): Shared<Arc<Hub>>) -> Json<Vec<View>> {
     let mut subs = hub.subscriptions();
     subs.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
-    Json(subs.iter().map(|s| View::of(s, hub.base())).collect())
+    Json(subs.iter().map(|s| View::of(s, &hub.base())).collect())
 }

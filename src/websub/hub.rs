@@ -8,7 +8,7 @@ use super::request::Mode;
 use super::subscription::{Retry, Secret, Subscription};
 use super::topic::Topic;
 use crate::config::Settings;
-use crate::http::AppState;
+use crate::http::{AppState, Live};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -53,9 +53,10 @@ pub enum OpenError {
 
 #[derive(Debug)]
 pub struct Hub {
-    pub settings: Arc<Settings>,
-    /// HTTP's state: the store, channel versions and rendering, shared with the server.
-    pub state: AppState,
+    /// HTTP's state: the store, channel versions, rendering and the settings, shared with the
+    /// server and swapped by a reload (channels, partners and keys follow it; the `[websub]`
+    /// limits, client and queues below are built once).
+    live: Live,
     pub callbacks: Callbacks,
     pub retry: Retry,
     table: Mutex<HashMap<String, Subscription>>,
@@ -79,7 +80,8 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Hub {
     /// The hub over `state`'s store, with the stored subscriptions loaded.
-    pub fn open(state: AppState) -> Result<Self, OpenError> {
+    pub fn open(live: Live) -> Result<Self, OpenError> {
+        let state = live.load();
         let settings = state.settings.clone();
         let w = &settings.websub;
         let stored: Vec<Subscription> = state.store.subscriptions()?;
@@ -96,14 +98,28 @@ impl Hub {
             inbox: Mutex::new(Some(inbox)),
             wake: Notify::new(),
             touched: Mutex::default(),
-            settings,
-            state,
+            live,
         })
     }
 
+    /// The serving state of now (a request or a delivery loads it once).
+    pub fn state(&self) -> AppState {
+        self.live.load()
+    }
+
+    /// The serving state as reloads keep it.
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
+    /// The settings of now.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.live.load().settings.clone()
+    }
+
     /// `server.public_url` without a trailing slash: topics are named under it.
-    pub fn base(&self) -> &str {
-        self.state.base_url()
+    pub fn base(&self) -> String {
+        self.state().base_url().to_owned()
     }
 
     /// The verifier's end of the queue (once).
@@ -146,10 +162,10 @@ impl Hub {
         };
         let puts: Vec<(&str, &Subscription)> = kept.iter().map(|s: &Subscription| (s.id.as_str(), s)).collect();
         if !puts.is_empty() {
-            self.state.store.put_subscriptions(&puts)?;
+            self.state().store.put_subscriptions(&puts)?;
         }
         if !gone.is_empty() {
-            self.state.store.delete_subscriptions(&gone.iter().map(|id| id.as_str()).collect::<Vec<_>>())?;
+            self.state().store.delete_subscriptions(&gone.iter().map(|id| id.as_str()).collect::<Vec<_>>())?;
         }
         Ok(())
     }

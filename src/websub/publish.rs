@@ -26,11 +26,11 @@ pub fn due(moved: &[ChannelId], last: &HashMap<ChannelId, Instant>, now: Instant
 
 /// Runs until `stop` when external hubs are configured (returns at once otherwise).
 pub async fn run(hub: Arc<Hub>, stop: CancellationToken) {
-    if hub.settings.websub.external_hubs.is_empty() {
+    if hub.settings().websub.external_hubs.is_empty() {
         return;
     }
-    let channels = crate::http::public_channels(&hub.settings);
-    let version = |ch: &ChannelId| hub.state.versions.get(ch).0;
+    let channels = crate::http::public_channels(&hub.settings());
+    let version = |ch: &ChannelId| hub.state().versions.get(ch).0;
     // What is stored at start was published before: only later changes are pinged.
     let mut seen: HashMap<ChannelId, u64> = channels.iter().map(|ch| (ch.clone(), version(ch))).collect();
     let mut last: HashMap<ChannelId, Instant> = HashMap::new();
@@ -43,7 +43,7 @@ pub async fn run(hub: Arc<Hub>, stop: CancellationToken) {
         }
         let moved: Vec<ChannelId> = channels.iter().filter(|ch| seen.get(*ch) != Some(&version(ch))).cloned().collect();
         let now = Instant::now();
-        let ready = due(&moved, &last, now, hub.settings.websub.publish_every);
+        let ready = due(&moved, &last, now, hub.settings().websub.publish_every);
         for ch in &ready {
             seen.insert(ch.clone(), version(ch));
             last.insert(ch.clone(), now);
@@ -56,10 +56,10 @@ pub async fn run(hub: Arc<Hub>, stop: CancellationToken) {
 
 async fn ping_all(hub: &Arc<Hub>, channels: &[ChannelId]) {
     let mut pings = tokio::task::JoinSet::new();
-    for external in &hub.settings.websub.external_hubs {
+    for external in &hub.settings().websub.external_hubs {
         for ch in channels {
             for format in Format::ALL {
-                let topic = Topic { channel: ch.clone(), format }.url(hub.base());
+                let topic = Topic { channel: ch.clone(), format }.url(&hub.base());
                 pings.spawn(ping(hub.clone(), external.clone(), topic));
             }
         }

@@ -84,7 +84,7 @@ pub async fn run(hub: Arc<Hub>, stop: CancellationToken) {
         };
         let Some(task) = task else { break };
         while tasks.try_join_next().is_some() {}
-        while tasks.len() >= hub.settings.websub.concurrency {
+        while tasks.len() >= hub.settings().websub.concurrency {
             tasks.join_next().await;
         }
         tasks.spawn(handle(hub.clone(), task));
@@ -124,7 +124,7 @@ async fn handle(hub: Arc<Hub>, task: Task) {
 async fn confirm(hub: &Hub, p: &Pending) -> Result<(), VerifyError> {
     let challenge = challenge()?;
     let lease = (p.mode == Mode::Subscribe).then_some(p.lease);
-    let url = verification_url(&p.callback, p.mode, &p.topic.url(hub.base()), &challenge, lease);
+    let url = verification_url(&p.callback, p.mode, &p.topic.url(&hub.base()), &challenge, lease);
     verify(&hub.callbacks, &url, &challenge).await
 }
 
@@ -133,7 +133,7 @@ async fn confirm(hub: &Hub, p: &Pending) -> Result<(), VerifyError> {
 async fn apply(hub: &Arc<Hub>, p: &Pending) {
     match p.mode {
         Mode::Subscribe => {
-            let store = hub.state.store.clone();
+            let store = hub.state().store.clone();
             let last = tokio::task::spawn_blocking(move || store.last_seq()).await;
             let position = match last {
                 Ok(Ok(seq)) => seq,

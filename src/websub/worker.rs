@@ -36,7 +36,7 @@ struct Worker {
 
 /// Runs until `stop`; deliveries under way then are cut short (and made again after a restart).
 pub async fn run(hub: Arc<Hub>, stop: CancellationToken) {
-    let mut bumps = hub.state.versions.watch();
+    let mut bumps = hub.state().versions.watch();
     let mut bumps_open = true;
     let mut w = Worker::default();
     loop {
@@ -76,7 +76,7 @@ impl Worker {
         }
         let subs = hub.subscriptions();
         let active = subs.iter().filter(|s| s.state == State::Active).count() as u64;
-        hub.state.websub.set_subscriptions(active, subs.len() as u64 - active);
+        hub.state().websub.set_subscriptions(active, subs.len() as u64 - active);
         if subs.is_empty() {
             return None;
         }
@@ -100,7 +100,7 @@ impl Worker {
                 self.dirty.insert(s.id.clone());
                 continue;
             }
-            let version = hub.state.versions.get(&topic.channel).0;
+            let version = hub.state().versions.get(&topic.channel).0;
             let last = self.seen.get(&topic.channel).copied();
             if last != Some(version) {
                 self.seen.insert(topic.channel.clone(), version);
@@ -111,7 +111,7 @@ impl Worker {
     }
 
     fn topic(&mut self, hub: &Hub, path: &str) -> Option<Topic> {
-        let known = self.topics.entry(path.to_owned()).or_insert_with(|| Topic::from_path(&hub.settings, path));
+        let known = self.topics.entry(path.to_owned()).or_insert_with(|| Topic::from_path(&hub.settings(), path));
         known.clone()
     }
 
@@ -126,9 +126,9 @@ impl Worker {
             return;
         };
         let channel = topic.channel.clone();
-        let (state, w) = (hub.state.clone(), &hub.settings.websub);
+        let (state, w) = (hub.state(), &hub.settings().websub);
         let (items, bytes) = (w.batch_items, w.batch_bytes);
-        hub.state.websub.record_render();
+        hub.state().websub.record_render();
         let rendered =
             tokio::task::spawn_blocking(move || deliver::render(&state, &topic, position, items, bytes)).await;
         let batch = match rendered {
@@ -139,16 +139,18 @@ impl Worker {
         if batch.items == 0 {
             return self.nothing_new(hub, ids().collect(), &batch).await;
         }
+        // The configuration of now, loaded once for the batch (a reload swaps it).
+        let now_state = hub.state();
         for s in members {
             self.dirty.remove(&s.id);
             // Asked again for every delivery: a key withdrawn from the config stops the pushes.
             let key = s.key.as_ref().map(|k| k.0.as_str());
-            let access = super::may_subscribe(&hub.settings, &hub.state.gate, &channel, key);
+            let access = super::may_subscribe(&now_state.settings, &now_state.gate, &channel, key);
             if !super::allowed(access) {
                 tracing::debug!(id = %s.id, "WebSub subscription's key no longer grants its channel: not sent");
                 continue;
             }
-            if let Some(p) = access.partner().and_then(|i| hub.state.gate.partners.get(i)) {
+            if let Some(p) = access.partner().and_then(|i| now_state.gate.partners.get(i)) {
                 self.pushes.insert(s.id.clone(), p.id.clone());
             }
             self.busy.insert(s.id.clone());
@@ -212,7 +214,7 @@ impl Worker {
             };
             self.busy.remove(&outcome.id);
             changed.push(outcome.id.clone());
-            hub.state.websub.record_delivery(outcome.answer == Answer::Delivered, outcome.retry, outcome.elapsed);
+            hub.state().websub.record_delivery(outcome.answer == Answer::Delivered, outcome.retry, outcome.elapsed);
             hub.with_table(|t| self.apply(hub, t, outcome, now));
         }
         hub.persist(changed).await;
@@ -226,7 +228,7 @@ impl Worker {
             Answer::Delivered => {
                 s.delivered(now, o.batch.cursor, o.batch.items);
                 if let Some(p) = partner {
-                    hub.state.gate.record_push(&p, o.batch.items as u64);
+                    hub.state().gate.record_push(&p, o.batch.items as u64);
                 }
                 if o.batch.full {
                     self.dirty.insert(o.id);
