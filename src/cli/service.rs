@@ -42,7 +42,35 @@ pub fn with_admin_key(request: reqwest::RequestBuilder) -> reqwest::RequestBuild
 /// runs on its last good configuration and can say what is wrong.
 pub fn listen_of(path: &std::path::Path) -> Option<std::net::SocketAddr> {
     let text = std::fs::read_to_string(path).ok()?;
-    let table: toml::Table = toml::from_str(&text).ok()?;
-    let listen = table.get("server").and_then(|s| s.get("listen")).and_then(|l| l.as_str());
-    listen.unwrap_or("127.0.0.1:8080").parse().ok()
+    let listen = match toml::from_str::<toml::Table>(&text) {
+        Ok(table) => table.get("server").and_then(|s| s.get("listen")).and_then(|l| l.as_str().map(str::to_owned)),
+        // A file broken elsewhere still names the service: `reload` then lets the service
+        // report every problem with its place, instead of failing here.
+        Err(_) => scan_listen(&text),
+    };
+    listen.as_deref().unwrap_or("127.0.0.1:8080").parse().ok()
+}
+
+/// `listen = "…"` under `[server]`, read line by line from a file TOML cannot parse.
+fn scan_listen(text: &str) -> Option<String> {
+    let mut in_server = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_server = line == "[server]";
+        } else if let Some(rest) = line.strip_prefix("listen").filter(|_| in_server) {
+            let value = rest.trim_start().strip_prefix('=')?.trim();
+            return value.strip_prefix('"')?.split('"').next().map(str::to_owned);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_broken_file_still_names_the_service() {
+        let text = "[server]\nlisten = \"127.0.0.1:9191\" # here\n[polling]\nevery = [\n";
+        assert_eq!(super::scan_listen(text).as_deref(), Some("127.0.0.1:9191"));
+        assert_eq!(super::scan_listen("[store]\nlisten = \"x\"\n"), None, "only under [server]");
+    }
 }
