@@ -14,7 +14,8 @@
 //!   (a sitemap source's fetch asks robots.txt, reads its index's children; a page source's asks it, then
 //!    fetches the listing as a feed; parse gives the same feed model from either)
 //!
-//!   http (narrow state): /{feeds,topics,sources}/{name}.{rss,atom,json,ninjs}, /api/* ◄── render ◄── store
+//!   http (narrow state, one lock-free load per request): /{feeds,topics,sources}/{name}[.{rss,atom,json,ninjs}]
+//!     (no extension: the channel's page), /status, /api/* ◄── render ◄── store
 //!     access (pure): partner keys and private channels ─► may_read, asked before the render cache
 //!   websub: POST /websub ─► verify intent ─► subscriptions (store) ; commit ─► ChannelVersions ─►
 //!     worker ─► http's since page per (topic, position) ─► signed POST to each callback (guarded client)
@@ -28,6 +29,9 @@
 //!     report's place (shown, or listed under the event's primary) (measured by `examples/events_eval`)
 //!   discover (apart from the pipeline): a page ─► fetch ─► its rel=alternate feeds, robots.txt
 //!     sitemaps, usual feed paths ─► each fetched and parsed ─► `[[source]]` tables (`newsriver discover`)
+//!   catalog: OPML in and out, new `[[source]]` files under `include` (`import`, `add`, `export-sources`)
+//!   reload: SIGHUP or `POST /api/reload` ─► config read again ─► what changed ─► app swaps the poller's
+//!     settings, cron jobs and HTTP's state (a broken file changes nothing: `config_error`)
 //! ```
 
 pub mod access;
