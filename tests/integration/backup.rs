@@ -95,8 +95,7 @@ async fn backup_command_asks_the_running_service_and_reads_the_store_when_it_is_
     let dir = tempfile::tempdir().expect("tempdir");
     let mut settings = test_settings(dir.path(), &[("s0", format!("{base}/feed"))], |p| p.initial_items = 1000);
     // The command finds the service at `server.listen`: a fixed port, free a moment ago.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    settings.server.listen = format!("127.0.0.1:{port}").parse().expect("addr");
+    settings.server.listen = ([127, 0, 0, 1], free_port()).into();
     let config = dir.path().join(CONFIG_FILE);
     let settings = write_config(&config, &settings);
     let app = spawn_in(dir, settings).await;

@@ -117,28 +117,10 @@ async fn sigterm_stops_serve_cleanly_with_the_store_flushed() {
     let config = dir.path().join(CONFIG_FILE);
     write_config(&config, &settings);
     let store_path = settings.store.path;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_newsriver"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut polled = false;
-    while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
-        if line.contains("polled") {
-            polled = true;
-            break;
-        }
-    }
-    assert!(polled, "serve polled the source");
-    let pid = child.id().expect("pid").to_string();
-    let kill = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
-    assert!(kill.success());
+    let mut served = Served::start(&config);
+    assert!(served.wait_for("polled").await.is_some(), "serve polled the source");
+    served.signal("-TERM");
+    let mut child = served.detach();
     let status =
         tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("stops within 15 s").expect("wait");
     assert!(status.success(), "{status:?}");

@@ -14,9 +14,11 @@ use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+mod process;
 mod settings;
 mod site;
 mod subscriber;
+pub use process::*;
 pub use settings::*;
 pub use site::*;
 pub use subscriber::*;

@@ -4,10 +4,7 @@
 
 use crate::helpers::*;
 use newsriver::reload::{Answer, Changes};
-use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -194,11 +191,6 @@ async fn the_admin_key_guards_reloads() {
     app.stop().await;
 }
 
-/// A port nothing listens on now (the binary binds it next).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port()
-}
-
 fn newsriver(config: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
         .arg("--config")
@@ -216,36 +208,17 @@ async fn sighup_and_the_reload_command_reach_the_real_service() {
     settings.server.listen = ([127, 0, 0, 1], free_port()).into();
     let config = dir.path().join(CONFIG_FILE);
     write_config(&config, &settings);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_newsriver"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut wait_for = async |what: &str| {
-        while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
-            if line.contains(what) {
-                return line;
-            }
-        }
-        panic!("no log line with {what:?}");
-    };
-    wait_for("source=s0").await;
+    let mut served = Served::start(&config);
+    served.expect_line("source=s0").await;
     let mut with_s1 = settings.clone();
     with_s1
         .sources
         .push(test_settings(dir.path(), &[("s1", format!("{}/s1", server.uri()))], |_| {}).sources[0].clone());
     write_config(&config, &with_s1);
-    let pid = child.id().expect("pid").to_string();
-    assert!(std::process::Command::new("kill").args(["-HUP", &pid]).status().expect("kill").success());
-    let reloaded = wait_for("configuration reloaded").await;
+    served.signal("-HUP");
+    let reloaded = served.expect_line("configuration reloaded").await;
     assert!(reloaded.contains("sources_added=s1"), "{reloaded}");
-    wait_for("source=s1").await;
+    served.expect_line("source=s1").await;
 
     // A broken file: `reload` fails and names the problem; `sources` shows it above the table.
     let good = std::fs::read_to_string(&config).expect("config");
@@ -267,7 +240,8 @@ async fn sighup_and_the_reload_command_reach_the_real_service() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing changed"));
     let out = newsriver(&config, &["sources"]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("config_error"));
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    served.signal("-TERM");
+    let mut child = served.detach();
     let status = tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("stops").expect("wait");
     assert!(status.success(), "{status:?}");
 }

@@ -3,37 +3,14 @@
 
 use crate::helpers::*;
 use crate::websub::{form, topic, TOPIC};
-use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 /// Starts `newsriver serve` and returns it with the port it listens on (from its log).
 async fn serve(config: &std::path::Path) -> (Child, u16) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_newsriver"))
-        .arg("--config")
-        .arg(config)
-        .arg("serve")
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn newsriver serve");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let port = loop {
-        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("serve logs within 20 s")
-            .expect("read log")
-            .expect("serve keeps running");
-        if let Some(port) = line.contains("serving").then(|| line.split("port=").nth(1)).flatten() {
-            break port.split_whitespace().next().and_then(|p| p.parse().ok()).expect("a port number");
-        }
-    };
-    // Keep draining the log so the process never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, port)
+    let mut served = Served::start(config);
+    let port = served.port().await;
+    (served.detach(), port)
 }
 
 async fn api(client: &reqwest::Client, port: u16) -> Vec<serde_json::Value> {
