@@ -123,8 +123,19 @@ fn usage_counts_requests_not_modified_items_and_pushes() {
     assert_eq!(planet.last_seen.map(|t| t.timestamp()), Some(wall.timestamp()));
     assert_eq!(rows[1].requests, 0);
     assert_eq!(rows[1].last_seen, None);
-    let mut text = String::new();
-    usage.render(&p, &mut text);
-    assert!(text.lines().any(|l| l == "newsriver_partner_requests_total{partner=\"planet\"} 2"), "{text}");
-    assert!(text.lines().any(|l| l == "newsriver_partner_items_pushed_total{partner=\"planet\"} 3"), "{text}");
+    let mut reg = crate::metrics::registry();
+    usage.register(&p, &mut reg);
+    let text = crate::metrics::encode(&reg).expect("encodes");
+    let sample = |series: &str| {
+        let line = text.lines().find(|l| l.rsplit_once(' ').is_some_and(|(s, _)| s == series));
+        line.and_then(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok()).unwrap_or_else(|| panic!("no {series} in {text}"))
+    };
+    assert_eq!(sample(r#"newsriver_partner_requests_total{partner="planet"}"#), 2.0);
+    assert_eq!(sample(r#"newsriver_partner_not_modified_total{partner="planet"}"#), 1.0);
+    assert_eq!(sample(r#"newsriver_partner_items_pulled_total{partner="planet"}"#), 7.0);
+    assert_eq!(sample(r#"newsriver_partner_items_pushed_total{partner="planet"}"#), 3.0);
+    assert_eq!(sample(r#"newsriver_partner_last_seen_seconds{partner="planet"}"#), wall.timestamp() as f64);
+    assert_eq!(sample(r#"newsriver_partner_requests_total{partner="agency"}"#), 0.0);
+    assert!(text.lines().any(|l| l == "# TYPE newsriver_partner_requests counter"), "{text}");
+    assert!(text.lines().any(|l| l == "# TYPE newsriver_partner_last_seen_seconds gauge"), "{text}");
 }

@@ -106,9 +106,9 @@ pub struct Shared {
     pub board: Arc<Board>,
     /// The poller's counters, shown at `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// HTTP's own, in an allocation of their own: both serving threads write them on every
-    /// request, and beside the fields every request reads they made those lines bounce.
-    pub counters: Arc<counters::ChannelCounters>,
+    /// HTTP's own: every count is on a cache line of its own (`counters::OwnLine`), since both
+    /// serving threads write them on every request.
+    pub counters: counters::ChannelCounters,
     pub versions: Arc<ChannelVersions>,
     pub cache: Arc<cache::RenderCache>,
     /// Caching headers of channel responses: anyone's, and a partner's own.
@@ -160,7 +160,7 @@ impl AppState {
             store: handles.store,
             board: handles.board,
             metrics: handles.metrics,
-            counters: Arc::default(),
+            counters: counters::ChannelCounters::default(),
             versions: handles.versions,
             cache: Arc::default(),
             public_cache: cache::CacheHeaders::public(max_age),
