@@ -26,6 +26,7 @@ mod hostile_articles;
 mod http_api;
 mod include_files;
 mod ingest;
+mod metrics;
 mod ninjs;
 mod opml;
 mod pages;
