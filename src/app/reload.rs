@@ -26,22 +26,24 @@ use tokio_util::sync::CancellationToken;
 pub struct Reloader {
     config_path: PathBuf,
     live: Live,
-    handles: Handles,
-    poller: Poller,
+    pub(super) handles: Handles,
+    pub(super) poller: Poller,
     export: Option<Arc<Exporter>>,
     /// The cron jobs, once the scheduler runs (`None` with polling off, and after shutdown).
     pub(super) scheduler: Mutex<Option<schedule::Running>>,
-    current: Mutex<Current>,
-    shutdown: CancellationToken,
+    /// Held by a reload or a prune (`prune.rs`), so that the two never interleave.
+    pub(super) current: Mutex<Current>,
+    pub(super) shutdown: CancellationToken,
 }
 
 /// What runs now: the settings (restart-only keys at their running values), the routing they
 /// make, and the re-routing pass in progress.
 #[derive(Debug)]
-struct Current {
-    settings: Arc<Settings>,
-    /// Sources a reload removed: their channels are still served (read-only) until a restart.
-    retired: Vec<crate::config::SourceSettings>,
+pub(super) struct Current {
+    pub(super) settings: Arc<Settings>,
+    /// Sources a reload removed: their channels are still served (read-only) until a restart
+    /// or a prune.
+    pub(super) retired: Vec<crate::config::SourceSettings>,
     fingerprint: String,
     reindex: Option<(CancellationToken, JoinHandle<()>)>,
 }
@@ -125,7 +127,7 @@ impl Reloader {
 
     /// Requests from now are answered under `settings` (removed sources' channels still served);
     /// every channel's version moves, so no reader keeps a 304 for a title or link that changed.
-    fn serve_under(&self, settings: &Settings, retired: &[crate::config::SourceSettings]) {
+    pub(super) fn serve_under(&self, settings: &Settings, retired: &[crate::config::SourceSettings]) {
         let mut http = settings.clone();
         http.sources.extend(retired.iter().cloned());
         self.live.store(self.live.load().reconfigured(Arc::new(http.clone())));
