@@ -34,6 +34,7 @@ mod partners_admin;
 mod politeness;
 mod polling;
 mod preview;
+mod prune;
 mod reload;
 mod sitemaps;
 mod status_page;
