@@ -114,10 +114,14 @@ async fn requests_to_one_host_keep_the_configured_gap() {
     let mut seen = times.lock().expect("lock").clone();
     seen.sort();
     assert_eq!(seen.len(), 4);
+    // Times are taken where the requests arrive, so one late arrival (a busy machine) shortens the
+    // gap after it: each gap is held to half the configured one, the four together to all three.
     for w in seen.windows(2) {
         let gap = w[1] - w[0];
-        assert!(gap >= Duration::from_millis(280), "requests {gap:?} apart, configured 300ms");
+        assert!(gap >= Duration::from_millis(150), "requests {gap:?} apart, configured 300ms");
     }
+    let span = seen[3] - seen[0];
+    assert!(span >= Duration::from_millis(870), "four requests over {span:?}, three gaps of 300ms");
     app.stop().await;
 }
 
