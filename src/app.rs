@@ -233,7 +233,7 @@ pub fn fetcher(p: &PollingSettings) -> Result<Fetcher, crate::fetch::FetchError>
     Fetcher::new(fetch_policy(p), Arc::new(host_budgets(p)))
 }
 
-fn fetch_policy(p: &PollingSettings) -> FetchPolicy {
+pub(crate) fn fetch_policy(p: &PollingSettings) -> FetchPolicy {
     FetchPolicy {
         timeout: p.timeout,
         max_body: p.max_body,

@@ -114,6 +114,19 @@ impl Reloader {
     /// Polls started from now run under `settings`, the new routing, and the cron jobs it names.
     async fn poll_under(&self, settings: &Arc<Settings>, router: &Arc<TopicRouter>, grouped: &Arc<Grouped>) {
         let mut ctx = (*self.poller.context()).clone();
+        let (old, new) = (&self.poller.settings().polling, &settings.polling);
+        if crate::app::fetch_policy(old) != crate::app::fetch_policy(new) {
+            match crate::fetch::Fetcher::new(crate::app::fetch_policy(new), ctx.fetcher.hosts().clone()) {
+                Ok(f) => {
+                    ctx.robots = Arc::new(crate::fetch::RobotsCache::new(&f));
+                    ctx.fetcher = f;
+                }
+                Err(e) => tracing::error!(error = %e, "the fetcher keeps its old limits"),
+            }
+        }
+        if (old.host_defaults, &old.hosts) != (new.host_defaults, &new.hosts) {
+            ctx.fetcher.hosts().reconfigure(new.host_defaults, new.hosts.clone());
+        }
         ctx.router = router.clone();
         ctx.deciders.grouped = grouped.clone();
         ctx.polling = Arc::new(settings.polling.clone());

@@ -199,15 +199,12 @@ impl AppState {
             metrics: self.metrics.clone(),
             versions: self.versions.clone(),
         };
-        let same_gate = crate::access::Partners::of(&settings) == self.gate.partners;
+        let gate = self.gate.reconfigured(&settings);
         let fresh = Self::new(settings, handles);
         match Arc::try_unwrap(fresh.0) {
-            Ok(shared) => Self(Arc::new(Shared {
-                counters: self.counters.clone(),
-                websub: self.websub.clone(),
-                gate: if same_gate { self.gate.clone() } else { shared.gate.clone() },
-                ..shared
-            })),
+            Ok(shared) => {
+                Self(Arc::new(Shared { counters: self.counters.clone(), websub: self.websub.clone(), gate, ..shared }))
+            }
             Err(fresh) => Self(fresh),
         }
     }
