@@ -244,3 +244,14 @@ fn stored_sources(path: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+#[tokio::test]
+async fn the_admin_key_guards_pruning() {
+    let (app, _feeds) = crate::partners::spawn_private(|_| {}).await;
+    let url = format!("{}/api/prune", app.base);
+    let ask = serde_json::json!({ "sources": ["gone"], "dry_run": true });
+    assert_eq!(app.client.post(&url).json(&ask).send().await.expect("post").status(), 401);
+    let with_key = app.client.post(&url).json(&ask).bearer_auth(crate::partners::ADMIN).send().await.expect("post");
+    assert_eq!(with_key.status(), 404, "past the guard: a source the store does not know");
+    app.stop().await;
+}
