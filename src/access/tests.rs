@@ -139,3 +139,27 @@ fn usage_counts_requests_not_modified_items_and_pushes() {
     assert!(text.lines().any(|l| l == "# TYPE newsriver_partner_requests counter"), "{text}");
     assert!(text.lines().any(|l| l == "# TYPE newsriver_partner_last_seen_seconds gauge"), "{text}");
 }
+
+#[test]
+fn a_reload_keeps_the_counts_of_partners_that_remain() {
+    let mut s = Settings::from_toml(CONFIG, Path::new("/x/newsriver.toml"), &NoChecks).expect("config");
+    s.partners = vec![
+        partner("planet", "nrp_planet", Grant::Channels(vec![topic("clients")])),
+        partner("agency", "nrp_agency", Grant::All),
+    ];
+    let gate = Arc::new(Gate::of(&s));
+    let (now, wall) = (std::time::Instant::now(), chrono::Utc::now());
+    assert!(gate.usage.admit(&gate.partners, 0, now, wall).is_ok());
+    gate.usage.served(1, false, 4);
+    assert!(Arc::ptr_eq(&gate, &gate.reconfigured(&s)), "unchanged partners keep the gate");
+
+    s.partners.remove(0);
+    s.partners.push(partner("desk", "nrp_desk", Grant::All));
+    let next = gate.reconfigured(&s);
+    let rows = next.usage.snapshot(&next.partners);
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["agency", "desk"]);
+    assert_eq!((rows[0].requests, rows[0].items_pulled), (0, 4), "agency kept what it took");
+    assert_eq!((rows[1].requests, rows[1].items_pulled), (0, 0), "a new partner starts at zero");
+    assert!(next.may_read(&topic("clients"), Some("nrp_planet")) != Access::Partner(0), "planet is gone");
+}

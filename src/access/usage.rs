@@ -61,6 +61,21 @@ struct Row {
     bucket: Mutex<Bucket>,
 }
 
+impl Row {
+    fn copy(&self) -> Self {
+        let bucket = *self.bucket.lock().unwrap_or_else(PoisonError::into_inner);
+        Self {
+            requests: self.requests.load(Relaxed).into(),
+            not_modified: self.not_modified.load(Relaxed).into(),
+            pulled: self.pulled.load(Relaxed).into(),
+            pushed: self.pushed.load(Relaxed).into(),
+            limited: self.limited.load(Relaxed).into(),
+            last_seen: self.last_seen.load(Relaxed).into(),
+            bucket: Mutex::new(bucket),
+        }
+    }
+}
+
 /// The counters of every partner, in the order of `Partners`.
 #[derive(Debug)]
 pub struct Usage {
@@ -87,6 +102,16 @@ pub struct PartnerUsage {
 impl Usage {
     pub fn new(partners: &Partners) -> Self {
         Self { rows: partners.all().iter().map(|_| Row::default()).collect() }
+    }
+
+    /// The counters for `to` after a reload: a partner that `from` had too (by id) keeps its
+    /// counts and its rate-limit bucket, so a reload neither forgets what it took nor refills it.
+    pub fn carried(&self, from: &Partners, to: &Partners) -> Self {
+        let row = |p: &crate::config::PartnerSettings| match from.index_of(&p.id).and_then(|i| self.rows.get(i)) {
+            Some(old) => old.copy(),
+            None => Row::default(),
+        };
+        Self { rows: to.all().iter().map(row).collect() }
     }
 
     /// Counts a request with partner `i`'s key at `now` and takes it from the partner's rate

@@ -9,6 +9,7 @@ mod inflight;
 mod intent;
 pub mod keys;
 mod migrate;
+mod prune;
 mod read;
 mod space;
 mod story_index;
@@ -17,6 +18,7 @@ mod subscriptions;
 pub use backup::Backup;
 pub use compact::{compact, Compacted};
 pub use inflight::View;
+pub use prune::Removal;
 pub use read::SincePage;
 
 use crate::domain::{Change, ChannelId, Entry, EntryKey, IndexWrite, SourceId, SourceState};
@@ -202,13 +204,7 @@ impl Store {
         let (p, changes, ticket) = {
             let _decide = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
             let mut p = prepare(&View { store: self, inflight: self.inflight.snapshot() })?;
-            for c in p.changes.iter_mut() {
-                // A metadata-only refresh keeps its place in the change log: partners polling
-                // `since` have nothing new to fetch.
-                if !matches!(c, Change::Updated { edited: false, .. }) {
-                    c.entry_mut().seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
-                }
-            }
+            self.number(&mut p.changes);
             let changes = Arc::new(std::mem::take(&mut p.changes));
             let ticket = self.inflight.register(inflight::Pending::of(changes.clone(), &p.index));
             (p, changes, ticket)
@@ -226,6 +222,17 @@ impl Store {
         // queueing behind each other's, and none is acknowledged before it is durable.
         self.db.flush()?;
         Ok(Committed { changes, index: p.index, state: p.state })
+    }
+
+    /// Gives each change its change-log position. Callers hold the commit lock.
+    fn number(&self, changes: &mut [Change]) {
+        for c in changes.iter_mut() {
+            // A metadata-only refresh keeps its place in the change log: partners polling
+            // `since` have nothing new to fetch.
+            if !matches!(c, Change::Updated { edited: false, .. }) {
+                c.entry_mut().seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+            }
+        }
     }
 
     /// The store with the commits in flight, for reads outside a commit (which may then miss

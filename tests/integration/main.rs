@@ -35,6 +35,7 @@ mod partners_admin;
 mod politeness;
 mod polling;
 mod preview;
+mod prune;
 mod reload;
 mod sitemaps;
 mod status_page;
