@@ -62,17 +62,11 @@ struct Row {
 }
 
 impl Row {
-    fn copy(&self) -> Self {
+    /// The row a reload carries over: the same counts, shared, so a request still answered on
+    /// the old state is counted too; and a copy of the bucket.
+    fn carry(&self) -> Self {
         let bucket = *self.bucket.lock().unwrap_or_else(PoisonError::into_inner);
-        Self {
-            requests: self.requests.load(Relaxed).into(),
-            not_modified: self.not_modified.load(Relaxed).into(),
-            pulled: self.pulled.load(Relaxed).into(),
-            pushed: self.pushed.load(Relaxed).into(),
-            limited: self.limited.load(Relaxed).into(),
-            last_seen: self.last_seen.load(Relaxed).into(),
-            bucket: Mutex::new(bucket),
-        }
+        Self { counts: self.counts.clone(), bucket: Mutex::new(bucket) }
     }
 }
 
@@ -108,7 +102,7 @@ impl Usage {
     /// counts and its rate-limit bucket, so a reload neither forgets what it took nor refills it.
     pub fn carried(&self, from: &Partners, to: &Partners) -> Self {
         let row = |p: &crate::config::PartnerSettings| match from.index_of(&p.id).and_then(|i| self.rows.get(i)) {
-            Some(old) => old.copy(),
+            Some(old) => old.carry(),
             None => Row::default(),
         };
         Self { rows: to.all().iter().map(row).collect() }
