@@ -163,15 +163,6 @@ async fn a_configured_or_unknown_source_is_refused_and_a_dry_run_writes_nothing(
     app.stop().await;
 }
 
-fn newsriver(config: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .expect("run newsriver")
-}
-
 /// A third source (c) with two items of its own.
 async fn third_feed() -> wiremock::MockServer {
     let body = rss(&(item("c1", "https://c.example/1", "Rail strike called", "Drivers walk out.", 20)

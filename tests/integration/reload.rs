@@ -191,15 +191,6 @@ async fn the_admin_key_guards_reloads() {
     app.stop().await;
 }
 
-fn newsriver(config: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .expect("run newsriver")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_and_the_reload_command_reach_the_real_service() {
     let server = feed_server(&[("/s0", items("s0", "harbour", 2)), ("/s1", items("s1", "rail", 2))]).await;
