@@ -3,14 +3,15 @@
 //! threads: a work-stealing runtime woke a second worker for most requests, which cost more than
 //! building the answer. Polls keep the main runtime.
 
-use axum::extract::{ConnectInfo, Request};
-use axum::serve::IncomingStream;
+use super::sendfile::Stream;
+use axum::extract::ConnectInfo;
 use axum::Router;
+use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::task::{Context, Poll};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Serves `router` on `threads` threads until `stop` is cancelled and open requests finish.
 pub async fn serve(
@@ -50,53 +51,76 @@ pub async fn serve(
 fn serve_one(socket: std::net::TcpListener, router: Router, stop: CancellationToken) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(socket)?;
-        // The client's address reaches POST handlers (WebSub's limits, `POST /api/backup`).
-        axum::serve(listener, PeerOnPost(router)).with_graceful_shutdown(async move { stop.cancelled().await }).await
+        let listener = TcpListener::from_std(socket)?;
+        let open = TaskTracker::new();
+        loop {
+            let accepted = tokio::select! {
+                _ = stop.cancelled() => break,
+                accepted = listener.accept() => accepted,
+            };
+            let (stream, peer) = match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    pause_after(&e).await;
+                    continue;
+                }
+            };
+            // As nginx's `tcp_nodelay`: the last segment of an answer leaves with the rest
+            // instead of waiting for the client to acknowledge the ones before it.
+            let _ = stream.set_nodelay(true);
+            open.spawn(connection(stream, WithPeer { router: router.clone(), peer }, stop.clone()));
+        }
+        // No new connections; the open ones finish the request they are in and close.
+        drop(listener);
+        open.close();
+        open.wait().await;
+        Ok(())
     })
 }
 
-/// Makes, per connection, the router with the client's address (`ConnectInfo`) added to POST
-/// requests, for the handlers that limit per address (WebSub subscriptions). Only to those: on
-/// every GET it would cost a cached answer two allocations.
-#[derive(Clone)]
-struct PeerOnPost(Router);
-
-impl<'a> tower::Service<IncomingStream<'a, TcpListener>> for PeerOnPost {
-    type Response = WithPeer;
-    type Error = Infallible;
-    type Future = std::future::Ready<Result<WithPeer, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, incoming: IncomingStream<'a, TcpListener>) -> Self::Future {
-        std::future::ready(Ok(WithPeer { router: self.0.clone(), peer: *incoming.remote_addr() }))
+/// Backs off after a failed accept: a client that gave up is nothing, but running out of file
+/// descriptors would otherwise spin this thread.
+async fn pause_after(e: &std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if !matches!(e.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
+        tracing::error!("accept failed: {e}");
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }
 
-/// One connection's router and client address.
+/// One HTTP/1.1 connection (the only protocol served: no sniffing for HTTP/2 on each one), shut
+/// down gracefully when `stop` is cancelled.
+async fn connection(stream: TcpStream, service: WithPeer, stop: CancellationToken) {
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(Stream::new(stream)), service);
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = stop.cancelled() => conn.as_mut().graceful_shutdown(),
+    }
+    let _ = conn.await;
+}
+
+/// One connection's router and client address. The address is added (`ConnectInfo`) to POST
+/// requests only, for the handlers that limit per address (WebSub subscriptions): on every GET
+/// it would cost a cached answer two allocations.
 #[derive(Clone)]
 struct WithPeer {
     router: Router,
     peer: SocketAddr,
 }
 
-impl tower::Service<Request> for WithPeer {
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for WithPeer {
     type Response = axum::response::Response;
     type Error = Infallible;
-    type Future = <Router as tower::Service<Request>>::Future;
+    type Future = axum::routing::future::RouteFuture<Infallible>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        tower::Service::<Request>::poll_ready(&mut self.router, cx)
-    }
-
-    fn call(&mut self, mut req: Request) -> Self::Future {
+    fn call(&self, req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+        let mut req = req.map(axum::body::Body::new);
         if req.method() == axum::http::Method::POST {
             req.extensions_mut().insert(ConnectInfo(self.peer));
         }
-        self.router.call(req)
+        // A router is always ready (axum documents it), so it is called without asking.
+        tower::Service::call(&mut self.router.clone(), req)
     }
 }
 
