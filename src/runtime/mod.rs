@@ -2,6 +2,7 @@
 //! serving), and the serving threads, one single-threaded runtime per core on one socket.
 
 mod pools;
+pub mod sendfile;
 mod serving;
 
 pub use pools::{CpuPool, CpuShare, PoolError};

@@ -353,3 +353,57 @@ async fn opml_and_index_list_every_channel() {
     }
     app.stop().await;
 }
+
+/// Open files that hold a cached body for `sendfile` (the app runs in this process).
+fn body_files() -> usize {
+    let fds = std::fs::read_dir("/proc/self/fd").map(|d| d.flatten().collect::<Vec<_>>()).unwrap_or_default();
+    fds.iter()
+        .filter(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.to_string_lossy().contains("newsriver-body")))
+        .count()
+}
+
+#[tokio::test]
+async fn a_large_cached_channel_arrives_whole_in_every_encoding_from_its_file() {
+    use std::io::Read;
+    // Text that compresses little, so even the compressed bodies are large.
+    let mut seed = 7u64;
+    let mut noise = |n: usize| {
+        (0..n)
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                char::from(b'a' + (seed >> 59) as u8 % 26)
+            })
+            .collect::<String>()
+    };
+    let items: String = (1..=100)
+        .map(|i| {
+            let text = noise(900);
+            format!("<item><guid>big{i}</guid><title>Story {i}</title><description>{text}</description><pubDate>{:02} Nov 2026 10:{:02}:00 +0000</pubDate></item>", 1 + i % 28, i % 60)
+        })
+        .collect();
+    let a = serve_body("/feed", rss(&items), "application/rss+xml").await;
+    let app = spawn_app_with(&[("a", format!("{}/feed", a.uri()))], |p| p.initial_items = 100).await;
+    app.poll_now().await;
+    let url = format!("{}/feeds/all.atom?limit=100", app.base);
+    let raw = reqwest::Client::builder().no_gzip().no_brotli().build().expect("client");
+    let get = |accept: &'static str| {
+        let req = raw.get(&url).header("accept-encoding", accept).send();
+        async move { req.await.expect("req").bytes().await.expect("body").to_vec() }
+    };
+    let plain = get("identity").await;
+    assert!(plain.len() > 64 * 1024, "a large body: {}", plain.len());
+    assert_eq!(feed_rs::parser::parse(plain.as_slice()).expect("parses").entries.len(), 100);
+    for _ in 0..3 {
+        assert!(get("identity").await == plain, "the cached body again, byte for byte");
+        let gz = get("gzip").await;
+        assert!(gz.len() > 16 * 1024, "compressed, still large: {}", gz.len());
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(gz.as_slice()).read_to_end(&mut decoded).expect("gunzip");
+        assert!(decoded == plain, "gzip");
+        let mut decoded = Vec::new();
+        brotli::Decompressor::new(get("br").await.as_slice(), 4096).read_to_end(&mut decoded).expect("unbrotli");
+        assert!(decoded == plain, "brotli");
+    }
+    assert!(body_files() >= 1, "the cached bodies are sent from files");
+    app.stop().await;
+}
