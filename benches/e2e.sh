@@ -264,12 +264,12 @@ start_serve() {  # start_serve NAME CONFIG: start `serve`, set SERVE_PID and SER
     fi
     SERVE_READY_S=$(python3 -c "import time,sys; print(f'{time.time()-float(sys.argv[1]):.2f}')" "$SERVE_T0")
 }
-run_wrk() {  # run_wrk NAME URL [HEADER]: wrk -t2 -c32 --latency, parsed into NAME.json
+run_wrk() {  # run_wrk NAME URL [HEADER]: wrk -t2 -c${CONNS:-32} --latency, parsed into NAME.json
     local name=$1 url=$2; shift 2
     local hdr=()
     [[ $# -gt 0 ]] && hdr=(-H "$1")
-    say "wrk $name ($url ${1:-})"
-    timeout $((WRK_SECS + 30)) wrk -t2 -c32 -d"${WRK_SECS}s" --latency "${hdr[@]}" "$url" > "$WORK/$name.wrk" 2>&1 || true
+    say "wrk $name -c${CONNS:-32} ($url ${1:-})"
+    timeout $((WRK_SECS + 30)) wrk -t2 -c"${CONNS:-32}" -d"${WRK_SECS}s" --latency "${hdr[@]}" "$url" > "$WORK/$name.wrk" 2>&1 || true
     python3 "$LIB" wrk "$WORK/$name.json" "$WORK/$name.wrk" > /dev/null
 }
 
@@ -287,20 +287,25 @@ if want W6 && [[ $HAVE_WRK == 1 ]]; then
     ST="http://127.0.0.1:$P_STATIC/all.atom"
     NG_ETAG=$(curl -sI "$ST" | grep -i '^etag:' | head -1 | cut -d' ' -f2- | tr -d '\r' || true)
     NG_GZ=$(curl -s -H 'Accept-Encoding: gzip' -D - -o /dev/null "$ST" | grep -ci '^content-encoding: gzip' || true)
-    run_wrk w6_nr_plain "$CH"
-    run_wrk w6_ng_plain "$ST"
-    run_wrk w6_nr_gzip "$CH" 'Accept-Encoding: gzip'
-    run_wrk w6_ng_gzip "$ST" 'Accept-Encoding: gzip'
+    REF=${SERVER_KIND%% *}
+    # Each pair newsriver then nginx, back to back, at 64 and 256 connections (E2E_W6_CONNS).
+    for CONNS in ${E2E_W6_CONNS:-64 256}; do
+        run_wrk "w6_nr_plain_$CONNS" "$CH"
+        run_wrk "w6_ng_plain_$CONNS" "$ST"
+        run_wrk "w6_nr_gzip_$CONNS" "$CH" 'Accept-Encoding: gzip'
+        run_wrk "w6_ng_gzip_$CONNS" "$ST" 'Accept-Encoding: gzip'
+        record "W6 plain c$CONNS" "what=cached 100-item all.atom, $BYTES bytes, full body" \
+            "newsriver=$WORK/w6_nr_plain_$CONNS.json" "nginx=$WORK/w6_ng_plain_$CONNS.json" "ref=$REF" \
+            "note=the ingest runs' store, polling off, wrk -t2 -c$CONNS -d${WRK_SECS}s"
+        record "W6 gzip c$CONNS" "what=same, Accept-Encoding: gzip (newsriver $NR_GZ_BYTES B; $REF gzip_static $GZ_BYTES B)" \
+            "newsriver=$WORK/w6_nr_gzip_$CONNS.json" "nginx=$WORK/w6_ng_gzip_$CONNS.json" "ref=$REF" \
+            "note=gzip answered: newsriver $([[ $NR_GZ -ge 1 ]] && echo yes || echo NO), $REF $([[ $NG_GZ -ge 1 ]] && echo yes || echo NO)"
+    done
+    CONNS=64
     run_wrk w6_nr_304 "$CH" "If-None-Match: $ETAG"
     run_wrk w6_ng_304 "$ST" "If-None-Match: $NG_ETAG"
-    REF=${SERVER_KIND%% *}
-    record "W6 plain" "what=cached 100-item all.atom, $BYTES bytes, full body" \
-        "newsriver=$WORK/w6_nr_plain.json" "nginx=$WORK/w6_ng_plain.json" "ref=$REF" \
-        "note=the ingest runs' store, polling off, wrk -t2 -c32 -d${WRK_SECS}s"
-    record "W6 gzip" "what=same, Accept-Encoding: gzip (newsriver $NR_GZ_BYTES B; $REF gzip_static $GZ_BYTES B)" \
-        "newsriver=$WORK/w6_nr_gzip.json" "nginx=$WORK/w6_ng_gzip.json" "ref=$REF" \
-        "note=gzip answered: newsriver $([[ $NR_GZ -ge 1 ]] && echo yes || echo NO), $REF $([[ $NG_GZ -ge 1 ]] && echo yes || echo NO)"
-    record "W6 304" "what=same, If-None-Match of the current ETag" \
+    unset CONNS
+    record "W6 304 c64" "what=same, If-None-Match of the current ETag" \
         "newsriver=$WORK/w6_nr_304.json" "nginx=$WORK/w6_ng_304.json" "ref=$REF" \
         "note=newsriver answered $NR_304 to a single check"
     stop_pid "$SERVE_PID"
