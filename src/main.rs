@@ -21,6 +21,7 @@ async fn main() -> ExitCode {
         | Command::Sources { .. }
         | Command::Reload
         | Command::Compact
+        | Command::Migrate
         | Command::Export { .. }
         | Command::Backup { .. }
         | Command::Extract { .. }
@@ -119,6 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Poll => cli::poll(settings, shutdown).await,
         Command::Reindex => cli::reindex(settings),
         Command::Compact => cli::compact(settings),
+        Command::Migrate => cli::migrate(settings),
         Command::Export { dir } => cli::export(settings, dir),
         Command::Backup { dir } => cli::backup(settings, dir).await,
         Command::Sources { json, watch } => cli::sources(settings, json, watch).await,

@@ -125,7 +125,7 @@ async fn config_error(client: &reqwest::Client, base: &str) -> Vec<String> {
 }
 
 fn from_store(settings: &Settings) -> anyhow::Result<Vec<SourceStatus>> {
-    let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    let store = crate::store::Store::open_settings(&settings.store)?;
     let now = Utc::now();
     let mut out = Vec::new();
     for s in &settings.sources {

@@ -47,9 +47,9 @@ impl Store {
     ) -> Result<Vec<Entry>, StoreError> {
         let prefix = keys::channel_prefix(ch);
         let end = before.map(|pos| [prefix.as_slice(), pos.as_slice()].concat());
-        let iter: Box<dyn DoubleEndedIterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match &end {
-            Some(end) => Box::new(self.channels.range(&prefix, Some(end))),
-            None => Box::new(self.channels.scan_prefix(&prefix)),
+        let iter = match &end {
+            Some(end) => self.channels.range(&prefix, Some(end)),
+            None => self.channels.scan_prefix(&prefix),
         };
         let mut out = Vec::with_capacity(limit.min(1024));
         for item in iter.rev().take(limit) {
