@@ -4,55 +4,9 @@
 //! allocation or dynamic call is added to sled's reads.
 
 use super::pg::{self, PgKv};
-use super::space::Batch;
+use super::records::{Batch, Bytes, Item};
 use super::StoreError;
-use std::ops::{Bound, Deref};
-
-/// A key or value as read: sled's shared buffer, or bytes fetched from PostgreSQL.
-#[derive(Debug, Clone)]
-pub enum Bytes {
-    Sled(sled::IVec),
-    Owned(Vec<u8>),
-}
-
-impl Deref for Bytes {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            Self::Sled(v) => v,
-            Self::Owned(v) => v,
-        }
-    }
-}
-
-impl AsRef<[u8]> for Bytes {
-    fn as_ref(&self) -> &[u8] {
-        self
-    }
-}
-
-impl PartialEq for Bytes {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
-}
-
-impl Bytes {
-    /// The bytes after the first (a space's tag).
-    pub(super) fn after_tag(self) -> Self {
-        match self {
-            Self::Sled(v) => Self::Sled(v.subslice(1, v.len().saturating_sub(1))),
-            Self::Owned(mut v) => {
-                v.remove(0);
-                Self::Owned(v)
-            }
-        }
-    }
-}
-
-/// One record of a scan, key and value.
-pub(super) type Item = Result<(Bytes, Bytes), StoreError>;
+use std::ops::Bound;
 
 /// Where records live; cheap to clone.
 #[derive(Clone, Debug)]

@@ -14,6 +14,7 @@ mod kv;
 mod migrate;
 mod pg;
 mod read;
+mod records;
 mod space;
 mod story_index;
 mod subscriptions;

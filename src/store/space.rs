@@ -3,13 +3,11 @@
 //! every key they write and cost a fifth of ingest CPU; commits are made all-or-nothing by
 //! `intent.rs` instead, or by one transaction on PostgreSQL.)
 
-use super::kv::{Bytes, Item, Kv, Scan};
+use super::kv::{Kv, Scan};
+pub(super) use super::records::Batch;
+use super::records::{Bytes, Item};
 use super::StoreError;
 use std::ops::Bound;
-
-/// A commit's writes, in order: a value to put, or `None` to delete (see `intent.rs`).
-#[derive(Debug, Default)]
-pub(super) struct Batch(pub(super) Vec<(Vec<u8>, Option<Vec<u8>>)>);
 
 /// One record kind: where records live and the tag its keys start with. Keys given to and
 /// returned by a space never include the tag.

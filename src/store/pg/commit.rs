@@ -3,7 +3,7 @@
 //! multi-row delete. No intent records: the transaction is all-or-nothing by itself.
 
 use super::{discard, PgError, PgKv};
-use crate::store::space::Batch;
+use crate::store::records::Batch;
 use crate::store::{keys, StoreError};
 use deadpool_postgres::Object;
 use std::collections::HashMap;

@@ -4,7 +4,7 @@
 //! goes on with what the other end has fetched and not yet given out.
 
 use super::PgKv;
-use crate::store::kv::{Bytes, Item};
+use crate::store::records::{Bytes, Item};
 use crate::store::StoreError;
 use std::collections::VecDeque;
 use std::ops::Bound;
