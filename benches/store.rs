@@ -5,8 +5,9 @@
 //! - `store_serve/latest_50`: the newest 50 entries of the merged channel of a 10k-entry store;
 //! - `store_serve/since_100`: 100 entries of the change log after a cursor.
 //!
-//! With `NEWSRIVER_BENCH_DATABASE_URL=postgres://…` the same runs on PostgreSQL (a database the
-//! bench may fill: it starts from whatever is there and only adds).
+//! With `NEWSRIVER_BENCH_STORE=postgres` the same runs on PostgreSQL, in a throwaway local cluster
+//! (`fsync=off`: it measures the store's work, not the disk), or with
+//! `NEWSRIVER_BENCH_DATABASE_URL=postgres://…` on that database (which it only adds to).
 
 use chrono::{DateTime, Duration, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

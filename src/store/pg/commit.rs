@@ -6,7 +6,7 @@ use super::{discard, PgError, PgKv};
 use crate::store::records::Batch;
 use crate::store::{keys, StoreError};
 use deadpool_postgres::Object;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// The advisory lock every commit of every instance takes in its transaction ("newsrivr").
 pub const COMMIT_LOCK: i64 = 0x6e65_7773_7269_7672;
@@ -95,8 +95,9 @@ pub async fn write_all(
     client: &impl deadpool_postgres::GenericClient,
     writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 ) -> Result<(), PgError> {
-    // One statement may not touch a row twice: keep each key's last write only.
-    let mut last: HashMap<Vec<u8>, Option<Vec<u8>>> = HashMap::with_capacity(writes.len());
+    // One statement may not touch a row twice: keep each key's last write only. In key order, so
+    // that writers outside the commit lock take row locks in one order and never deadlock.
+    let mut last: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
     for (k, v) in writes {
         last.insert(k, v);
     }
