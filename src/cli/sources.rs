@@ -70,7 +70,7 @@ async fn statuses(settings: &Settings) -> anyhow::Result<(Live, String)> {
         Some(s) => (s, format!("live from http://{}", settings.server.listen)),
         None => {
             let statuses = from_store(settings)?;
-            let from = format!("from the store {} (service not running)", settings.store.path.display());
+            let from = format!("from the store {} (service not running)", settings.store.location());
             (Live { statuses, config_error: Vec::new() }, from)
         }
     })

@@ -31,6 +31,19 @@ impl Kv {
         }
     }
 
+    /// The values of `keys`, in their order: one query on PostgreSQL.
+    pub(super) fn get_many(&self, keys: Vec<Vec<u8>>) -> Result<Vec<Option<Bytes>>, StoreError> {
+        match self {
+            Self::Sled { data, .. } => keys.iter().map(|k| Ok(data.get(k)?.map(Bytes::Sled))).collect(),
+            Self::Pg(pg) => Ok(pg.get_many(keys)?.into_iter().map(|v| v.map(Bytes::Owned)).collect()),
+        }
+    }
+
+    /// Whether every read is a round trip to a server (worth batching).
+    pub(super) fn is_remote(&self) -> bool {
+        matches!(self, Self::Pg(_))
+    }
+
     pub(super) fn insert(&self, k: Vec<u8>, v: &[u8]) -> Result<(), StoreError> {
         match self {
             Self::Sled { data, .. } => data.insert(k, v).map(drop).map_err(StoreError::from),

@@ -54,6 +54,11 @@ impl Space {
         self.kv.get(&self.key(k.as_ref()))
     }
 
+    /// The values of `keys`, in their order (`None` where absent).
+    pub(super) fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Bytes>>, StoreError> {
+        self.kv.get_many(keys.iter().map(|k| self.key(k)).collect())
+    }
+
     /// A write outside a commit batch (source state alone, meta, maintenance).
     pub(super) fn insert(&self, k: impl AsRef<[u8]>, v: impl AsRef<[u8]>) -> Result<(), StoreError> {
         self.kv.insert(self.key(k.as_ref()), v.as_ref())

@@ -137,15 +137,15 @@ async fn two_instances_committing_one_story_at_once_make_one_story() {
     second.stop().await;
 }
 
+fn newsriver_with(config: &std::path::Path, command: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"));
+    cmd.arg("--config").arg(config).arg(command);
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    cmd
+}
+
 fn newsriver(config: &std::path::Path, command: &str) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
-        .arg("--config")
-        .arg(config)
-        .arg(command)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run newsriver")
+    newsriver_with(config, command).spawn().expect("run newsriver")
 }
 
 fn finish(child: std::process::Child) -> String {
@@ -170,4 +170,23 @@ fn migrations_run_once_when_two_processes_start_at_once() {
     assert!(finish(newsriver(&config, "migrate")).contains("(0 migration(s) applied now)"));
     let check = finish(newsriver(&config, "check"));
     assert!(check.contains("store postgres://postgres:***@127.0.0.1:"), "{check}");
+}
+
+/// `NEWSRIVER_DATABASE_URL` selects PostgreSQL over a sled config, and is never shown either.
+#[test]
+fn the_environment_url_selects_postgres_without_showing_its_password() {
+    let Some(pg) = fresh_postgres() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join(CONFIG_FILE);
+    let mut settings = test_settings(dir.path(), &[], |_| {});
+    settings.store.postgres = None;
+    write_config(&config, &settings);
+    let run = |command: &str| {
+        let mut child = newsriver_with(&config, command);
+        child.env(newsriver::config::DATABASE_URL_ENV, pg.url.expose());
+        finish(child.spawn().expect("run newsriver"))
+    };
+    assert!(run("check").contains("store postgres://postgres:***@127.0.0.1:"));
+    assert!(run("migrate").contains("applied 0001 records"), "the database named by the variable is used");
+    assert!(!dir.path().join("store").exists(), "no sled store was made");
 }

@@ -177,6 +177,17 @@ impl PgKv {
         })
     }
 
+    /// The values of `keys`, in their order.
+    pub fn get_many(&self, keys: Vec<Vec<u8>>) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.run(|pool| async move {
+            let c = pool.get().await?;
+            let st = c.prepare_cached("SELECT k, v FROM newsriver_records WHERE k = ANY($1::bytea[])").await?;
+            let mut found: std::collections::HashMap<Vec<u8>, Vec<u8>> =
+                c.query(&st, &[&keys]).await?.into_iter().map(|r| (r.get(0), r.get(1))).collect();
+            Ok(keys.iter().map(|k| found.remove(k)).collect())
+        })
+    }
+
     /// Writes outside a commit (source state alone, meta, maintenance), in one transaction.
     pub fn write(&self, writes: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), StoreError> {
         self.run(|pool| async move {
