@@ -1,7 +1,9 @@
 //! Build, then run: `Application::build` opens the store, builds clients and binds the listener;
 //! `run_until_stopped` starts the scheduler, server, export and WebSub hub and stops them on one
-//! token; `Reloader` (SIGHUP, `POST /api/reload`) applies a new configuration to them while they run.
+//! token; `Reloader` (SIGHUP, `POST /api/reload`) applies a new configuration to them while they run,
+//! and prunes removed sources' items (`POST /api/prune`).
 
+mod prune;
 mod reload;
 pub use reload::Reloader;
 
@@ -62,6 +64,8 @@ impl Application {
         let reloader = Arc::new(Reloader::new(settings, live.clone(), handles, poller, export.clone(), stop));
         let weak: std::sync::Weak<dyn crate::reload::Reload> = Arc::downgrade(&reloader) as _;
         live.set_reloader(weak);
+        let weak: std::sync::Weak<dyn crate::prune::Prune> = Arc::downgrade(&reloader) as _;
+        live.set_pruner(weak);
         Ok(Self { live, reloader, core, listener, port, export, hub })
     }
 
@@ -229,7 +233,7 @@ pub fn fetcher(p: &PollingSettings) -> Result<Fetcher, crate::fetch::FetchError>
     Fetcher::new(fetch_policy(p), Arc::new(host_budgets(p)))
 }
 
-fn fetch_policy(p: &PollingSettings) -> FetchPolicy {
+pub(crate) fn fetch_policy(p: &PollingSettings) -> FetchPolicy {
     FetchPolicy {
         timeout: p.timeout,
         max_body: p.max_body,

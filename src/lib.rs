@@ -32,6 +32,8 @@
 //!   catalog: OPML in and out, new `[[source]]` files under `include` (`import`, `add`, `export-sources`)
 //!   reload: SIGHUP or `POST /api/reload` ─► config read again ─► what changed ─► app swaps the poller's
 //!     settings, cron jobs and HTTP's state (a broken file changes nothing: `config_error`)
+//!   prune: `newsriver prune` or `POST /api/prune` ─► a removed source's items, batch by batch ─►
+//!     stories and events settled again without them ─► store removal (one commit per batch)
 //! ```
 
 pub mod access;
@@ -55,6 +57,7 @@ pub mod metrics;
 pub mod normalize;
 pub mod parse;
 pub mod pipeline;
+pub mod prune;
 pub mod reload;
 pub mod render;
 pub mod robots;

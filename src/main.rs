@@ -20,6 +20,7 @@ async fn main() -> ExitCode {
         | Command::Reindex
         | Command::Sources { .. }
         | Command::Reload
+        | Command::Prune { .. }
         | Command::Compact
         | Command::Migrate
         | Command::Export { .. }
@@ -87,6 +88,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Man => return cli::man(),
         // The service reads the files itself: a broken config is what it answers about.
         Command::Reload => return cli::reload(&cli.config).await,
+        // The running service checks its own configuration; only a stopped one needs the file.
+        Command::Prune { sources, dry_run } => return cli::prune(&cli.config, sources, *dry_run).await,
         Command::Sources { json, watch: None } => {
             if let Err(e) = cli::load(&cli) {
                 return cli::sources_of_service(&cli.config, e, *json).await;
@@ -126,6 +129,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sources { json, watch } => cli::sources(settings, json, watch).await,
         Command::Check
         | Command::Reload
+        | Command::Prune { .. }
         | Command::Extract { .. }
         | Command::Discover { .. }
         | Command::Preview { .. }

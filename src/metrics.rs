@@ -1,13 +1,24 @@
-//! Counters for `/metrics` (Prometheus text format): polls, fetches, entries, stories and the
-//! HTTP side, counted from poll reports since the process started. Counting is lock-free; only
-//! per-source rows take a short lock once per poll. What outlives the process (a source's
-//! failure streak) is read from the sources' model when rendering, never counted here.
+//! What `/metrics` shows, as prometheus-client's typed metrics: the poller's counters (polls,
+//! fetches, entries, stories) and the WebSub hub's, kept since the process started, and the
+//! registry and encoding the other parts (HTTP's counters, partners' usage) register with too.
+//! Counting is lock-free but for the per-poll latency histogram (the crate's own short lock) and
+//! the per-source rows (a short lock once per poll). What outlives the process (a source's
+//! failure streak) or lives in the store is read when a scrape builds its registry, never
+//! counted here.
 
 use crate::domain::{FetchOutcome, PollReport, SourceId};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
 use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
+
+/// What the encoder writes: OpenMetrics text, which Prometheus scrapes natively.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 const OUTCOMES: [FetchOutcome; 5] = [
     FetchOutcome::Ok,
@@ -18,6 +29,47 @@ const OUTCOMES: [FetchOutcome; 5] = [
 ];
 /// Upper bounds (seconds) of the fetch latency buckets.
 const LATENCY_BUCKETS: [f64; 10] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+/// Upper bounds (seconds) of the WebSub delivery latency buckets.
+const DELIVERY_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// An empty registry whose every name starts `newsriver_`.
+pub fn registry() -> Registry {
+    Registry::with_prefix("newsriver")
+}
+
+/// The registry's text exposition, ending `# EOF`.
+pub fn encode(registry: &Registry) -> Result<String, std::fmt::Error> {
+    let mut out = String::with_capacity(8192);
+    prometheus_client::encoding::text::encode(&mut out, registry)?;
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct StateLabel {
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct SourceLabel {
+    pub source: String,
+}
+
+/// A family whose label values are all known up front, with each value's metric kept aside:
+/// counting indexes an array (no lock, no hashing) while the family encodes them all, zeros too.
+fn fixed<const N: usize, L, M>(labels: [L; N]) -> (Family<L, M>, [M; N])
+where
+    L: Clone + Hash + Eq,
+    M: Clone + Default,
+{
+    let family = Family::<L, M>::default();
+    let metrics = labels.map(|l| family.get_or_create_owned(&l));
+    (family, metrics)
+}
 
 /// Per-source counters since the process started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,50 +89,62 @@ impl SourceCounters {
     }
 }
 
-#[derive(Debug, Default)]
+/// What a scrape reads from elsewhere: the store's size and entries, and each source's failure
+/// streak from its model.
+#[derive(Debug, Clone, Default)]
+pub struct Scraped {
+    pub store_bytes: u64,
+    pub entries: u64,
+    pub failure_streaks: Vec<(SourceId, u32)>,
+}
+
+#[derive(Debug)]
 pub struct Metrics {
-    polls: [AtomicU64; 5],
-    latency_buckets: [AtomicU64; 10],
-    latency_count: AtomicU64,
-    latency_sum_ms: AtomicU64,
-    bytes_fetched: AtomicU64,
-    entries_new: AtomicU64,
-    entries_updated: AtomicU64,
-    entries_unchanged: AtomicU64,
-    duplicates_merged: AtomicU64,
+    polls: Family<OutcomeLabel, Counter>,
+    /// `polls`' counters in `OUTCOMES` order.
+    by_outcome: [Counter; 5],
+    fetch_duration: Histogram,
+    fetched_bytes: Counter,
+    entries_new: Counter,
+    entries_updated: Counter,
+    entries_unchanged: Counter,
+    duplicates_merged: Counter,
     sources: Mutex<BTreeMap<SourceId, SourceCounters>>,
 }
 
-/// One metric without labels, in the Prometheus text format (`newsriver_` prefixed).
-pub fn write_metric(out: &mut String, name: &str, kind: &str, help: &str, value: &str) {
-    let _ = writeln!(out, "# HELP newsriver_{name} {help}\n# TYPE newsriver_{name} {kind}\nnewsriver_{name} {value}");
+impl Default for Metrics {
+    fn default() -> Self {
+        let (polls, by_outcome) = fixed(OUTCOMES.map(|o| OutcomeLabel { outcome: outcome_word(o) }));
+        Self {
+            polls,
+            by_outcome,
+            fetch_duration: Histogram::new(LATENCY_BUCKETS),
+            fetched_bytes: Counter::default(),
+            entries_new: Counter::default(),
+            entries_updated: Counter::default(),
+            entries_unchanged: Counter::default(),
+            duplicates_merged: Counter::default(),
+            sources: Mutex::default(),
+        }
+    }
 }
 
-/// One metric with one label, a series per value, in the Prometheus text format. Label values
-/// are slugs (source and partner ids), which need no escaping.
-pub fn write_labelled(out: &mut String, name: &str, kind: &str, help: &str, label: &str, values: &[(&str, u64)]) {
-    let _ = writeln!(out, "# HELP newsriver_{name} {help}\n# TYPE newsriver_{name} {kind}");
-    for (value, n) in values {
-        let _ = writeln!(out, "newsriver_{name}{{{label}=\"{value}\"}} {n}");
-    }
+/// The status API's word for an outcome (`not_modified`), so both name it alike.
+fn outcome_word(o: FetchOutcome) -> String {
+    serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 impl Metrics {
     /// Counts one finished poll.
     pub fn record_poll(&self, r: &PollReport) {
         let i = OUTCOMES.iter().position(|o| *o == r.outcome).unwrap_or(0);
-        self.polls[i].fetch_add(1, Relaxed);
-        let secs = r.elapsed.as_secs_f64();
-        if let Some(b) = LATENCY_BUCKETS.iter().position(|le| secs <= *le) {
-            self.latency_buckets[b].fetch_add(1, Relaxed);
-        }
-        self.latency_count.fetch_add(1, Relaxed);
-        self.latency_sum_ms.fetch_add(r.elapsed.as_millis() as u64, Relaxed);
-        self.bytes_fetched.fetch_add(r.bytes, Relaxed);
-        self.entries_new.fetch_add(r.summary.new as u64, Relaxed);
-        self.entries_updated.fetch_add(r.summary.updated as u64, Relaxed);
-        self.entries_unchanged.fetch_add(r.summary.unchanged as u64, Relaxed);
-        self.duplicates_merged.fetch_add(r.merged as u64, Relaxed);
+        self.by_outcome[i].inc();
+        self.fetch_duration.observe(r.elapsed.as_secs_f64());
+        self.fetched_bytes.inc_by(r.bytes);
+        self.entries_new.inc_by(r.summary.new as u64);
+        self.entries_updated.inc_by(r.summary.updated as u64);
+        self.entries_unchanged.inc_by(r.summary.unchanged as u64);
+        self.duplicates_merged.inc_by(r.merged as u64);
         let mut sources = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
         let c = sources.entry(r.source.clone()).or_default();
         c.polls += 1;
@@ -91,160 +155,111 @@ impl Metrics {
         self.sources.lock().unwrap_or_else(PoisonError::into_inner).get(id).copied().unwrap_or_default()
     }
 
-    /// The Prometheus exposition; `store_bytes` and `entries` come from the store, and each
-    /// source's failure streak from its model.
-    pub fn render(&self, store_bytes: u64, entries: u64, failure_streaks: &[(SourceId, u32)]) -> String {
-        let mut out = String::with_capacity(4096);
-        let _ = writeln!(
-            out,
-            "# HELP newsriver_polls_total Polls finished, by outcome.\n# TYPE newsriver_polls_total counter"
-        );
-        for (o, n) in OUTCOMES.iter().zip(&self.polls) {
-            let label = serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            let _ = writeln!(out, "newsriver_polls_total{{outcome=\"{label}\"}} {}", n.load(Relaxed));
+    /// Share of all polls answered 304 since start, 0 before the first.
+    fn not_modified_ratio(&self) -> f64 {
+        let polls: u64 = self.by_outcome.iter().map(Counter::get).sum();
+        let not_modified = self.by_outcome[1].get();
+        if polls == 0 {
+            0.0
+        } else {
+            not_modified as f64 / polls as f64
         }
-        self.render_latency(&mut out);
-        let polls: u64 = self.polls.iter().map(|p| p.load(Relaxed)).sum();
-        let ratio = if polls == 0 { 0.0 } else { self.polls[1].load(Relaxed) as f64 / polls as f64 };
-        let simple: [(&str, &str, &str, String); 8] = [
-            (
-                "fetched_bytes_total",
-                "counter",
-                "Body bytes fetched (after decompression).",
-                self.bytes_fetched.load(Relaxed).to_string(),
-            ),
-            (
-                "entries_new_total",
-                "counter",
-                "Entries stored for the first time.",
-                self.entries_new.load(Relaxed).to_string(),
-            ),
-            (
-                "entries_updated_total",
-                "counter",
-                "Entries whose title or text changed.",
-                self.entries_updated.load(Relaxed).to_string(),
-            ),
-            (
-                "entries_unchanged_total",
-                "counter",
-                "Items seen again unchanged.",
-                self.entries_unchanged.load(Relaxed).to_string(),
-            ),
-            (
-                "duplicates_merged_total",
-                "counter",
-                "New items that joined an existing story or item.",
-                self.duplicates_merged.load(Relaxed).to_string(),
-            ),
-            ("not_modified_ratio", "gauge", "Share of polls answered 304 since start.", format!("{ratio:.4}")),
-            ("store_size_bytes", "gauge", "Size of the sled store on disk.", store_bytes.to_string()),
-            ("store_entries", "gauge", "Entries in the store.", entries.to_string()),
-        ];
-        for (name, kind, help, value) in simple {
-            write_metric(&mut out, name, kind, help, &value);
-        }
-        let _ = writeln!(out, "# HELP newsriver_source_failure_streak Consecutive failed polls of each source.\n# TYPE newsriver_source_failure_streak gauge");
-        for (id, streak) in failure_streaks {
-            let _ = writeln!(out, "newsriver_source_failure_streak{{source=\"{id}\"}} {streak}");
-        }
-        out
     }
 
-    fn render_latency(&self, out: &mut String) {
-        let _ = writeln!(out, "# HELP newsriver_fetch_duration_seconds Time from poll start to its durable end.\n# TYPE newsriver_fetch_duration_seconds histogram");
-        let mut cumulative = 0;
-        for (le, n) in LATENCY_BUCKETS.iter().zip(&self.latency_buckets) {
-            cumulative += n.load(Relaxed);
-            let _ = writeln!(out, "newsriver_fetch_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}");
+    /// Registers the poller's metrics, and what the scrape read from the store and the
+    /// sources' model.
+    pub fn register(&self, reg: &mut Registry, scraped: &Scraped) {
+        reg.register("polls", "Polls finished, by outcome", self.polls.clone());
+        let latency = self.fetch_duration.clone();
+        reg.register_with_unit("fetch_duration", "Time from poll start to its durable end", Unit::Seconds, latency);
+        let bytes = self.fetched_bytes.clone();
+        reg.register_with_unit("fetched", "Body bytes fetched (after decompression)", Unit::Bytes, bytes);
+        reg.register("entries_new", "Entries stored for the first time", self.entries_new.clone());
+        reg.register("entries_updated", "Entries whose title or text changed", self.entries_updated.clone());
+        reg.register("entries_unchanged", "Items seen again unchanged", self.entries_unchanged.clone());
+        let merged = self.duplicates_merged.clone();
+        reg.register("duplicates_merged", "New items that joined an existing story or item", merged);
+        let ratio = ConstGauge::new(self.not_modified_ratio());
+        reg.register("not_modified_ratio", "Share of polls answered 304 since start", ratio);
+        let size = ConstGauge::new(scraped.store_bytes);
+        reg.register_with_unit("store_size", "Size of the sled store on disk", Unit::Bytes, size);
+        reg.register("store_entries", "Entries in the store", ConstGauge::new(scraped.entries));
+        let streaks = Family::<SourceLabel, Gauge>::default();
+        for (id, streak) in &scraped.failure_streaks {
+            streaks.get_or_create(&SourceLabel { source: id.to_string() }).set(i64::from(*streak));
         }
-        let count = self.latency_count.load(Relaxed);
-        let sum = self.latency_sum_ms.load(Relaxed) as f64 / 1000.0;
-        let _ = writeln!(out, "newsriver_fetch_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(
-            out,
-            "newsriver_fetch_duration_seconds_sum {sum:.3}\nnewsriver_fetch_duration_seconds_count {count}"
-        );
+        reg.register("source_failure_streak", "Consecutive failed polls of each source", streaks);
     }
 }
 
-/// Upper bounds (seconds) of the WebSub delivery latency buckets.
-const DELIVERY_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
-
-/// The WebSub hub's counters: deliveries by outcome, retries, their latency, and subscriptions by
+/// The WebSub hub's metrics: deliveries by outcome, retries, their latency, and subscriptions by
 /// state (set by the delivery worker whenever they change).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct WebSubMetrics {
-    ok: AtomicU64,
-    failed: AtomicU64,
-    retried: AtomicU64,
-    buckets: [AtomicU64; 10],
-    count: AtomicU64,
-    sum_us: AtomicU64,
-    active: AtomicU64,
-    suspended: AtomicU64,
-    renders: AtomicU64,
+    deliveries: Family<OutcomeLabel, Counter>,
+    /// `deliveries`' counters: answered 2xx, and not.
+    ok_failed: [Counter; 2],
+    retries: Counter,
+    renders: Counter,
+    delivery_duration: Histogram,
+    subscriptions: Family<StateLabel, Gauge>,
+    /// `subscriptions`' gauges: active, suspended.
+    active_suspended: [Gauge; 2],
+}
+
+impl Default for WebSubMetrics {
+    fn default() -> Self {
+        let (deliveries, ok_failed) = fixed(["ok", "failed"].map(|o| OutcomeLabel { outcome: o.into() }));
+        let (subscriptions, active_suspended) = fixed(["active", "suspended"].map(|s| StateLabel { state: s.into() }));
+        Self {
+            deliveries,
+            ok_failed,
+            retries: Counter::default(),
+            renders: Counter::default(),
+            delivery_duration: Histogram::new(DELIVERY_BUCKETS),
+            subscriptions,
+            active_suspended,
+        }
+    }
 }
 
 impl WebSubMetrics {
     /// One `since` page read (and rendered, when it had items) for a group of subscribers.
     pub fn record_render(&self) {
-        self.renders.fetch_add(1, Relaxed);
+        self.renders.inc();
     }
 
     /// One delivery attempt: answered 2xx or not, and whether it retried an earlier failure.
     pub fn record_delivery(&self, ok: bool, retry: bool, elapsed: std::time::Duration) {
-        (if ok { &self.ok } else { &self.failed }).fetch_add(1, Relaxed);
+        self.ok_failed[usize::from(!ok)].inc();
         if retry {
-            self.retried.fetch_add(1, Relaxed);
+            self.retries.inc();
         }
-        let secs = elapsed.as_secs_f64();
-        if let Some(b) = DELIVERY_BUCKETS.iter().position(|le| secs <= *le) {
-            self.buckets[b].fetch_add(1, Relaxed);
-        }
-        self.count.fetch_add(1, Relaxed);
-        self.sum_us.fetch_add(elapsed.as_micros() as u64, Relaxed);
+        self.delivery_duration.observe(elapsed.as_secs_f64());
     }
 
     pub fn set_subscriptions(&self, active: u64, suspended: u64) {
-        self.active.store(active, Relaxed);
-        self.suspended.store(suspended, Relaxed);
+        for (gauge, n) in self.active_suspended.iter().zip([active, suspended]) {
+            gauge.set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
     }
 
-    /// Appends the hub's metrics to a Prometheus text exposition.
-    pub fn render(&self, out: &mut String) {
-        let _ = writeln!(out, "# HELP newsriver_websub_deliveries_total WebSub delivery attempts, by outcome.\n# TYPE newsriver_websub_deliveries_total counter");
-        for (label, n) in [("ok", &self.ok), ("failed", &self.failed)] {
-            let _ = writeln!(out, "newsriver_websub_deliveries_total{{outcome=\"{label}\"}} {}", n.load(Relaxed));
-        }
-        let renders = self.renders.load(Relaxed).to_string();
-        write_metric(
-            out,
-            "websub_renders_total",
-            "counter",
-            "Since pages read for deliveries, one per (topic, position).",
-            &renders,
-        );
-        let retried = self.retried.load(Relaxed).to_string();
-        write_metric(
-            out,
-            "websub_delivery_retries_total",
-            "counter",
-            "Delivery attempts that retried a failed one.",
-            &retried,
-        );
-        let _ = writeln!(out, "# HELP newsriver_websub_delivery_duration_seconds Time from sending a delivery to its answer.\n# TYPE newsriver_websub_delivery_duration_seconds histogram");
-        let mut cumulative = 0;
-        for (le, n) in DELIVERY_BUCKETS.iter().zip(&self.buckets) {
-            cumulative += n.load(Relaxed);
-            let _ = writeln!(out, "newsriver_websub_delivery_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}");
-        }
-        let count = self.count.load(Relaxed);
-        let sum = self.sum_us.load(Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "newsriver_websub_delivery_duration_seconds_bucket{{le=\"+Inf\"}} {count}\nnewsriver_websub_delivery_duration_seconds_sum {sum:.6}\nnewsriver_websub_delivery_duration_seconds_count {count}");
-        let _ = writeln!(out, "# HELP newsriver_websub_subscriptions WebSub subscriptions, by state.\n# TYPE newsriver_websub_subscriptions gauge");
-        for (label, n) in [("active", &self.active), ("suspended", &self.suspended)] {
-            let _ = writeln!(out, "newsriver_websub_subscriptions{{state=\"{label}\"}} {}", n.load(Relaxed));
-        }
+    /// Registers the hub's metrics.
+    pub fn register(&self, reg: &mut Registry) {
+        let deliveries = self.deliveries.clone();
+        reg.register("websub_deliveries", "WebSub delivery attempts, by outcome", deliveries);
+        let renders = self.renders.clone();
+        reg.register("websub_renders", "Since pages read for deliveries, one per (topic, position)", renders);
+        let retries = self.retries.clone();
+        reg.register("websub_delivery_retries", "Delivery attempts that retried a failed one", retries);
+        let latency = self.delivery_duration.clone();
+        let help = "Time from sending a delivery to its answer";
+        reg.register_with_unit("websub_delivery_duration", help, Unit::Seconds, latency);
+        let subscriptions = self.subscriptions.clone();
+        reg.register("websub_subscriptions", "WebSub subscriptions, by state", subscriptions);
     }
 }
+
+#[cfg(test)]
+#[path = "metrics_tests.rs"]
+mod tests;

@@ -76,8 +76,8 @@ impl ConfigStatus {
 }
 
 /// The configuration to run on after a reload: `new`, but with the running value of every key
-/// that needs a restart (the listener, the store, the fetcher's limits, the in-memory story
-/// indexes), so what runs is what the settings say.
+/// that needs a restart (the listener, the store, whether polling runs, the hub, the in-memory
+/// story indexes), so what runs is what the settings say.
 pub fn effective(running: &Settings, new: Settings) -> Settings {
     let mut s = new;
     s.server.listen = running.server.listen;
@@ -85,16 +85,8 @@ pub fn effective(running: &Settings, new: Settings) -> Settings {
     s.export.dir = running.export.dir.clone();
     // The hub's client, limits and queues are built at start (and its routes exist or not).
     s.websub = running.websub.clone();
-    let (p, r) = (&mut s.polling, &running.polling);
-    p.enabled = r.enabled;
-    p.concurrency = r.concurrency;
-    p.timeout = r.timeout;
-    p.max_body = r.max_body;
-    p.max_redirects = r.max_redirects;
-    p.host_defaults = r.host_defaults;
-    p.hosts = r.hosts.clone();
-    p.allow_private_networks = r.allow_private_networks;
-    p.allow_hosts = r.allow_hosts.clone();
+    // Whether a scheduler runs at all is decided at start.
+    s.polling.enabled = running.polling.enabled;
     // Grouping is routing (re-applied to stored items); the rest feeds indexes built at start.
     let group = s.stories.group;
     s.stories = crate::config::StorySettings { group, ..running.stories.clone() };
@@ -132,21 +124,20 @@ pub fn diff(old: &Settings, new: &Settings) -> Changes {
     c
 }
 
-/// `[polling]`: the fetcher's limits and the poller's slots are built once; the rest is read
-/// by each poll as it starts.
+/// `[polling]`: whether polling runs is decided at start; the rest is read by each poll as it
+/// starts (the fetcher and the slots are rebuilt or resized by the reload).
 fn polling(c: &mut Changes, o: &PollingSettings, n: &PollingSettings) {
-    let restart = &mut c.needs_restart;
-    key(restart, "polling.enabled", &o.enabled, &n.enabled);
-    key(restart, "polling.concurrency", &o.concurrency, &n.concurrency);
-    key(restart, "polling.timeout", &o.timeout, &n.timeout);
-    key(restart, "polling.max_body", &o.max_body, &n.max_body);
-    key(restart, "polling.max_redirects", &o.max_redirects, &n.max_redirects);
-    key(restart, "polling.per_host", &o.host_defaults.concurrency, &n.host_defaults.concurrency);
-    key(restart, "polling.min_gap", &o.host_defaults.min_gap, &n.host_defaults.min_gap);
-    key(restart, "host", &o.hosts, &n.hosts);
-    key(restart, "polling.allow_private_networks", &o.allow_private_networks, &n.allow_private_networks);
-    key(restart, "polling.allow_hosts", &o.allow_hosts, &n.allow_hosts);
+    key(&mut c.needs_restart, "polling.enabled", &o.enabled, &n.enabled);
     let live = &mut c.settings_changed;
+    key(live, "polling.concurrency", &o.concurrency, &n.concurrency);
+    key(live, "polling.timeout", &o.timeout, &n.timeout);
+    key(live, "polling.max_body", &o.max_body, &n.max_body);
+    key(live, "polling.max_redirects", &o.max_redirects, &n.max_redirects);
+    key(live, "polling.per_host", &o.host_defaults.concurrency, &n.host_defaults.concurrency);
+    key(live, "polling.min_gap", &o.host_defaults.min_gap, &n.host_defaults.min_gap);
+    key(live, "host", &o.hosts, &n.hosts);
+    key(live, "polling.allow_private_networks", &o.allow_private_networks, &n.allow_private_networks);
+    key(live, "polling.allow_hosts", &o.allow_hosts, &n.allow_hosts);
     key(live, "polling.every", &o.every, &n.every);
     key(live, "polling.min_every", &o.min_every, &n.min_every);
     key(live, "polling.max_every", &o.max_every, &n.max_every);
@@ -232,11 +223,11 @@ any = ["train"]
         let text = format!("[server]\nlisten = \"127.0.0.1:9999\"\npublic_url = \"https://news.example\"\n[polling]\nconcurrency = 3\nevery = \"5m\"\n[stories]\nwindow = \"1d\"\ngroup = \"story\"\n{BASE}");
         let new = settings(&text);
         let c = diff(&old, &new);
-        assert_eq!(c.needs_restart, ["server.listen", "stories", "polling.concurrency"]);
-        assert_eq!(c.settings_changed, ["server.public_url", "stories.group", "polling.every"]);
+        assert_eq!(c.needs_restart, ["server.listen", "stories"]);
+        assert_eq!(c.settings_changed, ["server.public_url", "stories.group", "polling.concurrency", "polling.every"]);
         let running = effective(&old, new.clone());
         assert_eq!(running.server.listen, old.server.listen);
-        assert_eq!(running.polling.concurrency, old.polling.concurrency);
+        assert_eq!(running.polling.concurrency, 3, "the poller's slots are resized");
         assert_eq!(running.stories.window, old.stories.window);
         assert_eq!((running.stories.group, running.polling.every), (new.stories.group, new.polling.every));
         assert_eq!(diff(&running, &new).needs_restart, c.needs_restart, "still waiting at the next reload");

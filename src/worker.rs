@@ -66,6 +66,26 @@ impl Poller {
         self.inner.ctx.load_full()
     }
 
+    /// Moves the number of polls that may run at once to `to`. Fewer: the slots of polls in flight
+    /// are taken back as they finish (by a task that waits for them), never from under a poll.
+    fn resize(&self, to: usize) {
+        let from = self.inner.settings.load().polling.concurrency;
+        if to > from {
+            self.inner.global.add_permits(to - from);
+        } else if to < from {
+            let pending = (from - to) - self.inner.global.forget_permits(from - to);
+            let (Ok(n), Some(rt)) = (u32::try_from(pending), self.inner.runtime_handle.as_ref()) else { return };
+            if n > 0 {
+                let inner = self.inner.clone();
+                rt.spawn(async move {
+                    if let Ok(p) = inner.global.acquire_many(n).await {
+                        p.forget();
+                    }
+                });
+            }
+        }
+    }
+
     /// Runs every later poll under `settings` and `ctx` (polls in flight finish under theirs):
     /// added sources are tracked from their stored state, removed ones are dropped (one in
     /// flight when its poll ends), and every source's next check follows the new settings.
@@ -77,6 +97,7 @@ impl Poller {
             .filter(|s| !known.contains(&s.id))
             .map(|s| (s.id.clone(), tracked_from_store(&ctx, s, &settings, now)))
             .collect();
+        self.resize(settings.polling.concurrency);
         let mut tracked = self.lock_tracked();
         self.inner.ctx.store(Arc::new(ctx));
         self.inner.settings.store(settings.clone());

@@ -14,6 +14,7 @@ pub use usage::{Bucket, PartnerUsage, Usage};
 use crate::config::{PartnerSettings, Settings};
 use crate::domain::{ChannelId, KeyDigest, PartnerId};
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// The partners of a config, which channels are private, and the admin key's digest.
 #[derive(Debug, Default, PartialEq)]
@@ -35,6 +36,17 @@ impl Gate {
         let partners = Partners::of(settings);
         let usage = Usage::new(&partners);
         Self { partners, usage }
+    }
+
+    /// The gate for `settings` after a reload: the same one when its partners did not change,
+    /// else one whose partners that remain keep their counts.
+    pub fn reconfigured(self: &Arc<Self>, settings: &Settings) -> Arc<Self> {
+        let partners = Partners::of(settings);
+        if partners == self.partners {
+            return self.clone();
+        }
+        let usage = self.usage.carried(&self.partners, &partners);
+        Arc::new(Self { partners, usage })
     }
 
     /// `may_read` over this gate's partners.

@@ -123,8 +123,43 @@ fn usage_counts_requests_not_modified_items_and_pushes() {
     assert_eq!(planet.last_seen.map(|t| t.timestamp()), Some(wall.timestamp()));
     assert_eq!(rows[1].requests, 0);
     assert_eq!(rows[1].last_seen, None);
-    let mut text = String::new();
-    usage.render(&p, &mut text);
-    assert!(text.lines().any(|l| l == "newsriver_partner_requests_total{partner=\"planet\"} 2"), "{text}");
-    assert!(text.lines().any(|l| l == "newsriver_partner_items_pushed_total{partner=\"planet\"} 3"), "{text}");
+    let mut reg = crate::metrics::registry();
+    usage.register(&p, &mut reg);
+    let text = crate::metrics::encode(&reg).expect("encodes");
+    let sample = |series: &str| {
+        let line = text.lines().find(|l| l.rsplit_once(' ').is_some_and(|(s, _)| s == series));
+        line.and_then(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok()).unwrap_or_else(|| panic!("no {series} in {text}"))
+    };
+    assert_eq!(sample(r#"newsriver_partner_requests_total{partner="planet"}"#), 2.0);
+    assert_eq!(sample(r#"newsriver_partner_not_modified_total{partner="planet"}"#), 1.0);
+    assert_eq!(sample(r#"newsriver_partner_items_pulled_total{partner="planet"}"#), 7.0);
+    assert_eq!(sample(r#"newsriver_partner_items_pushed_total{partner="planet"}"#), 3.0);
+    assert_eq!(sample(r#"newsriver_partner_last_seen_seconds{partner="planet"}"#), wall.timestamp() as f64);
+    assert_eq!(sample(r#"newsriver_partner_requests_total{partner="agency"}"#), 0.0);
+    assert!(text.lines().any(|l| l == "# TYPE newsriver_partner_requests counter"), "{text}");
+    assert!(text.lines().any(|l| l == "# TYPE newsriver_partner_last_seen_seconds gauge"), "{text}");
+}
+
+#[test]
+fn a_reload_keeps_the_counts_of_partners_that_remain() {
+    let mut s = Settings::from_toml(CONFIG, Path::new("/x/newsriver.toml"), &NoChecks).expect("config");
+    s.partners = vec![
+        partner("planet", "nrp_planet", Grant::Channels(vec![topic("clients")])),
+        partner("agency", "nrp_agency", Grant::All),
+    ];
+    let gate = Arc::new(Gate::of(&s));
+    let (now, wall) = (std::time::Instant::now(), chrono::Utc::now());
+    assert!(gate.usage.admit(&gate.partners, 0, now, wall).is_ok());
+    gate.usage.served(1, false, 4);
+    assert!(Arc::ptr_eq(&gate, &gate.reconfigured(&s)), "unchanged partners keep the gate");
+
+    s.partners.remove(0);
+    s.partners.push(partner("desk", "nrp_desk", Grant::All));
+    let next = gate.reconfigured(&s);
+    let rows = next.usage.snapshot(&next.partners);
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["agency", "desk"]);
+    assert_eq!((rows[0].requests, rows[0].items_pulled), (0, 4), "agency kept what it took");
+    assert_eq!((rows[1].requests, rows[1].items_pulled), (0, 0), "a new partner starts at zero");
+    assert!(next.may_read(&topic("clients"), Some("nrp_planet")) != Access::Partner(0), "planet is gone");
 }

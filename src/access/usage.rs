@@ -5,10 +5,14 @@
 
 use super::Partners;
 use crate::domain::PartnerId;
-use crate::metrics::write_labelled;
 use chrono::{DateTime, Utc};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::{Registry, Unit};
 use serde::Serialize;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -39,16 +43,31 @@ impl Bucket {
     }
 }
 
+/// One partner's counts. Clones share them: a scrape's registry reads them as they are.
+#[derive(Debug, Clone, Default)]
+struct Counts {
+    requests: Counter,
+    not_modified: Counter,
+    pulled: Counter,
+    pushed: Counter,
+    limited: Counter,
+    /// Unix seconds; 0 never.
+    last_seen: Gauge,
+}
+
 #[derive(Debug, Default)]
 struct Row {
-    requests: AtomicU64,
-    not_modified: AtomicU64,
-    pulled: AtomicU64,
-    pushed: AtomicU64,
-    limited: AtomicU64,
-    /// Unix seconds; 0 never.
-    last_seen: AtomicI64,
+    counts: Counts,
     bucket: Mutex<Bucket>,
+}
+
+impl Row {
+    /// The row a reload carries over: the same counts, shared, so a request still answered on
+    /// the old state is counted too; and a copy of the bucket.
+    fn carry(&self) -> Self {
+        let bucket = *self.bucket.lock().unwrap_or_else(PoisonError::into_inner);
+        Self { counts: self.counts.clone(), bucket: Mutex::new(bucket) }
+    }
 }
 
 /// The counters of every partner, in the order of `Partners`.
@@ -79,16 +98,26 @@ impl Usage {
         Self { rows: partners.all().iter().map(|_| Row::default()).collect() }
     }
 
+    /// The counters for `to` after a reload: a partner that `from` had too (by id) keeps its
+    /// counts and its rate-limit bucket, so a reload neither forgets what it took nor refills it.
+    pub fn carried(&self, from: &Partners, to: &Partners) -> Self {
+        let row = |p: &crate::config::PartnerSettings| match from.index_of(&p.id).and_then(|i| self.rows.get(i)) {
+            Some(old) => old.carry(),
+            None => Row::default(),
+        };
+        Self { rows: to.all().iter().map(row).collect() }
+    }
+
     /// Counts a request with partner `i`'s key at `now` and takes it from the partner's rate
     /// limit; `Err` is how long until it may ask again.
     pub fn admit(&self, partners: &Partners, i: usize, now: Instant, wall: DateTime<Utc>) -> Result<(), Duration> {
         let Some(row) = self.rows.get(i) else { return Ok(()) };
-        row.requests.fetch_add(1, Relaxed);
-        row.last_seen.fetch_max(wall.timestamp(), Relaxed);
+        row.counts.requests.inc();
+        row.counts.last_seen.inner().fetch_max(wall.timestamp(), Relaxed);
         let Some(limit) = partners.get(i).and_then(|p| p.rate_limit) else { return Ok(()) };
         let taken = row.bucket.lock().unwrap_or_else(PoisonError::into_inner).take(limit, now);
         if taken.is_err() {
-            row.limited.fetch_add(1, Relaxed);
+            row.counts.limited.inc();
         }
         taken
     }
@@ -97,24 +126,24 @@ impl Usage {
     pub fn served(&self, i: usize, not_modified: bool, items: usize) {
         if let Some(row) = self.rows.get(i) {
             if not_modified {
-                row.not_modified.fetch_add(1, Relaxed);
+                row.counts.not_modified.inc();
             }
-            row.pulled.fetch_add(items as u64, Relaxed);
+            row.counts.pulled.inc_by(items as u64);
         }
     }
 
     /// Counts items pushed to a partner (WebSub deliveries); unknown partners are ignored.
     pub fn record_push(&self, partners: &Partners, partner: &PartnerId, items: u64) {
         if let Some(row) = partners.index_of(partner).and_then(|i| self.rows.get(i)) {
-            row.pushed.fetch_add(items, Relaxed);
+            row.counts.pushed.inc_by(items);
         }
     }
 
     pub fn snapshot(&self, partners: &Partners) -> Vec<PartnerUsage> {
         (partners.all().iter().zip(&self.rows))
-            .map(|(p, r)| {
-                let (requests, not_modified) = (r.requests.load(Relaxed), r.not_modified.load(Relaxed));
-                let seen = r.last_seen.load(Relaxed);
+            .map(|(p, Row { counts: c, .. })| {
+                let (requests, not_modified) = (c.requests.get(), c.not_modified.get());
+                let seen = c.last_seen.get();
                 PartnerUsage {
                     id: p.id.clone(),
                     title: p.title.clone(),
@@ -123,40 +152,51 @@ impl Usage {
                     requests,
                     not_modified,
                     not_modified_rate: if requests == 0 { 0.0 } else { not_modified as f64 / requests as f64 },
-                    items_pulled: r.pulled.load(Relaxed),
-                    items_pushed: r.pushed.load(Relaxed),
-                    rate_limited: r.limited.load(Relaxed),
+                    items_pulled: c.pulled.get(),
+                    items_pushed: c.pushed.get(),
+                    rate_limited: c.limited.get(),
                     last_seen: (seen > 0).then(|| DateTime::from_timestamp(seen, 0)).flatten(),
                 }
             })
             .collect()
     }
 
-    /// Appends one labelled series per counter to a Prometheus text exposition.
-    pub fn render(&self, partners: &Partners, out: &mut String) {
-        let rows = self.snapshot(partners);
-        type Pick = fn(&PartnerUsage) -> u64;
-        let series: [(&str, &str, &str, Pick); 6] = [
-            ("partner_requests_total", "counter", "Requests made with each partner's key.", |u| u.requests),
-            ("partner_not_modified_total", "counter", "Partner requests answered 304.", |u| u.not_modified),
-            ("partner_items_pulled_total", "counter", "Items in the bodies served to each partner.", |u| {
-                u.items_pulled
-            }),
-            ("partner_items_pushed_total", "counter", "Items pushed to each partner.", |u| u.items_pushed),
-            ("partner_rate_limited_total", "counter", "Partner requests refused by the rate limit (429).", |u| {
-                u.rate_limited
-            }),
-            (
-                "partner_last_seen_seconds",
-                "gauge",
-                "When each partner last made a request (Unix time, 0 never).",
-                |u| u.last_seen.map_or(0, |t| t.timestamp().max(0) as u64),
-            ),
-        ];
-        for (name, kind, help, pick) in series {
-            let values: Vec<(&str, u64)> = rows.iter().map(|u| (u.id.as_str(), pick(u))).collect();
-            write_labelled(out, name, kind, help, "partner", &values);
+    /// Registers one labelled series per count, each partner's read as a scrape encodes it.
+    pub fn register(&self, partners: &Partners, reg: &mut Registry) {
+        let ids = partners.all().iter().map(|p| p.id.to_string());
+        let rows = ids.zip(self.rows.iter().map(|r| r.counts.clone())).collect();
+        reg.register_collector(Box::new(PartnerSeries(rows)));
+    }
+}
+
+/// Every partner's counts by its id, encoded as one family per count with a `partner` label.
+#[derive(Debug)]
+struct PartnerSeries(Vec<(String, Counts)>);
+
+type Pick = fn(&Counts) -> &dyn EncodeMetric;
+
+const SERIES: [(&str, &str, Option<Unit>, Pick); 6] = [
+    ("partner_requests", "Requests made with each partner's key.", None, |c| &c.requests),
+    ("partner_not_modified", "Partner requests answered 304.", None, |c| &c.not_modified),
+    ("partner_items_pulled", "Items in the bodies served to each partner.", None, |c| &c.pulled),
+    ("partner_items_pushed", "Items pushed to each partner.", None, |c| &c.pushed),
+    ("partner_rate_limited", "Partner requests refused by the rate limit (429).", None, |c| &c.limited),
+    ("partner_last_seen", "When each partner last made a request (Unix time, 0 never).", Some(Unit::Seconds), |c| {
+        &c.last_seen
+    }),
+];
+
+impl Collector for PartnerSeries {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        let Some((_, first)) = self.0.first() else { return Ok(()) };
+        for (name, help, unit, pick) in &SERIES {
+            let kind = pick(first).metric_type();
+            let mut family = encoder.encode_descriptor(name, help, unit.as_ref(), kind)?;
+            for (id, counts) in &self.0 {
+                pick(counts).encode(family.encode_family(&[("partner", id.as_str())])?)?;
+            }
         }
+        Ok(())
     }
 }
 

@@ -26,22 +26,24 @@ use tokio_util::sync::CancellationToken;
 pub struct Reloader {
     config_path: PathBuf,
     live: Live,
-    handles: Handles,
-    poller: Poller,
+    pub(super) handles: Handles,
+    pub(super) poller: Poller,
     export: Option<Arc<Exporter>>,
     /// The cron jobs, once the scheduler runs (`None` with polling off, and after shutdown).
     pub(super) scheduler: Mutex<Option<schedule::Running>>,
-    current: Mutex<Current>,
-    shutdown: CancellationToken,
+    /// Held by a reload or a prune (`prune.rs`), so that the two never interleave.
+    pub(super) current: Mutex<Current>,
+    pub(super) shutdown: CancellationToken,
 }
 
 /// What runs now: the settings (restart-only keys at their running values), the routing they
 /// make, and the re-routing pass in progress.
 #[derive(Debug)]
-struct Current {
-    settings: Arc<Settings>,
-    /// Sources a reload removed: their channels are still served (read-only) until a restart.
-    retired: Vec<crate::config::SourceSettings>,
+pub(super) struct Current {
+    pub(super) settings: Arc<Settings>,
+    /// Sources a reload removed: their channels are still served (read-only) until a restart
+    /// or a prune.
+    pub(super) retired: Vec<crate::config::SourceSettings>,
     fingerprint: String,
     reindex: Option<(CancellationToken, JoinHandle<()>)>,
 }
@@ -112,6 +114,19 @@ impl Reloader {
     /// Polls started from now run under `settings`, the new routing, and the cron jobs it names.
     async fn poll_under(&self, settings: &Arc<Settings>, router: &Arc<TopicRouter>, grouped: &Arc<Grouped>) {
         let mut ctx = (*self.poller.context()).clone();
+        let (old, new) = (&self.poller.settings().polling, &settings.polling);
+        if crate::app::fetch_policy(old) != crate::app::fetch_policy(new) {
+            match crate::fetch::Fetcher::new(crate::app::fetch_policy(new), ctx.fetcher.hosts().clone()) {
+                Ok(f) => {
+                    ctx.robots = Arc::new(crate::fetch::RobotsCache::new(&f));
+                    ctx.fetcher = f;
+                }
+                Err(e) => tracing::error!(error = %e, "the fetcher keeps its old limits"),
+            }
+        }
+        if (old.host_defaults, &old.hosts) != (new.host_defaults, &new.hosts) {
+            ctx.fetcher.hosts().reconfigure(new.host_defaults, new.hosts.clone());
+        }
         ctx.router = router.clone();
         ctx.deciders.grouped = grouped.clone();
         ctx.polling = Arc::new(settings.polling.clone());
@@ -125,7 +140,7 @@ impl Reloader {
 
     /// Requests from now are answered under `settings` (removed sources' channels still served);
     /// every channel's version moves, so no reader keeps a 304 for a title or link that changed.
-    fn serve_under(&self, settings: &Settings, retired: &[crate::config::SourceSettings]) {
+    pub(super) fn serve_under(&self, settings: &Settings, retired: &[crate::config::SourceSettings]) {
         let mut http = settings.clone();
         http.sources.extend(retired.iter().cloned());
         self.live.store(self.live.load().reconfigured(Arc::new(http.clone())));

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `migrate`, `export`, `extract`,
-//! `discover`, `preview`, `import`, `add`, `export-sources`, `partner new`, `admin-key`, `reload`. This
+//! `discover`, `preview`, `import`, `add`, `export-sources`, `partner new`, `admin-key`, `reload`, `prune`. This
 //! interface is a contract; change it carefully.
 
 use crate::app::{self, Application};
@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
         newsriver poll                                    poll every source once and print a summary\n  \
         newsriver sources                                 what every source is doing\n  \
         newsriver reload                                  the running service reads its config again\n  \
+        newsriver prune --source old-wire                 remove a removed source's stored items\n  \
         newsriver export public/                          every channel as static files, for any web host\n  \
         newsriver discover https://example.org/news       find a site's feeds and sitemaps, as [[source]] tables\n  \
         newsriver preview --source press-office           what one source would bring, written nowhere\n  \
@@ -129,6 +130,18 @@ pub enum Command {
         /// The folder to create.
         dir: PathBuf,
     },
+    /// Remove every stored item of sources no longer configured (remove them from the config,
+    /// and reload the service, first): their items leave every channel, a story or event one of
+    /// them stood for is shown by another outlet's report, and the source's state goes. The
+    /// running service does it when it is up, else the store is opened here.
+    Prune {
+        /// A removed source's id; repeat for more.
+        #[arg(long = "source", value_name = "ID", required = true)]
+        sources: Vec<String>,
+        /// Print what would be removed, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Partners' keys for private channels.
     Partner {
         #[command(subcommand)]
@@ -233,6 +246,7 @@ mod import;
 mod keys;
 mod out;
 mod preview;
+mod prune;
 mod reload;
 mod service;
 mod sources;
@@ -259,6 +273,7 @@ pub use extract::extract;
 pub use keys::{admin_key, partner_new, NewPartner};
 use out::emit;
 pub use preview::{preview, Shape as PreviewShape, Target as PreviewTarget};
+pub use prune::prune;
 pub use reload::reload;
 pub use sources::{sources, sources_of_service};
 

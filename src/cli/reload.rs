@@ -42,7 +42,7 @@ pub async fn reload(config: &Path) -> anyhow::Result<()> {
 pub fn describe(c: &Changes) -> String {
     let lines = [
         ("sources added", &c.sources_added),
-        ("sources removed (their items stay)", &c.sources_removed),
+        ("sources removed (their items stay until `newsriver prune --source ID`)", &c.sources_removed),
         ("sources changed", &c.sources_changed),
         ("topics added", &c.topics_added),
         ("topics removed", &c.topics_removed),

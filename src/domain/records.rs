@@ -117,6 +117,11 @@ pub enum IndexWrite {
     Event(EventRecord),
     /// An event merged into another.
     DropEvent(EntryKey),
+    /// The article URL, text fingerprint or former key of an item that was removed (`prune`),
+    /// when no other item takes its place.
+    DropUrl(String),
+    DropText([u8; 16]),
+    DropAlias(EntryKey),
 }
 
 /// Where an item of an event of 2+ reports shows. Decided when the event changes and stored on

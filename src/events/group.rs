@@ -293,31 +293,21 @@ impl<'a, 'v> Step<'a, 'v> {
 
     /// Chooses the event's primary and rewrites each report whose place changed.
     fn settle(&mut self, id: EntryKey) -> Result<(), StoreError> {
-        let Some(mut record) = self.record(&id)? else { return Ok(()) };
+        let Some(record) = self.record(&id)? else { return Ok(()) };
         let mut reports = Vec::with_capacity(record.members.len());
         for m in &record.members {
             reports.extend(self.entry(&m.key)?);
         }
-        if record.members.len() < 2 {
-            // A report left alone (the others split off) is an event of one: no record, no place.
-            for current in reports.into_iter().filter(|e| e.event.is_some()) {
-                let next = Entry { event: None, ..current.clone() };
-                self.rewrite(current, next, false);
-            }
-            self.records.insert(id, None);
-            return Ok(());
-        }
-        let Some((primary, places)) = settle(id, &reports, self.grouped) else { return Ok(()) };
+        let (kept, places) = places(record, &reports, self.grouped);
+        let primary = kept.as_ref().map(|r| r.primary);
         for (current, place) in reports.into_iter().zip(places) {
-            let again = current.key == primary && self.redeliver.contains(&id);
-            if current.event.as_ref() != Some(&place) || again {
-                let mut next = current.clone();
-                next.event = Some(place);
+            let again = Some(current.key) == primary && self.redeliver.contains(&id);
+            if current.event != place || again {
+                let next = Entry { event: place, ..current.clone() };
                 self.rewrite(current, next, again);
             }
         }
-        record.primary = primary;
-        self.records.insert(id, Some(record));
+        self.records.insert(id, kept);
         Ok(())
     }
 
@@ -355,6 +345,25 @@ pub fn settle(id: EntryKey, reports: &[Entry], grouped: &Grouped) -> Option<(Ent
         reports.iter().filter(|e| e.key != primary).flat_map(|e| e.own_topics().cloned()).collect();
     let places = reports.iter().map(|e| grouped.place(id, e, e.key == primary, &others)).collect();
     Some((primary, places))
+}
+
+/// An event's record once its reports changed, and each report's place, in the order of
+/// `reports`: an event left with one report is an event of one (no record, no place).
+pub fn places(
+    mut record: EventRecord,
+    reports: &[Entry],
+    grouped: &Grouped,
+) -> (Option<EventRecord>, Vec<Option<EventPlace>>) {
+    if record.members.len() < 2 {
+        return (None, vec![None; reports.len()]);
+    }
+    match settle(record.id, reports, grouped) {
+        Some((primary, places)) => {
+            record.primary = primary;
+            (Some(record), places.into_iter().map(Some).collect())
+        }
+        None => (Some(record), reports.iter().map(|e| e.event.clone()).collect()),
+    }
 }
 
 fn member(e: &Entry, joined: &str, reason: &Reason) -> EventMember {

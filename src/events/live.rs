@@ -134,6 +134,12 @@ impl SharedEvents {
         &self.settings
     }
 
+    /// Drops the index; the next commit rebuilds it from the stored decisions (after reports
+    /// were removed, which it would otherwise still offer to join).
+    pub fn forget(&self) {
+        *self.live.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     /// Runs `f` on the index, rebuilding it from the store first if needed. Called while
     /// deciding a commit, so no other commit changes the index meanwhile.
     pub fn with<T>(

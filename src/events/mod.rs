@@ -23,7 +23,7 @@ mod vector;
 mod weights;
 
 pub use features::{origin_of, Extract, Features, Item};
-pub use group::{extracts, group, settle, Extracts, Grouped};
+pub use group::{extracts, group, places, settle, Extracts, Grouped};
 pub use index::{Assignment, Decision, EventId, EventIndex};
 pub use live::{Report, SharedEvents};
 pub use rarity::Rarity;

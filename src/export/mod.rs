@@ -55,6 +55,11 @@ impl Exporter {
 
     /// The channel's current version, read before it is rendered: a commit racing the render
     /// bumps it again, so the channel is exported once more.
+    /// Wakes when a channel's version moves.
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.handles.versions.watch()
+    }
+
     pub fn version(&self, ch: &ChannelId) -> u64 {
         self.handles.versions.get(ch).0
     }

@@ -1,5 +1,5 @@
 //! `serve`'s side of `[export] dir`: everything once at start, then the channels a commit
-//! changed, at most once per tick.
+//! changed, at most once per tick; asleep while nothing changes.
 
 use super::Exporter;
 use crate::domain::ChannelId;
@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// Commits come in bursts (one per source of a scheduled round): exporting on a tick instead
-/// of after each one writes a channel once for the whole burst.
+/// Commits come in bursts (one per source of a scheduled round): waiting this long after the
+/// first instead of exporting after each one writes a channel once for the whole burst.
 const TICK: Duration = Duration::from_secs(1);
 
 /// Keeps the export folder current until `stop` is cancelled. An export in progress finishes
@@ -18,13 +18,24 @@ const TICK: Duration = Duration::from_secs(1);
 pub async fn keep_current(exporter: Arc<Exporter>, stop: CancellationToken) {
     // The version each channel had when last written; none yet, so the first tick writes all.
     let mut written: HashMap<ChannelId, u64> = HashMap::new();
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut bumps = exporter.watch();
+    // Pending: something is left to write (a failed export to try again); at start, everything.
+    let (mut pending, mut first) = (true, true);
     loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            _ = tick.tick() => {}
+        if !pending {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                changed = bumps.changed() => if changed.is_err() { return },
+            }
         }
+        if !std::mem::take(&mut first) {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(TICK) => {}
+            }
+        }
+        bumps.mark_unchanged();
+        pending = false;
         let due: Vec<(ChannelId, u64)> = (exporter.channels().into_iter())
             .map(|ch| {
                 let v = exporter.version(&ch);
@@ -35,6 +46,7 @@ pub async fn keep_current(exporter: Arc<Exporter>, stop: CancellationToken) {
         if due.is_empty() {
             continue;
         }
+        pending = true;
         let ex = exporter.clone();
         let channels: Vec<ChannelId> = due.iter().map(|(ch, _)| ch.clone()).collect();
         // Rendering reads the store and writes files: off the async workers.
@@ -42,8 +54,9 @@ pub async fn keep_current(exporter: Arc<Exporter>, stop: CancellationToken) {
             Ok(Ok(w)) => {
                 tracing::debug!(channels = w.channels, files = w.files, "export updated");
                 written.extend(due);
+                pending = false;
             }
-            // Left unrecorded, the channels are tried again on the next tick.
+            // Left unrecorded (and pending), the channels are tried again after a tick.
             Ok(Err(e)) => tracing::warn!(error = %e, dir = %exporter.dir().display(), "export failed"),
             Err(e) => tracing::warn!(error = %e, "export task failed"),
         }

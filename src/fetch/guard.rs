@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 /// Which destinations are refused, and the operator's exceptions.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddressGuard {
     allow_private: bool,
     /// Lower-cased host names or IP literals exempt from the guard.

@@ -2,7 +2,7 @@
 //! may run at once, and the minimum gap between two requests (redirect hops included).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
@@ -16,20 +16,48 @@ struct Budget {
 }
 
 #[derive(Debug)]
-pub struct HostBudgets {
+struct Limits {
     default: HostLimits,
     overrides: HashMap<String, HostLimits>,
+}
+
+impl Limits {
+    fn new(default: HostLimits, overrides: HashMap<String, HostLimits>) -> Self {
+        let overrides = overrides.into_iter().map(|(h, l)| (h.to_ascii_lowercase(), l)).collect();
+        Self { default, overrides }
+    }
+
+    fn of(&self, host: &str) -> HostLimits {
+        self.overrides.get(host).copied().unwrap_or(self.default)
+    }
+}
+
+#[derive(Debug)]
+pub struct HostBudgets {
+    limits: RwLock<Limits>,
     budgets: Mutex<HashMap<String, Budget>>,
 }
 
 impl HostBudgets {
     pub fn new(default: HostLimits, overrides: HashMap<String, HostLimits>) -> Self {
-        let overrides = overrides.into_iter().map(|(h, l)| (h.to_ascii_lowercase(), l)).collect();
-        Self { default, overrides, budgets: Mutex::default() }
+        Self { limits: RwLock::new(Limits::new(default, overrides)), budgets: Mutex::default() }
     }
 
     pub fn limits(&self, host: &str) -> HostLimits {
-        self.overrides.get(host).copied().unwrap_or(self.default)
+        self.limits.read().unwrap_or_else(PoisonError::into_inner).of(host)
+    }
+
+    /// New limits from a reload. A host whose concurrency changed gets new slots: polls holding
+    /// the old ones finish under them, later polls wait on the new. Booked turns stay booked.
+    pub fn reconfigure(&self, default: HostLimits, overrides: HashMap<String, HostLimits>) {
+        let new = Limits::new(default, overrides);
+        let mut all = self.budgets.lock().unwrap_or_else(PoisonError::into_inner);
+        for (host, b) in all.iter_mut() {
+            if self.limits(host).concurrency != new.of(host).concurrency {
+                b.slots = None;
+            }
+        }
+        *self.limits.write().unwrap_or_else(PoisonError::into_inner) = new;
     }
 
     fn with_budget<T>(&self, host: &str, f: impl FnOnce(&mut Budget) -> T) -> T {
@@ -92,5 +120,23 @@ mod tests {
         let _one = budgets.slot("slow.example").await;
         let second = tokio::time::timeout(Duration::from_secs(1), budgets.slot("slow.example")).await;
         assert!(second.is_err(), "concurrency 1 holds the second poll");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reload_changes_the_limits_of_later_requests() {
+        let one = HostLimits { concurrency: 1, min_gap: Duration::ZERO };
+        let budgets = HostBudgets::new(one, HashMap::new());
+        let _held = budgets.slot("wire.example").await;
+        let wait = Duration::from_secs(1);
+        assert!(tokio::time::timeout(wait, budgets.slot("wire.example")).await.is_err(), "one slot");
+        let two = HostLimits { concurrency: 2, min_gap: Duration::from_secs(3) };
+        budgets.reconfigure(one, HashMap::from([("Wire.Example".to_owned(), two)]));
+        assert_eq!(budgets.limits("wire.example"), two);
+        let (_a, _b) = (budgets.slot("wire.example").await, budgets.slot("wire.example").await);
+        assert!(tokio::time::timeout(wait, budgets.slot("wire.example")).await.is_err(), "two new slots");
+        let start = Instant::now();
+        budgets.wait_turn("wire.example").await;
+        budgets.wait_turn("wire.example").await;
+        assert_eq!((Instant::now() - start).as_secs(), 3, "the new gap");
     }
 }

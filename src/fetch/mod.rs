@@ -41,7 +41,7 @@ pub enum FetchResult {
 }
 
 /// The limits and policies of every fetch.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FetchPolicy {
     pub timeout: Duration,
     pub max_body: u64,

@@ -2,12 +2,14 @@
 
 use super::{ApiError, AppState, Live};
 use crate::domain::EntryKey;
+use crate::metrics::Scraped;
 use crate::status::{source_status, SourceStatus};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use chrono::Utc;
+use prometheus_client::registry::Registry;
 
 /// Still `ok` (and 200) while a broken configuration is refused: the service runs on the last
 /// good one, and `config_error` lists the problems until a valid one loads.
@@ -46,18 +48,26 @@ pub fn source_statuses(state: &AppState) -> Result<Vec<SourceStatus>, ApiError> 
     Ok(out)
 }
 
-/// Prometheus text exposition.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// The OpenMetrics exposition: a registry of every part's metrics, with what the store and
+/// the sources' model say now, built for each scrape (a reload's partners and hub show at once).
+pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let store = state.store.clone();
     let sizes = tokio::task::spawn_blocking(move || (store.size_on_disk(), store.entry_count() as u64)).await;
-    let (bytes, entries) = sizes.unwrap_or_default();
-    let mut body = state.metrics.render(bytes, entries, &state.board.failure_streaks());
-    state.counters.render(&mut body);
-    state.gate.usage.render(&state.gate.partners, &mut body);
+    let (store_bytes, entries) = sizes.unwrap_or_default();
+    let scraped = Scraped { store_bytes, entries, failure_streaks: state.board.failure_streaks() };
+    let body = crate::metrics::encode(&registry(&state, &scraped)).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body))
+}
+
+fn registry(state: &AppState, scraped: &Scraped) -> Registry {
+    let mut reg = crate::metrics::registry();
+    state.metrics.register(&mut reg, scraped);
+    state.counters.register(&mut reg);
+    state.gate.usage.register(&state.gate.partners, &mut reg);
     if state.hub_url.is_some() {
-        state.websub.render(&mut body);
+        state.websub.register(&mut reg);
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
+    reg
 }
 
 /// Every partner with what it took since the process started.

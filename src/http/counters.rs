@@ -1,29 +1,71 @@
 //! HTTP's own counters: channel requests, render-cache hits and 304s, counted lock-free on the
-//! serving threads and shown beside the poll counters at `/metrics`.
+//! serving threads (one atomic add each) and registered beside the poll counters at `/metrics`.
 
-use crate::metrics::write_metric;
+use prometheus_client::metrics::counter::{Atomic, Counter};
+use prometheus_client::registry::Registry;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// On cache lines of their own (128 bytes covers adjacent-line prefetch), away from what every
-/// request reads.
+/// A counter's value on a cache line of its own (128 bytes covers adjacent-line prefetch): both
+/// serving threads add to it on every request, and beside what every request reads it would
+/// make those lines bounce.
 #[derive(Debug, Default)]
 #[repr(align(128))]
+pub struct OwnLine(AtomicU64);
+
+impl Atomic<u64> for OwnLine {
+    fn inc(&self) -> u64 {
+        self.0.fetch_add(1, Relaxed)
+    }
+
+    fn inc_by(&self, v: u64) -> u64 {
+        self.0.fetch_add(v, Relaxed)
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Relaxed)
+    }
+}
+
+pub type HotCounter = Counter<u64, OwnLine>;
+
+/// Clones share the counts: a reload's new state keeps counting where the old one was.
+#[derive(Debug, Clone, Default)]
 pub struct ChannelCounters {
-    pub requests: AtomicU64,
-    pub cache_hits: AtomicU64,
-    pub not_modified: AtomicU64,
+    pub requests: HotCounter,
+    pub cache_hits: HotCounter,
+    pub not_modified: HotCounter,
 }
 
 impl ChannelCounters {
-    /// Appends the counters to a Prometheus text exposition.
-    pub fn render(&self, out: &mut String) {
-        let rows = [
-            ("channel_requests_total", "Channel (feed) requests served.", &self.requests),
-            ("channel_cache_hits_total", "Channel requests served from the render cache.", &self.cache_hits),
-            ("channel_not_modified_total", "Channel requests answered 304.", &self.not_modified),
+    pub fn register(&self, reg: &mut Registry) {
+        reg.register("channel_requests", "Channel (feed) requests served", self.requests.clone());
+        let hits = self.cache_hits.clone();
+        reg.register("channel_cache_hits", "Channel requests served from the render cache", hits);
+        reg.register("channel_not_modified", "Channel requests answered 304", self.not_modified.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_counter_is_alone_on_its_line_and_clones_count_together() {
+        assert_eq!(std::mem::align_of::<OwnLine>(), 128);
+        let counters = ChannelCounters::default();
+        let reloaded = counters.clone();
+        counters.requests.inc();
+        reloaded.requests.inc();
+        reloaded.cache_hits.inc();
+        let mut reg = crate::metrics::registry();
+        counters.register(&mut reg);
+        let text = crate::metrics::encode(&reg).expect("encodes");
+        let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        let want = [
+            "newsriver_channel_requests_total 2",
+            "newsriver_channel_cache_hits_total 1",
+            "newsriver_channel_not_modified_total 0",
         ];
-        for (name, help, n) in rows {
-            write_metric(out, name, "counter", help, &n.load(Relaxed).to_string());
-        }
+        assert_eq!(lines, want, "{text}");
     }
 }

@@ -15,7 +15,6 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering::Relaxed;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct FeedQuery {
@@ -169,7 +168,7 @@ async fn serve(
 ) -> Result<(Response, usize), ApiError> {
     let max_items = channel_max_items(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
     let counters = &state.counters;
-    counters.requests.fetch_add(1, Relaxed);
+    counters.requests.inc();
     let limit = parse_limit(q.limit.as_deref(), default_limit(state, max_items), max_items)?;
     // Titles and descriptions are only needed to render: a cached answer makes none.
     let key = reader.link_key.clone();
@@ -191,7 +190,7 @@ async fn serve(
     let cache_key = CacheKey { channel: ch.clone(), format, limit, before: q.before.clone(), links_for };
     let rendered = match state.cache.lookup(cache_key, version) {
         Lookup::Hit(r) | Lookup::Stale(r) => {
-            counters.cache_hits.fetch_add(1, Relaxed);
+            counters.cache_hits.inc();
             r
         }
         Lookup::Render(ticket) => {
@@ -202,7 +201,7 @@ async fn serve(
     };
     let response = cache::respond(headers, &rendered, &state.public_cache);
     if response.status() == axum::http::StatusCode::NOT_MODIFIED {
-        counters.not_modified.fetch_add(1, Relaxed);
+        counters.not_modified.inc();
     }
     Ok((response, rendered.items))
 }

@@ -10,6 +10,7 @@ mod error;
 mod feeds;
 mod guard;
 mod index;
+mod prune;
 mod related;
 mod reload;
 mod status_page;
@@ -24,6 +25,7 @@ use crate::channels::ChannelVersions;
 use crate::config::Settings;
 use crate::domain::{FeedUrl, SourceId, TopicId};
 use crate::metrics::Metrics;
+use crate::prune::Prune;
 use crate::reload::{ConfigStatus, Reload};
 use crate::render::SourceInfo;
 use crate::status::Board;
@@ -60,11 +62,14 @@ struct LiveInner {
     config: Arc<ConfigStatus>,
     /// Who answers `POST /api/reload`; weak, since it holds this handle itself.
     reloader: OnceLock<Weak<dyn Reload>>,
+    /// Who answers `POST /api/prune`; weak, for the same reason.
+    pruner: OnceLock<Weak<dyn Prune>>,
 }
 
 impl Live {
     pub fn new(state: AppState, config: Arc<ConfigStatus>) -> Self {
-        let inner = LiveInner { current: ArcSwap::new(state.0), config, reloader: OnceLock::new() };
+        let (reloader, pruner) = (OnceLock::new(), OnceLock::new());
+        let inner = LiveInner { current: ArcSwap::new(state.0), config, reloader, pruner };
         Self(Arc::new(inner))
     }
 
@@ -90,6 +95,15 @@ impl Live {
     pub fn reloader(&self) -> Option<Arc<dyn Reload>> {
         self.0.reloader.get().and_then(Weak::upgrade)
     }
+
+    /// Names who prunes for the service (set once, by whoever runs it).
+    pub fn set_pruner(&self, pruner: Weak<dyn Prune>) {
+        let _ = self.0.pruner.set(pruner);
+    }
+
+    pub fn pruner(&self) -> Option<Arc<dyn Prune>> {
+        self.0.pruner.get().and_then(Weak::upgrade)
+    }
 }
 
 impl FromRef<Live> for AppState {
@@ -106,9 +120,9 @@ pub struct Shared {
     pub board: Arc<Board>,
     /// The poller's counters, shown at `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// HTTP's own, in an allocation of their own: both serving threads write them on every
-    /// request, and beside the fields every request reads they made those lines bounce.
-    pub counters: Arc<counters::ChannelCounters>,
+    /// HTTP's own: every count is on a cache line of its own (`counters::OwnLine`), since both
+    /// serving threads write them on every request.
+    pub counters: counters::ChannelCounters,
     pub versions: Arc<ChannelVersions>,
     pub cache: Arc<cache::RenderCache>,
     /// Caching headers of channel responses: anyone's, and a partner's own.
@@ -160,7 +174,7 @@ impl AppState {
             store: handles.store,
             board: handles.board,
             metrics: handles.metrics,
-            counters: Arc::default(),
+            counters: counters::ChannelCounters::default(),
             versions: handles.versions,
             cache: Arc::default(),
             public_cache: cache::CacheHeaders::public(max_age),
@@ -185,15 +199,12 @@ impl AppState {
             metrics: self.metrics.clone(),
             versions: self.versions.clone(),
         };
-        let same_gate = crate::access::Partners::of(&settings) == self.gate.partners;
+        let gate = self.gate.reconfigured(&settings);
         let fresh = Self::new(settings, handles);
         match Arc::try_unwrap(fresh.0) {
-            Ok(shared) => Self(Arc::new(Shared {
-                counters: self.counters.clone(),
-                websub: self.websub.clone(),
-                gate: if same_gate { self.gate.clone() } else { shared.gate.clone() },
-                ..shared
-            })),
+            Ok(shared) => {
+                Self(Arc::new(Shared { counters: self.counters.clone(), websub: self.websub.clone(), gate, ..shared }))
+            }
             Err(fresh) => Self(fresh),
         }
     }
@@ -215,6 +226,7 @@ pub fn router(live: Live) -> Router {
         .route("/api/events/{id}", get(api::event))
         .route("/api/backup", post(backup::backup))
         .route("/api/reload", post(reload::reload))
+        .route("/api/prune", post(prune::prune))
         .route("/status", get(status_page::page))
         .route_layer(axum::middleware::from_fn_with_state(live.clone(), guard::require_admin));
     Router::new()

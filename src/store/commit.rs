@@ -10,18 +10,18 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
 /// A commit's encoded writes, and what it changes in counters.
-struct Staged {
+pub(super) struct Staged {
     /// Entry values first (`intent.rs`), each with whether it replaces a stored one.
     entries: Vec<(Vec<u8>, Vec<u8>, bool)>,
-    batch: space::Batch,
-    deltas: HashMap<Vec<u8>, i64>,
+    pub(super) batch: space::Batch,
+    pub(super) deltas: HashMap<Vec<u8>, i64>,
 }
 
 /// One entry write: the new version, the stored one it replaces, and whether it takes a new
 /// change-log position (edits and new items do; topic re-routing does not).
-struct Write<'a> {
-    entry: &'a Entry,
-    previous: Option<&'a Entry>,
+pub(super) struct Write<'a> {
+    pub(super) entry: &'a Entry,
+    pub(super) previous: Option<&'a Entry>,
 }
 
 impl Store {
@@ -89,7 +89,7 @@ impl Store {
     }
 
     /// Encodes writes into a batch; counters are added in `apply`, in the commit's turn.
-    fn stage(
+    pub(super) fn stage(
         &self,
         writes: &[Write<'_>],
         index: &[IndexWrite],
@@ -128,7 +128,7 @@ impl Store {
     }
 
     /// Applies a staged batch with its counters. Callers hold the commit lock or the turn.
-    fn apply(&self, staged: Staged, serial: Serial) -> Result<(), StoreError> {
+    pub(super) fn apply(&self, staged: Staged, serial: Serial) -> Result<(), StoreError> {
         let Staged { entries, mut batch, deltas } = staged;
         // Counters are read here and written in the batch: applies run one at a time, and are
         // the only writers of counters.
@@ -164,7 +164,7 @@ impl Store {
     }
 
     /// Gives each change that takes a new change-log position its number.
-    fn number(&self, changes: &mut [Change]) {
+    pub(super) fn number(&self, changes: &mut [Change]) {
         for c in changes.iter_mut() {
             // A metadata-only refresh keeps its place in the change log: partners polling
             // `since` have nothing new to fetch.
@@ -175,7 +175,7 @@ impl Store {
     }
 
     /// Continues numbering after the last number any instance gave out (PostgreSQL).
-    fn resume_seq(&self, serial: &Serial) {
+    pub(super) fn resume_seq(&self, serial: &Serial) {
         if let Serial::Pg { last_seq, .. } = serial {
             self.seq.store(*last_seq, Ordering::Relaxed);
         }

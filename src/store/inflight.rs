@@ -14,8 +14,9 @@ pub(super) struct Pending {
     /// The commit's changes, shared with it rather than copied: `entries` indexes them.
     changes: Arc<Vec<Change>>,
     entries: HashMap<EntryKey, usize>,
-    urls: HashMap<String, EntryKey>,
-    texts: HashMap<[u8; 16], EntryKey>,
+    /// `None`: the record is dropped (its item was removed).
+    urls: HashMap<String, Option<EntryKey>>,
+    texts: HashMap<[u8; 16], Option<EntryKey>>,
     sigs: HashMap<EntryKey, Signature>,
     /// `None`: the story is dropped (merged into another).
     stories: HashMap<EntryKey, Option<Story>>,
@@ -33,8 +34,10 @@ impl Pending {
         out.changes = changes;
         for w in index {
             match w {
-                IndexWrite::Url(url, key) => drop(out.urls.insert(url.clone(), *key)),
-                IndexWrite::Text(fp, key) => drop(out.texts.insert(*fp, *key)),
+                IndexWrite::Url(url, key) => drop(out.urls.insert(url.clone(), Some(*key))),
+                IndexWrite::Text(fp, key) => drop(out.texts.insert(*fp, Some(*key))),
+                IndexWrite::DropUrl(url) => drop(out.urls.insert(url.clone(), None)),
+                IndexWrite::DropText(fp) => drop(out.texts.insert(*fp, None)),
                 IndexWrite::Sig(key, _, sig) => drop(out.sigs.insert(*key, *sig)),
                 IndexWrite::Story(st) => drop(out.stories.insert(st.id, Some(st.clone()))),
                 IndexWrite::DropStory(id) => drop(out.stories.insert(*id, None)),
@@ -42,7 +45,7 @@ impl Pending {
                 IndexWrite::DropEvent(id) => drop(out.events.insert(*id, None)),
                 // Aliases are read while planning, outside commits: stale reads there are
                 // already allowed for.
-                IndexWrite::Alias(..) => {}
+                IndexWrite::Alias(..) | IndexWrite::DropAlias(_) => {}
             }
         }
         out
@@ -156,11 +159,11 @@ impl View<'_> {
     }
 
     pub fn url_owner(&self, url: &str) -> Result<Option<EntryKey>, StoreError> {
-        self.newest(|p| p.urls.get(url).copied()).map_or_else(|| self.store.url_owner(url), |k| Ok(Some(k)))
+        self.newest(|p| p.urls.get(url).copied()).map_or_else(|| self.store.url_owner(url), Ok)
     }
 
     pub fn text_owner(&self, fp: &[u8; 16]) -> Result<Option<EntryKey>, StoreError> {
-        self.newest(|p| p.texts.get(fp).copied()).map_or_else(|| self.store.text_owner(fp), |k| Ok(Some(k)))
+        self.newest(|p| p.texts.get(fp).copied()).map_or_else(|| self.store.text_owner(fp), Ok)
     }
 
     pub fn entry(&self, key: &EntryKey) -> Result<Option<Entry>, StoreError> {

@@ -13,6 +13,7 @@ pub mod keys;
 mod kv;
 mod migrate;
 mod pg;
+mod prune;
 mod read;
 mod records;
 mod space;
@@ -23,6 +24,7 @@ pub use backup::{on_postgres as backup_on_postgres, Backup};
 pub use compact::{compact, compact_settings, Compacted};
 pub use inflight::View;
 pub use pg::Applied as Migration;
+pub use prune::Removal;
 pub use read::SincePage;
 
 use crate::domain::{Change, ChannelId, IndexWrite, SourceId, SourceState};

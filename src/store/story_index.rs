@@ -18,6 +18,7 @@ use super::space::{Batch, Space};
 use super::{codec, keys, Store, StoreError};
 use crate::domain::{EntryKey, EventRecord, IndexWrite, Signature, Story, SIGNATURE_LEN};
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 
 fn key_of(bytes: &[u8]) -> Option<EntryKey> {
     Some(EntryKey::from_bytes(bytes.try_into().ok()?))
@@ -75,6 +76,25 @@ impl Store {
             };
             if t >= since {
                 out.push((key, t, sig));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The identity records that point at one of `keys`, as the writes that made them: article
+    /// URLs (`Url`), text fingerprints (`Text`) and former keys (`Alias`). One pass over them.
+    pub fn index_refs(&self, keys: &HashSet<EntryKey>) -> Result<Vec<IndexWrite>, StoreError> {
+        let mut out = Vec::new();
+        for kind in [b"u", b"t", b"a"] {
+            for item in self.story_idx.scan_prefix(kind) {
+                let (k, v) = item?;
+                let Some(to) = key_of(&v).filter(|to| keys.contains(to)) else { continue };
+                let rest = &k[1..];
+                out.extend(match kind {
+                    b"u" => Some(IndexWrite::Url(String::from_utf8_lossy(rest).into_owned(), to)),
+                    b"t" => rest.try_into().ok().map(|fp| IndexWrite::Text(fp, to)),
+                    _ => key_of(rest).map(|from| IndexWrite::Alias(from, to)),
+                });
             }
         }
         Ok(out)
@@ -165,6 +185,11 @@ fn decode_sig(v: &[u8]) -> Option<Signature> {
     Some(sig)
 }
 
+/// Adds the deletion of an entry's own records (its signature) to a batch.
+pub(super) fn unstage(space: &Space, batch: &mut Batch, key: &EntryKey) {
+    space.del(batch, record_key(b"g", key.as_bytes()));
+}
+
 /// Adds a commit's index records to its batch.
 pub(super) fn stage(space: &Space, batch: &mut Batch, writes: &[IndexWrite]) -> Result<(), StoreError> {
     for w in writes {
@@ -181,6 +206,9 @@ pub(super) fn stage(space: &Space, batch: &mut Batch, writes: &[IndexWrite]) -> 
             IndexWrite::DropStory(id) => space.del(batch, story_key(id)),
             IndexWrite::Event(ev) => space.put(batch, event_key(&ev.id), codec::encode(ev)?),
             IndexWrite::DropEvent(id) => space.del(batch, event_key(id)),
+            IndexWrite::DropUrl(url) => space.del(batch, record_key(b"u", url.as_bytes())),
+            IndexWrite::DropText(fp) => space.del(batch, record_key(b"t", fp)),
+            IndexWrite::DropAlias(from) => space.del(batch, record_key(b"a", from.as_bytes())),
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use super::layered::Layered;
 use super::near::SharedNear;
 use super::{features, find_matches, sketch, FeatureMap, Features, Match, Skip, StorySettings};
 use crate::dedup;
-use crate::domain::{Change, Entry, EntryKey, IndexWrite, Member, Story, TopicId};
+use crate::domain::{Change, Entry, EntryKey, IndexWrite, Member, Story};
 use crate::store::{StoreError, View};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
@@ -189,25 +189,12 @@ impl Layered<'_> {
         self.dropped.insert(from);
     }
 
-    /// Makes the earliest published visible member the story's primary, with the topics of
-    /// all members; every other member is secondary.
+    /// Makes the earliest published visible member the story's primary (`settle`).
     fn settle_primary(&mut self, sid: EntryKey) {
         let Some(mut story) = self.story(&sid).filter(|st| st.members.len() > 1) else { return };
         let members: Vec<Entry> = story.members.iter().filter_map(|m| self.entry(&m.key)).collect();
-        let earliest = |visible: bool| {
-            members.iter().filter(|e| !visible || !e.held_back).min_by_key(|e| (e.published, e.key)).map(|e| e.key)
-        };
-        let Some(primary) = earliest(true).or_else(|| earliest(false)) else { return };
-        let all_topics: Vec<TopicId> = members.iter().flat_map(|e| e.topics.iter().map(|t| t.topic.clone())).collect();
-        for current in members {
-            let mut next = current.clone();
-            next.story = Some(sid);
-            next.secondary = current.key != primary;
-            next.story_topics = if next.secondary {
-                Vec::new()
-            } else {
-                union(&all_topics, &[]).into_iter().filter(|t| !current.topics.iter().any(|m| &m.topic == t)).collect()
-            };
+        let Some((primary, next)) = super::settle::settle(sid, &members) else { return };
+        for (current, next) in members.into_iter().zip(next) {
             if next != current {
                 self.rewrite(current, next);
             }
@@ -272,30 +259,4 @@ fn carry_story(from: &Entry, to: &mut Entry) {
     to.story = from.story;
     to.secondary = from.secondary;
     to.story_topics = from.story_topics.clone();
-}
-
-fn union(a: &[impl AsTopic], b: &[TopicId]) -> Vec<TopicId> {
-    let mut out: Vec<TopicId> = a.iter().map(AsTopic::topic).collect();
-    for t in b {
-        if !out.contains(t) {
-            out.push(t.clone());
-        }
-    }
-    out
-}
-
-trait AsTopic {
-    fn topic(&self) -> TopicId;
-}
-
-impl AsTopic for TopicId {
-    fn topic(&self) -> TopicId {
-        self.clone()
-    }
-}
-
-impl AsTopic for crate::domain::TopicMatch {
-    fn topic(&self) -> TopicId {
-        self.topic.clone()
-    }
 }

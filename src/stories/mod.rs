@@ -5,12 +5,14 @@
 mod assign;
 mod layered;
 mod near;
+mod settle;
 pub mod sketch;
 
 /// The tuning is plain config data; stories reads it from there.
 pub use crate::config::StorySettings;
 pub use assign::{assign, Assigned, PollItems};
 pub use near::SharedNear;
+pub use settle::{settle, without};
 
 use crate::domain::{Entry, EntryKey, Signature};
 use crate::text::sanitized_to_text;

@@ -10,7 +10,7 @@ use crate::fetch::{guard::GuardedResolver, AddressGuard, FetchError, HostBudgets
 use axum::body::Bytes;
 use reqwest::header::{HeaderMap, LOCATION};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use url::Url;
@@ -26,7 +26,9 @@ pub struct Reply {
 
 #[derive(Debug)]
 pub struct Callbacks {
-    client: reqwest::Client,
+    /// Built at the first request: most services never push, and building it (TLS roots) is a
+    /// good part of a start's work.
+    client: OnceLock<Result<reqwest::Client, String>>,
     guard: AddressGuard,
     timeout: Duration,
     hosts: HostBudgets,
@@ -35,31 +37,38 @@ pub struct Callbacks {
 
 impl Callbacks {
     pub fn new(settings: &Settings) -> Result<Self, FetchError> {
-        crate::fetch::install_crypto_provider();
         let (p, w) = (&settings.polling, &settings.websub);
         let guard = AddressGuard::new(p.allow_private_networks, p.allow_hosts.iter().cloned());
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("newsriver/", env!("CARGO_PKG_VERSION"), " (WebSub hub)"))
-            .timeout(w.timeout)
-            .connect_timeout(w.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { guard: guard.clone() }))
-            .build()
-            .map_err(|e| FetchError::Request(e.to_string()))?;
         let per_host = HostLimits { concurrency: w.per_host, min_gap: Duration::ZERO };
         let hosts = HostBudgets::new(per_host, HashMap::new());
-        Ok(Self { client, guard, timeout: w.timeout, hosts, all: Arc::new(Semaphore::new(w.concurrency)) })
+        let all = Arc::new(Semaphore::new(w.concurrency));
+        Ok(Self { client: OnceLock::new(), guard, timeout: w.timeout, hosts, all })
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, FetchError> {
+        let built = self.client.get_or_init(|| {
+            crate::fetch::install_crypto_provider();
+            reqwest::Client::builder()
+                .user_agent(concat!("newsriver/", env!("CARGO_PKG_VERSION"), " (WebSub hub)"))
+                .timeout(self.timeout)
+                .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(Arc::new(GuardedResolver { guard: self.guard.clone() }))
+                .build()
+                .map_err(|e| e.to_string())
+        });
+        built.as_ref().map_err(|e| FetchError::Request(e.clone()))
     }
 
     /// A GET (verification of intent, denial), reading at most `cap` bytes of the answer.
     pub async fn get(&self, url: &Url, cap: usize) -> Result<Reply, FetchError> {
-        self.send(self.client.get(url.clone()), url, cap).await
+        self.send(self.client()?.get(url.clone()), url, cap).await
     }
 
     /// A POST of `body` with `headers` (a delivery, a publish ping).
     pub async fn post(&self, url: &Url, headers: HeaderMap, body: Bytes) -> Result<Reply, FetchError> {
-        self.send(self.client.post(url.clone()).headers(headers).body(body), url, 1024).await
+        self.send(self.client()?.post(url.clone()).headers(headers).body(body), url, 1024).await
     }
 
     async fn send(&self, req: reqwest::RequestBuilder, url: &Url, cap: usize) -> Result<Reply, FetchError> {

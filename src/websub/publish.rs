@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-/// How often channel versions are compared.
+/// How long after a change (or while pings are held back) channel versions are compared again:
+/// asleep otherwise.
 const TICK: Duration = Duration::from_secs(1);
 
 /// The channels to ping now: those that moved, unless pinged less than `every` ago (they wait,
@@ -29,18 +30,28 @@ pub async fn run(hub: Arc<Hub>, stop: CancellationToken) {
     if hub.settings().websub.external_hubs.is_empty() {
         return;
     }
-    let channels = crate::http::public_channels(&hub.settings());
     let version = |ch: &ChannelId| hub.state().versions.get(ch).0;
     // What is stored at start was published before: only later changes are pinged.
-    let mut seen: HashMap<ChannelId, u64> = channels.iter().map(|ch| (ch.clone(), version(ch))).collect();
+    let start = crate::http::public_channels(&hub.settings());
+    let mut seen: HashMap<ChannelId, u64> = start.iter().map(|ch| (ch.clone(), version(ch))).collect();
     let mut last: HashMap<ChannelId, Instant> = HashMap::new();
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut bumps = hub.state().versions.watch();
+    // Moved channels not pinged yet (held back by `publish_every`): look again after a tick.
+    let mut waiting = false;
     loop {
+        if !waiting {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                changed = bumps.changed() => if changed.is_err() { return },
+            }
+        }
         tokio::select! {
             () = stop.cancelled() => return,
-            _ = tick.tick() => {}
+            () = tokio::time::sleep(TICK) => {}
         }
+        bumps.mark_unchanged();
+        // Read each pass: a reload adds and removes channels.
+        let channels = crate::http::public_channels(&hub.settings());
         let moved: Vec<ChannelId> = channels.iter().filter(|ch| seen.get(*ch) != Some(&version(ch))).cloned().collect();
         let now = Instant::now();
         let ready = due(&moved, &last, now, hub.settings().websub.publish_every);
@@ -48,6 +59,7 @@ pub async fn run(hub: Arc<Hub>, stop: CancellationToken) {
             seen.insert(ch.clone(), version(ch));
             last.insert(ch.clone(), now);
         }
+        waiting = ready.len() < moved.len();
         if !ready.is_empty() {
             ping_all(&hub, &ready).await;
         }

@@ -32,6 +32,8 @@ struct Worker {
     running: HashMap<Id, String>,
     /// The partner each delivery under way goes to, when its key is one: counted as pushed.
     pushes: HashMap<String, crate::domain::PartnerId>,
+    /// The configuration the topics above were resolved under; a reload makes a new one.
+    settings: Option<Arc<crate::config::Settings>>,
 }
 
 /// Runs until `stop`; deliveries under way then are cut short (and made again after a restart).
@@ -74,6 +76,7 @@ impl Worker {
             tracing::info!(count = expired.len(), "WebSub leases ended");
             hub.persist(expired).await;
         }
+        self.follow_reload(hub).await;
         let subs = hub.subscriptions();
         let active = subs.iter().filter(|s| s.state == State::Active).count() as u64;
         hub.state().websub.set_subscriptions(active, subs.len() as u64 - active);
@@ -89,6 +92,44 @@ impl Worker {
             self.deliver_group(hub, &topic, position, &members).await;
         }
         self.next_look(&subs, now)
+    }
+
+    /// After a reload: topics are resolved again, and a subscription whose channel is gone or
+    /// whose key no longer grants it ends now (§5.2 `denied`), not silently at its lease's end.
+    async fn follow_reload(&mut self, hub: &Arc<Hub>) {
+        let settings = hub.settings();
+        let Some(before) = self.settings.replace(settings.clone()) else { return };
+        if Arc::ptr_eq(&before, &settings) {
+            return;
+        }
+        self.topics.clear();
+        let state = hub.state();
+        let refused = |s: &Subscription| match Topic::from_path(&settings, &s.topic) {
+            None => Some("topic removed: no longer a channel of this hub"),
+            Some(t) => {
+                let key = s.key.as_ref().map(|k| k.0.as_str());
+                (!super::allowed(super::may_subscribe(&settings, &state.gate, &t.channel, key)))
+                    .then_some("not allowed: the key no longer grants this channel")
+            }
+        };
+        let ended: Vec<(Subscription, &str)> = hub.with_table(|t| {
+            let gone: Vec<(String, &str)> = t.values().filter_map(|s| refused(s).map(|r| (s.id.clone(), r))).collect();
+            gone.into_iter().filter_map(|(id, r)| t.remove(&id).map(|s| (s, r))).collect()
+        });
+        if ended.is_empty() {
+            return;
+        }
+        tracing::info!(count = ended.len(), "WebSub subscriptions ended by the reload");
+        let base = hub.base();
+        for (s, reason) in &ended {
+            let Ok(callback) = url::Url::parse(&s.callback) else { continue };
+            let deny =
+                super::hub::Task::Deny { callback, topic: format!("{base}{}", s.topic), reason: (*reason).into() };
+            if hub.queue.try_send(deny).is_err() {
+                tracing::debug!(id = %s.id, "WebSub queue full: the subscriber is not told its subscription ended");
+            }
+        }
+        hub.persist(ended.into_iter().map(|(s, _)| s.id).collect()).await;
     }
 
     /// Every subscription whose channel's version moved since the last look (all, at start).

@@ -14,11 +14,13 @@ use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+mod metrics;
 pub mod postgres;
 mod process;
 mod settings;
 mod site;
 mod subscriber;
+pub use metrics::*;
 pub use process::*;
 pub use settings::*;
 pub use site::*;

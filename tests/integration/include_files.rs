@@ -1,7 +1,8 @@
 //! `include`: source lists in files beside the main config, as `newsriver check` reads them:
 //! every problem named with its file and key path, and what each file gave.
 
-use crate::opml::{config_with, failed, newsriver, ok, MAIN};
+use crate::helpers::newsriver;
+use crate::opml::{config_with, failed, ok, MAIN};
 use newsriver::config::{ConfigError, Settings};
 
 #[test]

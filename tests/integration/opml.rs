@@ -21,16 +21,6 @@ pub fn config_with(main: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-pub fn newsriver(config: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("NEWSRIVER_CONFIG")
-        .output()
-        .expect("runs newsriver")
-}
-
 pub fn ok(out: &Output) -> String {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout.clone()).expect("UTF-8 stdout")

@@ -191,15 +191,6 @@ async fn the_admin_key_guards_reloads() {
     app.stop().await;
 }
 
-fn newsriver(config: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .expect("run newsriver")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_and_the_reload_command_reach_the_real_service() {
     let server = feed_server(&[("/s0", items("s0", "harbour", 2)), ("/s1", items("s1", "rail", 2))]).await;
@@ -244,4 +235,31 @@ async fn sighup_and_the_reload_command_reach_the_real_service() {
     let mut child = served.detach();
     let status = tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("stops").expect("wait");
     assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn the_fetchers_limits_take_effect_at_a_reload() {
+    let server = feed_server(&[("/big", items("big", "harbour", 20))]).await;
+    let app = spawn_app_with(&[("big", format!("{}/big", server.uri()))], |p| {
+        p.max_body = 1024;
+        p.initial_items = 1000;
+    })
+    .await;
+    let first = app.poll_now().await;
+    assert_eq!(report(&first, "big").outcome, newsriver::domain::FetchOutcome::PermanentError, "{first:?}");
+    assert!(titles(&app, "/sources/big.rss").await.is_empty());
+
+    let mut s = app.settings();
+    (s.polling.max_body, s.polling.concurrency, s.polling.host_defaults.concurrency) = (1 << 20, 3, 1);
+    write_config(&app.config_path(), &s);
+    let (status, answer) = reload(&app).await;
+    assert_eq!(status, 200);
+    let changes = applied(answer);
+    assert!(changes.needs_restart.is_empty(), "{changes:?}");
+    for key in ["polling.concurrency", "polling.max_body", "polling.per_host"] {
+        assert!(changes.settings_changed.iter().any(|k| k == key), "{key} took effect: {changes:?}");
+    }
+    let second = app.poll_now().await;
+    assert_eq!(report(&second, "big").outcome, newsriver::domain::FetchOutcome::Ok, "{second:?}");
+    assert_eq!(titles(&app, "/sources/big.rss").await.len(), 20, "the larger cap lets the feed in");
 }

@@ -82,3 +82,50 @@ async fn private_channels_are_pushed_only_to_keys_that_grant_them() {
     let list = app.get("/api/subscriptions").await;
     assert_eq!(list.status(), 401, "the subscription list is behind the admin key");
 }
+
+/// The hub's answer to `POST /api/reload` (the app has the admin key).
+async fn reload(app: &TestApp) {
+    let resp = app.client.post(format!("{}/api/reload", app.base)).bearer_auth(ADMIN).send().await.expect("reload");
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap_or_default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_ends_subscriptions_to_removed_topics_and_withdrawn_grants_with_a_denial() {
+    let (feed, public) = (ItemFeed::start().await, ItemFeed::start().await);
+    feed.add(&["a"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = {
+        let app = private_hub(&feed, &public).await;
+        let mut s = app.settings();
+        add_topics(dir.path(), &mut s, "[[topic]]\nid = \"port\"\ntitle = \"Port\"\nany = [\"story\"]\n");
+        write_config(&app.config_path(), &s);
+        reload(&app).await;
+        app
+    };
+    app.poll_now().await;
+    let sub = Subscriber::start().await;
+    subscribe(&app, &sub, "private", PRIVATE, &[("hub.key", PLANET)]).await;
+    subscribe(&app, &sub, "port", "/topics/port.atom", &[]).await;
+    subscribe(&app, &sub, "all", "/feeds/all.atom", &[]).await;
+    assert_eq!(crate::websub::subscriptions(&app).await.len(), 3);
+
+    let mut s = app.settings();
+    s.topics.clear();
+    s.partners[0].channels = Grant::Channels(vec![ChannelId::Source(SourceId::parse("elsewhere").expect("slug"))]);
+    write_config(&app.config_path(), &s);
+    reload(&app).await;
+    for (name, reason) in [("private", "not allowed"), ("port", "topic removed")] {
+        let v =
+            sub.until("the denial", |s| s.verifications(name).into_iter().find(|v| v["hub.mode"] == "denied")).await;
+        assert!(v["hub.reason"].starts_with(reason), "{name}: {v:?}");
+        assert!(v["hub.topic"].ends_with(if name == "port" { "/topics/port.atom" } else { PRIVATE }), "{v:?}");
+    }
+    let left = crate::websub::subscriptions(&app).await;
+    let topics: Vec<&str> = left.iter().filter_map(|x| x["topic"].as_str()).collect();
+    assert_eq!(topics.len(), 1, "{left:?}");
+    assert!(topics[0].ends_with("/feeds/all.atom"), "{left:?}");
+    public.add(&["p"]);
+    app.poll_now().await;
+    sub.until("the remaining subscription's delivery", |s| s.accepted("all").first().cloned()).await;
+    assert!(sub.deliveries("private").is_empty() && sub.deliveries("port").is_empty(), "ended ones get nothing");
+}

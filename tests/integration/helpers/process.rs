@@ -7,6 +7,17 @@ use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStderr, Command};
 
 /// A port nothing listens on now (the binary binds it next).
+/// The real binary run once on `config` with `args`, to the end (its environment's config ignored).
+pub fn newsriver(config: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("NEWSRIVER_CONFIG")
+        .output()
+        .expect("run newsriver")
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port()
 }
