@@ -11,13 +11,16 @@
 
 use chrono::{DateTime, Duration, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use newsriver::domain::{Change, ChannelId, Entry, EntryKey, IdentityKind, SourceId, SourceState};
+use newsriver::domain::{Change, ChannelId, Entry, SourceId, SourceState};
 use newsriver::store::Store;
+use synthetic::Synthetic;
 
 #[path = "common/mod.rs"]
 mod common;
 #[path = "store/open.rs"]
 mod open;
+#[path = "common/entry.rs"]
+mod synthetic;
 
 use common::Rng;
 
@@ -33,35 +36,9 @@ fn entry(i: u64, rng: &mut Rng, now: DateTime<Utc>) -> Entry {
     let link = format!("https://outlet{}.example/news/{i}", i % 100);
     let published = now - Duration::minutes((i % 500_000) as i64);
     let fingerprint = format!("{:016x}{:016x}", rng.next(), rng.next());
-    Entry {
-        key: EntryKey::derive(&source, "guid", &i.to_string()),
-        source,
-        identity_kind: IdentityKind::Guid,
-        identity: i.to_string(),
-        title: words(rng, 8),
-        story_url: None,
-        link: Some(link),
-        summary: None,
-        content: Some(format!("<p>{}</p>", words(rng, 80))),
-        authors: vec!["A. Writer".into()],
-        categories: vec![],
-        enclosures: vec![],
-        published,
-        updated: published,
-        first_seen: published,
-        date_repaired: false,
-        revision: fingerprint.clone(),
-        fingerprint,
-        topics: vec![],
-        held_back: false,
-        seq: 0,
-        story: None,
-        secondary: false,
-        story_topics: vec![],
-        event: None,
-        article: None,
-        private: false,
-    }
+    let (title, body) = (words(rng, 8), words(rng, 80));
+    let e = synthetic::entry(Synthetic { source, guid: i.to_string(), title, link, body, published, fingerprint });
+    Entry { authors: vec!["A. Writer".into()], ..e }
 }
 
 /// Commits entries `from..from + n` as one poll of their first entry's source.
