@@ -8,13 +8,16 @@
 
 use chrono::{DateTime, Duration, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use newsriver::domain::{Change, Entry, EntryKey, IdentityKind, IndexWrite, SourceId, SourceState};
+use newsriver::domain::{Change, Entry, EntryKey, IndexWrite, SourceId, SourceState};
 use newsriver::store::{Prepared, Store};
 use newsriver::stories::{self, SharedNear, StorySettings};
 use std::path::PathBuf;
+use synthetic::Synthetic;
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "common/entry.rs"]
+mod synthetic;
 
 use common::Rng;
 
@@ -30,39 +33,14 @@ fn text(rng: &mut Rng, words: usize) -> String {
 fn entry(i: u64, rng: &mut Rng, now: DateTime<Utc>) -> Entry {
     let source = SourceId::parse(&format!("s{}", i % 500)).expect("slug");
     let link = format!("https://outlet{}.example/news/{i}", i % 500);
-    let published = now - Duration::minutes((i % (60 * 24 * 365)) as i64);
+    // Drawn in the order the stores built before were (body, digests, title).
     let body = text(rng, 80);
-    // Digests as normalization makes them: 32 hex digits.
     let fingerprint = format!("{:016x}{:016x}", rng.next(), rng.next());
-    Entry {
-        key: EntryKey::derive(&source, "guid", &i.to_string()),
-        source,
-        identity_kind: IdentityKind::Guid,
-        identity: i.to_string(),
-        title: text(rng, 8),
-        story_url: url::Url::parse(&link).ok().and_then(|u| newsriver::normalize::links::story_url(&u)),
-        link: Some(link),
-        summary: None,
-        content: Some(format!("<p>{body}</p>")),
-        authors: vec![],
-        categories: vec![],
-        enclosures: vec![],
-        published,
-        updated: published,
-        first_seen: published,
-        date_repaired: false,
-        revision: fingerprint.clone(),
-        fingerprint,
-        topics: vec![],
-        held_back: false,
-        seq: 0,
-        story: None,
-        secondary: false,
-        story_topics: vec![],
-        event: None,
-        article: None,
-        private: false,
-    }
+    let title = text(rng, 8);
+    let published = now - Duration::minutes((i % (60 * 24 * 365)) as i64);
+    let story_url = url::Url::parse(&link).ok().and_then(|u| newsriver::normalize::links::story_url(&u));
+    let e = synthetic::entry(Synthetic { source, guid: i.to_string(), title, link, body, published, fingerprint });
+    Entry { story_url, ..e }
 }
 
 /// Opens (building on first use) a store of `n` entries with their story indexes.

@@ -196,7 +196,7 @@ fn reroute(
 /// Opens the store, compiles the topic rules (noting whether stored entries need re-routing)
 /// and builds the poller.
 pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
-    let store = Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    let store = Store::open_settings(&settings.store)?;
     let ctx = poll_context(&settings, store.clone(), share)?;
     let (router, versions, grouped) = (ctx.router.clone(), ctx.versions.clone(), ctx.deciders.grouped.clone());
     let fingerprint = crate::maintenance::routing_fingerprint(&router, &grouped, &settings.topics);

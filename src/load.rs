@@ -26,7 +26,7 @@ impl Settings {
     /// Reads and fully validates a config file (what `check` reports, and what every command
     /// runs on); relative paths inside resolve against its directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        Self::load_with(path, &RuntimeChecks)
+        Self::load_with(path, &RuntimeChecks)?.with_database_url(env_database_url().as_deref())
     }
 
     /// The settings of a command that only fetches (`discover`, `extract URL`): the config
@@ -40,11 +40,16 @@ impl Settings {
     pub fn load_or_defaults(path: &Path) -> Result<(Self, bool), ConfigError> {
         match Self::load(path) {
             Err(ConfigError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                Self::from_toml("", path, &RuntimeChecks).map(|s| (s, false))
+                let s = Self::from_toml("", path, &RuntimeChecks)?.with_database_url(env_database_url().as_deref())?;
+                Ok((s, false))
             }
             other => other.map(|s| (s, true)),
         }
     }
+}
+
+fn env_database_url() -> Option<String> {
+    std::env::var(crate::config::DATABASE_URL_ENV).ok()
 }
 
 #[cfg(test)]

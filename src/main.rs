@@ -22,6 +22,7 @@ async fn main() -> ExitCode {
         | Command::Reload
         | Command::Prune { .. }
         | Command::Compact
+        | Command::Migrate
         | Command::Export { .. }
         | Command::Backup { .. }
         | Command::Extract { .. }
@@ -122,6 +123,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Poll => cli::poll(settings, shutdown).await,
         Command::Reindex => cli::reindex(settings),
         Command::Compact => cli::compact(settings),
+        Command::Migrate => cli::migrate(settings),
         Command::Export { dir } => cli::export(settings, dir),
         Command::Backup { dir } => cli::backup(settings, dir).await,
         Command::Sources { json, watch } => cli::sources(settings, json, watch).await,

@@ -110,6 +110,7 @@ pub fn diff(old: &Settings, new: &Settings) -> Changes {
     key(live, "server.admin_key_sha256", &o.admin_key_sha256, &n.admin_key_sha256);
     key(restart, "store.path", &old.store.path, &new.store.path);
     key(restart, "store.cache", &old.store.cache_capacity, &new.store.cache_capacity);
+    key(restart, "store.backend", &old.store.postgres, &new.store.postgres);
     key(restart, "export.dir", &old.export.dir, &new.export.dir);
     key(live, "export.base_url", &old.export.base_url, &new.export.base_url);
     key(restart, "websub", &old.websub, &new.websub);

@@ -12,6 +12,9 @@ use std::time::Duration;
 const SERVICE_TIMEOUT: Duration = Duration::from_secs(3600);
 
 pub async fn backup(settings: Settings, dir: PathBuf) -> anyhow::Result<()> {
+    if settings.store.postgres.is_some() {
+        return Err(crate::store::backup_on_postgres().into());
+    }
     // The service resolves the folder itself: it must be the same folder the user named here.
     let dir = std::path::absolute(&dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
     let (b, by) = match ask_service(&settings, &dir).await? {
@@ -56,6 +59,6 @@ async fn ask_service(settings: &Settings, dir: &Path) -> anyhow::Result<Option<B
 }
 
 fn from_store(settings: &Settings, dir: &Path) -> anyhow::Result<Backup> {
-    let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    let store = crate::store::Store::open_settings(&settings.store)?;
     Ok(store.backup_to(dir)?)
 }

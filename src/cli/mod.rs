@@ -1,4 +1,4 @@
-//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `export`, `extract`,
+//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `migrate`, `export`, `extract`,
 //! `discover`, `preview`, `import`, `add`, `export-sources`, `partner new`, `admin-key`, `reload`, `prune`. This
 //! interface is a contract; change it carefully.
 
@@ -65,6 +65,10 @@ pub enum Command {
     Reload,
     /// Rewrite the store to reclaim disk space (stop the service first).
     Compact,
+    /// Apply the PostgreSQL schema migrations not applied yet and print them (`serve` applies
+    /// them too when it starts; instances starting at once wait for each other). A sled store
+    /// needs none: it upgrades itself when opened.
+    Migrate,
     /// Write the first page of every channel (merged, topics, sources) in every format, the OPML
     /// list and the index page into DIR, laid out like the server's URLs, for a static host or
     /// CDN; each file is replaced whole. Stop the service first, or set `[export] dir` to have
@@ -311,7 +315,7 @@ fn check_report(path: &std::path::Path, s: &Settings) -> String {
         "{}: OK ({} sources, store {}, listening on {})\n",
         path.display(),
         s.sources.len(),
-        s.store.path.display(),
+        s.store.location(),
         s.server.listen
     );
     let files = &s.include.files;
@@ -336,7 +340,7 @@ fn tables(sources: usize, topics: usize) -> String {
 /// Re-routes every stored entry with the configured topic rules (also done automatically at
 /// start when the rules changed).
 pub fn reindex(settings: Settings) -> anyhow::Result<()> {
-    let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    let store = crate::store::Store::open_settings(&settings.store)?;
     let router = crate::topics::TopicRouter::of(&settings).map_err(anyhow::Error::msg)?;
     let grouped = crate::events::Grouped::of(&settings.stories, &settings.topics);
     let fingerprint = crate::maintenance::routing_fingerprint(&router, &grouped, &settings.topics);
@@ -346,14 +350,31 @@ pub fn reindex(settings: Settings) -> anyhow::Result<()> {
 
 /// Rewrites the store in key order into a fresh one, then swaps it in.
 pub fn compact(settings: Settings) -> anyhow::Result<()> {
-    let c = crate::store::compact(&settings.store.path, settings.store.cache_capacity)?;
+    let c = crate::store::compact_settings(&settings.store)?;
     let mib = |b: u64| b as f64 / f64::from(1u32 << 20);
     emit(&format!("{}: {:.1} MiB -> {:.1} MiB on disk\n", settings.store.path.display(), mib(c.before), mib(c.after)))
 }
 
+/// Applies the PostgreSQL schema migrations that are missing and says which.
+pub fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let Some(pg) = &settings.store.postgres else {
+        return emit(&format!(
+            "{}: a sled store needs no migration (it upgrades itself when opened)\n",
+            settings.store.location()
+        ));
+    };
+    let applied = crate::store::Store::migrate_postgres(pg)?;
+    let mut out = String::new();
+    for m in &applied {
+        out += &format!("applied {:04} {}\n", m.version, m.name);
+    }
+    out += &format!("{}: schema up to date ({} migration(s) applied now)\n", pg.url, applied.len());
+    emit(&out)
+}
+
 /// Writes the static copy of every channel from the store.
 pub fn export(settings: Settings, dir: PathBuf) -> anyhow::Result<()> {
-    let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    let store = crate::store::Store::open_settings(&settings.store)?;
     // Nothing polls here: the status board, counters and channel versions start empty.
     let handles = crate::http::Handles {
         store,

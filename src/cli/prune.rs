@@ -19,7 +19,7 @@ pub async fn prune(config: &Path, sources: &[String], dry_run: bool) -> anyhow::
         Some((done, base)) => (done, format!("by the service at {base}")),
         None => {
             let settings = crate::config::Settings::load(config)?;
-            let by = format!("in {} (service not running)", settings.store.path.display());
+            let by = format!("in {} (service not running)", settings.store.location());
             (in_store(&settings, &ask)?, by)
         }
     };
@@ -55,7 +55,7 @@ async fn ask_service(config: &Path, ask: &Ask) -> anyhow::Result<Option<(Pruned,
 fn in_store(settings: &crate::config::Settings, ask: &Ask) -> anyhow::Result<Pruned> {
     let ids = prune::parse_ids(&ask.sources)?;
     prune::refuse_configured(&ids, settings)?;
-    let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    let store = crate::store::Store::open_settings(&settings.store)?;
     let grouped = crate::events::Grouped::of(&settings.stories, &settings.topics);
     let rules = prune::Rules { stories: &settings.stories, grouped: &grouped };
     Ok(prune::run(&store, &ids, rules, ask.dry_run, &|| false)?.summary)

@@ -70,7 +70,7 @@ async fn statuses(settings: &Settings) -> anyhow::Result<(Live, String)> {
         Some(s) => (s, format!("live from http://{}", settings.server.listen)),
         None => {
             let statuses = from_store(settings)?;
-            let from = format!("from the store {} (service not running)", settings.store.path.display());
+            let from = format!("from the store {} (service not running)", settings.store.location());
             (Live { statuses, config_error: Vec::new() }, from)
         }
     })
@@ -125,7 +125,7 @@ async fn config_error(client: &reqwest::Client, base: &str) -> Vec<String> {
 }
 
 fn from_store(settings: &Settings) -> anyhow::Result<Vec<SourceStatus>> {
-    let store = crate::store::Store::open(&settings.store.path, settings.store.cache_capacity)?;
+    let store = crate::store::Store::open_settings(&settings.store)?;
     let now = Utc::now();
     let mut out = Vec::new();
     for s in &settings.sources {

@@ -9,6 +9,7 @@ mod raw_polling;
 mod raw_source;
 mod raw_topic;
 mod raw_websub;
+mod store;
 pub mod tables;
 pub mod units;
 mod websub;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use raw::RawConfig;
+pub use store::{DatabaseUrl, PostgresSettings, StoreSettings, DATABASE_URL_ENV};
 pub use websub::{Signature, WebSubSettings};
 
 /// Every problem found in a config file, each with the key path it concerns.
@@ -115,12 +117,6 @@ pub struct ServerSettings {
     pub max_age: Duration,
     /// When set, `/api/*` (but `/healthz`) and `/metrics` need the key with this SHA-256.
     pub admin_key_sha256: Option<KeyDigest>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoreSettings {
-    pub path: PathBuf,
-    pub cache_capacity: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -370,6 +366,15 @@ impl Settings {
         let included = include::read_all(&raw.include, base, path, &mut problems);
         raw.validate(path, base, included, problems, checks)
             .map_err(|problems| ConfigError::Invalid { path: path.into(), problems })
+    }
+
+    /// The settings with `NEWSRIVER_DATABASE_URL`'s value (`value`, when set) as the store.
+    pub fn with_database_url(mut self, value: Option<&str>) -> Result<Self, ConfigError> {
+        store::apply_env_url(&mut self.store, value).map_err(|message| ConfigError::Invalid {
+            path: self.config_path.clone(),
+            problems: vec![Problem { path: DATABASE_URL_ENV.into(), message }],
+        })?;
+        Ok(self)
     }
 
     /// The folder relative paths in the config resolve against.

@@ -2,7 +2,8 @@
 
 use super::include::Included;
 use super::problems::{Place, Problems};
-use super::{Checks, ExportSettings, Problem, Schedule, ServerSettings, Settings, SourceKind, StoreSettings};
+use super::store::RawStore;
+use super::{Checks, ExportSettings, Problem, Schedule, ServerSettings, Settings, SourceKind};
 use super::{IncludeSettings, StorySettings};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
@@ -120,13 +121,6 @@ pub struct RawServer {
     pub max_items: Option<usize>,
     pub max_age: Option<String>,
     pub admin_key_sha256: Option<String>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RawStore {
-    pub path: Option<String>,
-    pub cache: Option<String>,
 }
 
 impl RawConfig {
@@ -273,12 +267,4 @@ fn http_url(p: &mut Problems, key: &str, raw: &str) -> Option<Url> {
 
 fn fallback_url() -> Url {
     Url::parse("http://127.0.0.1:8080").expect("constant URL parses")
-}
-
-impl RawStore {
-    fn validate(&self, p: &mut Problems, base: &Path) -> StoreSettings {
-        let path = base.join(self.path.as_deref().unwrap_or("data/newsriver.db"));
-        let cache_capacity = p.size("store.cache", self.cache.as_deref(), 128 << 20);
-        StoreSettings { path, cache_capacity }
-    }
 }

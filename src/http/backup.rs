@@ -35,6 +35,7 @@ pub async fn backup(State(state): State<AppState>, req: Request) -> Result<Json<
         Err(StoreError::Open { path, detail }) => {
             Err(ApiError::BadRequest(format!("cannot back up to {path}: {detail}")))
         }
+        Err(e @ StoreError::Unsupported { .. }) => Err(ApiError::BadRequest(e.to_string())),
         Err(e) => Err(e.into()),
     }
 }

@@ -6,7 +6,7 @@
 //! written as 256 interleaved ordered streams). Each tree is copied as `STREAMS` key ranges of
 //! about equal size, one record from each in turn.
 
-use super::{Store, StoreError};
+use super::{kv, Store, StoreError};
 use std::path::{Path, PathBuf};
 
 /// Disk use before and after a compaction, in bytes.
@@ -32,8 +32,9 @@ pub fn compact(path: &Path, cache_capacity: u64) -> Result<Compacted, StoreError
         let store = open_when_unlocked(path, cache_capacity)?;
         before = store.size_on_disk();
         let target = sled::Config::new().path(&fresh).cache_capacity(cache_capacity).open()?;
-        for name in store.db.tree_names() {
-            copy_interleaved(&store.db.open_tree(&name)?, &target.open_tree(&name)?)?;
+        let kv::Kv::Sled { db, .. } = &store.kv else { return Err(on_postgres()) };
+        for name in db.tree_names() {
+            copy_interleaved(&db.open_tree(&name)?, &target.open_tree(&name)?)?;
         }
         target.flush()?;
     }
@@ -42,6 +43,22 @@ pub fn compact(path: &Path, cache_capacity: u64) -> Result<Compacted, StoreError
     std::fs::remove_dir_all(&old).map_err(io)?;
     let after = open_when_unlocked(path, cache_capacity)?.size_on_disk();
     Ok(Compacted { before, after })
+}
+
+/// What `compact` says of a PostgreSQL store.
+pub fn on_postgres() -> StoreError {
+    StoreError::Unsupported {
+        what: "compact",
+        instead: "PostgreSQL reclaims space itself (autovacuum); VACUUM FULL newsriver_records shrinks the table",
+    }
+}
+
+/// Compacts the store the settings name (sled only).
+pub fn compact_settings(settings: &crate::config::StoreSettings) -> Result<Compacted, StoreError> {
+    match settings.postgres {
+        Some(_) => Err(on_postgres()),
+        None => compact(&settings.path, settings.cache_capacity),
+    }
 }
 
 /// sled frees a store's file lock a moment after its last handle is dropped (a service that

@@ -14,7 +14,7 @@
 //! Every write is a put of a final value or a delete (counters hold absolute values), so making
 //! one twice changes nothing. Entry values, the bulk of a commit, are logged only once.
 
-use super::space::Batch;
+use super::records::Batch;
 use super::StoreError;
 
 const BEGIN: &[u8] = b"begin";

@@ -1,32 +1,37 @@
-//! Durable storage in sled. Every poll commits all-or-nothing (`intent.rs`) and is flushed before it is
-//! reported done. sled types never leave this module.
+//! Durable storage in sled, or in PostgreSQL (`pg/`) through the same record layout (`kv.rs`).
+//! Every poll commits all-or-nothing (`intent.rs` on sled, one transaction on PostgreSQL) and is
+//! durable before it is reported done. sled and PostgreSQL types never leave this module.
 
 mod backup;
 mod codec;
+mod commit;
 mod compact;
 mod entry_codec;
 mod inflight;
 mod intent;
 pub mod keys;
+mod kv;
 mod migrate;
+mod pg;
 mod prune;
 mod read;
+mod records;
 mod space;
 mod story_index;
 mod subscriptions;
 
-pub use backup::Backup;
-pub use compact::{compact, Compacted};
+pub use backup::{on_postgres as backup_on_postgres, Backup};
+pub use compact::{compact, compact_settings, Compacted};
 pub use inflight::View;
+pub use pg::Applied as Migration;
 pub use prune::Removal;
 pub use read::SincePage;
 
-use crate::domain::{Change, ChannelId, Entry, EntryKey, IndexWrite, SourceId, SourceState};
+use crate::domain::{Change, ChannelId, IndexWrite, SourceId, SourceState};
 use space::Space;
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,6 +45,11 @@ pub enum StoreError {
     Encode(String),
     #[error("store schema version {found} is newer than this newsriver understands ({supported})")]
     Schema { found: u32, supported: u32 },
+    /// A PostgreSQL failure; `url` is shown without its password.
+    #[error("PostgreSQL at {url}: {detail}")]
+    Postgres { url: String, detail: String },
+    #[error("{what} is not available on PostgreSQL: {instead}")]
+    Unsupported { what: &'static str, instead: &'static str },
 }
 
 impl From<sled::Error> for StoreError {
@@ -48,14 +58,11 @@ impl From<sled::Error> for StoreError {
     }
 }
 
-/// The store: cheap to clone (sled handles are reference-counted).
+/// The store: cheap to clone (sled handles and the PostgreSQL pool are reference-counted).
 #[derive(Clone, Debug)]
 pub struct Store {
-    db: sled::Db,
-    /// Every record, in one tree; see `keys.rs`.
-    data: sled::Tree,
-    /// The writes of the commit being made (`intent.rs`).
-    intents: sled::Tree,
+    /// Where every record lives, in one keyspace; see `keys.rs`.
+    kv: kv::Kv,
     entries: Space,
     channels: Space,
     counts: Space,
@@ -95,22 +102,16 @@ pub struct Committed {
     pub state: SourceState,
 }
 
-/// A commit's encoded writes, and what it changes in counters.
-struct Staged {
-    /// Entry values first (`intent.rs`), each with whether it replaces a stored one.
-    entries: Vec<(Vec<u8>, Vec<u8>, bool)>,
-    batch: space::Batch,
-    deltas: HashMap<Vec<u8>, i64>,
-}
-
-/// One entry write: the new version, the stored one it replaces, and whether it takes a new
-/// change-log position (edits and new items do; topic re-routing does not).
-struct Write<'a> {
-    entry: &'a Entry,
-    previous: Option<&'a Entry>,
-}
-
 impl Store {
+    /// Opens the store the settings name: the sled folder, or the PostgreSQL database.
+    pub fn open_settings(settings: &crate::config::StoreSettings) -> Result<Self, StoreError> {
+        match &settings.postgres {
+            Some(pg) => Self::open_postgres(pg),
+            None => Self::open(&settings.path, settings.cache_capacity),
+        }
+    }
+
+    /// Opens (creating) the sled store at `path`.
     pub fn open(path: &Path, cache_capacity: u64) -> Result<Self, StoreError> {
         let open_err =
             |e: &dyn std::fmt::Display| StoreError::Open { path: path.display().to_string(), detail: e.to_string() };
@@ -120,7 +121,26 @@ impl Store {
         let db = sled::Config::new().path(path).cache_capacity(cache_capacity).open().map_err(|e| open_err(&e))?;
         let data = db.open_tree(keys::DATA_TREE).map_err(|e| open_err(&e))?;
         let intents = db.open_tree(keys::INTENT_TREE).map_err(|e| open_err(&e))?;
-        let space = |tag: u8| Space::new(&data, tag);
+        migrate::from_trees(&db, &data)?;
+        if let Some(done) = intent::recover(&intents, &data)? {
+            tracing::warn!("a commit interrupted by a crash was {done}");
+            db.flush()?;
+        }
+        Self::on(kv::Kv::Sled { db, data, intents })
+    }
+
+    /// Connects to the PostgreSQL database and brings its schema up to date (`pg/migrate.rs`).
+    pub fn open_postgres(options: &crate::config::PostgresSettings) -> Result<Self, StoreError> {
+        Self::on(kv::Kv::Pg(pg::PgKv::connect(options)?))
+    }
+
+    /// Runs the PostgreSQL schema migrations not applied yet; returns their versions.
+    pub fn migrate_postgres(options: &crate::config::PostgresSettings) -> Result<Vec<Migration>, StoreError> {
+        pg::PgKv::connect_only(options)?.migrate()
+    }
+
+    fn on(kv: kv::Kv) -> Result<Self, StoreError> {
+        let space = |tag: u8| Space::new(&kv, tag);
         let store = Self {
             entries: space(keys::ENTRIES),
             channels: space(keys::CHANNELS),
@@ -130,19 +150,12 @@ impl Store {
             meta: space(keys::META),
             story_idx: space(keys::STORY_INDEX),
             subscriptions: space(keys::SUBSCRIPTIONS),
-            data,
-            intents,
+            kv,
             commit_lock: Arc::default(),
             inflight: Arc::default(),
             writes: Arc::default(),
             seq: Arc::default(),
-            db,
         };
-        migrate::from_trees(&store.db, &store.data)?;
-        if let Some(done) = intent::recover(&store.intents, &store.data)? {
-            tracing::warn!("a commit interrupted by a crash was {done}");
-            store.db.flush()?;
-        }
         store.check_schema()?;
         store.ensure_entry_count()?;
         store.load_seq()?;
@@ -153,7 +166,7 @@ impl Store {
         match self.meta.get(b"schema")? {
             None => {
                 self.meta.insert(b"schema", keys::SCHEMA_VERSION.to_be_bytes())?;
-                self.db.flush()?;
+                self.kv.flush()?;
             }
             Some(v) => {
                 let bytes: [u8; 4] = v.as_ref().try_into().map_err(|_| StoreError::Corrupt {
@@ -172,7 +185,7 @@ impl Store {
     /// Saves a source's state alone (a failure, or new validators) and makes it durable.
     pub fn save_source_state(&self, id: &SourceId, state: &SourceState) -> Result<(), StoreError> {
         self.sources.insert(id.as_str(), codec::encode(state)?)?;
-        self.db.flush()?;
+        self.kv.flush()?;
         self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -194,133 +207,10 @@ impl Store {
         Ok(())
     }
 
-    /// Like `commit_poll`, with the writes decided by `prepare` while no other commit decides.
-    /// `prepare` sees the store with the writes of earlier commits still being applied.
-    pub fn commit_poll_with(
-        &self,
-        source: &SourceId,
-        prepare: impl FnOnce(&View<'_>) -> Result<Prepared, StoreError>,
-    ) -> Result<Committed, StoreError> {
-        let (p, changes, ticket) = {
-            let _decide = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-            let mut p = prepare(&View { store: self, inflight: self.inflight.snapshot() })?;
-            self.number(&mut p.changes);
-            let changes = Arc::new(std::mem::take(&mut p.changes));
-            let ticket = self.inflight.register(inflight::Pending::of(changes.clone(), &p.index));
-            (p, changes, ticket)
-        };
-        // The next commit decides meanwhile; this one encodes, then applies in its turn.
-        let turn = inflight::Turn::new(&self.inflight, ticket);
-        let writes: Vec<Write<'_>> =
-            changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
-        let staged = self.stage(&writes, &p.index, Some((source, &p.state)))?;
-        drop(writes);
-        turn.wait()?;
-        self.apply(staged)?;
-        turn.applied();
-        // Flushed after the turn ends: polls that commit meanwhile share one fsync instead of
-        // queueing behind each other's, and none is acknowledged before it is durable.
-        self.db.flush()?;
-        Ok(Committed { changes, index: p.index, state: p.state })
-    }
-
-    /// Gives each change its change-log position. Callers hold the commit lock.
-    fn number(&self, changes: &mut [Change]) {
-        for c in changes.iter_mut() {
-            // A metadata-only refresh keeps its place in the change log: partners polling
-            // `since` have nothing new to fetch.
-            if !matches!(c, Change::Updated { edited: false, .. }) {
-                c.entry_mut().seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
-            }
-        }
-    }
-
     /// The store with the commits in flight, for reads outside a commit (which may then miss
     /// what a commit deciding meanwhile writes).
     pub fn view(&self) -> View<'_> {
         View { store: self, inflight: self.inflight.snapshot() }
-    }
-
-    /// Re-routes the entries under `keys`: `route` sees each one as stored now (polls may run
-    /// meanwhile) and returns its new version when membership changed. Change-log positions
-    /// stay. Returns the entries rewritten, as (before, after).
-    pub fn retopic(
-        &self,
-        keys: &[EntryKey],
-        route: impl Fn(&Entry) -> Option<Entry>,
-    ) -> Result<Vec<(Entry, Entry)>, StoreError> {
-        let serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        self.inflight.drain();
-        let mut updates = Vec::new();
-        for key in keys {
-            if let Some(current) = self.entry(key)? {
-                if let Some(new) = route(&current) {
-                    updates.push((current, new));
-                }
-            }
-        }
-        let writes: Vec<Write<'_>> =
-            updates.iter().map(|(old, new)| Write { entry: new, previous: Some(old) }).collect();
-        let staged = self.stage(&writes, &[], None)?;
-        drop(writes);
-        self.apply(staged)?;
-        drop(serial);
-        self.db.flush()?;
-        Ok(updates)
-    }
-
-    /// Encodes writes into a batch; counters are added in `apply`, in the commit's turn.
-    fn stage(
-        &self,
-        writes: &[Write<'_>],
-        index: &[IndexWrite],
-        state: Option<(&SourceId, &SourceState)>,
-    ) -> Result<Staged, StoreError> {
-        let mut batch = space::Batch::default();
-        let mut entries = Vec::with_capacity(writes.len());
-        story_index::stage(&self.story_idx, &mut batch, index)?;
-        let mut deltas: HashMap<Vec<u8>, i64> = HashMap::new();
-        let added = writes.iter().filter(|w| w.previous.is_none()).count() as i64;
-        if added > 0 {
-            deltas.insert(keys::ENTRY_COUNT.to_vec(), added);
-        }
-        for w in writes {
-            let e = w.entry;
-            if let Some(old) = w.previous {
-                for ch in old.channels() {
-                    self.channels.del(&mut batch, keys::channel_key(&ch, old.published, &old.key));
-                    *deltas.entry(keys::channel_name(&ch)).or_default() -= 1;
-                }
-                if old.seq != e.seq {
-                    self.changes.del(&mut batch, old.seq.to_be_bytes());
-                }
-            }
-            entries.push((self.entries.key(e.key.as_bytes()), codec::encode_entry(e), w.previous.is_some()));
-            for ch in e.channels() {
-                self.channels.put(&mut batch, keys::channel_key(&ch, e.published, &e.key), []);
-                *deltas.entry(keys::channel_name(&ch)).or_default() += 1;
-            }
-            self.changes.put(&mut batch, e.seq.to_be_bytes(), e.key.as_bytes());
-        }
-        if let Some((id, st)) = state {
-            self.sources.put(&mut batch, id.as_str(), codec::encode(st)?);
-        }
-        Ok(Staged { entries, batch, deltas })
-    }
-
-    /// Applies a staged batch with its counters. Callers hold the commit lock or the turn.
-    fn apply(&self, staged: Staged) -> Result<(), StoreError> {
-        let Staged { entries, mut batch, deltas } = staged;
-        // Counters are read here and written in the batch: applies run one at a time, and are
-        // the only writers of counters.
-        for (name, delta) in deltas.iter().filter(|(_, d)| **d != 0) {
-            let now = self.counts.get(name)?.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
-            self.counts.put(&mut batch, name, now.saturating_add_signed(*delta).to_be_bytes());
-        }
-        self.counts.put(&mut batch, keys::LAST_SEQ, self.seq.load(Ordering::Relaxed).to_be_bytes());
-        intent::commit(&self.intents, &self.data, entries, batch)?;
-        self.writes.fetch_add(1, Ordering::Relaxed);
-        Ok(())
     }
 
     /// The fingerprint of the topic rules the stored memberships were computed with.
@@ -330,7 +220,7 @@ impl Store {
 
     pub fn set_topics_fingerprint(&self, fp: &str) -> Result<(), StoreError> {
         self.meta.insert(b"topics", fp.as_bytes())?;
-        self.db.flush()?;
+        self.kv.flush()?;
         Ok(())
     }
 
@@ -339,13 +229,12 @@ impl Store {
     }
 
     pub fn size_on_disk(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
+        self.kv.size_on_disk()
     }
 
     pub async fn flush(&self) -> Result<(), StoreError> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush()).await.map_err(|e| StoreError::Io(e.to_string()))??;
-        Ok(())
+        let kv = self.kv.clone();
+        tokio::task::spawn_blocking(move || kv.flush()).await.map_err(|e| StoreError::Io(e.to_string()))?
     }
 
     /// The stored sequence counter, or for stores from before it (which used sled's id
@@ -375,5 +264,7 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+mod test_place;
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,10 @@
 //! Removing entries (`newsriver prune`): every record keyed by an entry goes with it (its value,
 //! its places in channels and their counts, its change-log record, its signature), together with
 //! the caller's rewrites of what referred to it (other entries, stories, events, identity
-//! records), as one all-or-nothing commit (`intent.rs`). What changes is the caller's decision.
+//! records), as one all-or-nothing commit (`intent.rs`, or one transaction on PostgreSQL). What changes is the caller's decision.
 
-use super::{Store, StoreError, View, Write};
+use super::commit::Write;
+use super::{Store, StoreError, View};
 use crate::domain::{Change, Entry, IndexWrite, SourceId};
 use std::sync::PoisonError;
 
@@ -32,6 +33,8 @@ impl Store {
     ) -> Result<Removal, StoreError> {
         let serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
         self.inflight.drain();
+        let decided = self.kv.serial()?;
+        self.resume_seq(&decided);
         let mut r = prepare(&View { store: self, inflight: Vec::new() })?;
         self.number(&mut r.changes);
         let writes: Vec<Write<'_>> =
@@ -54,9 +57,9 @@ impl Store {
         for id in &r.sources {
             self.sources.del(&mut staged.batch, id.as_str());
         }
-        self.apply(staged)?;
+        self.apply(staged, decided)?;
         drop(serial);
-        self.db.flush()?;
+        self.kv.flush()?;
         Ok(r)
     }
 }

@@ -1,5 +1,7 @@
 //! Reading: single entries, channel pages (newest first, by position), and the change log.
 
+use super::records::Bytes;
+use super::space::Records;
 use super::{codec, keys, Store, StoreError};
 use crate::domain::{ChannelId, Entry, EntryKey, SourceId, SourceState};
 use std::collections::HashMap;
@@ -47,17 +49,35 @@ impl Store {
     ) -> Result<Vec<Entry>, StoreError> {
         let prefix = keys::channel_prefix(ch);
         let end = before.map(|pos| [prefix.as_slice(), pos.as_slice()].concat());
-        let iter: Box<dyn DoubleEndedIterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match &end {
-            Some(end) => Box::new(self.channels.range(&prefix, Some(end))),
-            None => Box::new(self.channels.scan_prefix(&prefix)),
+        let iter = match &end {
+            Some(end) => self.channels.range(&prefix, Some(end)),
+            None => self.channels.scan_prefix(&prefix),
         };
         let mut out = Vec::with_capacity(limit.min(1024));
+        if self.kv.is_remote() {
+            return self.page_batched(iter, limit, out);
+        }
         for item in iter.rev().take(limit) {
-            let (k, _) = item?;
-            let key = keys::entry_key_suffix(&k)
-                .ok_or(StoreError::Corrupt { what: "channel index key", detail: format!("{} bytes", k.len()) })?;
+            let key = channel_entry(&item?.0)?;
             if let Some(e) = self.entry(&key)? {
                 out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `page` where every read is a round trip (PostgreSQL): the entries of a page of the
+    /// channel list are read in one query each.
+    fn page_batched(&self, iter: Records, limit: usize, mut out: Vec<Entry>) -> Result<Vec<Entry>, StoreError> {
+        let mut wanted = Vec::with_capacity(limit.min(READ_BATCH));
+        let mut iter = iter.rev().take(limit).peekable();
+        while iter.peek().is_some() {
+            wanted.clear();
+            for item in iter.by_ref().take(READ_BATCH) {
+                wanted.push(channel_entry(&item?.0)?.as_bytes().to_vec());
+            }
+            for v in self.entries.get_many(&wanted)?.into_iter().flatten() {
+                out.push(codec::decode_entry(&v)?);
             }
         }
         Ok(out)
@@ -70,18 +90,47 @@ impl Store {
 
     /// Entries of `ch` added or updated after change-log position `after`, oldest first.
     pub fn since(&self, ch: &ChannelId, after: u64, limit: usize) -> Result<SincePage, StoreError> {
+        if self.kv.is_remote() {
+            return self.since_batched(ch, after, limit);
+        }
         let mut page = SincePage { entries: Vec::new(), cursor: after };
         let start = after.saturating_add(1).to_be_bytes();
         for item in self.changes.range(&start, None).take(SINCE_SCAN_BUDGET) {
-            let (seq, key) = item?;
-            let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| corrupt_log())?);
-            let key = EntryKey::from_bytes(key.as_ref().try_into().map_err(|_| corrupt_log())?);
+            let (seq, key) = log_record(item?)?;
             page.cursor = seq;
             let Some(e) = self.entry(&key)? else { continue };
             if e.seq == seq && e.channels().contains(ch) {
                 page.entries.push(e);
                 if page.entries.len() >= limit {
                     break;
+                }
+            }
+        }
+        Ok(page)
+    }
+
+    /// `since` where every read is a round trip (PostgreSQL): the entries of a run of change-log
+    /// records are read in one query.
+    fn since_batched(&self, ch: &ChannelId, after: u64, limit: usize) -> Result<SincePage, StoreError> {
+        let mut page = SincePage { entries: Vec::new(), cursor: after };
+        let start = after.saturating_add(1).to_be_bytes();
+        let mut log = self.changes.range(&start, None).take(SINCE_SCAN_BUDGET).peekable();
+        while log.peek().is_some() {
+            let run: Vec<(u64, EntryKey)> = log
+                .by_ref()
+                .take(limit.clamp(16, READ_BATCH))
+                .map(|item| log_record(item?))
+                .collect::<Result<_, _>>()?;
+            let wanted: Vec<Vec<u8>> = run.iter().map(|(_, k)| k.as_bytes().to_vec()).collect();
+            for ((seq, _), value) in run.iter().zip(self.entries.get_many(&wanted)?) {
+                page.cursor = *seq;
+                let Some(value) = value else { continue };
+                let e = codec::decode_entry(&value)?;
+                if e.seq == *seq && e.channels().contains(ch) {
+                    page.entries.push(e);
+                    if page.entries.len() >= limit {
+                        return Ok(page);
+                    }
                 }
             }
         }
@@ -115,6 +164,20 @@ impl Store {
         let stored = self.counts.get(keys::ENTRY_COUNT).ok().flatten();
         stored.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes) as usize
     }
+}
+
+/// Entries read in one query by `page_batched`.
+const READ_BATCH: usize = 256;
+
+fn channel_entry(k: &[u8]) -> Result<EntryKey, StoreError> {
+    keys::entry_key_suffix(k)
+        .ok_or(StoreError::Corrupt { what: "channel index key", detail: format!("{} bytes", k.len()) })
+}
+
+/// A change-log record: its sequence number and the entry it names.
+fn log_record((seq, key): (Bytes, Bytes)) -> Result<(u64, EntryKey), StoreError> {
+    let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| corrupt_log())?);
+    Ok((seq, EntryKey::from_bytes(key.as_ref().try_into().map_err(|_| corrupt_log())?)))
 }
 
 fn corrupt_log() -> StoreError {

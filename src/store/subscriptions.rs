@@ -10,7 +10,7 @@ impl Store {
         for (id, record) in records {
             self.subscriptions.insert(id.as_bytes(), codec::encode(record)?)?;
         }
-        self.db.flush()?;
+        self.kv.flush()?;
         Ok(())
     }
 
@@ -19,7 +19,7 @@ impl Store {
         for id in ids {
             self.subscriptions.remove(id.as_bytes())?;
         }
-        self.db.flush()?;
+        self.kv.flush()?;
         Ok(())
     }
 
@@ -35,20 +35,19 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::Store;
+    use crate::store::test_place::{on_both_backends, Place};
 
-    #[test]
-    fn records_survive_a_reopen_and_deletes_remove_them() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("db");
+    on_both_backends!(records_survive_a_reopen_and_deletes_remove_them);
+
+    fn records_survive_a_reopen_and_deletes_remove_them(place: &Place) {
         {
-            let store = Store::open(&path, 1 << 20).expect("open");
+            let store = place.open();
             let (a, b) = (vec!["first".to_owned()], vec!["second".to_owned(), "x".repeat(400)]);
             store.put_subscriptions(&[("b", &b), ("a", &a)]).expect("put");
             store.delete_subscriptions(&["a", "never-stored"]).expect("delete");
             assert_eq!(store.entry_count(), 0, "subscriptions are not entries");
         }
-        let store = Store::open(&path, 1 << 20).expect("reopen");
+        let store = place.open();
         let kept: Vec<Vec<String>> = store.subscriptions().expect("read");
         assert_eq!(kept, vec![vec!["second".to_owned(), "x".repeat(400)]]);
     }

@@ -1,5 +1,6 @@
+use super::test_place::{on_both_backends, Place};
 use super::*;
-use crate::domain::{TopicId, TopicMatch};
+use crate::domain::{Entry, TopicId, TopicMatch};
 use chrono::{DateTime, Utc};
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -19,8 +20,16 @@ fn titles(entries: &[Entry]) -> Vec<String> {
     entries.iter().map(|e| e.title.clone()).collect()
 }
 
-/// Opens a store just dropped: sled frees its file lock when its flusher thread ends, a moment
-/// after the last handle goes.
+on_both_backends!(
+    commit_survives_reopen_and_orders_newest_first,
+    pages_walk_every_item_once,
+    an_update_moves_the_entry_and_its_change_position,
+    held_back_entries_are_stored_but_in_no_channel,
+    retopic_moves_topic_membership,
+    signatures_survive_a_restart_and_are_dropped_by_age,
+    long_pages_and_since_runs_read_every_entry_once,
+);
+
 fn reopen(path: &std::path::Path) -> Store {
     open_unlocked(path).expect("reopen")
 }
@@ -37,20 +46,11 @@ fn open_unlocked(path: &std::path::Path) -> Result<Store, StoreError> {
     Store::open(path, 1 << 20)
 }
 
-fn temp_store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("open");
-    (dir, store)
-}
-
-#[test]
-fn commit_survives_reopen_and_orders_newest_first() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("db");
+fn commit_survives_reopen_and_orders_newest_first(place: &Place) {
     let a = SourceId::parse("a").expect("slug");
     let b = SourceId::parse("b").expect("slug");
     {
-        let store = Store::open(&path, 1 << 20).expect("open");
+        let store = place.open();
         let mut changes = vec![
             Change::New(entry(&a, "1", "2026-11-01T00:00:00Z")),
             Change::New(entry(&a, "2", "2026-11-03T00:00:00Z")),
@@ -59,16 +59,15 @@ fn commit_survives_reopen_and_orders_newest_first() {
         let mut more = vec![Change::New(entry(&b, "3", "2026-11-02T00:00:00Z"))];
         store.commit_poll(&b, &mut more, &SourceState::default()).expect("commit");
     }
-    let store = reopen(&path);
+    let store = place.open();
     assert_eq!(titles(&store.latest(&ChannelId::All, 10).expect("latest")), ["title 2", "title 3", "title 1"]);
     assert_eq!(store.latest(&ChannelId::Source(a.clone()), 10).expect("latest").len(), 2);
     assert_eq!(store.channel_count(&ChannelId::All).expect("count"), 3);
     assert_eq!(store.channel_count(&ChannelId::Source(a)).expect("count"), 2);
 }
 
-#[test]
-fn pages_walk_every_item_once() {
-    let (_d, store) = temp_store();
+fn pages_walk_every_item_once(place: &Place) {
+    let store = place.open();
     let a = SourceId::parse("a").expect("slug");
     let mut changes: Vec<Change> =
         (0..25).map(|i| Change::New(entry(&a, &i.to_string(), &format!("2026-11-{:02}T00:00:00Z", 1 + i)))).collect();
@@ -86,9 +85,8 @@ fn pages_walk_every_item_once() {
     assert_eq!(seen[0], "title 24");
 }
 
-#[test]
-fn an_update_moves_the_entry_and_its_change_position() {
-    let (_d, store) = temp_store();
+fn an_update_moves_the_entry_and_its_change_position(place: &Place) {
+    let store = place.open();
     let a = SourceId::parse("a").expect("slug");
     let mut first =
         vec![Change::New(entry(&a, "1", "2026-11-01T00:00:00Z")), Change::New(entry(&a, "2", "2026-11-02T00:00:00Z"))];
@@ -107,9 +105,8 @@ fn an_update_moves_the_entry_and_its_change_position() {
     assert_eq!(store.since(&ChannelId::All, from_start.cursor, 10).expect("since").entries.len(), 0);
 }
 
-#[test]
-fn held_back_entries_are_stored_but_in_no_channel() {
-    let (_d, store) = temp_store();
+fn held_back_entries_are_stored_but_in_no_channel(place: &Place) {
+    let store = place.open();
     let a = SourceId::parse("a").expect("slug");
     let hidden = Entry { held_back: true, ..entry(&a, "old", "2026-10-01T00:00:00Z") };
     let mut changes = vec![Change::New(hidden.clone()), Change::New(entry(&a, "new", "2026-11-01T00:00:00Z"))];
@@ -119,9 +116,8 @@ fn held_back_entries_are_stored_but_in_no_channel() {
     assert_eq!(store.since(&ChannelId::All, 0, 10).expect("since").entries.len(), 1);
 }
 
-#[test]
-fn retopic_moves_topic_membership() {
-    let (_d, store) = temp_store();
+fn retopic_moves_topic_membership(place: &Place) {
+    let store = place.open();
     let a = SourceId::parse("a").expect("slug");
     let t = TopicId::parse("t").expect("slug");
     let e = entry(&a, "1", "2026-11-01T00:00:00Z");
@@ -185,16 +181,16 @@ fn schema_one_store_is_migrated_on_open() {
         assert_eq!(store.source_state(&a).expect("state").and_then(|s| s.etag).as_deref(), Some("\"v1\""));
         assert_eq!(store.topics_fingerprint().expect("fp").as_deref(), Some("fp"));
         assert_eq!(store.url_owner("news.example/1").expect("url"), Some(e.key));
-        assert!(!store.db.tree_names().iter().any(|n| n.as_ref() == b"entries"), "old trees dropped");
-        let guard = store.db.open_tree("meta").expect("meta").get(b"schema").expect("get").map(|v| v.to_vec());
+        let kv::Kv::Sled { db, .. } = &store.kv else { panic!("a sled store") };
+        assert!(!db.tree_names().iter().any(|n| n.as_ref() == b"entries"), "old trees dropped");
+        let guard = db.open_tree("meta").expect("meta").get(b"schema").expect("get").map(|v| v.to_vec());
         assert_eq!(guard, Some(keys::SCHEMA_VERSION.to_be_bytes().to_vec()), "schema-1 binaries refuse the store");
     }
 }
 
-#[test]
-fn signatures_survive_a_restart_and_are_dropped_by_age() {
+fn signatures_survive_a_restart_and_are_dropped_by_age(place: &Place) {
     use crate::domain::{IndexWrite, Signature};
-    let (dir, store) = temp_store();
+    let store = place.open();
     let a = SourceId::parse("a").expect("slug");
     let old = entry(&a, "old", "2026-01-01T00:00:00Z");
     let new = entry(&a, "new", "2026-11-27T00:00:00Z");
@@ -210,7 +206,7 @@ fn signatures_survive_a_restart_and_are_dropped_by_age() {
         })
         .expect("commit");
     drop(store);
-    let store = reopen(&dir.path().join("db"));
+    let store = place.open();
     let mut all = store.signatures_since(at("2000-01-01T00:00:00Z")).expect("scan");
     all.sort_by_key(|(_, t, _)| *t);
     assert_eq!(all, vec![(old.key, old.published, sig), (new.key, new.published, sig)], "one record per entry");
@@ -225,8 +221,9 @@ fn signatures_survive_a_restart_and_are_dropped_by_age() {
 /// Every record of every tree, by tree name and key.
 fn every_record(store: &Store) -> std::collections::BTreeMap<(Vec<u8>, Vec<u8>), Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
-    for name in store.db.tree_names() {
-        for item in store.db.open_tree(&name).expect("tree").iter() {
+    let kv::Kv::Sled { db, .. } = &store.kv else { panic!("a sled store") };
+    for name in db.tree_names() {
+        for item in db.open_tree(&name).expect("tree").iter() {
             let (k, v) = item.expect("record");
             out.insert((name.to_vec(), k.to_vec()), v.to_vec());
         }
@@ -271,4 +268,29 @@ fn compaction_keeps_records_and_sequence() {
     let page = store.since(&ChannelId::All, last_before, 10).expect("since");
     assert_eq!(titles(&page.entries), ["title after"]);
     assert!(page.cursor > last_before);
+}
+
+/// More entries than one batched read (256 on PostgreSQL): pages keep the order, and `since` in
+/// small steps sees each entry once.
+fn long_pages_and_since_runs_read_every_entry_once(place: &Place) {
+    let store = place.open();
+    let a = SourceId::parse("a").expect("slug");
+    let mut changes: Vec<Change> = (0..600)
+        .map(|i| Change::New(entry(&a, &i.to_string(), &format!("2026-11-{:02}T{:02}:00:00Z", 1 + i / 24, i % 24))))
+        .collect();
+    store.commit_poll(&a, &mut changes, &SourceState::default()).expect("commit");
+    let newest = store.latest(&ChannelId::All, 500).expect("latest");
+    assert_eq!(newest.len(), 500);
+    assert!(newest.windows(2).all(|w| w[0].published > w[1].published), "newest first");
+    assert_eq!(newest[0].title, "title 599");
+    let (mut cursor, mut seen) = (0, std::collections::HashSet::new());
+    loop {
+        let page = store.since(&ChannelId::Source(a.clone()), cursor, 7).expect("since");
+        if page.entries.is_empty() {
+            break;
+        }
+        assert!(page.entries.iter().all(|e| seen.insert(e.key)), "no entry twice");
+        cursor = page.cursor;
+    }
+    assert_eq!(seen.len(), 600);
 }

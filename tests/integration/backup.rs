@@ -39,6 +39,9 @@ fn stored_ids(app: &TestApp) -> HashSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_during_ingest_holds_every_acknowledged_item_and_no_partial_commit() {
+    if sled_only("backup copies sled's files; PostgreSQL is backed up with pg_dump") {
+        return;
+    }
     let base = path_server(Duration::from_millis(40), feed_body).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let sources: Vec<(String, String)> = (0..SOURCES).map(|i| (format!("s{i}"), format!("{base}/f{i}"))).collect();
@@ -91,6 +94,9 @@ fn backup_cli(config: &std::path::Path, dir: &std::path::Path) -> std::process::
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_command_asks_the_running_service_and_reads_the_store_when_it_is_stopped() {
+    if sled_only("backup copies sled's files; PostgreSQL is backed up with pg_dump") {
+        return;
+    }
     let base = path_server(Duration::from_millis(0), feed_body).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut settings = test_settings(dir.path(), &[("s0", format!("{base}/feed"))], |p| p.initial_items = 1000);

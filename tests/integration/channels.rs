@@ -117,7 +117,7 @@ async fn reindex_command_recomputes_membership() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let store = newsriver::store::Store::open(&dir.path().join("store"), 1 << 20).expect("open");
+    let store = newsriver::store::Store::open_settings(&settings.store).expect("open");
     let topic = newsriver::domain::ChannelId::Topic(newsriver::domain::TopicId::parse("south-caucasus").expect("slug"));
     assert_eq!(store.latest(&topic, 10).expect("read").len(), 3);
 }

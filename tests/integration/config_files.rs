@@ -176,7 +176,7 @@ async fn a_report_nobody_reads_is_not_a_failure() {
     drop(child.stderr.take());
     let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.expect("join").expect("wait");
     assert!(out.status.success(), "{:?}", out.status);
-    let store = newsriver::store::Store::open(&settings.store.path, 1 << 20).expect("open");
+    let store = newsriver::store::Store::open_settings(&settings.store).expect("open");
     assert_eq!(store.entry_count(), 1, "the poll was committed whatever became of its report");
 }
 

@@ -2,6 +2,7 @@
 //! re-adds nothing; SIGTERM stops cleanly.
 
 use crate::helpers::*;
+use newsriver::config::StoreSettings;
 use newsriver::domain::{ChannelId, SourceId};
 use newsriver::store::Store;
 use std::collections::HashSet;
@@ -54,8 +55,8 @@ async fn poll_binary(config: &std::path::Path, kill_after: Option<usize>) -> (Ha
     (acked, status.success())
 }
 
-fn counts(store_path: &std::path::Path) -> (Vec<(String, usize)>, usize) {
-    let store = Store::open(store_path, 1 << 20).expect("reopen store after kill");
+fn counts(store: &StoreSettings) -> (Vec<(String, usize)>, usize) {
+    let store = Store::open_settings(store).expect("reopen store after kill");
     let per: Vec<(String, usize)> = (0..SOURCES)
         .map(|i| {
             let id = SourceId::parse(&format!("s{i}")).expect("slug");
@@ -83,7 +84,7 @@ async fn sigkill_during_ingest_loses_nothing_acknowledged_and_restart_readds_not
     });
     let config = dir.path().join(CONFIG_FILE);
     write_config(&config, &settings);
-    let store_path = settings.store.path;
+    let store_path = settings.store;
 
     let mut acked_total = HashSet::new();
     for kill_after in [3, 8, 15] {
@@ -116,7 +117,7 @@ async fn sigterm_stops_serve_cleanly_with_the_store_flushed() {
     });
     let config = dir.path().join(CONFIG_FILE);
     write_config(&config, &settings);
-    let store_path = settings.store.path;
+    let store_path = settings.store;
     let mut served = Served::start(&config);
     assert!(served.wait_for("polled").await.is_some(), "serve polled the source");
     served.signal("-TERM");
@@ -124,6 +125,6 @@ async fn sigterm_stops_serve_cleanly_with_the_store_flushed() {
     let status =
         tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("stops within 15 s").expect("wait");
     assert!(status.success(), "{status:?}");
-    let store = Store::open(&store_path, 1 << 20).expect("store usable after stop");
+    let store = Store::open_settings(&store_path).expect("store usable after stop");
     assert_eq!(store.latest(&ChannelId::All, usize::MAX).expect("read").len(), ITEMS);
 }

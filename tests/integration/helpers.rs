@@ -15,6 +15,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod metrics;
+pub mod postgres;
 mod process;
 mod settings;
 mod site;
@@ -26,6 +27,22 @@ pub use site::*;
 pub use subscriber::*;
 
 pub const PUBLIC_URL: &str = "http://feeds.newsriver.test";
+
+/// Whether this run's test apps keep their stores in PostgreSQL (`NEWSRIVER_TEST_STORE=postgres`)
+/// instead of sled.
+pub fn postgres_selected() -> bool {
+    std::env::var("NEWSRIVER_TEST_STORE").is_ok_and(|v| v == "postgres")
+}
+
+/// True (with one line saying why) when the run is on PostgreSQL and the test is about what only
+/// sled has (its files, `compact`, `backup`): the caller then returns.
+pub fn sled_only(why: &str) -> bool {
+    let skip = postgres_selected();
+    if skip {
+        eprintln!("SKIPPED on PostgreSQL: {why}");
+    }
+    skip
+}
 
 pub fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)

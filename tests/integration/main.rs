@@ -1,5 +1,6 @@
 //! newsriver's one integration-test binary: real HTTP servers on 127.0.0.1, real sled stores in
-//! temp dirs, real clients (feed-rs, reqwest) reading our output.
+//! temp dirs (or, with `NEWSRIVER_TEST_STORE=postgres`, databases of a throwaway PostgreSQL
+//! cluster the tests start), real clients (feed-rs, reqwest) reading our output.
 
 mod helpers;
 mod hostile_server;
@@ -34,6 +35,7 @@ mod partners;
 mod partners_admin;
 mod politeness;
 mod polling;
+mod postgres;
 mod preview;
 mod prune;
 mod reload;

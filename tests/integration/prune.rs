@@ -183,6 +183,7 @@ async fn the_command_asks_the_running_service_and_opens_the_store_when_it_is_sto
     settings.server.listen = ([127, 0, 0, 1], free_port()).into();
     let config = dir.path().join(CONFIG_FILE);
     let settings = write_config(&config, &settings);
+    let store = settings.store.clone();
     let app = spawn_in(dir, settings).await;
     app.poll_now().await;
     remove_sources(&app, &["b", "c"]).await;
@@ -206,19 +207,19 @@ async fn the_command_asks_the_running_service_and_opens_the_store_when_it_is_sto
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success() && said.starts_with("dry run, nothing written"), "{said}");
     assert!(said.lines().any(|l| l.trim() == "entries it would remove: 2"), "{said}");
-    assert_eq!(stored_sources(&kept.path().join("store")), ["a", "c"], "the dry run wrote nothing");
+    assert_eq!(stored_sources(&store), ["a", "c"], "the dry run wrote nothing");
     let out = newsriver(&config, &["prune", "--source", "nobody"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not known"));
     let out = newsriver(&config, &["prune", "--source", "c"]);
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success() && said.contains("(service not running)"), "{said}");
     assert!(said.lines().any(|l| l.trim() == "entries removed: 2"), "{said}");
-    assert_eq!(stored_sources(&kept.path().join("store")), ["a"]);
+    assert_eq!(stored_sources(&store), ["a"]);
 }
 
-/// The sources with entries in the store at `path`, and each one's state.
-fn stored_sources(path: &std::path::Path) -> Vec<String> {
-    let store = newsriver::store::Store::open(path, 1 << 20).expect("store");
+/// The sources with entries in the store the settings name, and each one's state.
+fn stored_sources(settings: &newsriver::config::StoreSettings) -> Vec<String> {
+    let store = newsriver::store::Store::open_settings(settings).expect("store");
     let mut out: Vec<String> = Vec::new();
     store
         .for_each_entry(|e| {

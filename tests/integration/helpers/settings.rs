@@ -5,8 +5,9 @@
 
 use super::PUBLIC_URL;
 use newsriver::config::{
-    ExportSettings, Grouping, HostLimits, PageSelectors, PartnerSettings, PollingSettings, Schedule, ServerSettings,
-    Settings, SourceKind, SourceSettings, StorySettings, TopicField, TopicSettings, WebSubSettings,
+    DatabaseUrl, ExportSettings, Grouping, HostLimits, PageSelectors, PartnerSettings, PollingSettings,
+    PostgresSettings, Schedule, ServerSettings, Settings, SourceKind, SourceSettings, StoreSettings, StorySettings,
+    TopicField, TopicSettings, WebSubSettings,
 };
 use newsriver::domain::{FeedUrl, Grant, SourceId};
 use std::path::{Path, PathBuf};
@@ -26,14 +27,25 @@ fn base_toml() -> String {
     )
 }
 
-/// The settings of a test app in `dir` (its store inside), with `polling` changed by the test and
+/// The settings of a test app in `dir` (its store inside, or with `NEWSRIVER_TEST_STORE=postgres`
+/// a fresh database of the tests' PostgreSQL cluster), with `polling` changed by the test and
 /// `sources` (id, url) titled "Title of {id}". The sources take the changed interval and initial
 /// items, as sources that set neither do in a file.
 pub fn test_settings(dir: &Path, sources: &[(&str, String)], polling: impl FnOnce(&mut PollingSettings)) -> Settings {
     let mut settings = load_text(&dir.join(CONFIG_FILE), &base_toml());
+    if super::postgres_selected() {
+        settings.store.postgres = Some(fresh_postgres().expect("NEWSRIVER_TEST_STORE=postgres needs PostgreSQL"));
+    }
     polling(&mut settings.polling);
     settings.sources = sources.iter().map(|(id, url)| source(dir, id, url, &settings.polling)).collect();
     settings
+}
+
+/// A fresh database in the tests' cluster as store settings; `None` (said loudly) without
+/// PostgreSQL.
+pub fn fresh_postgres() -> Option<PostgresSettings> {
+    let url = DatabaseUrl::parse(&super::postgres::fresh_database()?).expect("test database URL");
+    Some(PostgresSettings { url, pool: 4 })
 }
 
 fn source(dir: &Path, id: &str, url: &str, polling: &PollingSettings) -> SourceSettings {
@@ -95,10 +107,9 @@ fn comparable(settings: &Settings) -> (String, Vec<(String, HostLimits)>) {
 /// `settings` as a config file; every value is written out, defaults included.
 fn settings_toml(settings: &Settings) -> String {
     let s = settings;
-    let store = [("path", path(&s.store.path)), ("cache", string(s.store.cache_capacity.to_string()))];
     let mut doc = entries([
         ("server", server_table(&s.server)),
-        ("store", table(store)),
+        ("store", store_table(&s.store)),
         ("polling", polling_table(&s.polling)),
         ("host", host_tables(&s.polling)),
         ("source", Value::Array(s.sources.iter().map(source_table).collect())),
@@ -111,6 +122,16 @@ fn settings_toml(settings: &Settings) -> String {
     // `topic = []` would be a key that `[[topic]]` tables added after it (`add_topics`) repeat.
     doc.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
     toml::to_string(&doc).expect("settings serialize as TOML")
+}
+
+fn store_table(store: &StoreSettings) -> Value {
+    let mut t = entries([("path", path(&store.path)), ("cache", string(store.cache_capacity.to_string()))]);
+    if let Some(pg) = &store.postgres {
+        t.insert("backend".into(), string("postgres"));
+        t.insert("url".into(), string(pg.url.expose()));
+        t.insert("pool".into(), int(pg.pool));
+    }
+    Value::Table(t)
 }
 
 fn server_table(server: &ServerSettings) -> Value {
