@@ -31,6 +31,9 @@ static FILES: RwLock<BTreeMap<usize, (usize, Arc<File>)>> = RwLock::new(BTreeMap
 #[derive(Debug)]
 pub struct Registered {
     start: usize,
+    /// Keeps the body's memory from being freed (and reused by another body at the same
+    /// address) before its entry is gone: `drop` removes the entry first.
+    _body: Bytes,
 }
 
 impl Drop for Registered {
@@ -52,7 +55,7 @@ pub fn register(body: &Bytes) -> Option<Registered> {
         return None;
     }
     files.insert(start, (body.len(), Arc::new(file)));
-    Some(Registered { start })
+    Some(Registered { start, _body: body.clone() })
 }
 
 /// The body in a memfd sealed against any change: what the socket reads can only be `body`.
