@@ -3,7 +3,6 @@
 
 use crate::domain::ChannelId;
 use crate::render::Format;
-use crate::runtime::sendfile;
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -47,10 +46,6 @@ pub struct Rendered {
     pub items: usize,
     /// Header values made once per render, not per request.
     prebuilt: Prebuilt,
-    /// Set for a body the cache keeps: only those are worth a file to send them from.
-    cached: bool,
-    /// Each encoding's body as a file for `sendfile` (identity, gzip, brotli), made on first use.
-    files: [OnceLock<Option<sendfile::Registered>>; 3],
 }
 
 #[derive(Debug)]
@@ -84,8 +79,6 @@ impl Rendered {
             cursor,
             items: 0,
             prebuilt,
-            cached: false,
-            files: Default::default(),
         }
     }
 
@@ -183,7 +176,7 @@ impl RenderCache {
 
     /// Stores a fresh render (unless a newer one got there first) and returns it.
     pub fn finish(&self, ticket: Ticket, fresh: Rendered) -> Arc<Rendered> {
-        let fresh = Arc::new(Rendered { cached: true, ..fresh });
+        let fresh = Arc::new(fresh);
         self.renders.fetch_add(1, Ordering::Relaxed);
         let mut slots = self.lock();
         if slots.map.len() >= CAPACITY {
@@ -236,20 +229,6 @@ fn negotiate(headers: &HeaderMap) -> Encoding {
     }
 }
 
-/// The body in `encoding`, made on first demand, and registered to be sent from a file when
-/// the cache keeps it.
-fn body(r: &Rendered, encoding: Encoding) -> Bytes {
-    let body = match encoding {
-        Encoding::Identity => r.body.clone(),
-        Encoding::Gzip => r.gzip.get_or_init(|| gzip(&r.body)).clone(),
-        Encoding::Brotli => r.brotli.get_or_init(|| brotli(&r.body)).clone(),
-    };
-    if r.cached {
-        r.files[encoding as usize].get_or_init(|| sendfile::register(&body));
-    }
-    body
-}
-
 fn gzip(data: &[u8]) -> Bytes {
     let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4), flate2::Compression::default());
     // Writing into memory cannot fail.
@@ -288,7 +267,12 @@ pub fn respond(req: &HeaderMap, r: &Rendered, cache: &CacheHeaders) -> Response 
     let encoding = negotiate(req);
     let p = &r.prebuilt;
     let fresh = !not_modified(req, r);
-    let body = if fresh { body(r, encoding).into() } else { axum::body::Body::empty() };
+    let body = match encoding {
+        _ if !fresh => axum::body::Body::empty(),
+        Encoding::Identity => r.body.clone().into(),
+        Encoding::Gzip => r.gzip.get_or_init(|| gzip(&r.body)).clone().into(),
+        Encoding::Brotli => r.brotli.get_or_init(|| brotli(&r.body)).clone().into(),
+    };
     // The headers go straight into the response: a separate map merged in afterwards (axum's
     // `(status, headers, body)`) hashed and copied every header twice, a tenth of a cached answer.
     let mut response = Response::new(body);

@@ -2,7 +2,6 @@
 //! serving), and the serving threads, one single-threaded runtime per core on one socket.
 
 mod pools;
-pub mod sendfile;
 mod serving;
 
 pub use pools::{CpuPool, CpuShare, PoolError};

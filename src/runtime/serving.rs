@@ -3,7 +3,6 @@
 //! threads: a work-stealing runtime woke a second worker for most requests, which cost more than
 //! building the answer. Polls keep the main runtime.
 
-use super::sendfile::Stream;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper_util::rt::TokioIo;
@@ -91,7 +90,7 @@ async fn pause_after(e: &std::io::Error) {
 /// One HTTP/1.1 connection (the only protocol served: no sniffing for HTTP/2 on each one), shut
 /// down gracefully when `stop` is cancelled.
 async fn connection(stream: TcpStream, service: WithPeer, stop: CancellationToken) {
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(Stream::new(stream)), service);
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     let mut conn = std::pin::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => return,

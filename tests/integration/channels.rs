@@ -354,16 +354,8 @@ async fn opml_and_index_list_every_channel() {
     app.stop().await;
 }
 
-/// Open files that hold a cached body for `sendfile` (the app runs in this process).
-fn body_files() -> usize {
-    let fds = std::fs::read_dir("/proc/self/fd").map(|d| d.flatten().collect::<Vec<_>>()).unwrap_or_default();
-    fds.iter()
-        .filter(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.to_string_lossy().contains("newsriver-body")))
-        .count()
-}
-
 #[tokio::test]
-async fn a_large_cached_channel_arrives_whole_in_every_encoding_from_its_file() {
+async fn a_large_cached_channel_arrives_whole_in_every_encoding_again_and_again() {
     use std::io::Read;
     // Text that compresses little, so even the compressed bodies are large.
     let mut seed = 7u64;
@@ -404,6 +396,5 @@ async fn a_large_cached_channel_arrives_whole_in_every_encoding_from_its_file() 
         brotli::Decompressor::new(get("br").await.as_slice(), 4096).read_to_end(&mut decoded).expect("unbrotli");
         assert!(decoded == plain, "brotli");
     }
-    assert!(body_files() >= 1, "the cached bodies are sent from files");
     app.stop().await;
 }
