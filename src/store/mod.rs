@@ -2,6 +2,7 @@
 //! Every poll commits all-or-nothing (`intent.rs` on sled, one transaction on PostgreSQL) and is
 //! durable before it is reported done. sled and PostgreSQL types never leave this module.
 
+mod ahead;
 mod backup;
 mod codec;
 mod commit;
@@ -20,6 +21,7 @@ mod space;
 mod story_index;
 mod subscriptions;
 
+pub use ahead::Ahead;
 pub use backup::{on_postgres as backup_on_postgres, Backup};
 pub use compact::{compact, compact_settings, Compacted};
 pub use inflight::View;
@@ -210,7 +212,7 @@ impl Store {
     /// The store with the commits in flight, for reads outside a commit (which may then miss
     /// what a commit deciding meanwhile writes).
     pub fn view(&self) -> View<'_> {
-        View { store: self, inflight: self.inflight.snapshot() }
+        View { store: self, inflight: self.inflight.snapshot(), ahead: Default::default() }
     }
 
     /// The fingerprint of the topic rules the stored memberships were computed with.
