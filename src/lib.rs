@@ -42,6 +42,7 @@ pub mod cadence;
 pub mod catalog;
 pub mod channels;
 pub mod cli;
+pub mod coherence;
 pub mod config;
 pub mod dedup;
 pub mod discover;

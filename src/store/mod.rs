@@ -16,6 +16,7 @@ mod pg;
 mod prune;
 mod read;
 mod records;
+mod shared;
 mod space;
 mod story_index;
 mod subscriptions;
@@ -26,6 +27,7 @@ pub use inflight::View;
 pub use pg::Applied as Migration;
 pub use prune::Removal;
 pub use read::SincePage;
+pub use shared::{Heard, LISTENER_NAME};
 
 use crate::domain::{Change, ChannelId, IndexWrite, SourceId, SourceState};
 use space::Space;
@@ -81,6 +83,8 @@ pub struct Store {
     /// The last change-log sequence number given out; advanced under the commit lock and
     /// stored (`#seq`) with every commit that takes new numbers.
     seq: Arc<AtomicU64>,
+    /// Set by a PostgreSQL commit that found another instance's commits before it (`shared.rs`).
+    foreign: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What a poll commits, decided under the commit lock (the caller's decisions, e.g. story
@@ -155,6 +159,7 @@ impl Store {
             inflight: Arc::default(),
             writes: Arc::default(),
             seq: Arc::default(),
+            foreign: Arc::default(),
         };
         store.check_schema()?;
         store.ensure_entry_count()?;

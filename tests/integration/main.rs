@@ -9,6 +9,7 @@ mod backup;
 mod channel_pages;
 mod channels;
 mod clients;
+mod coherence;
 mod config_files;
 mod corpus;
 mod deploy;
