@@ -69,6 +69,20 @@ pub enum Command {
     /// them too when it starts; instances starting at once wait for each other). A sled store
     /// needs none: it upgrades itself when opened.
     Migrate,
+    /// Copy every record of the store into another, empty store: a PostgreSQL database
+    /// (`postgres://…`) or a sled folder, e.g. to move from sled to PostgreSQL. Stop the service
+    /// (every instance) first.
+    CopyStore {
+        /// The store to copy into: a `postgres://` URL or a sled folder.
+        #[arg(long, value_name = "URL_OR_PATH")]
+        to: String,
+        /// The store to copy from (default: the configured store).
+        #[arg(long, value_name = "URL_OR_PATH")]
+        from: Option<String>,
+        /// Replace whatever records the target holds.
+        #[arg(long)]
+        force: bool,
+    },
     /// Write the first page of every channel (merged, topics, sources) in every format, the OPML
     /// list and the index page into DIR, laid out like the server's URLs, for a static host or
     /// CDN; each file is replaced whole. Stop the service first, or set `[export] dir` to have
@@ -240,6 +254,7 @@ pub enum PartnerAction {
 
 mod add;
 mod backup;
+mod copy_store;
 mod discover;
 mod extract;
 mod import;
@@ -253,6 +268,7 @@ mod sources;
 
 pub use add::{add, AddSource};
 pub use backup::backup;
+pub use copy_store::copy_store;
 pub use discover::discover;
 pub use import::{export_sources, import};
 

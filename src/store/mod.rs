@@ -6,6 +6,7 @@ mod backup;
 mod codec;
 mod commit;
 mod compact;
+mod copy;
 mod entry_codec;
 mod inflight;
 mod intent;
@@ -23,6 +24,7 @@ mod subscriptions;
 
 pub use backup::{on_postgres as backup_on_postgres, Backup};
 pub use compact::{compact, compact_settings, Compacted};
+pub use copy::{copy_store, Copied, CopyError};
 pub use inflight::View;
 pub use pg::Applied as Migration;
 pub use prune::Removal;

@@ -215,6 +215,20 @@ impl PgKv {
         })
     }
 
+    /// How many records the table holds.
+    pub fn count(&self) -> Result<u64, StoreError> {
+        self.run(|pool| async move {
+            let c = pool.get().await?;
+            let row = c.query_one("SELECT count(*) FROM newsriver_records", &[]).await?;
+            Ok(row.get::<_, i64>(0).unsigned_abs())
+        })
+    }
+
+    /// Removes every record (`copy-store --force`).
+    pub fn clear(&self) -> Result<(), StoreError> {
+        self.run(|pool| async move { Ok(pool.get().await?.batch_execute("DELETE FROM newsriver_records").await?) })
+    }
+
     /// Applies the migrations not applied yet; returns them.
     pub fn migrate(&self) -> Result<Vec<Applied>, StoreError> {
         self.run(|pool| async move {
