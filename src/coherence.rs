@@ -191,6 +191,27 @@ fn step(store: &Store, seen: Option<u64>) -> Result<(u64, Moved), crate::store::
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{test_entry, Change};
+    use crate::store::Prepared;
+
+    /// The correctness path reads nothing but records, so sled shows it as well as a database.
+    #[test]
+    fn the_log_check_bumps_the_channels_of_entries_past_what_it_saw() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("db"), 1 << 20).expect("store");
+        let (seen, moved) = step(&store, None).expect("first check");
+        assert!(matches!(moved, Moved::Nothing), "the first check only takes its bearings");
+        let source = SourceId::parse("wire").expect("slug");
+        let entry = test_entry("wire", "x", "2026-11-20T10:00:00Z");
+        let new = vec![Change::New(entry)];
+        store.commit_poll_with(&source, |_| Ok(Prepared { changes: new, ..Prepared::default() })).expect("commit");
+        let (next, moved) = step(&store, Some(seen)).expect("check");
+        let Moved::Channels(channels) = moved else { panic!("the commit's channels") };
+        assert!(channels.contains(&ChannelId::All) && channels.contains(&ChannelId::Source(source)), "{channels:?}");
+        assert!(next > seen);
+        assert!(matches!(step(&store, Some(next)).expect("check").1, Moved::Nothing), "nothing new");
+        assert!(matches!(step(&store, Some(next + 5)).expect("check").1, Moved::Everything), "a store replaced");
+    }
 
     #[test]
     fn notifications_round_trip_and_long_ones_say_everything() {

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `migrate`, `export`, `extract`,
+//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `migrate`, `copy-store`, `export`, `extract`,
 //! `discover`, `preview`, `import`, `add`, `export-sources`, `partner new`, `admin-key`, `reload`, `prune`. This
 //! interface is a contract; change it carefully.
 
