@@ -141,3 +141,45 @@ fn write(kv: &Kv, batch: Vec<(Vec<u8>, Vec<u8>)>) -> Result<u64, StoreError> {
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{test_entry, Change, ChannelId, SourceId};
+    use crate::store::Prepared;
+
+    fn sled_at(path: &std::path::Path) -> StoreSettings {
+        StoreSettings { path: path.to_path_buf(), cache_capacity: 1 << 20, postgres: None }
+    }
+
+    /// More records than one batch, copied whole; a second copy into the same folder is refused
+    /// until it may replace what is there.
+    #[test]
+    fn every_record_is_copied_in_batches_and_a_used_target_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (from, to) = (sled_at(&dir.path().join("from")), sled_at(&dir.path().join("to")));
+        let n = BATCH + 300;
+        {
+            let store = Store::open_settings(&from).expect("store");
+            let changes: Vec<Change> =
+                (0..n).map(|i| Change::New(test_entry("wire", &format!("item-{i}"), "2026-11-20T10:00:00Z"))).collect();
+            let source = SourceId::parse("wire").expect("slug");
+            store.commit_poll_with(&source, |_| Ok(Prepared { changes, ..Prepared::default() })).expect("commit");
+        }
+        let mut batches = Vec::new();
+        let done = copy_store(&from, &to, false, |k| batches.push(k)).expect("copy");
+        assert!(batches.len() >= 3 && done.records > 3 * n as u64, "{batches:?} {done:?}");
+        assert_eq!(done.entries, n as u64);
+        let copy = Store::open_settings(&to).expect("the copy opens");
+        assert_eq!(copy.entry_count(), n);
+        assert_eq!(copy.latest(&ChannelId::All, usize::MAX).expect("read").len(), n);
+        assert_eq!(copy.since(&ChannelId::All, 0, 10).expect("since").entries.len(), 10);
+        drop(copy);
+        let refused = copy_store(&from, &to, false, |_| {});
+        assert!(matches!(refused, Err(CopyError::NotEmpty { .. })), "{refused:?}");
+        let again = copy_store(&from, &to, true, |_| {}).expect("forced");
+        assert_eq!(again.records, done.records);
+        assert!(again.replaced >= done.records, "what the target held is counted: {again:?}");
+        assert!(matches!(copy_store(&from, &from, true, |_| {}), Err(CopyError::Same(_))));
+    }
+}
