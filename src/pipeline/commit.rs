@@ -105,6 +105,12 @@ fn decide(
     now: DateTime<Utc>,
 ) -> Result<(Prepared, PollSummary, usize), crate::store::StoreError> {
     let Planned { mut plan, incoming, skip, features, seen, .. } = planned;
+    if view.others_committed() {
+        // Another instance's commits are in the store but not in the indexes this process built
+        // from its own: rebuilt from the store, they see them (one store, one story per item).
+        d.near.forget();
+        d.events.forget();
+    }
     read_ahead(view, &plan.changes, &features)?;
     crate::dedup::refresh_previous(&mut plan.changes, |k| view.entry(k))?;
     // A private source's items take no part in stories or events: matched, they would be

@@ -153,6 +153,9 @@ impl Store {
     ) -> Result<Committed, StoreError> {
         let _decide = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let serial = self.kv.serial()?;
+        if let Serial::Pg { last_seq, .. } = &serial {
+            self.note_foreign(*last_seq);
+        }
         self.resume_seq(&serial);
         let mut p = prepare(&View { store: self, inflight: Vec::new(), ahead: Default::default() })?;
         self.number(&mut p.changes);

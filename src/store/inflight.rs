@@ -156,6 +156,12 @@ pub struct View<'a> {
 }
 
 impl View<'_> {
+    /// Whether another instance committed since this process's previous commit (see
+    /// `Store::note_foreign`): what this process remembers of the store may then be stale.
+    pub fn others_committed(&self) -> bool {
+        self.store.foreign.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn newest<T>(&self, f: impl Fn(&Pending) -> Option<T>) -> Option<T> {
         self.inflight.iter().rev().find_map(|p| f(p))
     }

@@ -7,6 +7,7 @@ mod backup;
 mod codec;
 mod commit;
 mod compact;
+mod copy;
 mod entry_codec;
 mod inflight;
 mod intent;
@@ -17,6 +18,7 @@ mod pg;
 mod prune;
 mod read;
 mod records;
+mod shared;
 mod space;
 mod story_index;
 mod subscriptions;
@@ -24,10 +26,12 @@ mod subscriptions;
 pub use ahead::Ahead;
 pub use backup::{on_postgres as backup_on_postgres, Backup};
 pub use compact::{compact, compact_settings, Compacted};
+pub use copy::{copy_store, Copied, CopyError};
 pub use inflight::View;
 pub use pg::Applied as Migration;
 pub use prune::Removal;
 pub use read::SincePage;
+pub use shared::{Heard, LISTENER_NAME};
 
 use crate::domain::{Change, ChannelId, IndexWrite, SourceId, SourceState};
 use space::Space;
@@ -83,6 +87,8 @@ pub struct Store {
     /// The last change-log sequence number given out; advanced under the commit lock and
     /// stored (`#seq`) with every commit that takes new numbers.
     seq: Arc<AtomicU64>,
+    /// Set by a PostgreSQL commit that found another instance's commits before it (`shared.rs`).
+    foreign: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What a poll commits, decided under the commit lock (the caller's decisions, e.g. story
@@ -157,6 +163,7 @@ impl Store {
             inflight: Arc::default(),
             writes: Arc::default(),
             seq: Arc::default(),
+            foreign: Arc::default(),
         };
         store.check_schema()?;
         store.ensure_entry_count()?;
