@@ -134,6 +134,29 @@ impl SharedEvents {
         &self.settings
     }
 
+    /// Takes in reports other instances committed (`View::foreign_entries`), as a rebuild would
+    /// have, if the index is loaded (else its load reads them).
+    pub fn take_in(&self, entries: &[Entry], now: DateTime<Utc>) {
+        let mut guard = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(live) = guard.as_mut() else { return };
+        let since = self.since(now);
+        let mut ordered: Vec<&Entry> = entries.iter().collect();
+        ordered.sort_by_key(|e| (e.published, e.key));
+        for e in ordered {
+            if e.published < since {
+                live.index.observe(&Report::of(e).item());
+            } else {
+                live.restore(e);
+            }
+        }
+    }
+
+    /// Reports published before this are only counted (word rarity), never placed.
+    fn since(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let window = chrono::Duration::from_std(self.settings.window).unwrap_or(chrono::Duration::MAX);
+        now.checked_sub_signed(window + window).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
     /// Drops the index; the next commit rebuilds it from the stored decisions (after reports
     /// were removed, which it would otherwise still offer to join).
     pub fn forget(&self) {
@@ -158,8 +181,7 @@ impl SharedEvents {
     fn load(&self, view: &View<'_>, now: DateTime<Utc>) -> Result<Live, StoreError> {
         let started = std::time::Instant::now();
         let mut live = Live::new(self.settings.clone());
-        let window = chrono::Duration::from_std(self.settings.window).unwrap_or(chrono::Duration::MAX);
-        let since = now.checked_sub_signed(window + window).unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let since = self.since(now);
         let recent = view.latest(&ChannelId::All, WARM_ITEMS)?;
         let mut inside: HashMap<EntryKey, Entry> = HashMap::new();
         for e in recent {

@@ -91,6 +91,10 @@ impl Deciders {
     }
 }
 
+/// Beyond this many change-log positions given out by other instances since this process's last
+/// commit, its in-memory indexes are rebuilt rather than brought up to date entry by entry.
+const FOREIGN_TAKEN_IN: u64 = 5_000;
+
 /// Under the commit lock: story assignment, then event assignment (when on), over the view that
 /// includes commits in flight, and the remembered items under their stored keys. Returns what to
 /// write (the state still to be updated by the outcome), the poll's counts, and how many items
@@ -105,11 +109,19 @@ fn decide(
     now: DateTime<Utc>,
 ) -> Result<(Prepared, PollSummary, usize), crate::store::StoreError> {
     let Planned { mut plan, incoming, skip, features, seen, .. } = planned;
-    if view.others_committed() {
-        // Another instance's commits are in the store but not in the indexes this process built
-        // from its own: rebuilt from the store, they see them (one store, one story per item).
-        d.near.forget();
-        d.events.forget();
+    // Another instance's commits are in the store but not in the indexes this process built
+    // from its own: they take them in (one store, one story per item), or, after very many,
+    // are rebuilt from the store.
+    match view.foreign_entries(FOREIGN_TAKEN_IN)? {
+        Some(entries) if entries.is_empty() => {}
+        Some(entries) => {
+            d.near.take_in(view, &entries, now)?;
+            d.events.take_in(&entries, now);
+        }
+        None => {
+            d.near.forget();
+            d.events.forget();
+        }
     }
     read_ahead(view, &plan.changes, &features)?;
     crate::dedup::refresh_previous(&mut plan.changes, |k| view.entry(k))?;

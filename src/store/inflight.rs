@@ -156,10 +156,25 @@ pub struct View<'a> {
 }
 
 impl View<'_> {
-    /// Whether another instance committed since this process's previous commit (see
-    /// `Store::note_foreign`): what this process remembers of the store may then be stale.
-    pub fn others_committed(&self) -> bool {
-        self.store.foreign.load(std::sync::atomic::Ordering::Relaxed)
+    /// What other instances committed since this process's previous commit, which what this
+    /// process remembers of the store does not include yet: `Some(entries)` as stored now, or
+    /// `None` when more than `limit` change-log positions went by (then rebuild instead).
+    pub fn foreign_entries(&self, limit: u64) -> Result<Option<Vec<Entry>>, StoreError> {
+        let range = *self.store.foreign.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some((mut after, upto)) = range else { return Ok(Some(Vec::new())) };
+        if upto - after > limit {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        while after < upto {
+            let (entries, last) = self.store.changed_after(after, 1_000)?;
+            out.extend(entries.into_iter().filter(|e| e.seq <= upto));
+            if last == after {
+                break;
+            }
+            after = last;
+        }
+        Ok(Some(out))
     }
 
     fn newest<T>(&self, f: impl Fn(&Pending) -> Option<T>) -> Option<T> {

@@ -88,7 +88,9 @@ pub struct Store {
     /// stored (`#seq`) with every commit that takes new numbers.
     seq: Arc<AtomicU64>,
     /// Set by a PostgreSQL commit that found another instance's commits before it (`shared.rs`).
-    foreign: Arc<std::sync::atomic::AtomicBool>,
+    /// The change-log positions other instances gave out between this handle's previous commit
+    /// and the one deciding now: `(after, upto]` (PostgreSQL; see `shared.rs`).
+    foreign: Arc<Mutex<Option<(u64, u64)>>>,
 }
 
 /// What a poll commits, decided under the commit lock (the caller's decisions, e.g. story

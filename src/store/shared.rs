@@ -63,11 +63,12 @@ impl Store {
         Ok((entries, last))
     }
 
-    /// Whether another instance committed between this handle's previous commit and the one
-    /// deciding now (always false on sled). In-memory indexes built from earlier reads (the
-    /// near-duplicate and event indexes) are then stale and must be rebuilt from the store.
+    /// Notes which change-log positions other instances gave out between this handle's previous
+    /// commit and the one deciding now (none on sled). In-memory indexes built from earlier reads
+    /// (the near-duplicate and event indexes) must then take those entries in.
     pub(super) fn note_foreign(&self, last_seq_in_db: u64) {
         let mine = self.seq.load(Ordering::Relaxed);
-        self.foreign.store(last_seq_in_db != mine, Ordering::Relaxed);
+        let range = (last_seq_in_db > mine).then_some((mine, last_seq_in_db));
+        *self.foreign.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = range;
     }
 }

@@ -1,6 +1,7 @@
 //! The PostgreSQL store, always (whatever `NEWSRIVER_TEST_STORE` says): apps on a fresh database of
 //! the tests' throwaway cluster ingest, serve, restart and page `since`; two apps on one database
-//! (two instances) commit the same stories at once; `newsriver migrate` run twice at once applies
+//! (two instances) commit the same stories at once, and one takes in the near-duplicates the other
+//! committed; `newsriver migrate` run twice at once applies
 //! each migration once; the password is never shown. Skipped loudly without PostgreSQL binaries.
 
 use crate::helpers::*;
@@ -135,6 +136,61 @@ async fn two_instances_committing_one_story_at_once_make_one_story() {
     assert_eq!(log, all.len(), "the change log holds every item once");
     first.stop().await;
     second.stop().await;
+}
+
+const WIRE: &str = "The third round of talks between the delegations of Caldoria and Veshtan on a durable \
+    ceasefire will open on Monday in Port Alder, the ministry said, adding that both sides had agreed an \
+    agenda covering verification of the truce line, the exchange of detained civilians and the reopening \
+    of the river crossings to humanitarian convoys before the winter sets in across the region.";
+
+/// One item at `link` with `body`, published an hour ago.
+fn one_item(guid: &str, link: &str, body: &str) -> Vec<u8> {
+    let published = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc2822();
+    rss(&format!(
+        "<item><guid isPermaLink=\"false\">{guid}</guid><title>Talks in Port Alder</title><link>{link}</link>\
+         <description>{body}</description><pubDate>{published}</pubDate></item>"
+    ))
+}
+
+/// An instance whose near-duplicate index is loaded already must still see what another
+/// instance committed since: a repost with its own introduction joins the other's story.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_near_duplicate_joins_a_story_another_instance_committed() {
+    let Some(pg) = fresh_postgres() else { return };
+    let intro = "Readers asked us to publish the complete text, so here it is without edits, as received \
+        from the press office shortly after noon; our correspondent will report from the hall.";
+    let early = serve_body(
+        "/feed",
+        one_item(
+            "e1",
+            "https://early.example/1",
+            "Markets were calm today, traders said, \
+        as the central bank left its rates unchanged for the fourth month in a row.",
+        ),
+        "application/rss+xml",
+    )
+    .await;
+    let wire = serve_body("/feed", one_item("w1", "https://wire.example/talks", WIRE), "application/rss+xml").await;
+    let daily = serve_body("/feed", rss(""), "application/rss+xml").await;
+    let a = pg_app(&[("wire", format!("{}/feed", wire.uri()))], &pg).await;
+    let b =
+        pg_app(&[("early", format!("{}/feed", early.uri())), ("daily", format!("{}/feed", daily.uri()))], &pg).await;
+    // B commits first (its index is loaded then), A next, then B's repost.
+    assert_eq!(report(&b.poll_now().await, "early").summary.new, 1);
+    assert_eq!(report(&a.poll_now().await, "wire").summary.new, 1);
+    daily.reset().await;
+    let repost = one_item("r1", "https://daily.example/r", &format!("{intro} {WIRE}"));
+    wiremock::Mock::given(wiremock::matchers::path("/feed"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(repost, "application/rss+xml"))
+        .mount(&daily)
+        .await;
+    assert_eq!(report(&b.poll_now().await, "daily").summary.new, 1);
+    let story = |source: &str| b.source_entries(source).first().map(|e| e.story.unwrap_or(e.key));
+    assert!(story("wire").is_some());
+    assert_eq!(story("daily"), story("wire"), "the repost is in the wire's story");
+    assert_ne!(story("early"), story("wire"));
+    a.stop().await;
+    b.stop().await;
 }
 
 fn newsriver_with(config: &std::path::Path, command: &str) -> std::process::Command {
