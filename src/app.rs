@@ -147,6 +147,16 @@ impl Application {
     }
 }
 
+/// Closes the process's last store handle, so that the next start opens it at once (see
+/// `Store::close`); a failure only costs the next start the time to replay the log.
+pub async fn close(store: Store) {
+    match tokio::task::spawn_blocking(move || store.close()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "store closed without a snapshot: the next start replays its log"),
+        Err(e) => tracing::warn!(error = %e, "store close failed"),
+    }
+}
+
 /// Everything but the listener: what `poll` and `reindex` need too.
 #[derive(Debug, Clone)]
 pub struct Core {

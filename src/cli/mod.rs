@@ -121,7 +121,9 @@ pub fn reindex(settings: Settings) -> anyhow::Result<()> {
     let grouped = crate::events::Grouped::of(&settings.stories, &settings.topics);
     let fingerprint = crate::maintenance::routing_fingerprint(&router, &grouped, &settings.topics);
     let done = crate::maintenance::reindex_topics(&store, &router, &grouped, &fingerprint, &|| false)?;
-    emit(&format!("{} entries checked, {} changed topic membership\n", store.entry_count(), done.moved))
+    let checked = store.entry_count();
+    store.close()?;
+    emit(&format!("{checked} entries checked, {} changed topic membership\n", done.moved))
 }
 
 /// Rewrites the store in key order into a fresh one, then swaps it in.
@@ -174,7 +176,7 @@ pub async fn poll(settings: Settings, shutdown: CancellationToken) -> anyhow::Re
     let total = settings.sources.len();
     let core = app::build_core(settings, crate::runtime::CpuShare::Batch)?;
     core.reindex(&|| shutdown.is_cancelled())?;
-    let poller = core.poller;
+    let (poller, store) = (core.poller, core.store);
     let tty = std::io::stderr().is_terminal();
     let mut done = 0;
     let started = std::time::Instant::now();
@@ -188,7 +190,10 @@ pub async fn poll(settings: Settings, shutdown: CancellationToken) -> anyhow::Re
         let _ = writeln!(std::io::stderr());
     }
     reports.sort_by(|a, b| a.source.cmp(&b.source));
-    emit(&summary(&reports, started.elapsed()))
+    let shown = emit(&summary(&reports, started.elapsed()));
+    drop(poller);
+    app::close(store).await;
+    shown
 }
 
 fn progress(tty: bool, done: usize, total: usize, r: &PollReport) {

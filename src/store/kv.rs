@@ -7,11 +7,20 @@ use super::pg::{self, PgKv};
 use super::records::{Batch, Bytes, Item};
 use super::StoreError;
 use std::ops::Bound;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Where records live; cheap to clone.
 #[derive(Clone, Debug)]
 pub(super) enum Kv {
-    Sled { db: sled::Db, data: sled::Tree, intents: sled::Tree },
+    /// `wrote`: whether anything was written through these handles since the open (a clean
+    /// close then leaves a snapshot: `checkpoint.rs`).
+    Sled {
+        db: sled::Db,
+        data: sled::Tree,
+        intents: sled::Tree,
+        wrote: Arc<AtomicBool>,
+    },
     Pg(PgKv),
 }
 
@@ -46,14 +55,20 @@ impl Kv {
 
     pub(super) fn insert(&self, k: Vec<u8>, v: &[u8]) -> Result<(), StoreError> {
         match self {
-            Self::Sled { data, .. } => data.insert(k, v).map(drop).map_err(StoreError::from),
+            Self::Sled { data, wrote, .. } => {
+                wrote.store(true, Ordering::Relaxed);
+                data.insert(k, v).map(drop).map_err(StoreError::from)
+            }
             Self::Pg(pg) => pg.write(vec![(k, Some(v.to_vec()))]),
         }
     }
 
     pub(super) fn remove(&self, k: Vec<u8>) -> Result<(), StoreError> {
         match self {
-            Self::Sled { data, .. } => data.remove(k).map(drop).map_err(StoreError::from),
+            Self::Sled { data, wrote, .. } => {
+                wrote.store(true, Ordering::Relaxed);
+                data.remove(k).map(drop).map_err(StoreError::from)
+            }
             Self::Pg(pg) => pg.write(vec![(k, None)]),
         }
     }
@@ -98,7 +113,10 @@ impl Kv {
         rest: Batch,
     ) -> Result<(), StoreError> {
         match (self, serial) {
-            (Self::Sled { data, intents, .. }, _) => super::intent::commit(intents, data, entries, rest),
+            (Self::Sled { data, intents, wrote, .. }, _) => {
+                wrote.store(true, Ordering::Relaxed);
+                super::intent::commit(intents, data, entries, rest)
+            }
             (Self::Pg(pg), Serial::Pg { txn, .. }) => pg.commit(*txn, entries, rest),
             (Self::Pg(pg), Serial::Local) => pg.commit(pg.begin_serial()?.0, entries, rest),
         }

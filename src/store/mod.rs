@@ -4,6 +4,7 @@
 
 mod ahead;
 mod backup;
+mod checkpoint;
 mod codec;
 mod commit;
 mod compact;
@@ -36,7 +37,7 @@ pub use shared::{Heard, LISTENER_NAME};
 use crate::domain::{Change, ChannelId, IndexWrite, SourceId, SourceState};
 use space::Space;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +88,8 @@ pub struct Store {
     /// The last change-log sequence number given out; advanced under the commit lock and
     /// stored (`#seq`) with every commit that takes new numbers.
     seq: Arc<AtomicU64>,
+    /// Where a sled store lives, for `close` (`checkpoint.rs`).
+    place: Option<Arc<checkpoint::Place>>,
     /// Set by a PostgreSQL commit that found another instance's commits before it (`shared.rs`).
     /// The change-log positions other instances gave out between this handle's previous commit
     /// and the one deciding now: `(after, upto]` (PostgreSQL; see `shared.rs`).
@@ -128,15 +131,18 @@ impl Store {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| open_err(&e))?;
         }
-        let db = sled::Config::new().path(path).cache_capacity(cache_capacity).open().map_err(|e| open_err(&e))?;
+        let db = checkpoint::open_sled(path, cache_capacity)?;
         let data = db.open_tree(keys::DATA_TREE).map_err(|e| open_err(&e))?;
         let intents = db.open_tree(keys::INTENT_TREE).map_err(|e| open_err(&e))?;
         migrate::from_trees(&db, &data)?;
-        if let Some(done) = intent::recover(&intents, &data)? {
+        let recovered = intent::recover(&intents, &data)?;
+        if let Some(done) = recovered {
             tracing::warn!("a commit interrupted by a crash was {done}");
             db.flush()?;
         }
-        Self::on(kv::Kv::Sled { db, data, intents })
+        let wrote = Arc::new(AtomicBool::new(recovered.is_some()));
+        let place = checkpoint::Place { path: path.to_owned(), cache_capacity };
+        Ok(Self { place: Some(Arc::new(place)), ..Self::on(kv::Kv::Sled { db, data, intents, wrote })? })
     }
 
     /// Connects to the PostgreSQL database and brings its schema up to date (`pg/migrate.rs`).
@@ -165,6 +171,7 @@ impl Store {
             inflight: Arc::default(),
             writes: Arc::default(),
             seq: Arc::default(),
+            place: None,
             foreign: Arc::default(),
         };
         store.check_schema()?;
