@@ -16,11 +16,13 @@
 //! `?since=` cursors rely on. Schema migrations (`migrate.rs`) take another advisory lock.
 
 mod commit;
+mod lease;
 mod migrate;
 mod scan;
 mod tls;
 
 pub use commit::Txn;
+pub use lease::One as LeaseClaim;
 pub use migrate::Applied;
 pub use scan::Scan;
 
