@@ -227,7 +227,9 @@ impl Poller {
         };
         let (this, cancel) = (self.clone(), cancel.clone());
         let task = async move {
-            let Some(host) = this.before_poll(&ctx, &source, url.host_key(), lease, done.as_ref()).await else { return };
+            let Some(host) = this.before_poll(&ctx, &source, url.host_key(), lease, done.as_ref()).await else {
+                return;
+            };
             let polled = this.run_renewing(ctx.clone(), &source, host.clone(), lease, &cancel).await;
             let (report, next_due) = this.finish(&source, &settings.polling, polled);
             this.after_poll(&ctx, &source, &host, lease, next_due, report.finished).await;

@@ -89,9 +89,20 @@ impl Store {
     }
 
     /// Claims a cron source for its firing at `fire` (one instance per firing), with its host.
-    pub fn claim_cron(&self, me: &str, lease: Duration, id: &SourceId, fire: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub fn claim_cron(
+        &self,
+        me: &str,
+        lease: Duration,
+        id: &SourceId,
+        fire: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let Kv::Pg(pg) = &self.kv else { return Ok(true) };
-        pg.lease_claim_one(me.to_owned(), lease.as_secs_f64(), id.to_string(), LeaseClaim::Cron(fire.timestamp_millis()))
+        pg.lease_claim_one(
+            me.to_owned(),
+            lease.as_secs_f64(),
+            id.to_string(),
+            LeaseClaim::Cron(fire.timestamp_millis()),
+        )
     }
 
     /// Claims a source for a manual poll, unless another instance holds it.

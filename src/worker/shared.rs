@@ -34,7 +34,12 @@ pub(super) struct Sharing {
 }
 
 /// Gives `tracked` sources their lease rows (PostgreSQL), due when their stored state says.
-pub(super) fn register(ctx: &PollContext, settings: &Settings, tracked: &HashMap<SourceId, Tracked>, now: DateTime<Utc>) {
+pub(super) fn register(
+    ctx: &PollContext,
+    settings: &Settings,
+    tracked: &HashMap<SourceId, Tracked>,
+    now: DateTime<Utc>,
+) {
     if !ctx.store.shares_polling() || tracked.is_empty() {
         return;
     }
@@ -146,10 +151,15 @@ impl Poller {
         if lease == Lease::Own {
             return Some(host);
         }
-        let (store, me, length, id) = (ctx.store.clone(), self.instance(), self.settings().polling.lease, source.id.clone());
+        let (store, me, length, id) =
+            (ctx.store.clone(), self.instance(), self.settings().polling.lease, source.id.clone());
         let read = blocking(move || {
             let claimed = lease == Lease::Held || store.claim_now(&me, length, &id)?;
-            Ok::<_, crate::store::StoreError>(if claimed { Some(store.source_state(&id)?.unwrap_or_default()) } else { None })
+            Ok::<_, crate::store::StoreError>(if claimed {
+                Some(store.source_state(&id)?.unwrap_or_default())
+            } else {
+                None
+            })
         });
         let mut tracked_state = match read.await {
             Some(Ok(Some(state))) => state,
@@ -189,7 +199,8 @@ impl Poller {
         lease: Lease,
         cancel: &CancellationToken,
     ) -> Result<Polled, &'static str> {
-        let (store, me, length, id) = (ctx.store.clone(), self.instance(), self.settings().polling.lease, source.id.clone());
+        let (store, me, length, id) =
+            (ctx.store.clone(), self.instance(), self.settings().polling.lease, source.id.clone());
         let run = self.run_guarded(ctx, source, host, cancel);
         if lease == Lease::Own {
             return run.await;
