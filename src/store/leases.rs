@@ -14,8 +14,8 @@
 
 use super::kv::Kv;
 use super::pg::LeaseClaim;
-use super::{Store, StoreError};
-use crate::domain::SourceId;
+use super::{codec, Store, StoreError};
+use crate::domain::{SourceId, SourceState};
 use chrono::{DateTime, TimeZone, Utc};
 use std::time::Duration;
 
@@ -132,6 +132,20 @@ impl Store {
         pg.lease_release(me.to_owned(), id.to_string(), host.to_owned(), due_in, gap.as_secs_f64())
     }
 
+    /// The stored states of `ids` (one query on PostgreSQL), for a refresh after other
+    /// instances' polls; sources without one are left out.
+    pub fn source_states(&self, ids: &[SourceId]) -> Result<Vec<(SourceId, SourceState)>, StoreError> {
+        let keys: Vec<Vec<u8>> = ids.iter().map(|id| id.as_str().as_bytes().to_vec()).collect();
+        let values = self.sources.get_many(&keys)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, v) in ids.iter().zip(values) {
+            if let Some(v) = v {
+                out.push((id.clone(), codec::decode("source state", &v)?));
+            }
+        }
+        Ok(out)
+    }
+
     /// The rows of `known` sources held now or polled since `since`, and the database's clock.
     pub fn lease_rows(
         &self,
@@ -142,5 +156,111 @@ impl Store {
         let since = since.map_or(0, |t| t.timestamp_millis());
         let (now, rows) = pg.lease_rows(names(known), since)?;
         Ok((at(Some(now)).unwrap_or_else(Utc::now), rows.into_iter().flatten().collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_place::Place;
+
+    fn id(s: &str) -> SourceId {
+        SourceId::parse(s).expect("id")
+    }
+
+    const LEASE: Duration = Duration::from_secs(30);
+
+    fn register(store: &Store, rows: &[(&str, &str, Option<u64>)]) {
+        let rows: Vec<_> = rows.iter().map(|(s, h, d)| (id(s), (*h).to_owned(), d.map(Duration::from_secs))).collect();
+        store.lease_register(&rows).expect("register");
+    }
+
+    fn claim(store: &Store, me: &str, known: &[&str]) -> Vec<String> {
+        let known: Vec<SourceId> = known.iter().map(|s| id(s)).collect();
+        let mut got: Vec<String> =
+            store.claim_due(me, LEASE, &known, 10).expect("claim").iter().map(ToString::to_string).collect();
+        got.sort();
+        got
+    }
+
+    fn pg() -> Option<Store> {
+        Place::pg().map(|p| p.open())
+    }
+
+    #[test]
+    fn on_sled_every_claim_succeeds_and_nothing_is_stored() {
+        let place = Place::sled();
+        let store = place.open();
+        assert!(!store.shares_polling());
+        register(&store, &[("a", "h1", Some(0))]);
+        assert!(store.claim_now("x", LEASE, &id("a")).expect("claim"));
+        assert!(store.claim_cron("x", LEASE, &id("a"), Utc::now()).expect("claim"));
+        assert!(store.claim_cron("y", LEASE, &id("a"), Utc::now()).expect("claim"), "one process owns sled");
+        assert!(store.lease_rows(&[id("a")], None).expect("rows").1.is_empty());
+    }
+
+    #[test]
+    fn a_held_source_is_never_claimed_twice_and_its_release_sets_the_next_due() {
+        let Some(store) = pg() else { return };
+        assert!(store.shares_polling());
+        register(&store, &[("a", "h1", Some(0)), ("b", "h1", Some(0)), ("c", "h2", Some(0)), ("d", "h3", Some(600))]);
+        let all = ["a", "b", "c", "d"];
+        assert_eq!(claim(&store, "x", &all), ["a", "b", "c"], "d is not due");
+        assert!(claim(&store, "y", &all).is_empty(), "all held by x");
+        store.release_lease("x", &id("a"), "h1", Some(Duration::from_secs(60)), Duration::ZERO).expect("release");
+        assert!(claim(&store, "y", &all).is_empty(), "a is due in a minute; b and c are held");
+        store.release_lease("x", &id("b"), "h1", Some(Duration::ZERO), Duration::ZERO).expect("release");
+        assert_eq!(claim(&store, "y", &all), ["b"], "due again, and h1 is free once x has no poll on it");
+        let (now, rows) = store.lease_rows(&all.map(id), None).expect("rows");
+        let row = |s: &str| rows.iter().find(|r| r.source.as_str() == s).cloned().expect("row");
+        assert_eq!(row("a").polled_by.as_deref(), Some("x"));
+        assert!(row("a").held_by(now).is_none());
+        let due = row("a").due.expect("due") - now;
+        assert!((59..=60).contains(&due.num_seconds()), "next due from the database's clock: {due}");
+        assert_eq!(row("b").held_by(now), Some("y"));
+        assert_eq!(row("c").held_by(now), Some("x"));
+    }
+
+    #[test]
+    fn a_host_is_one_instances_and_stays_so_for_its_gap() {
+        let Some(store) = pg() else { return };
+        register(&store, &[("a", "h1", Some(0)), ("b", "h1", Some(600))]);
+        assert_eq!(claim(&store, "x", &["a", "b"]), ["a"]);
+        store
+            .release_lease("x", &id("a"), "h1", Some(Duration::from_secs(600)), Duration::from_millis(600))
+            .expect("release");
+        register(&store, &[("c", "h1", Some(0))]);
+        assert!(claim(&store, "y", &["c"]).is_empty(), "h1 stays x's for its min_gap");
+        assert_eq!(claim(&store, "x", &["c"]), ["c"], "x keeps its own gap in process");
+        store.release_lease("x", &id("c"), "h1", Some(Duration::ZERO), Duration::ZERO).expect("release");
+        assert_eq!(claim(&store, "y", &["c"]), ["c"]);
+    }
+
+    #[test]
+    fn a_lapsed_lease_is_taken_over_and_a_renewed_one_is_not() {
+        let Some(store) = pg() else { return };
+        register(&store, &[("a", "h1", Some(0)), ("b", "h2", Some(0))]);
+        let short = Duration::from_millis(400);
+        let got = store.claim_due("x", short, &[id("a"), id("b")], 10).expect("claim");
+        assert_eq!(got.len(), 2);
+        std::thread::sleep(Duration::from_millis(250));
+        store.renew_leases("x", short, &[id("a")]).expect("renew");
+        std::thread::sleep(Duration::from_millis(250));
+        assert_eq!(claim(&store, "y", &["a", "b"]), ["b"], "b lapsed; a was renewed");
+    }
+
+    #[test]
+    fn one_instance_claims_each_cron_firing() {
+        let Some(store) = pg() else { return };
+        register(&store, &[("a", "h1", None)]);
+        let fire: DateTime<Utc> = "2026-01-01T00:10:00Z".parse().expect("time");
+        assert!(store.claim_cron("x", LEASE, &id("a"), fire).expect("claim"));
+        assert!(!store.claim_cron("y", LEASE, &id("a"), fire).expect("claim"), "held");
+        store.release_lease("x", &id("a"), "h1", None, Duration::ZERO).expect("release");
+        assert!(!store.claim_cron("y", LEASE, &id("a"), fire).expect("claim"), "that firing was polled");
+        assert!(claim(&store, "y", &["a"]).is_empty(), "a cron source is not due by interval");
+        let next = fire + chrono::Duration::minutes(10);
+        assert!(store.claim_cron("y", LEASE, &id("a"), next).expect("claim"));
+        assert!(!store.claim_now("x", LEASE, &id("a")).expect("claim"), "a manual poll skips it while y holds it");
     }
 }

@@ -104,18 +104,16 @@ impl Poller {
             r.polled_by.as_deref().is_some_and(|by| by != me)
                 && seen.get(&r.source).map(|s| s.polled_at) != Some(r.polled_at)
         };
-        let mut fresh = Vec::new();
-        for row in rows.iter().filter(polled_elsewhere) {
-            if let Some(mut state) = ctx.store.source_state(&row.source)? {
-                state.seen = Vec::new();
-                fresh.push((row.source.clone(), state, row.due));
-            }
-        }
+        let changed: HashMap<SourceId, Option<DateTime<Utc>>> =
+            rows.iter().filter(polled_elsewhere).map(|r| (r.source.clone(), r.due)).collect();
+        let ids: Vec<SourceId> = changed.keys().cloned().collect();
+        let fresh = if ids.is_empty() { Vec::new() } else { ctx.store.source_states(&ids)? };
         {
             let mut tracked = self.lock_tracked();
-            for (id, state, due) in fresh {
+            for (id, mut state) in fresh {
+                state.seen = Vec::new();
                 if let Some(t) = tracked.get_mut(&id).filter(|t| !t.runtime.in_flight) {
-                    (t.state, t.runtime.next_due) = (state, due);
+                    (t.state, t.runtime.next_due) = (state, changed.get(&id).copied().flatten());
                 }
             }
         }
