@@ -1,8 +1,8 @@
 //! Polling shared with other instances on a PostgreSQL store (the design is in
 //! `store/leases.rs`): the tick claims due sources instead of reading its own board, a cron
 //! firing claims its source once for all instances, a manual poll claims each source itself.
-//! A claimed poll re-reads the source's stored state first (another instance may have polled
-//! it since), renews its lease every third of its length while it runs, and after its commit
+//! A claimed poll starts from the source's stored state (another instance may have polled it
+//! since; `pipeline::refresh` reads it), renews its lease every third of its length while it runs, and after its commit
 //! writes the next check (`cadence::next_check`, via `finish`) as the row's due time and
 //! releases the lease.
 //!
@@ -136,8 +136,11 @@ impl Poller {
         });
     }
 
-    /// Before a poll: on a shared store claims it (a manual poll) and re-reads the stored state
-    /// onto the board; returns the host the poll fetches from, or none when it must not run.
+    /// Before a poll: on a shared store claims it (a manual poll); returns the host the poll
+    /// fetches from, or none when it must not run. The poll itself starts from the stored state
+    /// (`pipeline::refresh` reads it), so what another instance's poll changed (validators,
+    /// backoff, Retry-After, a move) holds; the board's copy, whose host this is, was refreshed
+    /// by the tick that claimed it.
     pub(super) async fn before_poll(
         &self,
         ctx: &Arc<PollContext>,
@@ -146,31 +149,17 @@ impl Poller {
         lease: Lease,
         done: Option<&UnboundedSender<PollReport>>,
     ) -> Option<String> {
-        if lease == Lease::Own {
+        if lease != Lease::Manual {
             return Some(host);
         }
         let (store, me, length, id) =
             (ctx.store.clone(), self.instance(), self.settings().polling.lease, source.id.clone());
-        let read = blocking(move || {
-            let claimed = lease == Lease::Held || store.claim_now(&me, length, &id)?;
-            Ok::<_, crate::store::StoreError>(if claimed {
-                Some(store.source_state(&id)?.unwrap_or_default())
-            } else {
-                None
-            })
-        });
-        let mut tracked_state = match read.await {
-            Some(Ok(Some(state))) => state,
-            Some(Ok(None)) => return self.skip(source, "being polled by another instance", done),
-            Some(Err(e)) => return self.skip(source, &format!("cannot claim its lease: {e}"), done),
-            None => return self.skip(source, "cannot claim its lease", done),
-        };
-        tracked_state.seen = Vec::new();
-        let host = tracked_state.poll_url(&source.url).host_key();
-        if let Some(t) = self.lock_tracked().get_mut(&source.id) {
-            t.state = tracked_state;
+        match blocking(move || store.claim_now(&me, length, &id)).await {
+            Some(Ok(true)) => Some(host),
+            Some(Ok(false)) => self.skip(source, "being polled by another instance", done),
+            Some(Err(e)) => self.skip(source, &format!("cannot claim its lease: {e}"), done),
+            None => self.skip(source, "cannot claim its lease", done),
         }
-        Some(host)
     }
 
     /// A poll that does not run: off the board's in-flight list, and said to whoever asked.
