@@ -162,11 +162,11 @@ async fn three_instances_poll_each_of_500_sources_once_per_interval() {
         gaps[gaps.len() / 2],
         gaps[gaps.len() - 1]
     );
-    // Not missed: no interval passes without a poll (a gap under two intervals), for 99 % of the
-    // gaps; three instances busy on two cores beside the rest of the suite are late now and then
-    // (the figures above say by how much).
+    // Not missed: no interval passes without a poll (a gap of at most two intervals and the 1 s
+    // tick a due time may just miss), for 99 % of the gaps; three instances busy on two cores
+    // beside the rest of the suite are late now and then (the figures above say by how much).
     let p99 = gaps[gaps.len() * 99 / 100];
-    assert!(p99 < 2 * every, "99th percentile gap {p99:?}");
+    assert!(p99 <= 2 * every + Duration::from_secs(1), "99th percentile gap {p99:?}");
     for (feed, polls) in feeds.by_feed() {
         assert!(polls.len() >= 3, "{feed} polled {} times in ~3 intervals", polls.len());
         for pair in polls.windows(2) {
