@@ -43,6 +43,7 @@ def config(args):
     p.add_argument("out")
     p.add_argument("--urls", required=True)
     p.add_argument("--store", required=True)
+    p.add_argument("--store-url", default="", help="a PostgreSQL URL: backend = postgres instead of sled")
     p.add_argument("--port", required=True, type=int)
     p.add_argument("--port-map", default="")
     p.add_argument("--serve-only", action="store_true")
@@ -63,6 +64,7 @@ def config(args):
         "",
         "[store]",
         f"path = {json.dumps(a.store)}",
+        *([f'backend = "postgres"', f"url = {json.dumps(a.store_url)}"] if a.store_url else []),
         # E2E_STORE_CACHE: the sled cache size to run with (default: newsriver's own default).
         *([f"cache = {json.dumps(os.environ['E2E_STORE_CACHE'])}"] if os.environ.get("E2E_STORE_CACHE") else []),
         "",

@@ -97,7 +97,7 @@ impl Application {
     /// change (in the background: a large store would otherwise keep the listener silent for as
     /// long as the pass takes). The `[export] dir` copy, written whole at start and then as
     /// channels change. The WebSub hub's verifier, delivery worker and external-hub pings.
-    /// Reloading on SIGHUP.
+    /// Reloading on SIGHUP. On a shared store, following other instances' commits (`coherence`).
     async fn start_background(&self, shutdown: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
         let core = &self.core;
         let routing = reload::Routing {
@@ -109,7 +109,8 @@ impl Application {
         let export = (self.export.clone()).map(|e| tokio::spawn(crate::export::keep_current(e, shutdown.clone())));
         let hub = self.hub.iter().flat_map(|h| crate::websub::start(h, shutdown));
         let hangup = tokio::spawn(self.reloader.clone().reload_on_hangup());
-        export.into_iter().chain(hub).chain([hangup]).collect()
+        let coherence = crate::coherence::start(&core.store, &core.versions, shutdown);
+        export.into_iter().chain(hub).chain([hangup]).chain(coherence).collect()
     }
 
     /// Serves and polls until `shutdown` is cancelled; then lets polls finish (briefly),

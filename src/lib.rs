@@ -36,6 +36,9 @@
 //!     settings, cron jobs and HTTP's state (a broken file changes nothing: `config_error`)
 //!   prune: `newsriver prune` or `POST /api/prune` ─► a removed source's items, batch by batch ─►
 //!     stories and events settled again without them ─► store removal (one commit per batch)
+//!   coherence (PostgreSQL, several instances): local bumps ─► pg_notify ─► other instances' LISTEN ─►
+//!     their ChannelVersions (freshness); every 2 s the stored change-log number ─► channels of the
+//!     entries past it (correctness, no LISTEN needed); `newsriver copy-store` moves every record
 //! ```
 
 pub mod access;
@@ -44,6 +47,7 @@ pub mod cadence;
 pub mod catalog;
 pub mod channels;
 pub mod cli;
+pub mod coherence;
 pub mod config;
 pub mod dedup;
 pub mod discover;

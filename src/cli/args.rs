@@ -61,6 +61,20 @@ pub enum Command {
     /// them too when it starts; instances starting at once wait for each other). A sled store
     /// needs none: it upgrades itself when opened.
     Migrate,
+    /// Copy every record of the store into another, empty store: a PostgreSQL database
+    /// (`postgres://…`) or a sled folder, e.g. to move from sled to PostgreSQL. Stop the service
+    /// (every instance) first.
+    CopyStore {
+        /// The store to copy into: a `postgres://` URL or a sled folder.
+        #[arg(long, value_name = "URL_OR_PATH")]
+        to: String,
+        /// The store to copy from (default: the configured store).
+        #[arg(long, value_name = "URL_OR_PATH")]
+        from: Option<String>,
+        /// Replace whatever records the target holds.
+        #[arg(long)]
+        force: bool,
+    },
     /// Write the first page of every channel (merged, topics, sources) in every format, the OPML
     /// list and the index page into DIR, laid out like the server's URLs, for a static host or
     /// CDN; each file is replaced whole. Stop the service first, or set `[export] dir` to have

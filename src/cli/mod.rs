@@ -1,4 +1,4 @@
-//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `migrate`, `export`, `extract`,
+//! The command line: `serve`, `poll`, `check`, `reindex`, `sources`, `compact`, `migrate`, `copy-store`, `export`, `extract`,
 //! `discover`, `preview`, `import`, `add`, `export-sources`, `partner new`, `admin-key`, `reload`, `prune`. This
 //! interface is a contract; change it carefully.
 
@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 mod add;
 mod args;
 mod backup;
+mod copy_store;
 mod discover;
 mod extract;
 mod import;
@@ -27,6 +28,7 @@ mod sources;
 pub use add::{add, AddSource};
 pub use args::{Cli, Command, PartnerAction, WriteTo};
 pub use backup::backup;
+pub use copy_store::copy_store;
 pub use discover::discover;
 pub use import::{export_sources, import};
 

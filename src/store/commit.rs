@@ -37,7 +37,7 @@ impl Store {
         }
         let (p, changes, ticket) = {
             let _decide = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-            let mut p = prepare(&View { store: self, inflight: self.inflight.snapshot() })?;
+            let mut p = prepare(&View { store: self, inflight: self.inflight.snapshot(), ahead: Default::default() })?;
             self.number(&mut p.changes);
             let changes = Arc::new(std::mem::take(&mut p.changes));
             let ticket = self.inflight.register(inflight::Pending::of(changes.clone(), &p.index));
@@ -132,9 +132,11 @@ impl Store {
         let Staged { entries, mut batch, deltas } = staged;
         // Counters are read here and written in the batch: applies run one at a time, and are
         // the only writers of counters.
-        for (name, delta) in deltas.iter().filter(|(_, d)| **d != 0) {
-            let now = self.counts.get(name)?.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
-            self.counts.put(&mut batch, name, now.saturating_add_signed(*delta).to_be_bytes());
+        let moved: Vec<(&Vec<u8>, i64)> = deltas.iter().filter(|(_, d)| **d != 0).map(|(n, d)| (n, *d)).collect();
+        let names: Vec<Vec<u8>> = moved.iter().map(|(n, _)| n.to_vec()).collect();
+        for ((name, delta), value) in moved.into_iter().zip(self.counts.get_many(&names)?) {
+            let now = value.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
+            self.counts.put(&mut batch, name, now.saturating_add_signed(delta).to_be_bytes());
         }
         self.counts.put(&mut batch, keys::LAST_SEQ, self.seq.load(Ordering::Relaxed).to_be_bytes());
         self.kv.commit(serial, entries, batch)?;
@@ -151,8 +153,11 @@ impl Store {
     ) -> Result<Committed, StoreError> {
         let _decide = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let serial = self.kv.serial()?;
+        if let Serial::Pg { last_seq, .. } = &serial {
+            self.note_foreign(*last_seq);
+        }
         self.resume_seq(&serial);
-        let mut p = prepare(&View { store: self, inflight: Vec::new() })?;
+        let mut p = prepare(&View { store: self, inflight: Vec::new(), ahead: Default::default() })?;
         self.number(&mut p.changes);
         let changes = Arc::new(std::mem::take(&mut p.changes));
         let writes: Vec<Write<'_>> =

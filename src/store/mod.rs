@@ -2,10 +2,12 @@
 //! Every poll commits all-or-nothing (`intent.rs` on sled, one transaction on PostgreSQL) and is
 //! durable before it is reported done. sled and PostgreSQL types never leave this module.
 
+mod ahead;
 mod backup;
 mod codec;
 mod commit;
 mod compact;
+mod copy;
 mod entry_codec;
 mod inflight;
 mod intent;
@@ -17,17 +19,21 @@ mod pg;
 mod prune;
 mod read;
 mod records;
+mod shared;
 mod space;
 mod story_index;
 mod subscriptions;
 
+pub use ahead::Ahead;
 pub use backup::{on_postgres as backup_on_postgres, Backup};
 pub use compact::{compact, compact_settings, Compacted};
+pub use copy::{copy_store, Copied, CopyError};
 pub use inflight::View;
 pub use leases::LeaseRow;
 pub use pg::Applied as Migration;
 pub use prune::Removal;
 pub use read::SincePage;
+pub use shared::{Heard, LISTENER_NAME};
 
 use crate::domain::{Change, ChannelId, IndexWrite, SourceId, SourceState};
 use space::Space;
@@ -83,6 +89,8 @@ pub struct Store {
     /// The last change-log sequence number given out; advanced under the commit lock and
     /// stored (`#seq`) with every commit that takes new numbers.
     seq: Arc<AtomicU64>,
+    /// Set by a PostgreSQL commit that found another instance's commits before it (`shared.rs`).
+    foreign: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What a poll commits, decided under the commit lock (the caller's decisions, e.g. story
@@ -157,6 +165,7 @@ impl Store {
             inflight: Arc::default(),
             writes: Arc::default(),
             seq: Arc::default(),
+            foreign: Arc::default(),
         };
         store.check_schema()?;
         store.ensure_entry_count()?;
@@ -212,7 +221,7 @@ impl Store {
     /// The store with the commits in flight, for reads outside a commit (which may then miss
     /// what a commit deciding meanwhile writes).
     pub fn view(&self) -> View<'_> {
-        View { store: self, inflight: self.inflight.snapshot() }
+        View { store: self, inflight: self.inflight.snapshot(), ahead: Default::default() }
     }
 
     /// The fingerprint of the topic rules the stored memberships were computed with.

@@ -35,7 +35,7 @@ impl Store {
         self.inflight.drain();
         let decided = self.kv.serial()?;
         self.resume_seq(&decided);
-        let mut r = prepare(&View { store: self, inflight: Vec::new() })?;
+        let mut r = prepare(&View { store: self, inflight: Vec::new(), ahead: Default::default() })?;
         self.number(&mut r.changes);
         let writes: Vec<Write<'_>> =
             r.changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();

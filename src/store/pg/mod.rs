@@ -17,12 +17,14 @@
 
 mod commit;
 mod lease;
+mod listen;
 mod migrate;
 mod scan;
 mod tls;
 
 pub use commit::Txn;
 pub use lease::One as LeaseClaim;
+pub use listen::{Heard, LISTENER_NAME};
 pub use migrate::Applied;
 pub use scan::Scan;
 
@@ -44,6 +46,8 @@ struct Inner {
     /// `None` only while being dropped.
     rt: Option<tokio::runtime::Runtime>,
     pool: Pool,
+    /// For the one connection outside the pool, which listens for other instances' commits.
+    config: tokio_postgres::Config,
     /// The URL without its password, for errors.
     shown: String,
 }
@@ -122,7 +126,7 @@ impl PgKv {
         }
         config.application_name("newsriver");
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             tls::connector().map_err(fail)?,
             ManagerConfig { recycling_method: RecyclingMethod::Fast },
         );
@@ -139,7 +143,7 @@ impl PgKv {
             .enable_all()
             .build()
             .map_err(|e| fail(format!("cannot start the database runtime: {e}")))?;
-        let kv = Self(Arc::new(Inner { rt: Some(rt), pool, shown }));
+        let kv = Self(Arc::new(Inner { rt: Some(rt), pool, config, shown }));
         kv.run(|pool| async move { pool.get().await.map(drop).map_err(PgError::from) })?;
         Ok(kv)
     }
@@ -211,6 +215,20 @@ impl PgKv {
             let row = c.query_one("SELECT pg_total_relation_size($1::text::regclass)", &[&TABLE]).await?;
             Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
         })
+    }
+
+    /// How many records the table holds.
+    pub fn count(&self) -> Result<u64, StoreError> {
+        self.run(|pool| async move {
+            let c = pool.get().await?;
+            let row = c.query_one("SELECT count(*) FROM newsriver_records", &[]).await?;
+            Ok(row.get::<_, i64>(0).unsigned_abs())
+        })
+    }
+
+    /// Removes every record (`copy-store --force`).
+    pub fn clear(&self) -> Result<(), StoreError> {
+        self.run(|pool| async move { Ok(pool.get().await?.batch_execute("DELETE FROM newsriver_records").await?) })
     }
 
     /// Applies the migrations not applied yet; returns them.
