@@ -5,6 +5,8 @@
 //! config (plain data) ─► app::Application::build()   (store, pools, poller, HTTP state, listener)
 //!                          │ run_until_stopped(token)
 //!   schedule (1 s tick, cron jobs) ─► worker::Poller (global + per-host limits; due by cadence)
+//!     (PostgreSQL, several instances: worker::shared claims source + host leases in the store,
+//!      store/leases.rs; lease timing is `lease`; one schedule across instances, due in the lease row)
 //!                                          │
 //!   pipeline::refresh: fetch ─► parse ─► normalize ─► dedup ─► articles ─► stories ─► events ─► topics
 //!                      │          (records: Change, IndexWrite, Story, EventRecord) ─► store commit (flush, then ack)
@@ -55,6 +57,7 @@ pub mod export;
 pub mod extract;
 pub mod fetch;
 pub mod http;
+pub mod lease;
 mod load;
 pub mod maintenance;
 pub mod metrics;

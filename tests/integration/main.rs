@@ -29,6 +29,7 @@ mod hostile_articles;
 mod http_api;
 mod include_files;
 mod ingest;
+mod leases;
 mod metrics;
 mod ninjs;
 mod opml;

@@ -222,7 +222,7 @@ fn migrations_run_once_when_two_processes_start_at_once() {
     write_config(&config, &settings);
     let both = [newsriver(&config, "migrate"), newsriver(&config, "migrate")].map(finish);
     let applied: Vec<&str> = both.iter().flat_map(|out| out.lines()).filter(|l| l.starts_with("applied ")).collect();
-    assert_eq!(applied, ["applied 0001 records"], "{both:?}");
+    assert_eq!(applied, ["applied 0001 records", "applied 0002 leases"], "{both:?}");
     assert!(finish(newsriver(&config, "migrate")).contains("(0 migration(s) applied now)"));
     let check = finish(newsriver(&config, "check"));
     assert!(check.contains("store postgres://postgres:***@127.0.0.1:"), "{check}");

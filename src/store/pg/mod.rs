@@ -16,12 +16,14 @@
 //! `?since=` cursors rely on. Schema migrations (`migrate.rs`) take another advisory lock.
 
 mod commit;
+mod lease;
 mod listen;
 mod migrate;
 mod scan;
 mod tls;
 
 pub use commit::Txn;
+pub use lease::One as LeaseClaim;
 pub use listen::{Heard, LISTENER_NAME};
 pub use migrate::Applied;
 pub use scan::Scan;
