@@ -182,7 +182,8 @@ fn step(store: &Store, seen: Option<u64>) -> Result<(u64, Moved), crate::store::
         return Ok((seen, Moved::Nothing));
     }
     let (entries, read_to) = store.changed_after(seen, LOG_BATCH)?;
-    let channels = entries.iter().flat_map(|e| e.channels()).collect();
+    // This instance's own commits moved its channels already (and told the others).
+    let channels = entries.iter().filter(|e| !store.gave_out(e.seq)).flat_map(|e| e.channels()).collect();
     // Records of edited items go when they move on: the log may end before `last`.
     let next = if read_to == seen { last } else { read_to };
     Ok((next, Moved::Channels(channels)))

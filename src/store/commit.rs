@@ -158,7 +158,12 @@ impl Store {
         }
         self.resume_seq(&serial);
         let mut p = prepare(&View { store: self, inflight: Vec::new(), ahead: Default::default() })?;
+        let before = self.seq.load(Ordering::Relaxed);
         self.number(&mut p.changes);
+        let after = self.seq.load(Ordering::Relaxed);
+        if after > before {
+            self.note_given(before + 1, after);
+        }
         let changes = Arc::new(std::mem::take(&mut p.changes));
         let writes: Vec<Write<'_>> =
             changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();

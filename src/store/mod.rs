@@ -96,6 +96,9 @@ pub struct Store {
     /// The change-log positions other instances gave out between this handle's previous commit
     /// and the one deciding now: `(after, upto]` (PostgreSQL; see `shared.rs`).
     foreign: Arc<Mutex<Option<(u64, u64)>>>,
+    /// The change-log positions this handle gave out lately, oldest first (PostgreSQL; see
+    /// `shared.rs`).
+    given: Arc<Mutex<std::collections::VecDeque<(u64, u64)>>>,
 }
 
 /// What a poll commits, decided under the commit lock (the caller's decisions, e.g. story
@@ -175,6 +178,7 @@ impl Store {
             seq: Arc::default(),
             place: None,
             foreign: Arc::default(),
+            given: Arc::default(),
         };
         store.check_schema()?;
         store.ensure_entry_count()?;

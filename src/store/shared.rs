@@ -63,6 +63,22 @@ impl Store {
         Ok((entries, last))
     }
 
+    /// Notes that this handle gave out positions `first..=last` (a commit's), so that the
+    /// change-log check can tell them from other instances'. The newest 4,096 commits are kept.
+    pub(super) fn note_given(&self, first: u64, last: u64) {
+        let mut given = self.given.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if given.len() == 4_096 {
+            given.pop_front();
+        }
+        given.push_back((first, last));
+    }
+
+    /// Whether this handle gave out change-log position `seq` (in one of its latest commits).
+    pub fn gave_out(&self, seq: u64) -> bool {
+        let given = self.given.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        given.iter().rev().any(|(first, last)| (*first..=*last).contains(&seq))
+    }
+
     /// Notes which change-log positions other instances gave out between this handle's previous
     /// commit and the one deciding now (none on sled). In-memory indexes built from earlier reads
     /// (the near-duplicate and event indexes) must then take those entries in.
