@@ -7,7 +7,7 @@
 #                       [--wrk-secs S] [--keep] [--postgres [--pg-fast] | --store-url URL]
 #   --feeds N     feeds to generate (default 1000; 20 items each, 20 % cross-feed duplicates)
 #   --quick       200 feeds and 3 s wrk runs (unless --feeds / --wrk-secs say otherwise)
-#   --only LIST   run only these workloads (W1 W2 W4 W3 W5 W6 W8 W9); W2-W4 and W6 need W1's
+#   --only LIST   run only these workloads (W1 W2 W4 W3 W5 W6 W8 W9 W1x); W2-W4 and W6 need W1's
 #                 store, so they bring W1 along; W5 (50 feeds' 1,000 article pages) stands alone
 #   --big DIR     also run W9/W10 on an existing store (a newsriver store dir, or a dir holding
 #                 one as db/, like target/bench-stores/1000000); the store is COPIED to the work
@@ -16,7 +16,8 @@
 #   --keep        keep the work dir (default: removed, except its logs when a step failed)
 #   --postgres    W1-W8 on PostgreSQL: a throwaway cluster (benches/pg_cluster.sh) in the work dir,
 #                 default durability (fsync on) unless --pg-fast; --store-url URL uses an existing
-#                 empty database instead
+#                 empty database instead. W1x (PostgreSQL only): W1 by 1, 2 and 3 `serve` instances
+#                 sharing one fresh database each time (E2E_INSTANCES="1 2 3" to choose)
 # Needs: python3, curl, /usr/bin/time (GNU), timeout; nginx (else a python server, noted in the
 # table; E2E_SERVER=python forces that); wrk for W6/W8 (skipped without it). Every server binds 127.0.0.1 and is stopped on exit.
 set -euo pipefail
@@ -75,7 +76,7 @@ want() {  # want W3 -> is W3 selected?
 }
 # Dependencies: W2, W3, W4 and W6 run on W1's store; W3 and W4 come after W2.
 if [[ -n "$ONLY" ]]; then
-    for w in W2 W3 W4 W6; do want "$w" && ONLY="$ONLY,W1"; done
+    for w in W2 W3 W4 W6 W1x; do want "$w" && ONLY="$ONLY,W1"; done
 fi
 RUN_W8=0; want W8 && RUN_W8=1
 RUN_BIG=0; [[ -n "$BIG" ]] && RUN_BIG=1
@@ -271,6 +272,36 @@ if want W3; then
     run_poll w3warm "$WORK/poll-noval.toml"
     run_poll w3 "$WORK/poll-noval.toml"
     record "W3" "poll=$WORK/w3.json" "warm=$WORK/w3warm.json" "feeds=$FEEDS"
+fi
+
+if want W1x && [[ $PG == 1 ]]; then
+    # W1x: the first ingest shared by N serve instances on one fresh database: from their start
+    # until the stored entries reach W1's count (every instance polls what it leases).
+    for n in ${E2E_INSTANCES:-1 2 3}; do
+        psql -qtA "${STORE_URL%%\?*}" -c "create database newsriver_x$n" > /dev/null
+        URLX="${STORE_URL/\/newsriver?//newsriver_x$n?}"
+        XPIDS=(); PORTS=()
+        t0=$(date +%s.%N)
+        for i in $(seq 1 "$n"); do
+            port=$(free_port); PORTS+=("$port")
+            python3 "$LIB" config "$WORK/x$n-$i.toml" --urls "$WORK/gen0/urls.txt" --store "$WORK/x$n-$i" \
+                --store-url "$URLX" --port "$port" --instance "i$i" --every 1h
+            RUST_LOG=${RUST_LOG:-warn} timeout "$TTL" "$BIN" --config "$WORK/x$n-$i.toml" serve > "$WORK/x$n-$i.out" 2> "$WORK/x$n-$i.err" &
+            XPIDS+=($!); PIDS+=($!)
+        done
+        want_entries=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("new", 0))' "$WORK/w1.json" 2>/dev/null || echo "$ITEMS_TOTAL")
+        got=0
+        for _ in $(seq 1 6000); do   # every 0.1 s, at most 10 minutes
+            got=$(curl -s -m 2 "http://127.0.0.1:${PORTS[0]}/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("entries", 0))' 2>/dev/null || echo 0)
+            [[ "$got" -ge "$want_entries" ]] && break
+            sleep 0.1
+        done
+        secs=$(python3 -c "import time,sys; print(f'{time.time()-float(sys.argv[1]):.1f}')" "$t0")
+        for p in "${XPIDS[@]}"; do stop_pid "$p"; done
+        record "W1x$n" "what=first ingest by $n instance(s) on one database ($FEEDS feeds)" \
+            "result=$secs s from start to $got of $want_entries entries stored · $(python3 -c "print(f'{$got/$secs:,.0f}')") items/s" \
+            "note=serve processes started together, polling.every 1h, all due at once"
+    done
 fi
 
 want W5 && w5_run   # full-text ingest, on stores of its own

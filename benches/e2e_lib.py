@@ -47,6 +47,7 @@ def config(args):
     p.add_argument("--port", required=True, type=int)
     p.add_argument("--port-map", default="")
     p.add_argument("--serve-only", action="store_true")
+    p.add_argument("--instance", default="", help="[server] instance (several instances on one database)")
     p.add_argument("--every", default="1h")
     p.add_argument("--source-prefix", default="f")
     p.add_argument("--full-text", action="store_true", help="full_text = true in [polling]")
@@ -61,6 +62,7 @@ def config(args):
         "[server]",
         f'listen = "127.0.0.1:{a.port}"',
         f'public_url = "http://127.0.0.1:{a.port}"',
+        *([f"instance = {json.dumps(a.instance)}"] if a.instance else []),
         "",
         "[store]",
         f"path = {json.dumps(a.store)}",
