@@ -6,8 +6,8 @@
 
 use crate::helpers::*;
 use newsriver::config::PostgresSettings;
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// An app with `sources` on the database `pg`, serving only (`[polling] enabled = false`): the
@@ -20,29 +20,6 @@ async fn instance(sources: &[(&str, String)], pg: &PostgresSettings) -> TestApp 
     });
     settings.store.postgres = Some(pg.clone());
     spawn_in(dir, settings).await
-}
-
-/// A feed server whose every document at `/{feed}` has `per_poll` items more than its last,
-/// titled "{feed} report {i}".
-async fn growing(per_poll: usize) -> String {
-    let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-    let handler = move |axum::extract::Path(feed): axum::extract::Path<String>| {
-        let n = {
-            let mut hits = hits.lock().expect("lock");
-            let n = hits.entry(feed.clone()).or_default();
-            *n += 1;
-            *n
-        };
-        let items: String = (0..per_poll * n)
-            .map(|i| rss_item(&format!("{feed}-{i}"), &format!("{feed} report {i}"), 1 + (i % 27) as u32))
-            .collect();
-        async move { ([(axum::http::header::CONTENT_TYPE, "application/rss+xml")], rss(&items)) }
-    };
-    let router = axum::Router::new().route("/{feed}", axum::routing::get(handler));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    base
 }
 
 /// The channel's ETag, body, and parsed item titles.
@@ -77,7 +54,7 @@ async fn until_served(app: &TestApp, path: &str, old: &str, title: &str, limit: 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_on_one_instance_is_served_by_another_within_a_second() {
     let Some(pg) = fresh_postgres() else { return };
-    let base = growing(2).await;
+    let base = growing_feeds(2).await;
     let sources = [("wire", format!("{base}/wire")), ("quiet", format!("{base}/never-polled"))];
     let a = instance(&sources[..1], &pg).await;
     let b = instance(&sources, &pg).await;
@@ -128,7 +105,7 @@ async fn read_since(app: &TestApp, mut cursor: String, seen: &mut Vec<String>) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_since_reader_sees_every_item_of_two_instances_once() {
     let Some(pg) = fresh_postgres() else { return };
-    let base = growing(1).await;
+    let base = growing_feeds(1).await;
     let names = ["n1", "n2", "n3", "n4"];
     let sources: Vec<(&str, String)> = names.iter().map(|n| (*n, format!("{base}/{n}"))).collect();
     let a = Arc::new(instance(&sources[..2], &pg).await);
@@ -179,7 +156,7 @@ async fn kill_listeners(pg: &PostgresSettings) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalidation_goes_on_when_the_listening_connection_is_killed() {
     let Some(pg) = fresh_postgres() else { return };
-    let base = growing(1).await;
+    let base = growing_feeds(1).await;
     let sources = [("wire", format!("{base}/wire"))];
     let a = instance(&sources, &pg).await;
     let b = instance(&sources, &pg).await;

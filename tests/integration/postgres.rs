@@ -7,8 +7,6 @@
 use crate::helpers::*;
 use newsriver::domain::ChannelId;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 /// An app with `sources` on a fresh database; `None` without PostgreSQL.
 async fn pg_app(sources: &[(&str, String)], pg: &newsriver::config::PostgresSettings) -> TestApp {
@@ -16,23 +14,6 @@ async fn pg_app(sources: &[(&str, String)], pg: &newsriver::config::PostgresSett
     let mut settings = test_settings(dir.path(), sources, |p| p.initial_items = 1000);
     settings.store.postgres = Some(pg.clone());
     spawn_in(dir, settings).await
-}
-
-/// A feed server whose every document at `/{feed}` has three items more than the last.
-async fn growing_feeds() -> String {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let handler = move |axum::extract::Path(feed): axum::extract::Path<String>| {
-        let n = hits.fetch_add(1, Ordering::SeqCst) + 1;
-        let items: String = (0..3 * n)
-            .map(|i| rss_item(&format!("{feed}-{i}"), &format!("{feed} story {i}"), 1 + i as u32 % 27))
-            .collect();
-        async move { ([(axum::http::header::CONTENT_TYPE, "application/rss+xml")], rss(&items)) }
-    };
-    let router = axum::Router::new().route("/{feed}", axum::routing::get(handler));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    base
 }
 
 fn ids(feed: &feed_rs::model::Feed) -> HashSet<String> {
@@ -61,7 +42,7 @@ async fn ingest_serve_and_a_restart_that_readds_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn since_pages_see_every_item_once() {
     let Some(pg) = fresh_postgres() else { return };
-    let base = growing_feeds().await;
+    let base = growing_feeds(3).await;
     let app = pg_app(&[("a", format!("{base}/a")), ("b", format!("{base}/b"))], &pg).await;
     let (mut cursor, mut seen) = ("0".to_owned(), Vec::new());
     for _ in 0..4 {
