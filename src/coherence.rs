@@ -127,8 +127,12 @@ async fn announce(store: Store, versions: Arc<ChannelVersions>, me: String, stop
 /// Bumps what other instances announce.
 async fn listen(store: Store, versions: Arc<ChannelVersions>, me: String, stop: CancellationToken) {
     let Some(mut heard) = store.listen(stop.clone()) else { return };
+    let mut connected_before = false;
     while let Some(h) = heard.recv().await {
         match h {
+            // A reconnection may have missed notifications; the first connection missed nothing
+            // a cache could hold stale for long (the change-log check covers the moments before).
+            Heard::Connected if !connected_before => connected_before = true,
             Heard::Connected => versions.bump_everything(Utc::now()),
             Heard::Notification(payload) => match decode(&payload) {
                 (sender, _) if sender == me => {}
