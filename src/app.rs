@@ -220,6 +220,7 @@ pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
 pub fn poll_context(settings: &Settings, store: Store, share: CpuShare) -> anyhow::Result<PollContext> {
     let router = Arc::new(TopicRouter::of(settings).map_err(anyhow::Error::msg)?);
     let fetcher = fetcher(&settings.polling)?;
+    let commits = CpuPool::for_commits(share, store.is_shared());
     Ok(PollContext {
         store,
         robots: Arc::new(crate::fetch::RobotsCache::new(&fetcher)),
@@ -235,7 +236,7 @@ pub fn poll_context(settings: &Settings, store: Store, share: CpuShare) -> anyho
         polling: Arc::new(settings.polling.clone()),
         metrics: Arc::new(Metrics::default()),
         cpu: CpuPool::per_core(share),
-        commits: CpuPool::for_commits(share),
+        commits,
     })
 }
 

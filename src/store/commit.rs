@@ -1,6 +1,6 @@
 //! Making a commit: deciding under the commit lock, encoding the writes, and applying them with
 //! the counters they change. On sled the next commit decides while this one writes (`inflight`);
-//! on PostgreSQL a commit decides and writes in one transaction (`pg/`).
+//! on PostgreSQL commits decide and write in one transaction per group (`group.rs`).
 
 use super::kv::{Kv, Serial};
 use super::{codec, inflight, keys, space, story_index, Committed, Prepared, Store, StoreError, View};
@@ -24,6 +24,22 @@ pub(super) struct Write<'a> {
     pub(super) previous: Option<&'a Entry>,
 }
 
+impl Staged {
+    /// Several commits' writes as one, in order (a later write of a key wins), counters summed.
+    pub(super) fn merge(staged: Vec<Self>) -> Option<Self> {
+        let mut all = staged.into_iter();
+        let mut first = all.next()?;
+        for s in all {
+            first.entries.extend(s.entries);
+            first.batch.0.extend(s.batch.0);
+            for (name, d) in s.deltas {
+                *first.deltas.entry(name).or_default() += d;
+            }
+        }
+        Some(first)
+    }
+}
+
 impl Store {
     /// Like `commit_poll`, with the writes decided by `prepare` while no other commit decides.
     /// `prepare` sees the store with the writes of earlier commits still being applied.
@@ -33,7 +49,7 @@ impl Store {
         prepare: impl FnOnce(&View<'_>) -> Result<Prepared, StoreError>,
     ) -> Result<Committed, StoreError> {
         if matches!(self.kv, Kv::Pg(_)) {
-            return self.commit_serially(source, prepare);
+            return self.commit_in_group(source, prepare);
         }
         let (p, changes, ticket) = {
             let _decide = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
@@ -66,8 +82,7 @@ impl Store {
         keys: &[EntryKey],
         route: impl Fn(&Entry) -> Option<Entry>,
     ) -> Result<Vec<(Entry, Entry)>, StoreError> {
-        let serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        self.inflight.drain();
+        let serial = self.serialize()?;
         let decided = self.kv.serial()?;
         self.resume_seq(&decided);
         let mut updates = Vec::new();
@@ -142,35 +157,6 @@ impl Store {
         self.kv.commit(serial, entries, batch)?;
         self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
-    }
-
-    /// A commit on PostgreSQL: decided and written inside one transaction holding the commit
-    /// lock of every instance (`pg/`), so there is nothing in flight for others to see.
-    fn commit_serially(
-        &self,
-        source: &SourceId,
-        prepare: impl FnOnce(&View<'_>) -> Result<Prepared, StoreError>,
-    ) -> Result<Committed, StoreError> {
-        let _decide = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        let serial = self.kv.serial()?;
-        if let Serial::Pg { last_seq, .. } = &serial {
-            self.note_foreign(*last_seq);
-        }
-        self.resume_seq(&serial);
-        let mut p = prepare(&View { store: self, inflight: Vec::new(), ahead: Default::default() })?;
-        let before = self.seq.load(Ordering::Relaxed);
-        self.number(&mut p.changes);
-        let after = self.seq.load(Ordering::Relaxed);
-        if after > before {
-            self.note_given(before + 1, after);
-        }
-        let changes = Arc::new(std::mem::take(&mut p.changes));
-        let writes: Vec<Write<'_>> =
-            changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
-        let staged = self.stage(&writes, &p.index, Some((source, &p.state)))?;
-        drop(writes);
-        self.apply(staged, serial)?;
-        Ok(Committed { changes, index: p.index, state: p.state })
     }
 
     /// Gives each change that takes a new change-log position its number.

@@ -10,6 +10,7 @@ mod commit;
 mod compact;
 mod copy;
 mod entry_codec;
+mod group;
 mod inflight;
 mod intent;
 pub mod keys;
@@ -83,7 +84,9 @@ pub struct Store {
     /// Serializes commits' decisions (story matching, sequence numbers); `inflight` then
     /// applies them in the same order, so a reader that sees sequence n can never later find a
     /// smaller one appear (`?since=` relies on it).
-    commit_lock: Arc<Mutex<()>>,
+    /// On PostgreSQL it holds the open group commit (`group.rs`), which `queued` commits join.
+    commit_lock: Arc<Mutex<Option<group::Group>>>,
+    queued: Arc<std::sync::atomic::AtomicUsize>,
     inflight: Arc<inflight::Inflight>,
     /// Durable writes made through this handle, for tests and metrics.
     writes: Arc<AtomicU64>,
@@ -173,6 +176,7 @@ impl Store {
             subscriptions: space(keys::SUBSCRIPTIONS),
             kv,
             commit_lock: Arc::default(),
+            queued: Arc::default(),
             inflight: Arc::default(),
             writes: Arc::default(),
             seq: Arc::default(),

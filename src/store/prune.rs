@@ -6,7 +6,6 @@
 use super::commit::Write;
 use super::{Store, StoreError, View};
 use crate::domain::{Change, Entry, IndexWrite, SourceId};
-use std::sync::PoisonError;
 
 /// What one removal writes, decided by the caller while no commit decides or applies.
 #[derive(Debug, Default)]
@@ -31,8 +30,7 @@ impl Store {
         &self,
         prepare: impl FnOnce(&View<'_>) -> Result<Removal, StoreError>,
     ) -> Result<Removal, StoreError> {
-        let serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        self.inflight.drain();
+        let serial = self.serialize()?;
         let decided = self.kv.serial()?;
         self.resume_seq(&decided);
         let mut r = prepare(&View { store: self, inflight: Vec::new(), ahead: Default::default() })?;

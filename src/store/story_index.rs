@@ -168,8 +168,7 @@ impl Store {
     /// `then` runs before any commit decides again (e.g. to forget what memory derived from
     /// them); returns how many signatures were dropped.
     pub fn drop_signatures_before(&self, before: DateTime<Utc>, then: impl FnOnce()) -> Result<usize, StoreError> {
-        let _serial = self.commit_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.inflight.drain();
+        let _serial = self.serialize()?;
         for item in self.story_idx.scan_prefix(b"l") {
             self.story_idx.remove(item?.0)?;
         }

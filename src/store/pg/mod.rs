@@ -135,6 +135,7 @@ impl PgKv {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .wait_timeout(Some(Duration::from_secs(30)))
             .create_timeout(Some(Duration::from_secs(15)))
+            .post_create(deadpool_postgres::Hook::async_fn(|client, _| Box::pin(plan_each_read(client))))
             .build()
             .map_err(|e| fail(e.to_string()))?;
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -245,4 +246,16 @@ impl PgKv {
 /// left inside the transaction).
 fn discard(client: Object) {
     drop(Object::take(client));
+}
+
+/// Plans every statement for its parameters. A cached generic plan is chosen by the table's
+/// size when the statement is first run: on a store that starts empty, reads by key keep the
+/// sequential scan planned then (until autovacuum's first analyze), and each one reads the
+/// whole table, which grows with every commit. Planning a key lookup costs tens of
+/// microseconds. Engines without the setting keep their own plans (the error is ignored).
+async fn plan_each_read(client: &mut deadpool_postgres::ClientWrapper) -> Result<(), deadpool_postgres::HookError> {
+    if let Err(e) = client.batch_execute("SET plan_cache_mode = force_custom_plan").await {
+        tracing::debug!(error = %e, "store: the server keeps its own plan cache mode");
+    }
+    Ok(())
 }
