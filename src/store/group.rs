@@ -71,11 +71,7 @@ impl Store {
         let mut slot = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
         self.queued.fetch_sub(1, Ordering::SeqCst);
         let mut group = match slot.take() {
-            Some(group) => {
-                // The group's first decision took in what other instances committed before.
-                *self.foreign.lock().unwrap_or_else(PoisonError::into_inner) = None;
-                group
-            }
+            Some(group) => group,
             None => self.begin_group()?,
         };
         let decided = self.decide_in(&mut group, source, prepare);
@@ -122,6 +118,9 @@ impl Store {
         prepare: impl FnOnce(&View<'_>) -> Result<Prepared, StoreError>,
     ) -> Result<Committed, StoreError> {
         let mut p = prepare(&View { store: self, inflight: group.pending.clone(), ahead: Default::default() })?;
+        // This decision took in what other instances committed before the group began; the
+        // group's later members must not take it in again.
+        *self.foreign.lock().unwrap_or_else(PoisonError::into_inner) = None;
         let before = self.seq.load(Ordering::Relaxed);
         self.number(&mut p.changes);
         let after = self.seq.load(Ordering::Relaxed);
