@@ -114,8 +114,16 @@ impl Application {
     }
 
     /// Serves and polls until `shutdown` is cancelled; then lets polls finish (briefly),
-    /// cancels the rest and flushes the store.
+    /// cancels the rest, flushes the store and, once every part holding it has ended, closes it.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let store = self.core.store.clone();
+        self.run(shutdown).await?;
+        close(store).await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let polls = CancellationToken::new();
         if self.core.poller.settings().polling.enabled {
             let running = schedule::start(self.core.poller.clone(), polls.clone()).await;
@@ -142,7 +150,6 @@ impl Application {
         }
         self.reloader.wait_reroute().await;
         self.core.store.flush().await.context("final store flush")?;
-        tracing::info!("stopped");
         Ok(())
     }
 }

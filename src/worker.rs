@@ -51,7 +51,22 @@ enum Lease {
     Manual,
 }
 
+/// A poller that does not keep it alive: what cron jobs hold, since the scheduler's tasks may
+/// outlive its shutdown, and a live poller keeps the store open (it could not be closed).
+#[derive(Debug, Clone)]
+pub struct WeakPoller(std::sync::Weak<Inner>);
+
+impl WeakPoller {
+    pub fn upgrade(&self) -> Option<Poller> {
+        self.0.upgrade().map(|inner| Poller { inner })
+    }
+}
+
 impl Poller {
+    pub fn downgrade(&self) -> WeakPoller {
+        WeakPoller(Arc::downgrade(&self.inner))
+    }
+
     /// Builds the poller and tracks each source from its stored state, so a restart neither
     /// re-polls everything at once nor forgets a failure streak or a Retry-After.
     pub fn new(ctx: PollContext, settings: Arc<Settings>) -> Self {

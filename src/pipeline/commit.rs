@@ -123,7 +123,7 @@ fn decide(
             d.events.forget();
         }
     }
-    read_ahead(view, &plan.changes, &features)?;
+    read_ahead(view, &plan.changes, &features, d, now)?;
     crate::dedup::refresh_previous(&mut plan.changes, |k| view.entry(k))?;
     // A private source's items take no part in stories or events: matched, they would be
     // listed under public items, or become the item a public story or event shows.
@@ -149,24 +149,41 @@ fn decide(
 }
 
 /// The first reads of the decisions, in one round trip on a remote store: each item as stored,
-/// and the owners of its story URL and text fingerprint.
+/// the owners of its story URL and text fingerprint, and its near-duplicate candidates'
+/// signatures. Then the items those point to, and their stories.
 fn read_ahead(
     view: &crate::store::View<'_>,
     changes: &[Change],
     features: &crate::stories::FeatureMap,
+    d: &Deciders,
+    now: DateTime<Utc>,
 ) -> Result<(), crate::store::StoreError> {
     use crate::store::Ahead;
-    let owners = changes.iter().filter_map(|c| features.get(&c.entry().key)).flat_map(|f| {
+    if !view.reads_ahead() {
+        return Ok(());
+    }
+    let featured = || changes.iter().filter_map(|c| features.get(&c.entry().key).map(|f| (c.entry(), f)));
+    let near = if d.stories.enabled {
+        stories::near_candidates(view, &d.near, featured(), &d.stories, now)?
+    } else {
+        Vec::new()
+    };
+    let owners = featured().flat_map(|(_, f)| {
         let url = f.story_url.as_deref().map(Ahead::Url);
         url.into_iter().chain(f.text_fp.as_ref().map(|(fp, _)| Ahead::Text(fp)))
     });
     let keys = changes.iter().map(|c| &c.entry().key);
-    view.read_ahead(keys.clone().flat_map(|k| [Ahead::Entry(k), Ahead::Story(k)]).chain(owners))?;
-    // Then the items those URLs and texts belong to, and the stories those items are in.
+    let sigs = near.iter().map(|(k, _)| Ahead::Signature(k));
+    view.read_ahead(keys.clone().flat_map(|k| [Ahead::Entry(k), Ahead::Story(k)]).chain(owners).chain(sigs))?;
     let mut owners: Vec<EntryKey> = Vec::new();
-    for f in changes.iter().filter_map(|c| features.get(&c.entry().key)) {
+    for (_, f) in featured() {
         owners.extend(f.story_url.as_deref().map(|u| view.url_owner(u)).transpose()?.flatten());
         owners.extend(f.text_fp.as_ref().map(|(fp, _)| view.text_owner(fp)).transpose()?.flatten());
+    }
+    for (k, mine) in &near {
+        if stories::worth_loading(mine, view.signature(k)?, &d.stories) {
+            owners.push(*k);
+        }
     }
     view.read_ahead(owners.iter().map(Ahead::Entry))?;
     let mut stories: Vec<EntryKey> = Vec::new();

@@ -36,6 +36,12 @@ impl Store {
 }
 
 impl View<'_> {
+    /// Whether reading ahead pays: on a remote store each read is a round trip; on sled it is
+    /// a lookup in memory, and reading ahead would only repeat it.
+    pub fn reads_ahead(&self) -> bool {
+        self.store.kv.is_remote()
+    }
+
     /// Reads what `wants` names in one query, so that the commit's later reads of them are
     /// answered from memory. Does nothing on sled.
     pub fn read_ahead<'a>(&self, wants: impl IntoIterator<Item = Ahead<'a>>) -> Result<(), StoreError> {

@@ -131,8 +131,12 @@ async fn sigterm_stops_serve_cleanly_with_the_store_flushed() {
     let status =
         tokio::time::timeout(Duration::from_secs(15), child.wait()).await.expect("stops within 15 s").expect("wait");
     assert!(status.success(), "{status:?}");
+    let at_exit = store_path.postgres.is_none().then(|| snapshots(&store_path.path));
     let store = Store::open_settings(&store_path).expect("store usable after stop");
     assert_eq!(store.latest(&ChannelId::All, usize::MAX).expect("read").len(), ITEMS);
+    if let Some(at_exit) = at_exit {
+        assert_eq!(snapshots(&store_path.path), at_exit, "serve closed its store: the next open replays nothing");
+    }
 }
 
 /// sled's snapshot files (`snap.<log position>`): an open that replays logged writes records a

@@ -196,7 +196,7 @@ async fn two_instances_keep_one_hosts_budget() {
     feeds.delay_ms.store(30, Ordering::SeqCst);
     let base = feeds.serve(&["127.0.0.1"]).await.remove(0);
     let sources: Vec<(String, String)> = (0..12).map(|i| (format!("h{i}"), format!("{base}/h{i}"))).collect();
-    let gap = Duration::from_millis(150);
+    let gap = Duration::from_millis(300);
     let polite = |p: &mut newsriver::config::PollingSettings| {
         p.host_defaults = newsriver::config::HostLimits { concurrency: 1, min_gap: gap };
     };
@@ -217,8 +217,9 @@ async fn two_instances_keep_one_hosts_budget() {
     for pair in seen.windows(2) {
         assert!(pair[1].start >= pair[0].end, "two requests to one host at once: {pair:?}");
         // The budget spaces the sends; the server sees each start a little after its send, and
-        // on a busy machine some later than others (25 ms allowed).
-        assert!(pair[1].start - pair[0].start + Duration::from_millis(25) >= gap, "closer than min_gap: {pair:?}");
+        // on a busy machine some much later than others (a quarter of the gap allowed; without
+        // the shared budget, two instances send at once).
+        assert!(pair[1].start - pair[0].start + gap / 4 >= gap, "closer than min_gap: {pair:?}");
     }
     eprintln!("one host, two instances: {} requests, {polled_by} by the second", seen.len());
 }

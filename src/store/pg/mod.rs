@@ -186,6 +186,9 @@ impl PgKv {
 
     /// The values of `keys`, in their order.
     pub fn get_many(&self, keys: Vec<Vec<u8>>) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
         self.run(|pool| async move {
             let c = pool.get().await?;
             let st = c.prepare_cached("SELECT k, v FROM newsriver_records WHERE k = ANY($1::bytea[])").await?;
