@@ -182,13 +182,13 @@ impl SharedEvents {
         let started = std::time::Instant::now();
         let mut live = Live::new(self.settings.clone());
         let since = self.since(now);
-        let recent = view.latest(&ChannelId::All, WARM_ITEMS)?;
+        let (old, recent): (Vec<Entry>, Vec<Entry>) =
+            view.latest(&ChannelId::All, WARM_ITEMS)?.into_iter().partition(|e| e.published < since);
+        for terms in terms_of(&old) {
+            live.index.observe_terms(&terms);
+        }
         let mut inside: HashMap<EntryKey, Entry> = HashMap::new();
         for e in recent {
-            if e.published < since {
-                live.index.observe(&Report::of(&e).item());
-                continue;
-            }
             // The merged channel shows an event's primary only: its other reports come from
             // the event's record.
             if let Some(record) = e.event.as_ref().map(|p| view.event_record(&p.id)).transpose()?.flatten() {
@@ -212,4 +212,19 @@ impl SharedEvents {
         tracing::info!(reports = ordered.len(), events = live.index.len(), elapsed_ms, "event index rebuilt");
         Ok(live)
     }
+}
+
+/// The terms of many reports, extracted on every core: a start reads thousands of them while
+/// every commit waits for the index.
+fn terms_of(entries: &[Entry]) -> Vec<Vec<u64>> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk = entries.len().div_ceil(cores).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = (entries.chunks(chunk))
+            .map(|part| {
+                s.spawn(move || part.iter().map(|e| Extract::of(&Report::of(e).item()).terms()).collect::<Vec<_>>())
+            })
+            .collect();
+        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
 }

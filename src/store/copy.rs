@@ -95,7 +95,7 @@ fn open_raw(settings: &StoreSettings) -> Result<Kv, StoreError> {
     let db = sled::Config::new().path(path).cache_capacity(settings.cache_capacity).open().map_err(|e| open_err(&e))?;
     let data = db.open_tree(keys::DATA_TREE).map_err(|e| open_err(&e))?;
     let intents = db.open_tree(keys::INTENT_TREE).map_err(|e| open_err(&e))?;
-    Ok(Kv::Sled { db, data, intents, wrote: Default::default() })
+    Ok(Kv::Sled { db, data, intents, wrote: Default::default(), flushes: Default::default() })
 }
 
 /// Records in the store: a sled store's every tree (a schema-1 store keeps its records in trees

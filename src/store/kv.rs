@@ -3,6 +3,7 @@
 //! same byte order, so every reader and writer above works on either through one `match`: no
 //! allocation or dynamic call is added to sled's reads.
 
+use super::flushes::Flushes;
 use super::pg::{self, PgKv};
 use super::records::{Batch, Bytes, Item};
 use super::StoreError;
@@ -14,12 +15,13 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub(super) enum Kv {
     /// `wrote`: whether anything was written through these handles since the open (a clean
-    /// close then leaves a snapshot: `checkpoint.rs`).
+    /// close then leaves a snapshot: `checkpoint.rs`); `flushes`: the flushes commits share.
     Sled {
         db: sled::Db,
         data: sled::Tree,
         intents: sled::Tree,
         wrote: Arc<AtomicBool>,
+        flushes: Arc<Flushes>,
     },
     Pg(PgKv),
 }
@@ -84,7 +86,7 @@ impl Kv {
     /// Makes every write so far durable (a committed PostgreSQL transaction already is).
     pub(super) fn flush(&self) -> Result<(), StoreError> {
         match self {
-            Self::Sled { db, .. } => db.flush().map(drop).map_err(StoreError::from),
+            Self::Sled { db, flushes, .. } => flushes.run(|| db.flush().map(drop).map_err(StoreError::from)),
             Self::Pg(_) => Ok(()),
         }
     }

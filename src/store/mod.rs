@@ -10,6 +10,7 @@ mod commit;
 mod compact;
 mod copy;
 mod entry_codec;
+mod flushes;
 mod group;
 mod inflight;
 mod intent;
@@ -150,7 +151,10 @@ impl Store {
         }
         let wrote = Arc::new(AtomicBool::new(recovered.is_some()));
         let place = checkpoint::Place { path: path.to_owned(), cache_capacity };
-        Ok(Self { place: Some(Arc::new(place)), ..Self::on(kv::Kv::Sled { db, data, intents, wrote })? })
+        Ok(Self {
+            place: Some(Arc::new(place)),
+            ..Self::on(kv::Kv::Sled { db, data, intents, wrote, flushes: Default::default() })?
+        })
     }
 
     /// Connects to the PostgreSQL database and brings its schema up to date (`pg/migrate.rs`).
