@@ -61,10 +61,7 @@ impl Store {
         };
         // The next commit decides meanwhile; this one encodes, then applies in its turn.
         let turn = inflight::Turn::new(&self.inflight, ticket);
-        let writes: Vec<Write<'_>> =
-            changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
-        let staged = self.stage(&writes, &p.index, Some((source, &p.state)))?;
-        drop(writes);
+        let staged = self.stage_changes(&changes, &p.index, Some((source, &p.state)))?;
         turn.wait()?;
         self.apply(staged, Serial::Local)?;
         turn.applied();
@@ -101,6 +98,18 @@ impl Store {
         drop(serial);
         self.kv.flush()?;
         Ok(updates)
+    }
+
+    /// Encodes a commit's changes, each replacing the version it was decided against.
+    pub(super) fn stage_changes(
+        &self,
+        changes: &[Change],
+        index: &[IndexWrite],
+        state: Option<(&SourceId, &SourceState)>,
+    ) -> Result<Staged, StoreError> {
+        let writes: Vec<Write<'_>> =
+            changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
+        self.stage(&writes, index, state)
     }
 
     /// Encodes writes into a batch; counters are added in `apply`, in the commit's turn.

@@ -128,10 +128,7 @@ impl Store {
             self.note_given(before + 1, after);
         }
         let changes = Arc::new(std::mem::take(&mut p.changes));
-        let writes: Vec<super::commit::Write<'_>> =
-            changes.iter().map(|c| super::commit::Write { entry: c.entry(), previous: c.previous() }).collect();
-        let staged = self.stage(&writes, &p.index, Some((source, &p.state)))?;
-        drop(writes);
+        let staged = self.stage_changes(&changes, &p.index, Some((source, &p.state)))?;
         group.pending.push(Arc::new(Pending::of(changes.clone(), &p.index)));
         group.staged.push(staged);
         Ok(Committed { changes, index: p.index, state: p.state })
