@@ -4,16 +4,20 @@
 # Prints one markdown table at the end and saves it to target/e2e/results.md. See benches/README.md.
 #
 # usage: benches/e2e.sh [--feeds N] [--quick] [--only W1,W2,...] [--big STORE_DIR] [--bin PATH]
-#                       [--wrk-secs S] [--keep]
+#                       [--wrk-secs S] [--keep] [--postgres [--pg-fast] | --store-url URL]
 #   --feeds N     feeds to generate (default 1000; 20 items each, 20 % cross-feed duplicates)
 #   --quick       200 feeds and 3 s wrk runs (unless --feeds / --wrk-secs say otherwise)
-#   --only LIST   run only these workloads (W1 W2 W4 W3 W5 W6 W8 W9); W2-W4 and W6 need W1's
+#   --only LIST   run only these workloads (W1 W2 W4 W3 W5 W6 W8 W9 W1x); W2-W4 and W6 need W1's
 #                 store, so they bring W1 along; W5 (50 feeds' 1,000 article pages) stands alone
 #   --big DIR     also run W9/W10 on an existing store (a newsriver store dir, or a dir holding
 #                 one as db/, like target/bench-stores/1000000); the store is COPIED to the work
 #                 dir first (a start may rewrite it, e.g. re-route topics) unless --big-in-place
 #   --bin PATH    newsriver binary (default target/release/newsriver; this script never builds)
 #   --keep        keep the work dir (default: removed, except its logs when a step failed)
+#   --postgres    W1-W8 on PostgreSQL: a throwaway cluster (benches/pg_cluster.sh) in the work dir,
+#                 default durability (fsync on) unless --pg-fast; --store-url URL uses an existing
+#                 empty database instead. W1x (PostgreSQL only): W1 by 1, 2 and 3 `serve` instances
+#                 sharing one fresh database each time (E2E_INSTANCES="1 2 3" to choose)
 # Needs: python3, curl, /usr/bin/time (GNU), timeout; nginx (else a python server, noted in the
 # table; E2E_SERVER=python forces that); wrk for W6/W8 (skipped without it). Every server binds 127.0.0.1 and is stopped on exit.
 set -euo pipefail
@@ -32,6 +36,9 @@ BIG_IN_PLACE=0
 BIN="$ROOT/target/release/newsriver"
 WRK_SECS=""
 KEEP=0
+PG=0
+PG_FAST=""
+STORE_URL=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --feeds) FEEDS=$2; shift 2 ;;
@@ -42,6 +49,9 @@ while [[ $# -gt 0 ]]; do
         --bin) BIN=$2; shift 2 ;;
         --wrk-secs) WRK_SECS=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
+        --postgres) PG=1; shift ;;
+        --pg-fast) PG_FAST=--fast; shift ;;
+        --store-url) STORE_URL=$2; shift 2 ;;
         -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "e2e: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -66,7 +76,7 @@ want() {  # want W3 -> is W3 selected?
 }
 # Dependencies: W2, W3, W4 and W6 run on W1's store; W3 and W4 come after W2.
 if [[ -n "$ONLY" ]]; then
-    for w in W2 W3 W4 W6; do want "$w" && ONLY="$ONLY,W1"; done
+    for w in W2 W3 W4 W6 W1x; do want "$w" && ONLY="$ONLY,W1"; done
 fi
 RUN_W8=0; want W8 && RUN_W8=1
 RUN_BIG=0; [[ -n "$BIG" ]] && RUN_BIG=1
@@ -94,6 +104,7 @@ stop_pid() {  # stop one process we started (SIGTERM, then SIGKILL after 10 s)
 cleanup() {
     local rc=$?
     for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+    [[ $PG == 1 ]] && "$HERE/pg_cluster.sh" stop "$WORK/pg"
     if [[ $KEEP == 1 || $rc != 0 || $FAILED != 0 ]]; then
         say "work dir kept: $WORK"
     else
@@ -204,10 +215,22 @@ fi
 # Configs. Source ids come from the file names (f000001 ...), the same for both servers.
 NR_PORT=$(free_port)
 STORE="$WORK/store"
-python3 "$LIB" config "$WORK/poll.toml" --urls "$WORK/gen0/urls.txt" --store "$STORE" --port "$NR_PORT"
-python3 "$LIB" config "$WORK/poll-noval.toml" --urls "$WORK/gen0/urls.txt" --store "$STORE" --port "$NR_PORT" \
+if [[ $PG == 1 ]]; then
+    say "starting a PostgreSQL cluster ${PG_FAST:+(fsync off) }..."
+    STORE_URL=$("$HERE/pg_cluster.sh" start "$WORK/pg" $PG_FAST)
+fi
+STORE_KIND="sled"; [[ -n "$STORE_URL" ]] && STORE_KIND="PostgreSQL${PG_FAST:+ (fsync off)}"
+store_bytes() {  # what the store takes: sled's folder, or the records table with its indexes
+    if [[ -n "$STORE_URL" ]]; then
+        psql -qtA "${STORE_URL%%\?*}" -c "select pg_total_relation_size('newsriver_records')" 2>/dev/null || echo 0
+    else
+        du -sb "$STORE" | cut -f1
+    fi
+}
+python3 "$LIB" config "$WORK/poll.toml" --urls "$WORK/gen0/urls.txt" --store "$STORE" --store-url "$STORE_URL" --port "$NR_PORT"
+python3 "$LIB" config "$WORK/poll-noval.toml" --urls "$WORK/gen0/urls.txt" --store "$STORE" --store-url "$STORE_URL" --port "$NR_PORT" \
     --port-map "$P_FEEDS:$P_PLAIN"
-python3 "$LIB" config "$WORK/serve.toml" --urls "$WORK/gen0/urls.txt" --store "$STORE" --port "$NR_PORT" --serve-only
+python3 "$LIB" config "$WORK/serve.toml" --urls "$WORK/gen0/urls.txt" --store "$STORE" --store-url "$STORE_URL" --port "$NR_PORT" --serve-only
 "$BIN" --config "$WORK/poll.toml" check > "$WORK/check.out" 2>&1 || { cat "$WORK/check.out" >&2; say "config rejected"; exit 2; }
 
 run_poll() {  # run_poll NAME CONFIG: one `poll` under /usr/bin/time -v, parsed into NAME.json
@@ -226,7 +249,7 @@ if want W1; then
         tail -3 "$WORK"/nginx/error.log 2>/dev/null >&2 || true
         FAILED=1; exit 1
     fi
-    record "W1" "poll=$WORK/w1.json" "feeds=$FEEDS" "items=$ITEMS_TOTAL" "store_bytes=$(du -sb "$STORE" | cut -f1)"
+    record "W1" "poll=$WORK/w1.json" "feeds=$FEEDS" "items=$ITEMS_TOTAL" "store_bytes=$(store_bytes)"
 fi
 
 if want W2; then
@@ -249,6 +272,36 @@ if want W3; then
     run_poll w3warm "$WORK/poll-noval.toml"
     run_poll w3 "$WORK/poll-noval.toml"
     record "W3" "poll=$WORK/w3.json" "warm=$WORK/w3warm.json" "feeds=$FEEDS"
+fi
+
+if want W1x && [[ $PG == 1 ]]; then
+    # W1x: the first ingest shared by N serve instances on one fresh database: from their start
+    # until the stored entries reach W1's count (every instance polls what it leases).
+    for n in ${E2E_INSTANCES:-1 2 3}; do
+        psql -qtA "${STORE_URL%%\?*}" -c "create database newsriver_x$n" > /dev/null
+        URLX="${STORE_URL/\/newsriver?//newsriver_x$n?}"
+        XPIDS=(); PORTS=()
+        t0=$(date +%s.%N)
+        for i in $(seq 1 "$n"); do
+            port=$(free_port); PORTS+=("$port")
+            python3 "$LIB" config "$WORK/x$n-$i.toml" --urls "$WORK/gen0/urls.txt" --store "$WORK/x$n-$i" \
+                --store-url "$URLX" --port "$port" --instance "i$i" --every 1h
+            RUST_LOG=${RUST_LOG:-warn} timeout "$TTL" "$BIN" --config "$WORK/x$n-$i.toml" serve > "$WORK/x$n-$i.out" 2> "$WORK/x$n-$i.err" &
+            XPIDS+=($!); PIDS+=($!)
+        done
+        want_entries=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("new", 0))' "$WORK/w1.json" 2>/dev/null || echo "$ITEMS_TOTAL")
+        got=0
+        for _ in $(seq 1 6000); do   # every 0.1 s, at most 10 minutes
+            got=$(curl -s -m 2 "http://127.0.0.1:${PORTS[0]}/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("entries", 0))' 2>/dev/null || echo 0)
+            [[ "$got" -ge "$want_entries" ]] && break
+            sleep 0.1
+        done
+        secs=$(python3 -c "import time,sys; print(f'{time.time()-float(sys.argv[1]):.1f}')" "$t0")
+        for p in "${XPIDS[@]}"; do stop_pid "$p"; done
+        record "W1x$n" "what=first ingest by $n instance(s) on one database ($FEEDS feeds)" \
+            "result=$secs s from start to $got of $want_entries entries stored · $(python3 -c "print(f'{$got/$secs:,.0f}')") items/s" \
+            "note=serve processes started together, polling.every 1h, all due at once"
+    done
 fi
 
 want W5 && w5_run   # full-text ingest, on stores of its own
@@ -316,7 +369,12 @@ fi
 if [[ $RUN_W8 == 1 && $HAVE_WRK == 1 ]]; then
     # W8: serving while the first ingest of every feed runs (fresh store, polling on).
     STORE8="$WORK/store8"
-    python3 "$LIB" config "$WORK/w8.toml" --urls "$WORK/gen0/urls.txt" --store "$STORE8" --port "$NR_PORT" --every 1h
+    URL8=""
+    if [[ -n "$STORE_URL" ]]; then   # a fresh database beside W1's
+        psql -qtA "${STORE_URL%%\?*}" -c "create database newsriver_w8" > /dev/null
+        URL8="${STORE_URL/\/newsriver?//newsriver_w8?}"
+    fi
+    python3 "$LIB" config "$WORK/w8.toml" --urls "$WORK/gen0/urls.txt" --store "$STORE8" --store-url "$URL8" --port "$NR_PORT" --every 1h
     start_serve w8serve "$WORK/w8.toml"
     CH="http://127.0.0.1:$NR_PORT/feeds/all.atom?limit=100"
     polls_done() {
@@ -394,7 +452,7 @@ fi
 
 python3 "$LIB" table "$RESULTS" "$WORK/table.md" > /dev/null
 {
-    echo "newsriver e2e, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average before the run $LOAD0, feeds served by $SERVER_KIND, $FEEDS feeds × $ITEMS items (20 % duplicates), binary $(realpath --relative-to="$ROOT" "$BIN" 2>/dev/null || echo "$BIN")"
+    echo "newsriver e2e, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average before the run $LOAD0, feeds served by $SERVER_KIND, store $STORE_KIND, $FEEDS feeds × $ITEMS items (20 % duplicates), binary $(realpath --relative-to="$ROOT" "$BIN" 2>/dev/null || echo "$BIN")"
     echo
     cat "$WORK/table.md"
 } > "$OUTDIR/results.md"

@@ -43,9 +43,11 @@ def config(args):
     p.add_argument("out")
     p.add_argument("--urls", required=True)
     p.add_argument("--store", required=True)
+    p.add_argument("--store-url", default="", help="a PostgreSQL URL: backend = postgres instead of sled")
     p.add_argument("--port", required=True, type=int)
     p.add_argument("--port-map", default="")
     p.add_argument("--serve-only", action="store_true")
+    p.add_argument("--instance", default="", help="[server] instance (several instances on one database)")
     p.add_argument("--every", default="1h")
     p.add_argument("--source-prefix", default="f")
     p.add_argument("--full-text", action="store_true", help="full_text = true in [polling]")
@@ -60,9 +62,11 @@ def config(args):
         "[server]",
         f'listen = "127.0.0.1:{a.port}"',
         f'public_url = "http://127.0.0.1:{a.port}"',
+        *([f"instance = {json.dumps(a.instance)}"] if a.instance else []),
         "",
         "[store]",
         f"path = {json.dumps(a.store)}",
+        *([f'backend = "postgres"', f"url = {json.dumps(a.store_url)}"] if a.store_url else []),
         # E2E_STORE_CACHE: the sled cache size to run with (default: newsriver's own default).
         *([f"cache = {json.dumps(os.environ['E2E_STORE_CACHE'])}"] if os.environ.get("E2E_STORE_CACHE") else []),
         "",

@@ -166,7 +166,7 @@ fn rendering(c: &mut Criterion) {
             home_url: "http://127.0.0.1:8080/",
             sources: &sources,
             topics: &HashMap::new(),
-            now: now(),
+            empty_updated: now(),
             first_url: Some(&self_url),
             next_url: Some(&next_url),
             related: &related,

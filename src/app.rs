@@ -97,7 +97,7 @@ impl Application {
     /// change (in the background: a large store would otherwise keep the listener silent for as
     /// long as the pass takes). The `[export] dir` copy, written whole at start and then as
     /// channels change. The WebSub hub's verifier, delivery worker and external-hub pings.
-    /// Reloading on SIGHUP.
+    /// Reloading on SIGHUP. On a shared store, following other instances' commits (`coherence`).
     async fn start_background(&self, shutdown: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
         let core = &self.core;
         let routing = reload::Routing {
@@ -109,12 +109,21 @@ impl Application {
         let export = (self.export.clone()).map(|e| tokio::spawn(crate::export::keep_current(e, shutdown.clone())));
         let hub = self.hub.iter().flat_map(|h| crate::websub::start(h, shutdown));
         let hangup = tokio::spawn(self.reloader.clone().reload_on_hangup());
-        export.into_iter().chain(hub).chain([hangup]).collect()
+        let coherence = crate::coherence::start(&core.store, &core.versions, shutdown);
+        export.into_iter().chain(hub).chain([hangup]).chain(coherence).collect()
     }
 
     /// Serves and polls until `shutdown` is cancelled; then lets polls finish (briefly),
-    /// cancels the rest and flushes the store.
+    /// cancels the rest, flushes the store and, once every part holding it has ended, closes it.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let store = self.core.store.clone();
+        self.run(shutdown).await?;
+        close(store).await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let polls = CancellationToken::new();
         if self.core.poller.settings().polling.enabled {
             let running = schedule::start(self.core.poller.clone(), polls.clone()).await;
@@ -141,8 +150,17 @@ impl Application {
         }
         self.reloader.wait_reroute().await;
         self.core.store.flush().await.context("final store flush")?;
-        tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Closes the process's last store handle, so that the next start opens it at once (see
+/// `Store::close`); a failure only costs the next start the time to replay the log.
+pub async fn close(store: Store) {
+    match tokio::task::spawn_blocking(move || store.close()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "store closed without a snapshot: the next start replays its log"),
+        Err(e) => tracing::warn!(error = %e, "store close failed"),
     }
 }
 
@@ -209,6 +227,7 @@ pub fn build_core(settings: Settings, share: CpuShare) -> anyhow::Result<Core> {
 pub fn poll_context(settings: &Settings, store: Store, share: CpuShare) -> anyhow::Result<PollContext> {
     let router = Arc::new(TopicRouter::of(settings).map_err(anyhow::Error::msg)?);
     let fetcher = fetcher(&settings.polling)?;
+    let commits = CpuPool::for_commits(share, store.is_shared());
     Ok(PollContext {
         store,
         robots: Arc::new(crate::fetch::RobotsCache::new(&fetcher)),
@@ -224,7 +243,7 @@ pub fn poll_context(settings: &Settings, store: Store, share: CpuShare) -> anyho
         polling: Arc::new(settings.polling.clone()),
         metrics: Arc::new(Metrics::default()),
         cpu: CpuPool::per_core(share),
-        commits: CpuPool::for_commits(share),
+        commits,
     })
 }
 

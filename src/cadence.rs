@@ -118,6 +118,7 @@ pub(crate) fn test_policy() -> PollingSettings {
         recheck_for: Duration::from_secs(48 * 3600),
         recheck_every: Duration::from_secs(2 * 3600),
         max_articles: 50,
+        lease: Duration::from_secs(60),
     }
 }
 

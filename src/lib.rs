@@ -5,6 +5,8 @@
 //! config (plain data) ─► app::Application::build()   (store, pools, poller, HTTP state, listener)
 //!                          │ run_until_stopped(token)
 //!   schedule (1 s tick, cron jobs) ─► worker::Poller (global + per-host limits; due by cadence)
+//!     (PostgreSQL, several instances: worker::shared claims source + host leases in the store,
+//!      store/leases.rs; lease timing is `lease`; one schedule across instances, due in the lease row)
 //!                                          │
 //!   pipeline::refresh: fetch ─► parse ─► normalize ─► dedup ─► articles ─► stories ─► events ─► topics
 //!                      │          (records: Change, IndexWrite, Story, EventRecord) ─► store commit (flush, then ack)
@@ -34,6 +36,9 @@
 //!     settings, cron jobs and HTTP's state (a broken file changes nothing: `config_error`)
 //!   prune: `newsriver prune` or `POST /api/prune` ─► a removed source's items, batch by batch ─►
 //!     stories and events settled again without them ─► store removal (one commit per batch)
+//!   coherence (PostgreSQL, several instances): local bumps ─► pg_notify ─► other instances' LISTEN ─►
+//!     their ChannelVersions (freshness); every 2 s the stored change-log number ─► channels of the
+//!     entries past it (correctness, no LISTEN needed); `newsriver copy-store` moves every record
 //! ```
 
 pub mod access;
@@ -42,6 +47,7 @@ pub mod cadence;
 pub mod catalog;
 pub mod channels;
 pub mod cli;
+pub mod coherence;
 pub mod config;
 pub mod dedup;
 pub mod discover;
@@ -51,6 +57,7 @@ pub mod export;
 pub mod extract;
 pub mod fetch;
 pub mod http;
+pub mod lease;
 mod load;
 pub mod maintenance;
 pub mod metrics;

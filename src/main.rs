@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
         | Command::Prune { .. }
         | Command::Compact
         | Command::Migrate
+        | Command::CopyStore { .. }
         | Command::Export { .. }
         | Command::Backup { .. }
         | Command::Extract { .. }
@@ -124,6 +125,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex => cli::reindex(settings),
         Command::Compact => cli::compact(settings),
         Command::Migrate => cli::migrate(settings),
+        Command::CopyStore { from, to, force } => cli::copy_store(settings, from, to, force).await,
         Command::Export { dir } => cli::export(settings, dir),
         Command::Backup { dir } => cli::backup(settings, dir).await,
         Command::Sources { json, watch } => cli::sources(settings, json, watch).await,

@@ -114,11 +114,15 @@ pub fn validate_cron(expr: &str) -> Result<(), String> {
 /// Starts the scheduler: due sources are handed to the poller; nothing runs after `shutdown`.
 pub async fn start(poller: Poller, shutdown: CancellationToken) -> Result<Running, JobSchedulerError> {
     let sched = JobScheduler::new().await?;
-    let p = poller.clone();
+    let p = poller.downgrade();
     sched
         .add(Job::new_async("0 17 3 * * *", move |_, _| {
-            let p = p.clone();
-            Box::pin(async move { p.prune_story_index().await })
+            let p = p.upgrade();
+            Box::pin(async move {
+                if let Some(p) = p {
+                    p.prune_story_index().await;
+                }
+            })
         })?)
         .await?;
     let tick = spawn_tick(poller.clone(), shutdown.clone(), Utc::now);
@@ -141,11 +145,11 @@ fn cron_job(
     id: &SourceId,
     expr: &str,
 ) -> Result<Job, JobSchedulerError> {
-    let (p, token, id) = (poller.clone(), shutdown.clone(), id.clone());
+    let (p, token, id) = (poller.downgrade(), shutdown.clone(), id.clone());
     Job::new_async(expr, move |_, _| {
-        let (p, token, id) = (p.clone(), token.clone(), id.clone());
+        let (p, token, id) = (p.upgrade(), token.clone(), id.clone());
         Box::pin(async move {
-            if !token.is_cancelled() {
+            if let Some(p) = p.filter(|_| !token.is_cancelled()) {
                 p.start_cron(&id, Utc::now(), &token);
             }
         })

@@ -5,6 +5,7 @@ use crate::cadence;
 use crate::config::{PollingSettings, SourceSettings};
 use crate::domain::{FetchOutcome, PollSummary, Runtime, SourceId, SourceState, Tracked};
 use crate::metrics::SourceCounters;
+use crate::store::LeaseRow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -15,11 +16,61 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 #[derive(Debug, Default)]
 pub struct Board {
     tracked: Mutex<HashMap<SourceId, Tracked>>,
+    /// The instance whose poller this is (`server.instance`).
+    instance: String,
+    /// Who polled each source and who holds its lease, as last read (the database's clock then).
+    leases: Mutex<(DateTime<Utc>, HashMap<SourceId, LeaseRow>)>,
 }
 
 impl Board {
-    pub fn new(tracked: HashMap<SourceId, Tracked>) -> Self {
-        Self { tracked: Mutex::new(tracked) }
+    pub fn new(tracked: HashMap<SourceId, Tracked>, instance: String) -> Self {
+        Self { tracked: Mutex::new(tracked), instance, leases: Mutex::default() }
+    }
+
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    fn lock_leases(&self) -> MutexGuard<'_, (DateTime<Utc>, HashMap<SourceId, LeaseRow>)> {
+        self.leases.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes in the lease rows read at `now`: every row held or polled lately; a source not
+    /// among them holds no lease (its `polled_*` are unchanged).
+    pub fn set_leases(&self, now: DateTime<Utc>, rows: Vec<LeaseRow>) {
+        let mut leases = self.lock_leases();
+        for row in leases.1.values_mut() {
+            (row.holder, row.until) = (None, None);
+        }
+        for row in rows {
+            leases.1.insert(row.source.clone(), row);
+        }
+        leases.0 = now;
+    }
+
+    /// Notes this instance's poll of `id` at `at`, before the next read of the rows shows it.
+    pub fn note_poll(&self, id: &SourceId, at: DateTime<Utc>) {
+        let mut leases = self.lock_leases();
+        let row = leases.1.entry(id.clone()).or_insert_with(|| LeaseRow {
+            source: id.clone(),
+            holder: None,
+            until: None,
+            due: None,
+            polled_by: None,
+            polled_at: None,
+        });
+        (row.polled_by, row.polled_at, row.holder, row.until) = (Some(self.instance.clone()), Some(at), None, None);
+    }
+
+    /// Each source's lease row as last read, and the database's clock then.
+    pub fn leases(&self) -> (DateTime<Utc>, HashMap<SourceId, LeaseRow>) {
+        self.lock_leases().clone()
+    }
+
+    /// How many source leases this instance held at the last read.
+    pub fn leases_held(&self) -> usize {
+        let leases = self.lock_leases();
+        leases.1.values().filter(|r| r.held_by(leases.0) == Some(self.instance.as_str())).count()
     }
 
     /// For the poller, which alone changes the board.
@@ -84,6 +135,31 @@ pub struct SourceStatus {
     /// A full-text source's article pages: read, failed, found edited, and the last failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub articles: Option<crate::domain::ArticleHealth>,
+    /// The instance that polled it last, and when (PostgreSQL: any instance on the database).
+    #[serde(default)]
+    pub polled_by: Option<String>,
+    #[serde(default)]
+    pub polled_at: Option<DateTime<Utc>>,
+    /// The lease of the instance polling it now, when one holds it.
+    #[serde(default)]
+    pub lease: Option<LeaseStatus>,
+}
+
+/// A source's running lease: which instance holds it, until when (the database's clock).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseStatus {
+    pub holder: String,
+    pub until: DateTime<Utc>,
+}
+
+impl SourceStatus {
+    /// Adds who polled the source and who holds its lease, from its row read at `now`.
+    pub fn with_lease(mut self, row: Option<&LeaseRow>, now: DateTime<Utc>) -> Self {
+        let Some(row) = row else { return self };
+        (self.polled_by, self.polled_at) = (row.polled_by.clone(), row.polled_at);
+        self.lease = row.held_by(now).zip(row.until).map(|(h, until)| LeaseStatus { holder: h.to_owned(), until });
+        self
+    }
 }
 
 /// Builds a source's status from its model, with the running poller's view when there is one.
@@ -131,6 +207,9 @@ pub fn source_status(
         entry_count: state.entry_count,
         last_summary: state.last_summary.clone(),
         articles: source.full_text.then(|| state.articles.clone()),
+        polled_by: None,
+        polled_at: None,
+        lease: None,
     }
 }
 

@@ -3,7 +3,9 @@
 //! Each source is tracked as its newest model plus a small runtime view (in flight, next due),
 //! and when it is next due is derived from that model (`cadence::next_check`). A reload swaps
 //! the settings and the poll context whole: each poll takes both as it starts and finishes
-//! under them.
+//! under them. On a PostgreSQL store a poll runs only under a lease (`shared.rs`).
+
+mod shared;
 
 use crate::cadence;
 use crate::config::{PollingSettings, Settings, SourceSettings};
@@ -34,24 +36,55 @@ struct Inner {
     tracker: TaskTracker,
     /// The runtime polls run on, whichever thread asks for one (HTTP threads have their own).
     runtime_handle: Option<tokio::runtime::Handle>,
+    /// The claiming of leases, when other instances may poll from the store too.
+    sharing: shared::Sharing,
+}
+
+/// Under which lease a poll runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lease {
+    /// None needed: this process alone polls from the store (sled).
+    Own,
+    /// Claimed already, by the tick or a cron firing.
+    Held,
+    /// To be claimed by the poll itself (`newsriver poll`), which skips a source held elsewhere.
+    Manual,
+}
+
+/// A poller that does not keep it alive: what cron jobs hold, since the scheduler's tasks may
+/// outlive its shutdown, and a live poller keeps the store open (it could not be closed).
+#[derive(Debug, Clone)]
+pub struct WeakPoller(std::sync::Weak<Inner>);
+
+impl WeakPoller {
+    pub fn upgrade(&self) -> Option<Poller> {
+        self.0.upgrade().map(|inner| Poller { inner })
+    }
 }
 
 impl Poller {
+    pub fn downgrade(&self) -> WeakPoller {
+        WeakPoller(Arc::downgrade(&self.inner))
+    }
+
     /// Builds the poller and tracks each source from its stored state, so a restart neither
     /// re-polls everything at once nor forgets a failure streak or a Retry-After.
     pub fn new(ctx: PollContext, settings: Arc<Settings>) -> Self {
         let now = Utc::now();
         let tracked =
             (settings.sources.iter()).map(|s| (s.id.clone(), tracked_from_store(&ctx, s, &settings, now))).collect();
+        shared::register(&ctx, &settings, &tracked, now);
         let global = Semaphore::new(settings.polling.concurrency);
         let runtime_handle = tokio::runtime::Handle::try_current().ok();
+        let instance = crate::lease::instance_name(settings.server.instance.as_deref());
         let inner = Inner {
             ctx: ArcSwap::from_pointee(ctx),
             settings: ArcSwap::new(settings),
-            board: Arc::new(Board::new(tracked)),
+            board: Arc::new(Board::new(tracked, instance)),
             global,
             tracker: TaskTracker::new(),
             runtime_handle,
+            sharing: shared::Sharing::default(),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -97,6 +130,7 @@ impl Poller {
             .filter(|s| !known.contains(&s.id))
             .map(|s| (s.id.clone(), tracked_from_store(&ctx, s, &settings, now)))
             .collect();
+        shared::register(&ctx, &settings, &added.iter().cloned().collect(), now);
         self.resize(settings.polling.concurrency);
         let mut tracked = self.lock_tracked();
         self.inner.ctx.store(Arc::new(ctx));
@@ -128,6 +162,9 @@ impl Poller {
 
     /// Starts every source whose time has come. Called by the scheduler's tick.
     pub fn start_due(&self, now: chrono::DateTime<Utc>, cancel: &CancellationToken) {
+        if self.inner.ctx.load().store.shares_polling() {
+            return self.start_claimed(cancel);
+        }
         let due: Vec<SourceId> = self
             .lock_tracked()
             .iter()
@@ -135,27 +172,32 @@ impl Poller {
             .map(|(id, _)| id.clone())
             .collect();
         for id in due {
-            self.spawn_poll(&id, cancel, None);
+            self.spawn_poll(&id, cancel, None, Lease::Own);
         }
     }
 
     /// A cron source's job fired: poll it unless it is backing off after failures.
     pub fn start_cron(&self, id: &SourceId, now: chrono::DateTime<Utc>, cancel: &CancellationToken) {
+        if self.inner.ctx.load().store.shares_polling() {
+            return self.start_cron_claimed(id, now, cancel);
+        }
         let backing_off = self
             .lock_tracked()
             .get(id)
             .is_some_and(|t| t.state.consecutive_failures > 0 && t.runtime.next_due.is_some_and(|d| d > now));
         if !backing_off {
-            self.spawn_poll(id, cancel, None);
+            self.spawn_poll(id, cancel, None, Lease::Own);
         }
     }
 
     /// Polls every source once now, concurrently; `on_done` sees each report as it lands.
-    /// Sources already being polled are skipped.
+    /// Sources already being polled are skipped, here or (PostgreSQL) by another instance.
     pub async fn poll_all(&self, cancel: &CancellationToken, mut on_done: impl FnMut(&PollReport)) -> Vec<PollReport> {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let settings = self.settings();
-        let started = settings.sources.iter().filter(|s| self.spawn_poll(&s.id, cancel, Some(tx.clone()))).count();
+        let lease = if self.context().store.shares_polling() { Lease::Manual } else { Lease::Own };
+        let started =
+            settings.sources.iter().filter(|s| self.spawn_poll(&s.id, cancel, Some(tx.clone()), lease)).count();
         drop(tx);
         let mut reports = Vec::with_capacity(started);
         while let Some(r) = rx.recv().await {
@@ -172,6 +214,7 @@ impl Poller {
         id: &SourceId,
         cancel: &CancellationToken,
         done: Option<mpsc::UnboundedSender<PollReport>>,
+        lease: Lease,
     ) -> bool {
         let (settings, ctx, source, url) = {
             let mut tracked = self.lock_tracked();
@@ -188,6 +231,9 @@ impl Poller {
                 if let Some(tx) = done {
                     let _ = tx.send(stopped(&source, &t.state, why));
                 }
+                if lease == Lease::Held {
+                    self.release_unpolled(&ctx, &source, t.state.poll_url(&source.url).host_key());
+                }
                 return true;
             }
             t.runtime.in_flight = true;
@@ -196,8 +242,12 @@ impl Poller {
         };
         let (this, cancel) = (self.clone(), cancel.clone());
         let task = async move {
-            let polled = this.run_guarded(ctx, &source, url.host_key(), &cancel).await;
-            let report = this.finish(&source, &settings.polling, polled);
+            let Some(host) = this.before_poll(&ctx, &source, url.host_key(), lease, done.as_ref()).await else {
+                return;
+            };
+            let polled = this.run_renewing(ctx.clone(), &source, host.clone(), lease, &cancel).await;
+            let (report, next_due) = this.finish(&source, &settings.polling, polled);
+            this.after_poll(&ctx, &source, &host, lease, next_due, report.finished).await;
             if let Some(tx) = done {
                 let _ = tx.send(report);
             }
@@ -237,7 +287,13 @@ impl Poller {
 
     /// Takes a finished poll into its source's model, derives the next check (under the
     /// settings of now), and counts it. A source a reload removed meanwhile leaves the board.
-    fn finish(&self, source: &SourceSettings, policy: &PollingSettings, polled: Result<Polled, &str>) -> PollReport {
+    /// Returns the report and the next check.
+    fn finish(
+        &self,
+        source: &SourceSettings,
+        policy: &PollingSettings,
+        polled: Result<Polled, &str>,
+    ) -> (PollReport, Option<chrono::DateTime<Utc>>) {
         let report = {
             let mut tracked = self.lock_tracked();
             let now_settings = self.settings();
@@ -268,10 +324,10 @@ impl Poller {
             let current = now_settings.source(&source.id).unwrap_or(source);
             let next_due = cadence::next_check(&t.state, current, &now_settings.polling, report.finished);
             t.runtime = Runtime { in_flight: false, next_due };
-            report
+            (report, next_due)
         };
-        log_report(&report);
-        self.inner.ctx.load().metrics.record_poll(&report);
+        log_report(&report.0);
+        self.inner.ctx.load().metrics.record_poll(&report.0);
         report
     }
 

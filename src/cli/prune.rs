@@ -58,7 +58,9 @@ fn in_store(settings: &crate::config::Settings, ask: &Ask) -> anyhow::Result<Pru
     let store = crate::store::Store::open_settings(&settings.store)?;
     let grouped = crate::events::Grouped::of(&settings.stories, &settings.topics);
     let rules = prune::Rules { stories: &settings.stories, grouped: &grouped };
-    Ok(prune::run(&store, &ids, rules, ask.dry_run, &|| false)?.summary)
+    let pruned = prune::run(&store, &ids, rules, ask.dry_run, &|| false)?.summary;
+    store.close()?;
+    Ok(pruned)
 }
 
 /// The summary: what went (or would), what stands for the stories and events it was in, and

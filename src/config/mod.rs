@@ -117,6 +117,9 @@ pub struct ServerSettings {
     pub max_age: Duration,
     /// When set, `/api/*` (but `/healthz`) and `/metrics` need the key with this SHA-256.
     pub admin_key_sha256: Option<KeyDigest>,
+    /// This instance's name among those sharing a PostgreSQL store (who holds a lease, who
+    /// polled); none: `hostname-pid`, see `lease::instance_name`.
+    pub instance: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -160,6 +163,9 @@ pub struct PollingSettings {
     /// Article pages one poll fetches at most (new items first, then rechecks); the rest wait
     /// for the next poll.
     pub max_articles: usize,
+    /// How long a source or host lease lasts unrenewed (instances sharing a PostgreSQL store):
+    /// a killed instance's sources are polled by another this long after it died.
+    pub lease: Duration,
 }
 
 /// The politeness budget of one host; `[[host]]` tables override the `[polling]` defaults.

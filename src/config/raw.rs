@@ -121,6 +121,7 @@ pub struct RawServer {
     pub max_items: Option<usize>,
     pub max_age: Option<String>,
     pub admin_key_sha256: Option<String>,
+    pub instance: Option<String>,
 }
 
 impl RawConfig {
@@ -246,7 +247,11 @@ impl RawServer {
         let max_age = p.duration("server.max_age", self.max_age.as_deref(), Duration::from_secs(60));
         let admin_key_sha256 =
             self.admin_key_sha256.as_deref().and_then(|raw| p.digest("server.admin_key_sha256", raw));
-        ServerSettings { listen, public_url, default_items, max_items, max_age, admin_key_sha256 }
+        let instance = self.instance.as_deref().map(str::trim).map(str::to_owned);
+        if instance.as_deref().is_some_and(|i| i.is_empty() || i.len() > 100 || i.chars().any(char::is_control)) {
+            p.push("server.instance", "must be 1 to 100 printable characters");
+        }
+        ServerSettings { listen, public_url, default_items, max_items, max_age, admin_key_sha256, instance }
     }
 }
 

@@ -31,6 +31,7 @@ pub struct RawPolling {
     pub recheck_for: Option<String>,
     pub recheck_every: Option<String>,
     pub max_articles: Option<usize>,
+    pub lease: Option<String>,
 }
 
 /// `[[host]]`: the politeness budget of one host.
@@ -66,13 +67,14 @@ impl RawPolling {
             concurrency: p.positive("polling.per_host", self.per_host, 2),
             min_gap: maybe_zero(p, "polling.min_gap", self.min_gap.as_deref(), Duration::from_millis(250)),
         };
+        let timeout = p.duration("polling.timeout", self.timeout.as_deref(), Duration::from_secs(20));
         PollingSettings {
             enabled: self.enabled.unwrap_or(true),
             every,
             min_every,
             max_every,
             concurrency: p.positive("polling.concurrency", self.concurrency, 16),
-            timeout: p.duration("polling.timeout", self.timeout.as_deref(), Duration::from_secs(20)),
+            timeout,
             max_body,
             max_items: p.positive("polling.max_items", self.max_items, 1000),
             max_redirects: self.max_redirects.unwrap_or(5),
@@ -98,7 +100,21 @@ impl RawPolling {
                 Duration::from_secs(2 * 3600),
             ),
             max_articles: p.positive("polling.max_articles", self.max_articles, 50),
+            lease: self.lease(p, timeout),
         }
+    }
+}
+
+impl RawPolling {
+    /// `polling.lease`, by default three fetch timeouts (at least 10 s): renewed every third of
+    /// it, a lease then outlives a renewal that is late by a whole fetch.
+    fn lease(&self, p: &mut Problems, timeout: Duration) -> Duration {
+        let default = (timeout * 3).max(Duration::from_secs(10));
+        let lease = p.duration("polling.lease", self.lease.as_deref(), default);
+        if lease < Duration::from_secs(1) {
+            p.push("polling.lease", "must be at least 1s");
+        }
+        lease
     }
 }
 

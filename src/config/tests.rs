@@ -83,6 +83,23 @@ any = ["fine", "not fine"]
 }
 
 #[test]
+fn instance_name_and_lease_length() {
+    let s = load("").expect("valid");
+    assert_eq!(s.server.instance, None, "the default name is made at start (hostname-pid)");
+    assert_eq!(s.polling.lease, Duration::from_secs(60), "three 20 s fetch timeouts");
+    let s = load("[server]\ninstance = \" east-1 \"\n[polling]\ntimeout = \"2s\"\n").expect("valid");
+    assert_eq!(s.server.instance.as_deref(), Some("east-1"));
+    assert_eq!(s.polling.lease, Duration::from_secs(10), "never under 10 s by default");
+    assert_eq!(load("[polling]\nlease = \"2m\"\n").expect("valid").polling.lease, Duration::from_secs(120));
+    let Err(ConfigError::Invalid { problems, .. }) = load("[server]\ninstance = \"\"\n[polling]\nlease = \"500ms\"\n")
+    else {
+        panic!("expected Invalid")
+    };
+    let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(paths, ["server.instance", "polling.lease"]);
+}
+
+#[test]
 fn unknown_keys_are_errors() {
     let err = load("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 1\n").expect_err("unknown key");
     assert!(matches!(err, ConfigError::Syntax { .. }));

@@ -113,6 +113,11 @@ impl EventIndex {
         self.rarity.observe(&Extract::of(item).terms());
     }
 
+    /// `observe`, given the item's terms.
+    pub fn observe_terms(&mut self, terms: &[u64]) {
+        self.rarity.observe(terms);
+    }
+
     /// Live events (inside the window).
     pub fn len(&self) -> usize {
         self.events.len()

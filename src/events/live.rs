@@ -134,6 +134,29 @@ impl SharedEvents {
         &self.settings
     }
 
+    /// Takes in reports other instances committed (`View::foreign_entries`), as a rebuild would
+    /// have, if the index is loaded (else its load reads them).
+    pub fn take_in(&self, entries: &[Entry], now: DateTime<Utc>) {
+        let mut guard = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(live) = guard.as_mut() else { return };
+        let since = self.since(now);
+        let mut ordered: Vec<&Entry> = entries.iter().collect();
+        ordered.sort_by_key(|e| (e.published, e.key));
+        for e in ordered {
+            if e.published < since {
+                live.index.observe(&Report::of(e).item());
+            } else {
+                live.restore(e);
+            }
+        }
+    }
+
+    /// Reports published before this are only counted (word rarity), never placed.
+    fn since(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let window = chrono::Duration::from_std(self.settings.window).unwrap_or(chrono::Duration::MAX);
+        now.checked_sub_signed(window + window).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
     /// Drops the index; the next commit rebuilds it from the stored decisions (after reports
     /// were removed, which it would otherwise still offer to join).
     pub fn forget(&self) {
@@ -158,15 +181,14 @@ impl SharedEvents {
     fn load(&self, view: &View<'_>, now: DateTime<Utc>) -> Result<Live, StoreError> {
         let started = std::time::Instant::now();
         let mut live = Live::new(self.settings.clone());
-        let window = chrono::Duration::from_std(self.settings.window).unwrap_or(chrono::Duration::MAX);
-        let since = now.checked_sub_signed(window + window).unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let recent = view.latest(&ChannelId::All, WARM_ITEMS)?;
+        let since = self.since(now);
+        let (old, recent): (Vec<Entry>, Vec<Entry>) =
+            view.latest(&ChannelId::All, WARM_ITEMS)?.into_iter().partition(|e| e.published < since);
+        for terms in terms_of(&old) {
+            live.index.observe_terms(&terms);
+        }
         let mut inside: HashMap<EntryKey, Entry> = HashMap::new();
         for e in recent {
-            if e.published < since {
-                live.index.observe(&Report::of(&e).item());
-                continue;
-            }
             // The merged channel shows an event's primary only: its other reports come from
             // the event's record.
             if let Some(record) = e.event.as_ref().map(|p| view.event_record(&p.id)).transpose()?.flatten() {
@@ -190,4 +212,19 @@ impl SharedEvents {
         tracing::info!(reports = ordered.len(), events = live.index.len(), elapsed_ms, "event index rebuilt");
         Ok(live)
     }
+}
+
+/// The terms of many reports, extracted on every core: a start reads thousands of them while
+/// every commit waits for the index.
+fn terms_of(entries: &[Entry]) -> Vec<Vec<u64>> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk = entries.len().div_ceil(cores).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = (entries.chunks(chunk))
+            .map(|part| {
+                s.spawn(move || part.iter().map(|e| Extract::of(&Report::of(e).item()).terms()).collect::<Vec<_>>())
+            })
+            .collect();
+        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
 }

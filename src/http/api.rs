@@ -19,7 +19,11 @@ pub async fn health(State(state): State<AppState>, State(live): State<Live>) -> 
         "version": env!("CARGO_PKG_VERSION"),
         "entries": state.store.entry_count(),
         "sources": state.settings.sources.len(),
+        "instance": state.board.instance(),
     });
+    if state.store.shares_polling() {
+        body["leases"] = serde_json::json!(state.board.leases_held());
+    }
     let problems = live.config_status().problems();
     if !problems.is_empty() {
         body["config_error"] = serde_json::json!(problems);
@@ -35,6 +39,7 @@ pub async fn sources(State(state): State<AppState>) -> Result<Json<Vec<SourceSta
 /// one, else the stored model.
 pub fn source_statuses(state: &AppState) -> Result<Vec<SourceStatus>, ApiError> {
     let tracked = state.board.snapshot();
+    let (leases_at, leases) = state.board.leases();
     let metrics = &state.metrics;
     let now = Utc::now();
     let mut out = Vec::with_capacity(state.settings.sources.len());
@@ -43,7 +48,8 @@ pub fn source_statuses(state: &AppState) -> Result<Vec<SourceStatus>, ApiError> 
             Some(t) => (t.state.clone(), Some(t.runtime)),
             None => (state.store.source_state(&s.id)?.unwrap_or_default(), None),
         };
-        out.push(source_status(s, &model, rt.as_ref(), metrics.source(&s.id), &state.settings.polling, now));
+        let status = source_status(s, &model, rt.as_ref(), metrics.source(&s.id), &state.settings.polling, now);
+        out.push(status.with_lease(leases.get(&s.id), leases_at));
     }
     Ok(out)
 }

@@ -3,12 +3,12 @@
 
 use super::{Planned, PollContext, PollError};
 use crate::config::SourceSettings;
-use crate::domain::{Change, ChannelId, Entry, IndexWrite, PollOutcome, PollSummary, SourceId, SourceState};
+use crate::domain::{Change, ChannelId, Entry, EntryKey, IndexWrite, PollOutcome, PollSummary, SourceId, SourceState};
 use crate::events;
 use crate::store::Prepared;
 use crate::stories::{self, PollItems};
 use chrono::{DateTime, Utc};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 pub(super) async fn commit(
@@ -91,6 +91,10 @@ impl Deciders {
     }
 }
 
+/// Beyond this many change-log positions given out by other instances since this process's last
+/// commit, its in-memory indexes are rebuilt rather than brought up to date entry by entry.
+const FOREIGN_TAKEN_IN: u64 = 5_000;
+
 /// Under the commit lock: story assignment, then event assignment (when on), over the view that
 /// includes commits in flight, and the remembered items under their stored keys. Returns what to
 /// write (the state still to be updated by the outcome), the poll's counts, and how many items
@@ -105,6 +109,21 @@ fn decide(
     now: DateTime<Utc>,
 ) -> Result<(Prepared, PollSummary, usize), crate::store::StoreError> {
     let Planned { mut plan, incoming, skip, features, seen, .. } = planned;
+    // Another instance's commits are in the store but not in the indexes this process built
+    // from its own: they take them in (one store, one story per item), or, after very many,
+    // are rebuilt from the store.
+    match view.foreign_entries(FOREIGN_TAKEN_IN)? {
+        Some(entries) if entries.is_empty() => {}
+        Some(entries) => {
+            d.near.take_in(view, &entries, now)?;
+            d.events.take_in(&entries, now);
+        }
+        None => {
+            d.near.forget();
+            d.events.forget();
+        }
+    }
+    read_ahead(view, &plan.changes, &features, d, now)?;
     crate::dedup::refresh_previous(&mut plan.changes, |k| view.entry(k))?;
     // A private source's items take no part in stories or events: matched, they would be
     // listed under public items, or become the item a public story or event shows.
@@ -129,6 +148,51 @@ fn decide(
     Ok((Prepared { changes, index, state }, summary, churned))
 }
 
+/// The first reads of the decisions, in one round trip on a remote store: each item as stored,
+/// the owners of its story URL and text fingerprint, and its near-duplicate candidates'
+/// signatures. Then the items those point to, and their stories.
+fn read_ahead(
+    view: &crate::store::View<'_>,
+    changes: &[Change],
+    features: &crate::stories::FeatureMap,
+    d: &Deciders,
+    now: DateTime<Utc>,
+) -> Result<(), crate::store::StoreError> {
+    use crate::store::Ahead;
+    if !view.reads_ahead() {
+        return Ok(());
+    }
+    let featured = || changes.iter().filter_map(|c| features.get(&c.entry().key).map(|f| (c.entry(), f)));
+    let near = if d.stories.enabled {
+        stories::near_candidates(view, &d.near, featured(), &d.stories, now)?
+    } else {
+        Vec::new()
+    };
+    let owners = featured().flat_map(|(_, f)| {
+        let url = f.story_url.as_deref().map(Ahead::Url);
+        url.into_iter().chain(f.text_fp.as_ref().map(|(fp, _)| Ahead::Text(fp)))
+    });
+    let keys = changes.iter().map(|c| &c.entry().key);
+    let sigs = near.iter().map(|(k, _)| Ahead::Signature(k));
+    view.read_ahead(keys.clone().flat_map(|k| [Ahead::Entry(k), Ahead::Story(k)]).chain(owners).chain(sigs))?;
+    let mut owners: Vec<EntryKey> = Vec::new();
+    for (_, f) in featured() {
+        owners.extend(f.story_url.as_deref().map(|u| view.url_owner(u)).transpose()?.flatten());
+        owners.extend(f.text_fp.as_ref().map(|(fp, _)| view.text_owner(fp)).transpose()?.flatten());
+    }
+    for (k, mine) in &near {
+        if stories::worth_loading(mine, view.signature(k)?, &d.stories) {
+            owners.push(*k);
+        }
+    }
+    view.read_ahead(owners.iter().map(Ahead::Entry))?;
+    let mut stories: Vec<EntryKey> = Vec::new();
+    for k in keys.chain(&owners) {
+        stories.extend(view.entry(k)?.map(|e| e.story.unwrap_or(e.key)));
+    }
+    view.read_ahead(stories.iter().flat_map(|k| [Ahead::Story(k), Ahead::Entry(k)]))
+}
+
 /// Counts of this source's items; story bookkeeping on other sources' entries is not counted.
 fn summarize(changes: &[Change], unchanged: usize, source: &SourceId) -> PollSummary {
     let mut s = PollSummary { unchanged, ..PollSummary::default() };
@@ -148,14 +212,19 @@ fn summarize(changes: &[Change], unchanged: usize, source: &SourceId) -> PollSum
 fn touched_channels(ctx: &PollContext, changes: &[Change], index: &[IndexWrite]) -> BTreeSet<ChannelId> {
     let mut touched: BTreeSet<ChannelId> =
         changes.iter().flat_map(|c| c.previous().into_iter().chain([c.entry()]).flat_map(Entry::channels)).collect();
-    for w in index {
-        let primary = match w {
-            IndexWrite::Story(st) => st.primary,
-            IndexWrite::Event(ev) => ev.primary,
-            _ => continue,
-        };
-        let primary = ctx.store.entry(&primary).ok().flatten();
-        touched.extend(primary.iter().flat_map(Entry::channels));
+    let primaries: BTreeSet<EntryKey> = (index.iter())
+        .filter_map(|w| match w {
+            IndexWrite::Story(st) => Some(st.primary),
+            IndexWrite::Event(ev) => Some(ev.primary),
+            _ => None,
+        })
+        .collect();
+    // A primary this commit wrote is known as stored; the others are read in one go.
+    let written: HashMap<EntryKey, &Entry> = changes.iter().map(|c| (c.entry().key, c.entry())).collect();
+    let stored = ctx.store.entries_by_key(primaries.iter().filter(|k| !written.contains_key(k))).unwrap_or_default();
+    for p in &primaries {
+        let primary = written.get(p).copied().or_else(|| stored.get(p));
+        touched.extend(primary.into_iter().flat_map(Entry::channels));
     }
     touched
 }

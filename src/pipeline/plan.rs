@@ -105,11 +105,16 @@ impl Planner<'_> {
         digests: &[Option<u64>],
     ) -> Result<(Vec<SeenItem>, Vec<Fresh>), PollError> {
         let (mut known, mut fresh) = (Vec::new(), Vec::new());
+        let fresh_keys = items.iter().filter_map(|(_, item)| match item {
+            Item::Fresh(entry, _) => Some(&entry.key),
+            Item::Known(_) => None,
+        });
+        let aliases = self.store.aliases(fresh_keys)?;
         for (i, item) in items {
             match item {
                 Item::Known(s) => known.push(s.clone()),
                 Item::Fresh(mut entry, body_words) => {
-                    entry.key = dedup::canonical(entry.key, |k| self.store.alias(k))?;
+                    entry.key = dedup::canonical(entry.key, |k| Ok::<_, PollError>(aliases.get(k).copied()))?;
                     let words = if self.stories.enabled { body_words } else { Vec::new() };
                     fresh.push(Fresh { digest: digests[i], entry, words });
                 }

@@ -104,8 +104,9 @@ pub struct Channel<'a> {
     pub sources: &'a HashMap<SourceId, SourceInfo>,
     /// Topic titles, for formats that name an item's topics.
     pub topics: &'a HashMap<TopicId, String>,
-    /// Used as the channel's update time when it has no entries.
-    pub now: DateTime<Utc>,
+    /// The channel's update time when it has no entries. Never the clock: instances behind one
+    /// load balancer must render the same store into the same bytes (and ETag).
+    pub empty_updated: DateTime<Utc>,
     /// RFC 5005 paging: the newest page, and the next (older) page when there is one.
     pub first_url: Option<&'a str>,
     pub next_url: Option<&'a str>,
@@ -153,7 +154,7 @@ pub fn also_reported_html(related: &[Related]) -> Option<String> {
 
 impl Channel<'_> {
     pub fn updated(&self, entries: &[Entry]) -> DateTime<Utc> {
-        entries.iter().map(|e| e.updated).max().unwrap_or(self.now)
+        entries.iter().map(|e| e.updated).max().unwrap_or(self.empty_updated)
     }
 }
 

@@ -39,7 +39,7 @@ fn channel(sources: &HashMap<SourceId, SourceInfo>) -> Channel<'_> {
         home_url: "http://127.0.0.1:8080/",
         sources,
         topics: &TOPICS,
-        now: Utc::now(),
+        empty_updated: Utc::now(),
         first_url: None,
         next_url: None,
         related: &NO_RELATED,

@@ -45,13 +45,15 @@ impl CpuPool {
     }
 
     /// Commits are serialized by the store; the extra threads start the next commit while
-    /// earlier ones wait for their fsync.
-    pub fn for_commits(share: CpuShare) -> Self {
+    /// earlier ones wait for their fsync, and the ones waiting share one (`store/flushes.rs`).
+    /// A store shared with other instances (PostgreSQL) commits polls in groups, one per thread
+    /// waiting, so it gets more of them.
+    pub fn for_commits(share: CpuShare, shared_store: bool) -> Self {
         let nice = match share {
             CpuShare::Serving => 5,
             CpuShare::Batch => 0,
         };
-        Self::build(4, nice, "newsriver-commit")
+        Self::build(if shared_store { 16 } else { 8 }, nice, "newsriver-commit")
     }
 
     /// A parsing pool.

@@ -4,7 +4,6 @@
 
 use super::{kv, Store, StoreError};
 use std::path::Path;
-use std::sync::PoisonError;
 
 /// What a backup wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -34,8 +33,7 @@ impl Store {
         let copy = sled::Config::new().path(dir).open().map_err(|e| refuse(e.to_string()))?;
         // No commit may decide or apply while the trees are read: a half-applied one would be
         // copied in part (and its intent record, which would finish it, maybe not).
-        let serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        self.inflight.drain();
+        let serial = self.serialize()?;
         db.flush()?;
         let mut records = 0u64;
         for name in db.tree_names() {

@@ -1,6 +1,6 @@
 //! Making a commit: deciding under the commit lock, encoding the writes, and applying them with
 //! the counters they change. On sled the next commit decides while this one writes (`inflight`);
-//! on PostgreSQL a commit decides and writes in one transaction (`pg/`).
+//! on PostgreSQL commits decide and write in one transaction per group (`group.rs`).
 
 use super::kv::{Kv, Serial};
 use super::{codec, inflight, keys, space, story_index, Committed, Prepared, Store, StoreError, View};
@@ -24,6 +24,22 @@ pub(super) struct Write<'a> {
     pub(super) previous: Option<&'a Entry>,
 }
 
+impl Staged {
+    /// Several commits' writes as one, in order (a later write of a key wins), counters summed.
+    pub(super) fn merge(staged: Vec<Self>) -> Option<Self> {
+        let mut all = staged.into_iter();
+        let mut first = all.next()?;
+        for s in all {
+            first.entries.extend(s.entries);
+            first.batch.0.extend(s.batch.0);
+            for (name, d) in s.deltas {
+                *first.deltas.entry(name).or_default() += d;
+            }
+        }
+        Some(first)
+    }
+}
+
 impl Store {
     /// Like `commit_poll`, with the writes decided by `prepare` while no other commit decides.
     /// `prepare` sees the store with the writes of earlier commits still being applied.
@@ -33,11 +49,11 @@ impl Store {
         prepare: impl FnOnce(&View<'_>) -> Result<Prepared, StoreError>,
     ) -> Result<Committed, StoreError> {
         if matches!(self.kv, Kv::Pg(_)) {
-            return self.commit_serially(source, prepare);
+            return self.commit_in_group(source, prepare);
         }
         let (p, changes, ticket) = {
             let _decide = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-            let mut p = prepare(&View { store: self, inflight: self.inflight.snapshot() })?;
+            let mut p = prepare(&View { store: self, inflight: self.inflight.snapshot(), ahead: Default::default() })?;
             self.number(&mut p.changes);
             let changes = Arc::new(std::mem::take(&mut p.changes));
             let ticket = self.inflight.register(inflight::Pending::of(changes.clone(), &p.index));
@@ -45,10 +61,7 @@ impl Store {
         };
         // The next commit decides meanwhile; this one encodes, then applies in its turn.
         let turn = inflight::Turn::new(&self.inflight, ticket);
-        let writes: Vec<Write<'_>> =
-            changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
-        let staged = self.stage(&writes, &p.index, Some((source, &p.state)))?;
-        drop(writes);
+        let staged = self.stage_changes(&changes, &p.index, Some((source, &p.state)))?;
         turn.wait()?;
         self.apply(staged, Serial::Local)?;
         turn.applied();
@@ -66,8 +79,7 @@ impl Store {
         keys: &[EntryKey],
         route: impl Fn(&Entry) -> Option<Entry>,
     ) -> Result<Vec<(Entry, Entry)>, StoreError> {
-        let serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        self.inflight.drain();
+        let serial = self.serialize()?;
         let decided = self.kv.serial()?;
         self.resume_seq(&decided);
         let mut updates = Vec::new();
@@ -86,6 +98,18 @@ impl Store {
         drop(serial);
         self.kv.flush()?;
         Ok(updates)
+    }
+
+    /// Encodes a commit's changes, each replacing the version it was decided against.
+    pub(super) fn stage_changes(
+        &self,
+        changes: &[Change],
+        index: &[IndexWrite],
+        state: Option<(&SourceId, &SourceState)>,
+    ) -> Result<Staged, StoreError> {
+        let writes: Vec<Write<'_>> =
+            changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
+        self.stage(&writes, index, state)
     }
 
     /// Encodes writes into a batch; counters are added in `apply`, in the commit's turn.
@@ -132,35 +156,16 @@ impl Store {
         let Staged { entries, mut batch, deltas } = staged;
         // Counters are read here and written in the batch: applies run one at a time, and are
         // the only writers of counters.
-        for (name, delta) in deltas.iter().filter(|(_, d)| **d != 0) {
-            let now = self.counts.get(name)?.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
-            self.counts.put(&mut batch, name, now.saturating_add_signed(*delta).to_be_bytes());
+        let moved: Vec<(&Vec<u8>, i64)> = deltas.iter().filter(|(_, d)| **d != 0).map(|(n, d)| (n, *d)).collect();
+        let names: Vec<Vec<u8>> = moved.iter().map(|(n, _)| n.to_vec()).collect();
+        for ((name, delta), value) in moved.into_iter().zip(self.counts.get_many(&names)?) {
+            let now = value.and_then(|v| v.as_ref().try_into().ok()).map_or(0, u64::from_be_bytes);
+            self.counts.put(&mut batch, name, now.saturating_add_signed(delta).to_be_bytes());
         }
         self.counts.put(&mut batch, keys::LAST_SEQ, self.seq.load(Ordering::Relaxed).to_be_bytes());
         self.kv.commit(serial, entries, batch)?;
         self.writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
-    }
-
-    /// A commit on PostgreSQL: decided and written inside one transaction holding the commit
-    /// lock of every instance (`pg/`), so there is nothing in flight for others to see.
-    fn commit_serially(
-        &self,
-        source: &SourceId,
-        prepare: impl FnOnce(&View<'_>) -> Result<Prepared, StoreError>,
-    ) -> Result<Committed, StoreError> {
-        let _decide = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        let serial = self.kv.serial()?;
-        self.resume_seq(&serial);
-        let mut p = prepare(&View { store: self, inflight: Vec::new() })?;
-        self.number(&mut p.changes);
-        let changes = Arc::new(std::mem::take(&mut p.changes));
-        let writes: Vec<Write<'_>> =
-            changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
-        let staged = self.stage(&writes, &p.index, Some((source, &p.state)))?;
-        drop(writes);
-        self.apply(staged, serial)?;
-        Ok(Committed { changes, index: p.index, state: p.state })
     }
 
     /// Gives each change that takes a new change-log position its number.

@@ -61,18 +61,8 @@ pub fn compact_settings(settings: &crate::config::StoreSettings) -> Result<Compa
     }
 }
 
-/// sled frees a store's file lock a moment after its last handle is dropped (a service that
-/// just stopped, or the copy written above): wait for it, briefly.
 fn open_when_unlocked(path: &Path, cache_capacity: u64) -> Result<Store, StoreError> {
-    for _ in 0..300 {
-        match Store::open(path, cache_capacity) {
-            Err(StoreError::Open { detail, .. }) if detail.contains("lock") => {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            other => return other,
-        }
-    }
-    Store::open(path, cache_capacity)
+    super::checkpoint::when_unlocked(|| Store::open(path, cache_capacity))
 }
 
 /// Key ranges copied side by side.

@@ -151,29 +151,52 @@ impl Drop for Turn<'_> {
 pub struct View<'a> {
     pub(super) store: &'a Store,
     pub(super) inflight: Vec<Arc<Pending>>,
+    /// Stored records read ahead of the commit's decisions (PostgreSQL; see `ahead.rs`).
+    pub(super) ahead: super::ahead::ReadAhead,
 }
 
 impl View<'_> {
+    /// What other instances committed since this process's previous commit, which what this
+    /// process remembers of the store does not include yet: `Some(entries)` as stored now, or
+    /// `None` when more than `limit` change-log positions went by (then rebuild instead).
+    pub fn foreign_entries(&self, limit: u64) -> Result<Option<Vec<Entry>>, StoreError> {
+        let range = *self.store.foreign.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some((mut after, upto)) = range else { return Ok(Some(Vec::new())) };
+        if upto - after > limit {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        while after < upto {
+            let (entries, last) = self.store.changed_after(after, 1_000)?;
+            out.extend(entries.into_iter().filter(|e| e.seq <= upto));
+            if last == after {
+                break;
+            }
+            after = last;
+        }
+        Ok(Some(out))
+    }
+
     fn newest<T>(&self, f: impl Fn(&Pending) -> Option<T>) -> Option<T> {
         self.inflight.iter().rev().find_map(|p| f(p))
     }
 
     pub fn url_owner(&self, url: &str) -> Result<Option<EntryKey>, StoreError> {
-        self.newest(|p| p.urls.get(url).copied()).map_or_else(|| self.store.url_owner(url), Ok)
+        self.newest(|p| p.urls.get(url).copied()).map_or_else(|| self.stored_url_owner(url), Ok)
     }
 
     pub fn text_owner(&self, fp: &[u8; 16]) -> Result<Option<EntryKey>, StoreError> {
-        self.newest(|p| p.texts.get(fp).copied()).map_or_else(|| self.store.text_owner(fp), Ok)
+        self.newest(|p| p.texts.get(fp).copied()).map_or_else(|| self.stored_text_owner(fp), Ok)
     }
 
     pub fn entry(&self, key: &EntryKey) -> Result<Option<Entry>, StoreError> {
         let pending = self.newest(|p| p.entries.get(key).and_then(|i| p.changes.get(*i)).map(|c| c.entry().clone()));
-        pending.map_or_else(|| self.store.entry(key), |e| Ok(Some(e)))
+        pending.map_or_else(|| self.stored_entry(key), |e| Ok(Some(e)))
     }
 
     /// A story's record (stories of one item have none); `None` once a newer commit dropped it.
     pub fn story_record(&self, id: &EntryKey) -> Result<Option<Story>, StoreError> {
-        self.newest(|p| p.stories.get(id).cloned()).map_or_else(|| self.store.story_record(id), Ok)
+        self.newest(|p| p.stories.get(id).cloned()).map_or_else(|| self.stored_story(id), Ok)
     }
 
     /// An event's record (events of one report have none); `None` once a newer commit dropped it.
@@ -196,7 +219,7 @@ impl View<'_> {
     }
 
     pub fn signature(&self, key: &EntryKey) -> Result<Option<Signature>, StoreError> {
-        self.newest(|p| p.sigs.get(key).copied()).map_or_else(|| self.store.signature(key), |s| Ok(Some(s)))
+        self.newest(|p| p.sigs.get(key).copied()).map_or_else(|| self.stored_signature(key), |s| Ok(Some(s)))
     }
 }
 
@@ -258,15 +281,15 @@ mod tests {
         ];
         let first = Arc::new(Pending::of(Arc::new(vec![Change::New(e.clone())]), &index));
         let dropped = Arc::new(Pending::of(Arc::default(), &[IndexWrite::DropStory(story.id)]));
-        let view = View { store: &store, inflight: vec![first.clone()] };
+        let view = View { store: &store, inflight: vec![first.clone()], ahead: Default::default() };
         let owners = (view.url_owner("n.example/a").expect("url"), view.text_owner(&[1; 16]).expect("text"));
         assert_eq!(owners, (Some(e.key), Some(e.key)));
         assert_eq!(view.entry(&e.key).expect("entry"), Some(e.clone()));
         assert_eq!(view.signature(&e.key).expect("signature"), Some(sig));
         assert_eq!(view.story_record(&story.id).expect("story"), Some(story.clone()));
-        let later = View { store: &store, inflight: vec![first, dropped] };
+        let later = View { store: &store, inflight: vec![first, dropped], ahead: Default::default() };
         assert_eq!(later.story_record(&story.id).expect("story"), None, "the newer commit dropped it");
-        let bare = View { store: &store, inflight: Vec::new() };
+        let bare = View { store: &store, inflight: Vec::new(), ahead: Default::default() };
         let found = (bare.url_owner("n.example/a").expect("url"), bare.entry(&e.key).expect("entry"));
         assert_eq!(found, (None, None));
     }

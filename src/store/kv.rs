@@ -3,15 +3,26 @@
 //! same byte order, so every reader and writer above works on either through one `match`: no
 //! allocation or dynamic call is added to sled's reads.
 
+use super::flushes::Flushes;
 use super::pg::{self, PgKv};
 use super::records::{Batch, Bytes, Item};
 use super::StoreError;
 use std::ops::Bound;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Where records live; cheap to clone.
 #[derive(Clone, Debug)]
 pub(super) enum Kv {
-    Sled { db: sled::Db, data: sled::Tree, intents: sled::Tree },
+    /// `wrote`: whether anything was written through these handles since the open (a clean
+    /// close then leaves a snapshot: `checkpoint.rs`); `flushes`: the flushes commits share.
+    Sled {
+        db: sled::Db,
+        data: sled::Tree,
+        intents: sled::Tree,
+        wrote: Arc<AtomicBool>,
+        flushes: Arc<Flushes>,
+    },
     Pg(PgKv),
 }
 
@@ -46,14 +57,20 @@ impl Kv {
 
     pub(super) fn insert(&self, k: Vec<u8>, v: &[u8]) -> Result<(), StoreError> {
         match self {
-            Self::Sled { data, .. } => data.insert(k, v).map(drop).map_err(StoreError::from),
+            Self::Sled { data, wrote, .. } => {
+                wrote.store(true, Ordering::Relaxed);
+                data.insert(k, v).map(drop).map_err(StoreError::from)
+            }
             Self::Pg(pg) => pg.write(vec![(k, Some(v.to_vec()))]),
         }
     }
 
     pub(super) fn remove(&self, k: Vec<u8>) -> Result<(), StoreError> {
         match self {
-            Self::Sled { data, .. } => data.remove(k).map(drop).map_err(StoreError::from),
+            Self::Sled { data, wrote, .. } => {
+                wrote.store(true, Ordering::Relaxed);
+                data.remove(k).map(drop).map_err(StoreError::from)
+            }
             Self::Pg(pg) => pg.write(vec![(k, None)]),
         }
     }
@@ -69,7 +86,7 @@ impl Kv {
     /// Makes every write so far durable (a committed PostgreSQL transaction already is).
     pub(super) fn flush(&self) -> Result<(), StoreError> {
         match self {
-            Self::Sled { db, .. } => db.flush().map(drop).map_err(StoreError::from),
+            Self::Sled { db, flushes, .. } => flushes.run(|| db.flush().map(drop).map_err(StoreError::from)),
             Self::Pg(_) => Ok(()),
         }
     }
@@ -98,7 +115,10 @@ impl Kv {
         rest: Batch,
     ) -> Result<(), StoreError> {
         match (self, serial) {
-            (Self::Sled { data, intents, .. }, _) => super::intent::commit(intents, data, entries, rest),
+            (Self::Sled { data, intents, wrote, .. }, _) => {
+                wrote.store(true, Ordering::Relaxed);
+                super::intent::commit(intents, data, entries, rest)
+            }
             (Self::Pg(pg), Serial::Pg { txn, .. }) => pg.commit(*txn, entries, rest),
             (Self::Pg(pg), Serial::Local) => pg.commit(pg.begin_serial()?.0, entries, rest),
         }

@@ -2,35 +2,46 @@
 //! Every poll commits all-or-nothing (`intent.rs` on sled, one transaction on PostgreSQL) and is
 //! durable before it is reported done. sled and PostgreSQL types never leave this module.
 
+mod ahead;
 mod backup;
+mod checkpoint;
 mod codec;
 mod commit;
 mod compact;
+mod copy;
 mod entry_codec;
+mod flushes;
+mod group;
 mod inflight;
 mod intent;
 pub mod keys;
 mod kv;
+mod leases;
 mod migrate;
 mod pg;
 mod prune;
 mod read;
 mod records;
+mod shared;
 mod space;
 mod story_index;
 mod subscriptions;
 
+pub use ahead::Ahead;
 pub use backup::{on_postgres as backup_on_postgres, Backup};
 pub use compact::{compact, compact_settings, Compacted};
+pub use copy::{copy_store, Copied, CopyError};
 pub use inflight::View;
+pub use leases::LeaseRow;
 pub use pg::Applied as Migration;
 pub use prune::Removal;
 pub use read::SincePage;
+pub use shared::{Heard, LISTENER_NAME};
 
 use crate::domain::{Change, ChannelId, IndexWrite, SourceId, SourceState};
 use space::Space;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, thiserror::Error)]
@@ -74,13 +85,24 @@ pub struct Store {
     /// Serializes commits' decisions (story matching, sequence numbers); `inflight` then
     /// applies them in the same order, so a reader that sees sequence n can never later find a
     /// smaller one appear (`?since=` relies on it).
-    commit_lock: Arc<Mutex<()>>,
+    /// On PostgreSQL it holds the open group commit (`group.rs`), which `queued` commits join.
+    commit_lock: Arc<Mutex<Option<group::Group>>>,
+    queued: Arc<std::sync::atomic::AtomicUsize>,
     inflight: Arc<inflight::Inflight>,
     /// Durable writes made through this handle, for tests and metrics.
     writes: Arc<AtomicU64>,
     /// The last change-log sequence number given out; advanced under the commit lock and
     /// stored (`#seq`) with every commit that takes new numbers.
     seq: Arc<AtomicU64>,
+    /// Where a sled store lives, for `close` (`checkpoint.rs`).
+    place: Option<Arc<checkpoint::Place>>,
+    /// Set by a PostgreSQL commit that found another instance's commits before it (`shared.rs`).
+    /// The change-log positions other instances gave out between this handle's previous commit
+    /// and the one deciding now: `(after, upto]` (PostgreSQL; see `shared.rs`).
+    foreign: Arc<Mutex<Option<(u64, u64)>>>,
+    /// The change-log positions this handle gave out lately, oldest first (PostgreSQL; see
+    /// `shared.rs`).
+    given: Arc<Mutex<std::collections::VecDeque<(u64, u64)>>>,
 }
 
 /// What a poll commits, decided under the commit lock (the caller's decisions, e.g. story
@@ -118,15 +140,21 @@ impl Store {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| open_err(&e))?;
         }
-        let db = sled::Config::new().path(path).cache_capacity(cache_capacity).open().map_err(|e| open_err(&e))?;
+        let db = checkpoint::open_sled(path, cache_capacity)?;
         let data = db.open_tree(keys::DATA_TREE).map_err(|e| open_err(&e))?;
         let intents = db.open_tree(keys::INTENT_TREE).map_err(|e| open_err(&e))?;
         migrate::from_trees(&db, &data)?;
-        if let Some(done) = intent::recover(&intents, &data)? {
+        let recovered = intent::recover(&intents, &data)?;
+        if let Some(done) = recovered {
             tracing::warn!("a commit interrupted by a crash was {done}");
             db.flush()?;
         }
-        Self::on(kv::Kv::Sled { db, data, intents })
+        let wrote = Arc::new(AtomicBool::new(recovered.is_some()));
+        let place = checkpoint::Place { path: path.to_owned(), cache_capacity };
+        Ok(Self {
+            place: Some(Arc::new(place)),
+            ..Self::on(kv::Kv::Sled { db, data, intents, wrote, flushes: Default::default() })?
+        })
     }
 
     /// Connects to the PostgreSQL database and brings its schema up to date (`pg/migrate.rs`).
@@ -152,9 +180,13 @@ impl Store {
             subscriptions: space(keys::SUBSCRIPTIONS),
             kv,
             commit_lock: Arc::default(),
+            queued: Arc::default(),
             inflight: Arc::default(),
             writes: Arc::default(),
             seq: Arc::default(),
+            place: None,
+            foreign: Arc::default(),
+            given: Arc::default(),
         };
         store.check_schema()?;
         store.ensure_entry_count()?;
@@ -210,7 +242,7 @@ impl Store {
     /// The store with the commits in flight, for reads outside a commit (which may then miss
     /// what a commit deciding meanwhile writes).
     pub fn view(&self) -> View<'_> {
-        View { store: self, inflight: self.inflight.snapshot() }
+        View { store: self, inflight: self.inflight.snapshot(), ahead: Default::default() }
     }
 
     /// The fingerprint of the topic rules the stored memberships were computed with.

@@ -3,10 +3,8 @@
 //! the caller's rewrites of what referred to it (other entries, stories, events, identity
 //! records), as one all-or-nothing commit (`intent.rs`, or one transaction on PostgreSQL). What changes is the caller's decision.
 
-use super::commit::Write;
 use super::{Store, StoreError, View};
 use crate::domain::{Change, Entry, IndexWrite, SourceId};
-use std::sync::PoisonError;
 
 /// What one removal writes, decided by the caller while no commit decides or applies.
 #[derive(Debug, Default)]
@@ -31,16 +29,12 @@ impl Store {
         &self,
         prepare: impl FnOnce(&View<'_>) -> Result<Removal, StoreError>,
     ) -> Result<Removal, StoreError> {
-        let serial = self.commit_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        self.inflight.drain();
+        let serial = self.serialize()?;
         let decided = self.kv.serial()?;
         self.resume_seq(&decided);
-        let mut r = prepare(&View { store: self, inflight: Vec::new() })?;
+        let mut r = prepare(&View { store: self, inflight: Vec::new(), ahead: Default::default() })?;
         self.number(&mut r.changes);
-        let writes: Vec<Write<'_>> =
-            r.changes.iter().map(|c| Write { entry: c.entry(), previous: c.previous() }).collect();
-        let mut staged = self.stage(&writes, &r.index, None)?;
-        drop(writes);
+        let mut staged = self.stage_changes(&r.changes, &r.index, None)?;
         for e in &r.entries {
             let b = &mut staged.batch;
             self.entries.del(b, e.key.as_bytes());

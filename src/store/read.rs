@@ -27,10 +27,12 @@ impl Store {
         &self,
         keys: impl IntoIterator<Item = &'a EntryKey>,
     ) -> Result<HashMap<EntryKey, Entry>, StoreError> {
+        let keys: Vec<&EntryKey> = keys.into_iter().collect();
+        let wanted: Vec<Vec<u8>> = keys.iter().map(|k| k.as_bytes().to_vec()).collect();
         let mut out = HashMap::new();
-        for k in keys {
-            if let Some(e) = self.entry(k)? {
-                out.insert(*k, e);
+        for (k, v) in keys.into_iter().zip(self.entries.get_many(&wanted)?) {
+            if let Some(v) = v {
+                out.insert(*k, codec::decode_entry(&v)?);
             }
         }
         Ok(out)

@@ -20,7 +20,7 @@ use crate::domain::{EntryKey, EventRecord, IndexWrite, Signature, Story, SIGNATU
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 
-fn key_of(bytes: &[u8]) -> Option<EntryKey> {
+pub(super) fn key_of(bytes: &[u8]) -> Option<EntryKey> {
     Some(EntryKey::from_bytes(bytes.try_into().ok()?))
 }
 
@@ -29,7 +29,7 @@ fn time_of(bytes: &[u8]) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_micros(raw as i64)
 }
 
-fn story_key(id: &EntryKey) -> Vec<u8> {
+pub(super) fn story_key(id: &EntryKey) -> Vec<u8> {
     [b"s".as_slice(), id.as_bytes()].concat()
 }
 
@@ -37,7 +37,7 @@ fn event_key(id: &EntryKey) -> Vec<u8> {
     [b"v".as_slice(), id.as_bytes()].concat()
 }
 
-fn record_key(kind: &[u8], rest: &[u8]) -> Vec<u8> {
+pub(super) fn record_key(kind: &[u8], rest: &[u8]) -> Vec<u8> {
     [kind, rest].concat()
 }
 
@@ -45,6 +45,17 @@ impl Store {
     /// The entry a former key of an item now lives under (after its source changed identities).
     pub fn alias(&self, key: &EntryKey) -> Result<Option<EntryKey>, StoreError> {
         Ok(self.story_idx.get(record_key(b"a", key.as_bytes()))?.and_then(|v| key_of(&v)))
+    }
+
+    /// `alias` of each of `keys`, in one query on a remote store; only keys with an alias.
+    pub fn aliases<'a>(
+        &self,
+        keys: impl IntoIterator<Item = &'a EntryKey>,
+    ) -> Result<std::collections::HashMap<EntryKey, EntryKey>, StoreError> {
+        let keys: Vec<EntryKey> = keys.into_iter().copied().collect();
+        let records: Vec<Vec<u8>> = keys.iter().map(|k| record_key(b"a", k.as_bytes())).collect();
+        let found = self.story_idx.get_many(&records)?;
+        Ok(keys.into_iter().zip(found).filter_map(|(k, v)| Some((k, key_of(&v?)?))).collect())
     }
 
     /// The first stored item with this article URL.
@@ -157,8 +168,7 @@ impl Store {
     /// `then` runs before any commit decides again (e.g. to forget what memory derived from
     /// them); returns how many signatures were dropped.
     pub fn drop_signatures_before(&self, before: DateTime<Utc>, then: impl FnOnce()) -> Result<usize, StoreError> {
-        let _serial = self.commit_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.inflight.drain();
+        let _serial = self.serialize()?;
         for item in self.story_idx.scan_prefix(b"l") {
             self.story_idx.remove(item?.0)?;
         }
@@ -176,7 +186,7 @@ impl Store {
 }
 
 /// The signature of a `g` record: published (8) + 48 × u32 BE.
-fn decode_sig(v: &[u8]) -> Option<Signature> {
+pub(super) fn decode_sig(v: &[u8]) -> Option<Signature> {
     let body = v.get(8..).filter(|b| b.len() == 4 * SIGNATURE_LEN)?;
     let mut sig = [0u32; SIGNATURE_LEN];
     for (slot, chunk) in sig.iter_mut().zip(body.chunks_exact(4)) {

@@ -188,20 +188,9 @@ pub fn matches_of(
 /// Every near-duplicate candidate that passes both thresholds, best containment first.
 fn near_matches(e: &Entry, f: &Features, idx: &Layered<'_>, s: &StorySettings) -> Vec<Match> {
     let (Some(bands), Some(sig)) = (f.bands.as_ref(), f.sig.as_ref()) else { return Vec::new() };
-    let window = chrono::Duration::from_std(s.window).unwrap_or(chrono::Duration::MAX);
-    let mut hits: std::collections::HashMap<EntryKey, usize> = std::collections::HashMap::new();
-    for (key, published) in idx.near(bands) {
-        if key != e.key && (published - e.published).abs() <= window {
-            *hits.entry(key).or_default() += 1;
-        }
-    }
-    let mut ranked: Vec<(EntryKey, usize)> = hits.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut out: Vec<Match> = Vec::new();
-    for (key, _) in ranked.into_iter().take(MAX_NEAR_CANDIDATES) {
-        // The signatures estimate Jaccard within about ±0.15: skip clear misses before loading.
-        let estimate = idx.signature(&key).map_or(1.0, |theirs| sketch::estimate(sig, &theirs));
-        if estimate + 0.2 < s.near_jaccard {
+    for key in ranked_candidates(e, idx.near(bands), s) {
+        if !worth_loading(sig, idx.signature(&key), s) {
             continue;
         }
         let Some(other) = idx.entry(&key) else { continue };
@@ -213,6 +202,46 @@ fn near_matches(e: &Entry, f: &Features, idx: &Layered<'_>, s: &StorySettings) -
     }
     out.sort_by(|a, b| b.rule.score().total_cmp(&a.rule.score()).then(a.existing.key.cmp(&b.existing.key)));
     out
+}
+
+/// The items sharing bands with `e` within the window, most shared bands first, at most
+/// `MAX_NEAR_CANDIDATES`.
+fn ranked_candidates(e: &Entry, hits: Vec<BandHit>, s: &StorySettings) -> Vec<EntryKey> {
+    let window = chrono::Duration::from_std(s.window).unwrap_or(chrono::Duration::MAX);
+    let mut counted: HashMap<EntryKey, usize> = HashMap::new();
+    for (key, published) in hits {
+        if key != e.key && (published - e.published).abs() <= window {
+            *counted.entry(key).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<(EntryKey, usize)> = counted.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.into_iter().take(MAX_NEAR_CANDIDATES).map(|(k, _)| k).collect()
+}
+
+/// Whether a candidate is worth loading: the signatures estimate Jaccard within about ±0.15,
+/// so clear misses are skipped (a candidate without a stored signature is loaded).
+pub fn worth_loading(mine: &Signature, theirs: Option<Signature>, s: &StorySettings) -> bool {
+    theirs.map_or(1.0, |theirs| sketch::estimate(mine, &theirs)) + 0.2 >= s.near_jaccard
+}
+
+/// The stored near-duplicate candidates of items about to be decided, with each item's
+/// signature: what the decisions will read, for a remote store to read ahead in one go.
+pub fn near_candidates<'a>(
+    view: &crate::store::View<'_>,
+    near: &SharedNear,
+    items: impl Iterator<Item = (&'a Entry, &'a Features)>,
+    s: &StorySettings,
+    now: DateTime<Utc>,
+) -> Result<Vec<(EntryKey, Signature)>, crate::store::StoreError> {
+    near.with(view, now, |memory| {
+        let mut out = Vec::new();
+        for (e, f) in items {
+            let (Some(bands), Some(sig)) = (f.bands.as_ref(), f.sig) else { continue };
+            out.extend(ranked_candidates(e, memory.near(bands), s).into_iter().map(|k| (k, sig)));
+        }
+        out
+    })
 }
 
 /// Keys that must not link items: article URLs and texts that many items of one feed share

@@ -37,8 +37,7 @@ impl SharedNear {
     ) -> Result<T, StoreError> {
         let mut guard = self.index.lock().unwrap_or_else(PoisonError::into_inner);
         if guard.is_none() {
-            let window = chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::MAX);
-            let since = now.checked_sub_signed(window).unwrap_or(DateTime::<Utc>::MIN_UTC);
+            let since = self.since(now);
             let mut idx = NearIndex::default();
             for (key, t, sig) in view.signatures_since(since)? {
                 idx.add(key, t, sketch::bands(&sig).into_iter().enumerate());
@@ -49,9 +48,36 @@ impl SharedNear {
         Ok(f(guard.get_or_insert_with(NearIndex::default)))
     }
 
+    /// Signatures of items published before this are not loaded.
+    fn since(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let window = chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::MAX);
+        now.checked_sub_signed(window).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
     /// How far back near-duplicates can match (`stories.window`).
     pub fn window(&self) -> Duration {
         self.window
+    }
+
+    /// Takes in items other instances committed (`View::foreign_entries`): their stored
+    /// signatures, read in one go, join the index if it is loaded (else its load reads them).
+    pub fn take_in(
+        &self,
+        view: &View<'_>,
+        entries: &[crate::domain::Entry],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut guard = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(idx) = guard.as_mut() else { return Ok(()) };
+        let since = self.since(now);
+        let recent: Vec<&crate::domain::Entry> = entries.iter().filter(|e| e.published >= since).collect();
+        view.read_ahead(recent.iter().map(|e| crate::store::Ahead::Signature(&e.key)))?;
+        for e in recent {
+            if let Some(sig) = view.signature(&e.key)? {
+                idx.add(e.key, e.published, sketch::bands(&sig).into_iter().enumerate());
+            }
+        }
+        Ok(())
     }
 
     /// Drops the index; the next commit rebuilds it from the signatures still stored.

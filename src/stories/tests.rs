@@ -233,3 +233,29 @@ fn a_story_record_is_written_only_when_a_second_item_joins() {
     let members: Vec<&str> = m.stories[&sid].members.iter().map(|x| x.source.as_str()).collect();
     assert_eq!(members, ["wire", "daily"]);
 }
+
+/// What a remote store reads ahead for near-duplicate matching is what matching then reads: the
+/// stored copy sharing bands with a new item, worth loading by its signature; an unrelated
+/// item is not a candidate.
+#[test]
+fn near_candidates_are_the_stored_copies_matching_will_compare() {
+    let mut m = Desk::default();
+    let s = StorySettings::default();
+    m.poll(vec![item("wire", "w1", "https://wire.example/a", "Talks to open Monday", WIRE, "2026-11-20T10:00:00Z")]);
+    let other = "Flooding closed the coastal road between Brenmouth and Tillery for a second day, as crews \
+        cleared debris and the weather service warned of more heavy rain over the weekend in the northern hills.";
+    m.poll(vec![item("gazette", "g1", "https://gazette.example/f", "Floods", other, "2026-11-20T10:30:00Z")]);
+    let footer = format!("{WIRE} Follow The Herald for the latest news from the region. © 2026 The Herald.");
+    let copy = item("herald", "h1", "https://herald.example/y", "Talks", &footer, "2026-11-20T13:00:00Z");
+    let f = features(&copy, &s);
+    let view = m.store.view();
+    let now = at("2026-11-28T00:00:00Z");
+    let found = near_candidates(&view, &m.near, [(&copy, &f)].into_iter(), &s, now).expect("candidates");
+    let wire = EntryKey::derive(&SourceId::parse("wire").expect("slug"), "guid", "w1");
+    let keys: Vec<EntryKey> = found.iter().map(|(k, _)| *k).collect();
+    assert_eq!(keys, [wire], "the wire copy only");
+    let (_, mine) = found[0];
+    assert!(worth_loading(&mine, view.signature(&wire).expect("read"), &s));
+    let gazette = EntryKey::derive(&SourceId::parse("gazette").expect("slug"), "guid", "g1");
+    assert!(!worth_loading(&mine, view.signature(&gazette).expect("read"), &s), "a clear miss is not loaded");
+}

@@ -36,13 +36,13 @@ pub struct Callbacks {
 }
 
 impl Callbacks {
-    pub fn new(settings: &Settings) -> Result<Self, FetchError> {
+    pub fn new(settings: &Settings) -> Self {
         let (p, w) = (&settings.polling, &settings.websub);
         let guard = AddressGuard::new(p.allow_private_networks, p.allow_hosts.iter().cloned());
         let per_host = HostLimits { concurrency: w.per_host, min_gap: Duration::ZERO };
         let hosts = HostBudgets::new(per_host, HashMap::new());
         let all = Arc::new(Semaphore::new(w.concurrency));
-        Ok(Self { client: OnceLock::new(), guard, timeout: w.timeout, hosts, all })
+        Self { client: OnceLock::new(), guard, timeout: w.timeout, hosts, all }
     }
 
     fn client(&self) -> Result<&reqwest::Client, FetchError> {

@@ -47,8 +47,6 @@ pub struct Pending {
 pub enum OpenError {
     #[error("cannot read the stored WebSub subscriptions: {0}")]
     Store(#[from] crate::store::StoreError),
-    #[error("cannot build the WebSub client: {0}")]
-    Client(#[from] crate::fetch::FetchError),
 }
 
 #[derive(Debug)]
@@ -88,7 +86,7 @@ impl Hub {
         let table = stored.into_iter().map(|s| (s.id.clone(), s)).collect();
         let (queue, inbox) = mpsc::channel(QUEUE);
         Ok(Self {
-            callbacks: Callbacks::new(&settings)?,
+            callbacks: Callbacks::new(&settings),
             retry: Retry { first: w.retry_min, max: w.retry_max, give_up_after: w.give_up_after },
             limiter: Mutex::new(RateLimiter::new(w.requests_per_minute)),
             table: Mutex::new(table),

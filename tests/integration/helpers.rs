@@ -390,3 +390,26 @@ pub fn in_own_process(test: &str) -> bool {
     assert!(stdout.contains("1 passed"), "{test} did not run in its own process:\n{report}");
     false
 }
+
+/// A feed server whose every document at `/{feed}` has `per_poll` items more than its last,
+/// titled "{feed} report {i}".
+pub async fn growing_feeds(per_poll: usize) -> String {
+    let hits: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>> = Default::default();
+    let handler = move |axum::extract::Path(feed): axum::extract::Path<String>| {
+        let n = {
+            let mut hits = hits.lock().expect("lock");
+            let n = hits.entry(feed.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        let items: String = (0..per_poll * n)
+            .map(|i| rss_item(&format!("{feed}-{i}"), &format!("{feed} report {i}"), 1 + (i % 27) as u32))
+            .collect();
+        async move { ([(axum::http::header::CONTENT_TYPE, "application/rss+xml")], rss(&items)) }
+    };
+    let router = axum::Router::new().route("/{feed}", axum::routing::get(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}

@@ -1,13 +1,12 @@
 //! The PostgreSQL store, always (whatever `NEWSRIVER_TEST_STORE` says): apps on a fresh database of
 //! the tests' throwaway cluster ingest, serve, restart and page `since`; two apps on one database
-//! (two instances) commit the same stories at once; `newsriver migrate` run twice at once applies
+//! (two instances) commit the same stories at once, and one takes in the near-duplicates the other
+//! committed; `newsriver migrate` run twice at once applies
 //! each migration once; the password is never shown. Skipped loudly without PostgreSQL binaries.
 
 use crate::helpers::*;
 use newsriver::domain::ChannelId;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 /// An app with `sources` on a fresh database; `None` without PostgreSQL.
 async fn pg_app(sources: &[(&str, String)], pg: &newsriver::config::PostgresSettings) -> TestApp {
@@ -15,23 +14,6 @@ async fn pg_app(sources: &[(&str, String)], pg: &newsriver::config::PostgresSett
     let mut settings = test_settings(dir.path(), sources, |p| p.initial_items = 1000);
     settings.store.postgres = Some(pg.clone());
     spawn_in(dir, settings).await
-}
-
-/// A feed server whose every document at `/{feed}` has three items more than the last.
-async fn growing_feeds() -> String {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let handler = move |axum::extract::Path(feed): axum::extract::Path<String>| {
-        let n = hits.fetch_add(1, Ordering::SeqCst) + 1;
-        let items: String = (0..3 * n)
-            .map(|i| rss_item(&format!("{feed}-{i}"), &format!("{feed} story {i}"), 1 + i as u32 % 27))
-            .collect();
-        async move { ([(axum::http::header::CONTENT_TYPE, "application/rss+xml")], rss(&items)) }
-    };
-    let router = axum::Router::new().route("/{feed}", axum::routing::get(handler));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    base
 }
 
 fn ids(feed: &feed_rs::model::Feed) -> HashSet<String> {
@@ -60,7 +42,7 @@ async fn ingest_serve_and_a_restart_that_readds_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn since_pages_see_every_item_once() {
     let Some(pg) = fresh_postgres() else { return };
-    let base = growing_feeds().await;
+    let base = growing_feeds(3).await;
     let app = pg_app(&[("a", format!("{base}/a")), ("b", format!("{base}/b"))], &pg).await;
     let (mut cursor, mut seen) = ("0".to_owned(), Vec::new());
     for _ in 0..4 {
@@ -137,6 +119,61 @@ async fn two_instances_committing_one_story_at_once_make_one_story() {
     second.stop().await;
 }
 
+const WIRE: &str = "The third round of talks between the delegations of Caldoria and Veshtan on a durable \
+    ceasefire will open on Monday in Port Alder, the ministry said, adding that both sides had agreed an \
+    agenda covering verification of the truce line, the exchange of detained civilians and the reopening \
+    of the river crossings to humanitarian convoys before the winter sets in across the region.";
+
+/// One item at `link` with `body`, published an hour ago.
+fn one_item(guid: &str, link: &str, body: &str) -> Vec<u8> {
+    let published = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc2822();
+    rss(&format!(
+        "<item><guid isPermaLink=\"false\">{guid}</guid><title>Talks in Port Alder</title><link>{link}</link>\
+         <description>{body}</description><pubDate>{published}</pubDate></item>"
+    ))
+}
+
+/// An instance whose near-duplicate index is loaded already must still see what another
+/// instance committed since: a repost with its own introduction joins the other's story.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_near_duplicate_joins_a_story_another_instance_committed() {
+    let Some(pg) = fresh_postgres() else { return };
+    let intro = "Readers asked us to publish the complete text, so here it is without edits, as received \
+        from the press office shortly after noon; our correspondent will report from the hall.";
+    let early = serve_body(
+        "/feed",
+        one_item(
+            "e1",
+            "https://early.example/1",
+            "Markets were calm today, traders said, \
+        as the central bank left its rates unchanged for the fourth month in a row.",
+        ),
+        "application/rss+xml",
+    )
+    .await;
+    let wire = serve_body("/feed", one_item("w1", "https://wire.example/talks", WIRE), "application/rss+xml").await;
+    let daily = serve_body("/feed", rss(""), "application/rss+xml").await;
+    let a = pg_app(&[("wire", format!("{}/feed", wire.uri()))], &pg).await;
+    let b =
+        pg_app(&[("early", format!("{}/feed", early.uri())), ("daily", format!("{}/feed", daily.uri()))], &pg).await;
+    // B commits first (its index is loaded then), A next, then B's repost.
+    assert_eq!(report(&b.poll_now().await, "early").summary.new, 1);
+    assert_eq!(report(&a.poll_now().await, "wire").summary.new, 1);
+    daily.reset().await;
+    let repost = one_item("r1", "https://daily.example/r", &format!("{intro} {WIRE}"));
+    wiremock::Mock::given(wiremock::matchers::path("/feed"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(repost, "application/rss+xml"))
+        .mount(&daily)
+        .await;
+    assert_eq!(report(&b.poll_now().await, "daily").summary.new, 1);
+    let story = |source: &str| b.source_entries(source).first().map(|e| e.story.unwrap_or(e.key));
+    assert!(story("wire").is_some());
+    assert_eq!(story("daily"), story("wire"), "the repost is in the wire's story");
+    assert_ne!(story("early"), story("wire"));
+    a.stop().await;
+    b.stop().await;
+}
+
 fn newsriver_with(config: &std::path::Path, command: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_newsriver"));
     cmd.arg("--config").arg(config).arg(command);
@@ -166,7 +203,7 @@ fn migrations_run_once_when_two_processes_start_at_once() {
     write_config(&config, &settings);
     let both = [newsriver(&config, "migrate"), newsriver(&config, "migrate")].map(finish);
     let applied: Vec<&str> = both.iter().flat_map(|out| out.lines()).filter(|l| l.starts_with("applied ")).collect();
-    assert_eq!(applied, ["applied 0001 records"], "{both:?}");
+    assert_eq!(applied, ["applied 0001 records", "applied 0002 leases"], "{both:?}");
     assert!(finish(newsriver(&config, "migrate")).contains("(0 migration(s) applied now)"));
     let check = finish(newsriver(&config, "check"));
     assert!(check.contains("store postgres://postgres:***@127.0.0.1:"), "{check}");

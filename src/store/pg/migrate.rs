@@ -10,7 +10,10 @@ use deadpool_postgres::Object;
 const MIGRATE_LOCK: i64 = 0x6e72_6d69_6772_6174;
 
 /// (version, name, SQL), in order.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "records", include_str!("migrations/0001_records.sql"))];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "records", include_str!("migrations/0001_records.sql")),
+    (2, "leases", include_str!("migrations/0002_leases.sql")),
+];
 
 /// A migration this run applied.
 #[derive(Debug, Clone, PartialEq, Eq)]

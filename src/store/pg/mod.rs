@@ -16,11 +16,15 @@
 //! `?since=` cursors rely on. Schema migrations (`migrate.rs`) take another advisory lock.
 
 mod commit;
+mod lease;
+mod listen;
 mod migrate;
 mod scan;
 mod tls;
 
 pub use commit::Txn;
+pub use lease::One as LeaseClaim;
+pub use listen::{Heard, LISTENER_NAME};
 pub use migrate::Applied;
 pub use scan::Scan;
 
@@ -42,6 +46,8 @@ struct Inner {
     /// `None` only while being dropped.
     rt: Option<tokio::runtime::Runtime>,
     pool: Pool,
+    /// For the one connection outside the pool, which listens for other instances' commits.
+    config: tokio_postgres::Config,
     /// The URL without its password, for errors.
     shown: String,
 }
@@ -120,7 +126,7 @@ impl PgKv {
         }
         config.application_name("newsriver");
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             tls::connector().map_err(fail)?,
             ManagerConfig { recycling_method: RecyclingMethod::Fast },
         );
@@ -129,6 +135,7 @@ impl PgKv {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .wait_timeout(Some(Duration::from_secs(30)))
             .create_timeout(Some(Duration::from_secs(15)))
+            .post_create(deadpool_postgres::Hook::async_fn(|client, _| Box::pin(plan_each_read(client))))
             .build()
             .map_err(|e| fail(e.to_string()))?;
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -137,7 +144,7 @@ impl PgKv {
             .enable_all()
             .build()
             .map_err(|e| fail(format!("cannot start the database runtime: {e}")))?;
-        let kv = Self(Arc::new(Inner { rt: Some(rt), pool, shown }));
+        let kv = Self(Arc::new(Inner { rt: Some(rt), pool, config, shown }));
         kv.run(|pool| async move { pool.get().await.map(drop).map_err(PgError::from) })?;
         Ok(kv)
     }
@@ -179,6 +186,9 @@ impl PgKv {
 
     /// The values of `keys`, in their order.
     pub fn get_many(&self, keys: Vec<Vec<u8>>) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
         self.run(|pool| async move {
             let c = pool.get().await?;
             let st = c.prepare_cached("SELECT k, v FROM newsriver_records WHERE k = ANY($1::bytea[])").await?;
@@ -211,6 +221,20 @@ impl PgKv {
         })
     }
 
+    /// How many records the table holds.
+    pub fn count(&self) -> Result<u64, StoreError> {
+        self.run(|pool| async move {
+            let c = pool.get().await?;
+            let row = c.query_one("SELECT count(*) FROM newsriver_records", &[]).await?;
+            Ok(row.get::<_, i64>(0).unsigned_abs())
+        })
+    }
+
+    /// Removes every record (`copy-store --force`).
+    pub fn clear(&self) -> Result<(), StoreError> {
+        self.run(|pool| async move { Ok(pool.get().await?.batch_execute("DELETE FROM newsriver_records").await?) })
+    }
+
     /// Applies the migrations not applied yet; returns them.
     pub fn migrate(&self) -> Result<Vec<Applied>, StoreError> {
         self.run(|pool| async move {
@@ -225,4 +249,16 @@ impl PgKv {
 /// left inside the transaction).
 fn discard(client: Object) {
     drop(Object::take(client));
+}
+
+/// Plans every statement for its parameters. A cached generic plan is chosen by the table's
+/// size when the statement is first run: on a store that starts empty, reads by key keep the
+/// sequential scan planned then (until autovacuum's first analyze), and each one reads the
+/// whole table, which grows with every commit. Planning a key lookup costs tens of
+/// microseconds. Engines without the setting keep their own plans (the error is ignored).
+async fn plan_each_read(client: &mut deadpool_postgres::ClientWrapper) -> Result<(), deadpool_postgres::HookError> {
+    if let Err(e) = client.batch_execute("SET plan_cache_mode = force_custom_plan").await {
+        tracing::debug!(error = %e, "store: the server keeps its own plan cache mode");
+    }
+    Ok(())
 }

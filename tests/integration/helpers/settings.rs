@@ -145,6 +145,9 @@ fn server_table(server: &ServerSettings) -> Value {
     if let Some(digest) = &server.admin_key_sha256 {
         t.insert("admin_key_sha256".into(), string(digest.to_hex()));
     }
+    if let Some(instance) = &server.instance {
+        t.insert("instance".into(), string(instance.as_str()));
+    }
     Value::Table(t)
 }
 
@@ -239,6 +242,7 @@ fn polling_table(p: &PollingSettings) -> Value {
         ("max_redirects", int(p.max_redirects)),
         ("redirect_confirmations", int(p.redirect_confirmations)),
         ("jitter", duration(p.jitter)),
+        ("lease", duration(p.lease)),
         ("max_backoff", duration(p.max_backoff)),
         ("initial_items", int(p.initial_items)),
         ("allow_private_networks", Value::Boolean(p.allow_private_networks)),
