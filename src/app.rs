@@ -137,7 +137,8 @@ impl Application {
         let stop = shutdown.clone();
         let threads = runtime::default_threads();
         tracing::info!(port = self.port, threads, "serving");
-        runtime::serve(self.listener, router, threads, stop).await.context("HTTP server failed")?;
+        let site = http::Site::new(self.live.clone(), router);
+        runtime::serve(self.listener, site, threads, stop).await.context("HTTP server failed")?;
         self.reloader.stop().await;
         let poller = self.core.poller.clone();
         if tokio::time::timeout(SHUTDOWN_GRACE, poller.wait_idle()).await.is_err() {

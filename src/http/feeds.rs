@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct FeedQuery {
-    limit: Option<String>,
+    pub(super) limit: Option<String>,
     before: Option<String>,
     since: Option<String>,
     /// A partner key, for readers that can send it no other way.
@@ -116,15 +116,27 @@ pub async fn channel<const KIND: u8>(
     // The request itself, not a `HeaderMap`: that extractor copies every header.
     req: Request,
 ) -> Result<Response, ApiError> {
-    let (name, format) = split_file(&file)?;
-    let ch = channel_of(&state, KIND, name)?;
+    answer(&state, KIND, &file, q, req.headers()).await
+}
+
+/// The answer to a channel URL of `kind` for `file` (`all.atom`), whichever way the request
+/// came (`channel`, or the serving threads' direct path, `Site`).
+pub async fn answer(
+    state: &AppState,
+    kind: u8,
+    file: &str,
+    q: FeedQuery,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let (name, format) = split_file(file)?;
+    let ch = channel_of(state, kind, name)?;
     // Before any cache: a body cached for a partner must never reach anyone else.
-    let reader = guard::admit(&state, &ch, req.headers(), q.key.as_deref(), || unknown(KIND, name))?;
+    let reader = guard::admit(state, &ch, headers, q.key.as_deref(), || unknown(kind, name))?;
     let path = format!("{}{}", channel_path(&ch), format.suffix());
-    let (mut response, items) = serve(&state, ch, format, path, q, req.headers(), &reader).await?;
-    guard::served(&state, &reader, &response, items);
+    let (mut response, items) = serve(state, ch, format, path, q, headers, &reader).await?;
+    guard::served(state, &reader, &response, items);
     if reader.partner.is_some() {
-        guard::mark_private(&mut response, &state);
+        guard::mark_private(&mut response, state);
     }
     Ok(response)
 }

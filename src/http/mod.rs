@@ -13,6 +13,7 @@ mod index;
 mod prune;
 mod related;
 mod reload;
+mod site;
 mod status_page;
 
 pub use cursor::encode_since;
@@ -20,6 +21,7 @@ pub use error::ApiError;
 pub use feeds::{channel_path, first_page, since_document, SinceDocument};
 pub use guard::require_admin;
 pub use index::{index_page, opml_document, public_channels};
+pub use site::Site;
 
 use crate::channels::ChannelVersions;
 use crate::config::Settings;

@@ -3,8 +3,8 @@
 //! threads: a work-stealing runtime woke a second worker for most requests, which cost more than
 //! building the answer. Polls keep the main runtime.
 
-use axum::extract::ConnectInfo;
-use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use axum::response::Response;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -12,10 +12,21 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// Serves `router` on `threads` threads until `stop` is cancelled and open requests finish.
+/// What answers the requests: axum's `Router`, or a front that answers some requests itself.
+pub trait Site:
+    tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static
+{
+}
+
+impl<S> Site for S where
+    S: tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static
+{
+}
+
+/// Serves `site` on `threads` threads until `stop` is cancelled and open requests finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    router: Router,
+    site: impl Site,
     threads: usize,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
@@ -25,12 +36,12 @@ pub async fn serve(
     let _stop_on_drop = stop.clone().drop_guard();
     let mut running = Vec::with_capacity(threads);
     for i in 0..threads.max(1) {
-        let (socket, router, stop) = (shared.try_clone()?, router.clone(), stop.clone());
+        let (socket, site, stop) = (shared.try_clone()?, site.clone(), stop.clone());
         // Each thread reports its end on a channel instead of being joined from the blocking
         // pool: a runtime dropped while serving (a test that panics) must not wait for a join.
         let (done, ended) = tokio::sync::oneshot::channel();
         std::thread::Builder::new().name(format!("newsriver-http-{i}")).spawn(move || {
-            let _ = done.send(serve_one(socket, router, stop));
+            let _ = done.send(serve_one(socket, site, stop));
         })?;
         running.push(ended);
     }
@@ -47,7 +58,7 @@ pub async fn serve(
     result
 }
 
-fn serve_one(socket: std::net::TcpListener, router: Router, stop: CancellationToken) -> std::io::Result<()> {
+fn serve_one(socket: std::net::TcpListener, site: impl Site, stop: CancellationToken) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = TcpListener::from_std(socket)?;
@@ -67,7 +78,7 @@ fn serve_one(socket: std::net::TcpListener, router: Router, stop: CancellationTo
             // As nginx's `tcp_nodelay`: the last segment of an answer leaves with the rest
             // instead of waiting for the client to acknowledge the ones before it.
             let _ = stream.set_nodelay(true);
-            open.spawn(connection(stream, WithPeer { router: router.clone(), peer }, stop.clone()));
+            open.spawn(connection(stream, WithPeer { site: site.clone(), peer }, stop.clone()));
         }
         // No new connections; the open ones finish the request they are in and close.
         drop(listener);
@@ -89,7 +100,7 @@ async fn pause_after(e: &std::io::Error) {
 
 /// One HTTP/1.1 connection (the only protocol served: no sniffing for HTTP/2 on each one), shut
 /// down gracefully when `stop` is cancelled.
-async fn connection(stream: TcpStream, service: WithPeer, stop: CancellationToken) {
+async fn connection<S: Site>(stream: TcpStream, service: WithPeer<S>, stop: CancellationToken) {
     let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     let mut conn = std::pin::pin!(conn);
     tokio::select! {
@@ -99,27 +110,27 @@ async fn connection(stream: TcpStream, service: WithPeer, stop: CancellationToke
     let _ = conn.await;
 }
 
-/// One connection's router and client address. The address is added (`ConnectInfo`) to POST
+/// One connection's site and client address. The address is added (`ConnectInfo`) to POST
 /// requests only, for the handlers that limit per address (WebSub subscriptions): on every GET
 /// it would cost a cached answer two allocations.
 #[derive(Clone)]
-struct WithPeer {
-    router: Router,
+struct WithPeer<S> {
+    site: S,
     peer: SocketAddr,
 }
 
-impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for WithPeer {
-    type Response = axum::response::Response;
+impl<S: Site> hyper::service::Service<hyper::Request<hyper::body::Incoming>> for WithPeer<S> {
+    type Response = Response;
     type Error = Infallible;
-    type Future = axum::routing::future::RouteFuture<Infallible>;
+    type Future = S::Future;
 
     fn call(&self, req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
         let mut req = req.map(axum::body::Body::new);
         if req.method() == axum::http::Method::POST {
             req.extensions_mut().insert(ConnectInfo(self.peer));
         }
-        // A router is always ready (axum documents it), so it is called without asking.
-        tower::Service::call(&mut self.router.clone(), req)
+        // A site is always ready (a router is, axum documents it), so it is called without asking.
+        tower::Service::call(&mut self.site.clone(), req)
     }
 }
 

@@ -398,3 +398,39 @@ async fn a_large_cached_channel_arrives_whole_in_every_encoding_again_and_again(
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_channel_url_answers_alike_whether_it_needs_decoding_or_not() {
+    let items = "<item><guid>one</guid><title>One</title><link>https://a.example/1</link><pubDate>01 Nov 2026 10:00:00 +0000</pubDate></item>";
+    let a = serve_body("/feed", rss(items), "application/rss+xml").await;
+    let app = spawn_app_with(&[("a", format!("{}/feed", a.uri()))], |_| {}).await;
+    app.poll_now().await;
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{}{path}", app.base)).send();
+    // The plain URL is answered without the router; the encoded ones and the refused query go
+    // through it: every pair must agree.
+    let plain = get("/feeds/all.atom?limit=5").await.expect("plain");
+    let encoded = get("/feeds/all%2Eatom?limit=5").await.expect("encoded");
+    assert_eq!((plain.status().as_u16(), encoded.status().as_u16()), (200, 200));
+    let (plain, encoded) = (plain.bytes().await.expect("body"), encoded.bytes().await.expect("body"));
+    let parsed = feed_rs::parser::parse(plain.as_ref()).expect("plain parses");
+    assert_eq!(parsed.entries.len(), 1);
+    assert!(plain == encoded, "the same cached body either way");
+    let source = get("/sources/a.json").await.expect("source");
+    let source_encoded = get("/sources/%61.json").await.expect("source, encoded");
+    assert_eq!((source.status().as_u16(), source_encoded.status().as_u16()), (200, 200));
+    assert!(source.bytes().await.expect("body") == source_encoded.bytes().await.expect("body"));
+    for (path, status) in [
+        ("/feeds/all.atom?limit=1&limit=2", 400),
+        ("/feeds/all.atom?limit=0", 400),
+        ("/feeds/nothing.atom", 404),
+        ("/feeds/all.atom/", 404),
+        ("/topics/no-such-topic.rss", 404),
+    ] {
+        assert_eq!(get(path).await.expect("req").status(), status, "{path}");
+    }
+    let head = client.head(format!("{}/feeds/all.atom", app.base)).send().await.expect("head");
+    assert_eq!(head.status(), 200);
+    assert!(head.bytes().await.expect("body").is_empty(), "HEAD has no body");
+    app.stop().await;
+}

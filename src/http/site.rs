@@ -1,0 +1,123 @@
+//! What the serving threads call per request: a channel GET goes straight to its handler, the
+//! rest through the router.
+//!
+//! A cached channel answer is the hot path (feed readers poll it, mostly for a 304); the
+//! router's matching, its extractors and their futures cost about as much as the handler itself.
+
+use super::feeds::{self, FeedQuery};
+use super::Live;
+use axum::extract::Request;
+use axum::http::{Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// The router, and the live state channel answers are made from.
+#[derive(Clone, Debug)]
+pub struct Site {
+    live: Live,
+    router: Router,
+}
+
+impl Site {
+    /// `router` must route the channel URLs to `feeds::channel` (as `http::router` does): the
+    /// direct path answers them the same way, and leaves the router whatever it cannot.
+    pub fn new(live: Live, router: Router) -> Self {
+        Self { live, router }
+    }
+}
+
+type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl tower::Service<Request> for Site {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Answer {
+        let direct = (req.method() == Method::GET).then(|| ChannelUrl::direct(req.uri())).flatten();
+        match direct {
+            Some(url) => {
+                let state = self.live.load();
+                Box::pin(async move {
+                    let answer = feeds::answer(&state, url.kind, &url.file, url.query, req.headers()).await;
+                    Ok(answer.into_response())
+                })
+            }
+            None => Box::pin(self.router.call(req)),
+        }
+    }
+}
+
+/// A channel URL taken apart: its kind (`feeds::FEEDS`, `TOPICS`, `SOURCES`), file and query.
+#[derive(Debug)]
+struct ChannelUrl {
+    kind: u8,
+    file: String,
+    query: FeedQuery,
+}
+
+impl ChannelUrl {
+    /// The channel URL `uri` is, when the router would take it apart the same way: a file that
+    /// needs no percent-decoding and a query that parses. Anything else is the router's, so its
+    /// answers (and its errors) stay the only ones.
+    fn direct(uri: &Uri) -> Option<Self> {
+        let path = uri.path();
+        let (kind, file) = [("/feeds/", feeds::FEEDS), ("/topics/", feeds::TOPICS), ("/sources/", feeds::SOURCES)]
+            .into_iter()
+            .find_map(|(prefix, kind)| path.strip_prefix(prefix).map(|file| (kind, file)))?;
+        let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+        if file.is_empty() || !file.bytes().all(plain) {
+            return None;
+        }
+        let query = match uri.query() {
+            None => FeedQuery::default(),
+            Some(q) => serde_urlencoded::from_str(q).ok()?,
+        };
+        Some(Self { kind, file: file.to_owned(), query })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn direct(uri: &str) -> Option<(u8, String, Option<String>)> {
+        let url = ChannelUrl::direct(&uri.parse().expect("uri"))?;
+        Some((url.kind, url.file, url.query.limit))
+    }
+
+    #[test]
+    fn channel_urls_the_router_would_take_apart_alike_go_direct() {
+        assert_eq!(direct("/feeds/all.atom"), Some((feeds::FEEDS, "all.atom".into(), None)));
+        assert_eq!(
+            direct("/topics/energy-policy.rss?limit=5"),
+            Some((feeds::TOPICS, "energy-policy.rss".into(), Some("5".into())))
+        );
+        assert_eq!(direct("/sources/wire_agency?unknown=1"), Some((feeds::SOURCES, "wire_agency".into(), None)));
+        assert_eq!(direct("/feeds/all.json?"), Some((feeds::FEEDS, "all.json".into(), None)));
+    }
+
+    #[test]
+    fn anything_needing_decoding_or_refused_by_the_query_parser_is_left_to_the_router() {
+        for uri in [
+            "/feeds/all%2Eatom",
+            "/feeds/",
+            "/feeds/all.atom/",
+            "/feeds/a/b.atom",
+            "/feedsall.atom",
+            "/api/sources",
+            "/",
+            "/feeds/all.atom?limit=1&limit=2",
+        ] {
+            assert!(direct(uri).is_none(), "{uri} went direct");
+        }
+    }
+}
