@@ -22,6 +22,7 @@ import json
 import os
 import re
 import socket
+import statistics
 import sys
 import threading
 
@@ -186,6 +187,20 @@ def wrk(args):
     res["transfer_per_s"] = m.group(1) if m else None
     json.dump(res, open(out_path, "w"), indent=1)
     print(json.dumps(res))
+
+
+def wrk_median(args):
+    """wrk_median OUT.json RUN.json...: the runs' medians (req/s and each latency percentile
+    taken apart), the runs' req/s listed, problems summed: one figure that one noisy run cannot
+    make."""
+    out_path, runs = args[0], [json.load(open(p)) for p in args[1:] if os.path.exists(p)]
+    med = lambda xs: statistics.median(xs) if xs else None
+    res = {k: med([r[k] for r in runs if r.get(k) is not None]) for k in ("rps", "p50_ms", "p75_ms", "p90_ms", "p99_ms")}
+    res["runs_rps"] = [r.get("rps") for r in runs]
+    res["requests"] = sum(r.get("requests") or 0 for r in runs)
+    res["non_2xx_3xx"] = sum(r.get("non_2xx_3xx") or 0 for r in runs)
+    res["socket_errors"] = "; ".join(r["socket_errors"] for r in runs if r.get("socket_errors"))
+    json.dump(res, open(out_path, "w"), indent=1)
 
 
 class StaticHandler(http.server.SimpleHTTPRequestHandler):
@@ -372,6 +387,10 @@ def report(args):
             f"{'?' if ratio is None else f'{ratio:.2f}'}"
         )
         notes += wrk_problems(a, "newsriver") + wrk_problems(b, kv.get("ref", "nginx"))
+        if len(a.get("runs_rps") or []) > 1:
+            runs = lambda w: "/".join(fmt_n(x) for x in w.get("runs_rps") or [])
+            notes.append(f"medians of {len(a['runs_rps'])} alternating runs (req/s newsriver {runs(a)}, "
+                         f"{kv.get('ref', 'nginx')} {runs(b)})")
         if kv.get("note"):
             notes.append(kv["note"])
     elif base == "W5":
@@ -398,6 +417,6 @@ def report(args):
 
 if __name__ == "__main__":
     cmd, rest = sys.argv[1], sys.argv[2:]
-    {"free-port": lambda a: free_port(), "config": config, "poll": poll, "wrk": wrk, "serve": serve,
+    {"free-port": lambda a: free_port(), "config": config, "poll": poll, "wrk": wrk, "wrk-median": wrk_median, "serve": serve,
      "gzip": gzip_file, "table": table, "report": report, "articles": e2e_articles.main,
      "articles-check": e2e_articles.check}[cmd](rest)

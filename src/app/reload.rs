@@ -190,6 +190,7 @@ impl Reloader {
     pub(super) async fn start_routing(&self, routing: Routing, pending: bool) {
         let mut cur = self.current.lock().await;
         if pending {
+            tracing::info!("topic rules changed since the store was last routed: re-routing stored entries meanwhile");
             self.start_reroute(&mut cur, routing, Vec::new()).await;
         } else {
             cur.fingerprint = routing.fingerprint;
