@@ -1,6 +1,7 @@
 //! Rendered channel bodies, cached per (channel, format, page) and valid while the channel's
 //! version is unchanged; gzip and brotli bodies are made once per version, on first demand.
 
+use super::encoding::{brotli, gzip, negotiate, Encoding};
 use crate::domain::ChannelId;
 use crate::render::Format;
 use axum::body::Bytes;
@@ -9,7 +10,6 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -46,6 +46,9 @@ pub struct Rendered {
     pub items: usize,
     /// Header values made once per render, not per request.
     prebuilt: Prebuilt,
+    /// The answer's whole header map per encoding and status (200, 304), made on first use and
+    /// cloned after: a clone costs a fraction of building the map (hashing and placing each name).
+    heads: [OnceLock<(CacheHeaders, HeaderMap)>; 6],
 }
 
 #[derive(Debug)]
@@ -79,6 +82,7 @@ impl Rendered {
             cursor,
             items: 0,
             prebuilt,
+            heads: Default::default(),
         }
     }
 
@@ -99,7 +103,7 @@ impl Rendered {
 }
 
 /// The caching headers of channel answers: one set for everyone, one for a partner's own.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CacheHeaders {
     pub control: HeaderValue,
     pub vary: HeaderValue,
@@ -202,49 +206,6 @@ impl RenderCache {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    Identity,
-    Gzip,
-    Brotli,
-}
-
-/// Picks brotli, then gzip, from `Accept-Encoding` (honouring `q=0`).
-fn negotiate(headers: &HeaderMap) -> Encoding {
-    let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let accepts = |name: &str| {
-        accept.split(',').any(|part| {
-            let mut it = part.split(';');
-            let token = it.next().unwrap_or("").trim();
-            let q = it.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
-            token.eq_ignore_ascii_case(name) && q > 0.0
-        })
-    };
-    if accepts("br") {
-        Encoding::Brotli
-    } else if accepts("gzip") {
-        Encoding::Gzip
-    } else {
-        Encoding::Identity
-    }
-}
-
-fn gzip(data: &[u8]) -> Bytes {
-    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4), flate2::Compression::default());
-    // Writing into memory cannot fail.
-    let _ = enc.write_all(data);
-    Bytes::from(enc.finish().unwrap_or_default())
-}
-
-fn brotli(data: &[u8]) -> Bytes {
-    let mut out = Vec::with_capacity(data.len() / 4);
-    {
-        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 8, 22);
-        let _ = w.write_all(data);
-    }
-    Bytes::from(out)
-}
-
 pub fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
@@ -265,7 +226,6 @@ fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
 /// encoding the client accepts, with caching headers either way.
 pub fn respond(req: &HeaderMap, r: &Rendered, cache: &CacheHeaders) -> Response {
     let encoding = negotiate(req);
-    let p = &r.prebuilt;
     let fresh = !not_modified(req, r);
     let body = match encoding {
         _ if !fresh => axum::body::Body::empty(),
@@ -273,37 +233,52 @@ pub fn respond(req: &HeaderMap, r: &Rendered, cache: &CacheHeaders) -> Response 
         Encoding::Gzip => r.gzip.get_or_init(|| gzip(&r.body)).clone().into(),
         Encoding::Brotli => r.brotli.get_or_init(|| brotli(&r.body)).clone().into(),
     };
-    // The headers go straight into the response: a separate map merged in afterwards (axum's
-    // `(status, headers, body)`) hashed and copied every header twice, a tenth of a cached answer.
     let mut response = Response::new(body);
-    let headers = response.headers_mut();
-    headers.reserve(8);
-    let etag = match encoding {
-        Encoding::Identity => &p.etags[0],
-        Encoding::Gzip => &p.etags[1],
-        Encoding::Brotli => &p.etags[2],
-    };
-    headers.insert(header::ETAG, etag.clone());
-    headers.insert(header::LAST_MODIFIED, p.last_modified.clone());
-    headers.insert(header::CACHE_CONTROL, cache.control.clone());
-    headers.insert(header::VARY, cache.vary.clone());
-    if let Some(c) = &p.cursor {
-        headers.insert(header::HeaderName::from_static("x-newsriver-cursor"), c.clone());
-    }
+    *response.headers_mut() = r.heads(encoding, fresh, cache);
     if !fresh {
         *response.status_mut() = StatusCode::NOT_MODIFIED;
-        return response;
-    }
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
-    if let Some(link) = &p.link {
-        headers.insert(header::LINK, link.clone());
-    }
-    match encoding {
-        Encoding::Identity => {}
-        Encoding::Gzip => drop(headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))),
-        Encoding::Brotli => drop(headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"))),
     }
     response
+}
+
+impl Rendered {
+    /// The headers of an answer in `encoding`, a 304 unless `fresh`, with the caching headers
+    /// `cache`: a copy of the map made for the first such answer (made anew in the rare case of
+    /// another `cache`, as the slot keeps the first).
+    fn heads(&self, encoding: Encoding, fresh: bool, cache: &CacheHeaders) -> HeaderMap {
+        let slot = &self.heads[encoding as usize * 2 + usize::from(fresh)];
+        let (made_for, heads) = slot.get_or_init(|| (cache.clone(), self.make_heads(encoding, fresh, cache)));
+        if made_for == cache {
+            heads.clone()
+        } else {
+            self.make_heads(encoding, fresh, cache)
+        }
+    }
+
+    fn make_heads(&self, encoding: Encoding, fresh: bool, cache: &CacheHeaders) -> HeaderMap {
+        let p = &self.prebuilt;
+        let mut headers = HeaderMap::with_capacity(8);
+        headers.insert(header::ETAG, p.etags[encoding as usize].clone());
+        headers.insert(header::LAST_MODIFIED, p.last_modified.clone());
+        headers.insert(header::CACHE_CONTROL, cache.control.clone());
+        headers.insert(header::VARY, cache.vary.clone());
+        if let Some(c) = &p.cursor {
+            headers.insert(header::HeaderName::from_static("x-newsriver-cursor"), c.clone());
+        }
+        if !fresh {
+            return headers;
+        }
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+        if let Some(link) = &p.link {
+            headers.insert(header::LINK, link.clone());
+        }
+        match encoding {
+            Encoding::Identity => {}
+            Encoding::Gzip => drop(headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))),
+            Encoding::Brotli => drop(headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"))),
+        }
+        headers
+    }
 }
 
 #[cfg(test)]
@@ -348,14 +323,6 @@ mod tests {
     }
 
     #[test]
-    fn negotiation_prefers_brotli_and_honours_q0() {
-        assert_eq!(negotiate(&req(&[("accept-encoding", "gzip, deflate, br")])), Encoding::Brotli);
-        assert_eq!(negotiate(&req(&[("accept-encoding", "gzip, br;q=0")])), Encoding::Gzip);
-        assert_eq!(negotiate(&req(&[("accept-encoding", "identity")])), Encoding::Identity);
-        assert_eq!(negotiate(&HeaderMap::new()), Encoding::Identity);
-    }
-
-    #[test]
     fn validators() {
         let t = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z").expect("date").with_timezone(&Utc);
         let r = Rendered::new(1, b"body".to_vec(), t, Format::Atom, "c1".into());
@@ -370,5 +337,38 @@ mod tests {
             &req(&[("if-none-match", "\"other\""), ("if-modified-since", "Sat, 28 Nov 2026 10:00:00 GMT")]),
             &r
         ));
+    }
+
+    #[test]
+    fn each_answer_keeps_its_own_headers_when_they_are_made_once_and_copied() {
+        let t = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z").expect("date").with_timezone(&Utc);
+        let r = Rendered::new(1, b"body".to_vec(), t, Format::Atom, "c1".into());
+        let (public, private) =
+            (CacheHeaders::public(Duration::from_secs(60)), CacheHeaders::private(Duration::from_secs(60)));
+        let head = |pairs: &[(&'static str, &str)], cache: &CacheHeaders| {
+            let answer = respond(&req(pairs), &r, cache);
+            let h =
+                |name: header::HeaderName| answer.headers().get(name).map(|v| v.to_str().expect("ascii").to_owned());
+            (
+                answer.status(),
+                h(header::ETAG),
+                h(header::CACHE_CONTROL),
+                h(header::CONTENT_ENCODING),
+                h(header::CONTENT_TYPE),
+            )
+        };
+        let tag = format!("\"{}\"", r.etag);
+        for _ in 0..2 {
+            let plain = head(&[], &public);
+            assert_eq!((plain.0, plain.1.as_deref(), plain.3.as_deref()), (StatusCode::OK, Some(tag.as_str()), None));
+            assert_eq!(plain.2.as_deref(), Some("public, max-age=60"));
+            let gz = head(&[("accept-encoding", "gzip")], &public);
+            assert_eq!((gz.1, gz.3.as_deref()), (Some(format!("\"{}-gz\"", r.etag)), Some("gzip")));
+            let not_modified = head(&[("if-none-match", &tag)], &public);
+            assert_eq!((not_modified.0, not_modified.3, not_modified.4), (StatusCode::NOT_MODIFIED, None, None));
+            // A partner's answer to the same body: its own caching headers, not the copy's.
+            let theirs = head(&[], &private);
+            assert_eq!(theirs.2.as_deref(), Some("private, max-age=60"));
+        }
     }
 }

@@ -6,6 +6,7 @@ mod backup;
 pub mod cache;
 mod counters;
 mod cursor;
+mod encoding;
 mod error;
 mod feeds;
 mod guard;
