@@ -393,7 +393,7 @@ if [[ $RUN_W8 == 1 && $HAVE_WRK == 1 ]]; then
         curl -s -m 2 "http://127.0.0.1:$NR_PORT/metrics" \
             | awk '/^newsriver_polls_total/ {s += $2} END {print s + 0}'
     }
-    run_wrk w8 "$CH"
+    CONNS=64 run_wrk w8 "$CH"
     DONE_AFTER=$(polls_done)
     curl -s -m 2 "http://127.0.0.1:$NR_PORT/metrics" > "$WORK/w8.metrics" || true
     W8_REQS=$(awk '/^newsriver_channel_requests_total/ {print $2}' "$WORK/w8.metrics")
@@ -404,7 +404,7 @@ if [[ $RUN_W8 == 1 && $HAVE_WRK == 1 ]]; then
         [[ $(polls_done) -ge $FEEDS ]] && { T_END=$(python3 -c "import time,sys; print(f'{time.time()-float(sys.argv[1]):.1f}')" "$SERVE_T0"); break; }
         sleep 0.5
     done
-    IDLE="$WORK/w6_nr_plain.json"
+    IDLE="$WORK/w6_plain_64_nr.json"   # W6 plain at the same 64 connections
     record "W8" "what=all.atom?limit=100 during the first ${WRK_SECS}s of serve's first ingest ($FEEDS feeds)" \
         "wrk=$WORK/w8.json" "idle=$IDLE" \
         "note=listening after ${SERVE_READY_S}s; $DONE_AFTER/$FEEDS polls done when wrk ended; render cache hits ${W8_HITS:-?} of ${W8_REQS:-?} channel requests; all polled ${T_END:-(not within 300 s)}s after start"
