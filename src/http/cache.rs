@@ -283,15 +283,8 @@ impl Rendered {
 
 #[cfg(test)]
 mod tests {
+    use super::super::encoding::tests::req;
     use super::*;
-
-    fn req(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_str(v).expect("header"));
-        }
-        h
-    }
 
     #[test]
     fn one_render_per_change_and_readers_meanwhile_get_the_previous_body() {

@@ -48,11 +48,12 @@ pub(super) fn brotli(data: &[u8]) -> Bytes {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
-    fn req(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    /// A request's headers from name/value pairs (the cache's tests use it too).
+    pub(in crate::http) fn req(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
             h.insert(*k, HeaderValue::from_str(v).expect("header"));
