@@ -138,7 +138,9 @@ impl Application {
         let threads = runtime::default_threads();
         tracing::info!(port = self.port, threads, "serving");
         let site = http::Site::new(self.live.clone(), router);
-        runtime::serve(self.listener, site, threads, stop).await.context("HTTP server failed")?;
+        let connections =
+            runtime::Connections { threads, client_timeout: self.live.load().settings.server.client_timeout };
+        runtime::serve(self.listener, site, connections, stop).await.context("HTTP server failed")?;
         self.reloader.stop().await;
         let poller = self.core.poller.clone();
         if tokio::time::timeout(SHUTDOWN_GRACE, poller.wait_idle()).await.is_err() {

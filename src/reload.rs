@@ -81,6 +81,8 @@ impl ConfigStatus {
 pub fn effective(running: &Settings, new: Settings) -> Settings {
     let mut s = new;
     s.server.listen = running.server.listen;
+    // Each serving thread's connections are set up with it at start.
+    s.server.client_timeout = running.server.client_timeout;
     s.store = running.store.clone();
     s.export.dir = running.export.dir.clone();
     // The hub's client, limits and queues are built at start (and its routes exist or not).
@@ -103,6 +105,7 @@ pub fn diff(old: &Settings, new: &Settings) -> Changes {
     let (live, restart) = (&mut c.settings_changed, &mut c.needs_restart);
     let (o, n) = (&old.server, &new.server);
     key(restart, "server.listen", &o.listen, &n.listen);
+    key(restart, "server.client_timeout", &o.client_timeout, &n.client_timeout);
     key(live, "server.public_url", &o.public_url, &n.public_url);
     key(live, "server.default_items", &o.default_items, &n.default_items);
     key(live, "server.max_items", &o.max_items, &n.max_items);
@@ -220,13 +223,14 @@ any = ["train"]
     #[test]
     fn restart_only_keys_are_listed_and_keep_their_running_value() {
         let old = settings(BASE);
-        let text = format!("[server]\nlisten = \"127.0.0.1:9999\"\npublic_url = \"https://news.example\"\n[polling]\nconcurrency = 3\nevery = \"5m\"\n[stories]\nwindow = \"1d\"\ngroup = \"story\"\n{BASE}");
+        let text = format!("[server]\nlisten = \"127.0.0.1:9999\"\nclient_timeout = \"10s\"\npublic_url = \"https://news.example\"\n[polling]\nconcurrency = 3\nevery = \"5m\"\n[stories]\nwindow = \"1d\"\ngroup = \"story\"\n{BASE}");
         let new = settings(&text);
         let c = diff(&old, &new);
-        assert_eq!(c.needs_restart, ["server.listen", "stories"]);
+        assert_eq!(c.needs_restart, ["server.listen", "server.client_timeout", "stories"]);
         assert_eq!(c.settings_changed, ["server.public_url", "stories.group", "polling.concurrency", "polling.every"]);
         let running = effective(&old, new.clone());
         assert_eq!(running.server.listen, old.server.listen);
+        assert_eq!(running.server.client_timeout, old.server.client_timeout);
         assert_eq!(running.polling.concurrency, 3, "the poller's slots are resized");
         assert_eq!(running.stories.window, old.stories.window);
         assert_eq!((running.stories.group, running.polling.every), (new.stories.group, new.polling.every));

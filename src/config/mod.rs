@@ -115,6 +115,9 @@ pub struct ServerSettings {
     pub max_items: usize,
     /// `Cache-Control: max-age` of channel responses.
     pub max_age: Duration,
+    /// How long a connection may stay without a request arriving, being answered or sent
+    /// before it is closed (`runtime::Connections`).
+    pub client_timeout: Duration,
     /// When set, `/api/*` (but `/healthz`) and `/metrics` need the key with this SHA-256.
     pub admin_key_sha256: Option<KeyDigest>,
     /// This instance's name among those sharing a PostgreSQL store (who holds a lease, who

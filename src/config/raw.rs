@@ -120,6 +120,7 @@ pub struct RawServer {
     pub default_items: Option<usize>,
     pub max_items: Option<usize>,
     pub max_age: Option<String>,
+    pub client_timeout: Option<String>,
     pub admin_key_sha256: Option<String>,
     pub instance: Option<String>,
 }
@@ -245,13 +246,24 @@ impl RawServer {
             p.push("server.default_items", format!("{default_items} is above server.max_items ({max_items})"));
         }
         let max_age = p.duration("server.max_age", self.max_age.as_deref(), Duration::from_secs(60));
+        let client_timeout =
+            p.duration("server.client_timeout", self.client_timeout.as_deref(), Duration::from_secs(30));
         let admin_key_sha256 =
             self.admin_key_sha256.as_deref().and_then(|raw| p.digest("server.admin_key_sha256", raw));
         let instance = self.instance.as_deref().map(str::trim).map(str::to_owned);
         if instance.as_deref().is_some_and(|i| i.is_empty() || i.len() > 100 || i.chars().any(char::is_control)) {
             p.push("server.instance", "must be 1 to 100 printable characters");
         }
-        ServerSettings { listen, public_url, default_items, max_items, max_age, admin_key_sha256, instance }
+        ServerSettings {
+            listen,
+            public_url,
+            default_items,
+            max_items,
+            max_age,
+            client_timeout,
+            admin_key_sha256,
+            instance,
+        }
     }
 }
 

@@ -42,6 +42,7 @@ fn minimal_config_gets_defaults() {
     assert_eq!(s.polling.every, Duration::from_secs(900));
     assert_eq!(s.sources[0].schedule, Schedule::Every(Duration::from_secs(900)));
     assert_eq!(s.sources[0].title, "a");
+    assert_eq!(s.server.client_timeout, Duration::from_secs(30));
 }
 
 #[test]
@@ -49,6 +50,7 @@ fn every_problem_is_listed_with_its_path() {
     let text = r#"
 [server]
 listen = "nowhere"
+client_timeout = "0s"
 [polling]
 every = "15 fortnights"
 concurrency = 0
@@ -70,6 +72,7 @@ any = ["fine", "not fine"]
     let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
     for want in [
         "server.listen",
+        "server.client_timeout",
         "polling.every",
         "polling.concurrency",
         "source[1].id",

@@ -3,6 +3,7 @@
 
 mod pools;
 mod serving;
+mod watch;
 
 pub use pools::{CpuPool, CpuShare, PoolError};
-pub use serving::{default_threads, serve};
+pub use serving::{default_threads, serve, Connections};

@@ -3,11 +3,14 @@
 //! threads: a work-stealing runtime woke a second worker for most requests, which cost more than
 //! building the answer. Polls keep the main runtime.
 
+use super::watch::{Activity, Answering, Watched};
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -23,25 +26,38 @@ impl<S> Site for S where
 {
 }
 
-/// Serves `site` on `threads` threads until `stop` is cancelled and open requests finish.
+/// How long, after the stop, a connection may take to finish the request it is in.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// How requests are taken in: on how many threads, and how long a client may be silent.
+#[derive(Debug, Clone, Copy)]
+pub struct Connections {
+    pub threads: usize,
+    /// How long a connection may stay without a request begun, answered or sent before it is
+    /// closed: a silent or trickling client must not hold a descriptor for ever.
+    pub client_timeout: Duration,
+}
+
+/// Serves `site` until `stop` is cancelled and open requests finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     site: impl Site,
-    threads: usize,
+    connections: Connections,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
     let shared = listener.into_std()?;
     // Dropped before the threads end (its runtime went away): they are told to stop, not left
     // serving a state nobody owns.
     let _stop_on_drop = stop.clone().drop_guard();
+    let threads = connections.threads.max(1);
     let mut running = Vec::with_capacity(threads);
-    for i in 0..threads.max(1) {
+    for i in 0..threads {
         let (socket, site, stop) = (shared.try_clone()?, site.clone(), stop.clone());
         // Each thread reports its end on a channel instead of being joined from the blocking
         // pool: a runtime dropped while serving (a test that panics) must not wait for a join.
         let (done, ended) = tokio::sync::oneshot::channel();
         std::thread::Builder::new().name(format!("newsriver-http-{i}")).spawn(move || {
-            let _ = done.send(serve_one(socket, site, stop));
+            let _ = done.send(serve_one(socket, site, connections.client_timeout, stop));
         })?;
         running.push(ended);
     }
@@ -58,7 +74,12 @@ pub async fn serve(
     result
 }
 
-fn serve_one(socket: std::net::TcpListener, site: impl Site, stop: CancellationToken) -> std::io::Result<()> {
+fn serve_one(
+    socket: std::net::TcpListener,
+    site: impl Site,
+    client_timeout: Duration,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = TcpListener::from_std(socket)?;
@@ -78,7 +99,7 @@ fn serve_one(socket: std::net::TcpListener, site: impl Site, stop: CancellationT
             // As nginx's `tcp_nodelay`: the last segment of an answer leaves with the rest
             // instead of waiting for the client to acknowledge the ones before it.
             let _ = stream.set_nodelay(true);
-            open.spawn(connection(stream, WithPeer { site: site.clone(), peer }, stop.clone()));
+            open.spawn(connection(stream, site.clone(), peer, client_timeout, stop.clone()));
         }
         // No new connections; the open ones finish the request they are in and close.
         drop(listener);
@@ -99,15 +120,40 @@ async fn pause_after(e: &std::io::Error) {
 }
 
 /// One HTTP/1.1 connection (the only protocol served: no sniffing for HTTP/2 on each one), shut
-/// down gracefully when `stop` is cancelled.
-async fn connection<S: Site>(stream: TcpStream, service: WithPeer<S>, stop: CancellationToken) {
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+/// down gracefully when `stop` is cancelled or when nothing moved on it for `client_timeout`.
+async fn connection<S: Site>(
+    stream: TcpStream,
+    site: S,
+    peer: SocketAddr,
+    client_timeout: Duration,
+    stop: CancellationToken,
+) {
+    let activity = Arc::new(Activity::default());
+    let service = WithPeer { site, peer, activity: activity.clone() };
+    let io = TokioIo::new(Watched::new(stream, activity.clone()));
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
     let mut conn = std::pin::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => return,
-        _ = stop.cancelled() => conn.as_mut().graceful_shutdown(),
+    let (mut last, mut still) = (activity.mark(), 0);
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(client_timeout) => {}
+        }
+        let now = activity.mark();
+        (still, last) = if now.is_none() || now != last { (0, now) } else { (still + 1, now) };
+        // A first still period: closed at once between requests, else (a head not whole yet,
+        // an answer the client does not take) told to close when done; a second: dropped.
+        match still {
+            0 => {}
+            1 => conn.as_mut().graceful_shutdown(),
+            _ => return tracing::debug!(%peer, "dropped a connection on which nothing moved"),
+        }
     }
-    let _ = conn.await;
+    conn.as_mut().graceful_shutdown();
+    // The request in flight may finish; a client that has not sent a whole head by then (hyper
+    // waits for it) does not hold the shutdown up.
+    let _ = tokio::time::timeout(DRAIN, conn).await;
 }
 
 /// One connection's site and client address. The address is added (`ConnectInfo`) to POST
@@ -117,12 +163,13 @@ async fn connection<S: Site>(stream: TcpStream, service: WithPeer<S>, stop: Canc
 struct WithPeer<S> {
     site: S,
     peer: SocketAddr,
+    activity: Arc<Activity>,
 }
 
 impl<S: Site> hyper::service::Service<hyper::Request<hyper::body::Incoming>> for WithPeer<S> {
     type Response = Response;
     type Error = Infallible;
-    type Future = S::Future;
+    type Future = Answering<S::Future>;
 
     fn call(&self, req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
         let mut req = req.map(axum::body::Body::new);
@@ -130,7 +177,7 @@ impl<S: Site> hyper::service::Service<hyper::Request<hyper::body::Incoming>> for
             req.extensions_mut().insert(ConnectInfo(self.peer));
         }
         // A site is always ready (a router is, axum documents it), so it is called without asking.
-        tower::Service::call(&mut self.site.clone(), req)
+        Answering::new(tower::Service::call(&mut self.site.clone(), req), self.activity.clone())
     }
 }
 

@@ -11,6 +11,7 @@ mod channels;
 mod clients;
 mod coherence;
 mod config_files;
+mod connections;
 mod copy_store;
 mod corpus;
 mod deploy;

@@ -141,6 +141,7 @@ fn server_table(server: &ServerSettings) -> Value {
         ("default_items", int(server.default_items)),
         ("max_items", int(server.max_items)),
         ("max_age", duration(server.max_age)),
+        ("client_timeout", duration(server.client_timeout)),
     ]);
     if let Some(digest) = &server.admin_key_sha256 {
         t.insert("admin_key_sha256".into(), string(digest.to_hex()));
