@@ -132,8 +132,7 @@ pub async fn answer(
     let ch = channel_of(state, kind, name)?;
     // Before any cache: a body cached for a partner must never reach anyone else.
     let reader = guard::admit(state, &ch, headers, q.key.as_deref(), || unknown(kind, name))?;
-    let path = format!("{}{}", channel_path(&ch), format.suffix());
-    let (mut response, items) = serve(state, ch, format, path, q, headers, &reader).await?;
+    let (mut response, items) = serve(state, ch, format, q, headers, &reader).await?;
     guard::served(state, &reader, &response, items);
     if reader.partner.is_some() {
         guard::mark_private(&mut response, state);
@@ -173,7 +172,6 @@ async fn serve(
     state: &AppState,
     ch: ChannelId,
     format: Format,
-    path: String,
     q: FeedQuery,
     headers: &HeaderMap,
     reader: &Reader,
@@ -182,10 +180,12 @@ async fn serve(
     let counters = &state.counters;
     counters.requests.inc();
     let limit = parse_limit(q.limit.as_deref(), default_limit(state, max_items), max_items)?;
-    // Titles and descriptions are only needed to render: a cached answer makes none.
+    // Titles, descriptions and the page's path are only needed to render: a cached answer
+    // makes none of them.
     let key = reader.link_key.clone();
     let page = |ch: ChannelId| {
         let meta = channel_meta(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
+        let path = format!("{}{}", channel_path(&ch), format.suffix());
         Ok::<_, ApiError>(Page { ch, meta, format, path, limit, explicit_limit: q.limit.is_some(), key })
     };
     if let Some(raw) = q.since.as_deref() {

@@ -47,7 +47,8 @@ impl tower::Service<Request> for Site {
             Some(url) => {
                 let state = self.live.load();
                 Box::pin(async move {
-                    let answer = feeds::answer(&state, url.kind, &url.file, url.query, req.headers()).await;
+                    let file = req.uri().path().get(url.file_at..).unwrap_or_default();
+                    let answer = feeds::answer(&state, url.kind, file, url.query, req.headers()).await;
                     Ok(answer.into_response())
                 })
             }
@@ -56,11 +57,12 @@ impl tower::Service<Request> for Site {
     }
 }
 
-/// A channel URL taken apart: its kind (`feeds::FEEDS`, `TOPICS`, `SOURCES`), file and query.
+/// A channel URL taken apart: its kind (`feeds::FEEDS`, `TOPICS`, `SOURCES`), where its file
+/// starts in the path (read from the request itself: no copy), and its query.
 #[derive(Debug)]
 struct ChannelUrl {
     kind: u8,
-    file: String,
+    file_at: usize,
     query: FeedQuery,
 }
 
@@ -73,6 +75,7 @@ impl ChannelUrl {
         let (kind, file) = [("/feeds/", feeds::FEEDS), ("/topics/", feeds::TOPICS), ("/sources/", feeds::SOURCES)]
             .into_iter()
             .find_map(|(prefix, kind)| path.strip_prefix(prefix).map(|file| (kind, file)))?;
+        let file_at = path.len() - file.len();
         let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
         if file.is_empty() || !file.bytes().all(plain) {
             return None;
@@ -81,7 +84,7 @@ impl ChannelUrl {
             None => FeedQuery::default(),
             Some(q) => serde_urlencoded::from_str(q).ok()?,
         };
-        Some(Self { kind, file: file.to_owned(), query })
+        Some(Self { kind, file_at, query })
     }
 }
 
@@ -90,8 +93,9 @@ mod tests {
     use super::*;
 
     fn direct(uri: &str) -> Option<(u8, String, Option<String>)> {
-        let url = ChannelUrl::direct(&uri.parse().expect("uri"))?;
-        Some((url.kind, url.file, url.query.limit))
+        let uri: Uri = uri.parse().expect("uri");
+        let url = ChannelUrl::direct(&uri)?;
+        Some((url.kind, uri.path()[url.file_at..].to_owned(), url.query.limit))
     }
 
     #[test]
