@@ -141,7 +141,9 @@ async fn connection<S: Site>(
             () = tokio::time::sleep(client_timeout) => {}
         }
         let now = activity.mark();
-        (still, last) = if now.is_none() || now != last { (0, now) } else { (still + 1, now) };
+        // `None`: an answer is being made, which counts as moving.
+        still = if now.is_some() && now == last { still + 1 } else { 0 };
+        last = now;
         // A first still period: closed at once between requests, else (a head not whole yet,
         // an answer the client does not take) told to close when done; a second: dropped.
         match still {
