@@ -182,10 +182,20 @@ impl SharedEvents {
         let started = std::time::Instant::now();
         let mut live = Live::new(self.settings.clone());
         let since = self.since(now);
-        let (old, recent): (Vec<Entry>, Vec<Entry>) =
-            view.latest(&ChannelId::All, WARM_ITEMS)?.into_iter().partition(|e| e.published < since);
-        for terms in terms_of(&old) {
-            live.index.observe_terms(&terms);
+        // Older reports are only counted: their terms are extracted as they are read.
+        let warm = view.map_latest(&ChannelId::All, WARM_ITEMS, |e| {
+            if e.published < since {
+                Warm::Counted(Extract::of(&Report::of(&e).item()).terms())
+            } else {
+                Warm::Placed(Box::new(e))
+            }
+        })?;
+        let mut recent = Vec::new();
+        for w in warm {
+            match w {
+                Warm::Counted(terms) => live.index.observe_terms(&terms),
+                Warm::Placed(e) => recent.push(*e),
+            }
         }
         let mut inside: HashMap<EntryKey, Entry> = HashMap::new();
         for e in recent {
@@ -214,17 +224,8 @@ impl SharedEvents {
     }
 }
 
-/// The terms of many reports, extracted on every core: a start reads thousands of them while
-/// every commit waits for the index.
-fn terms_of(entries: &[Entry]) -> Vec<Vec<u64>> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let chunk = entries.len().div_ceil(cores).max(1);
-    std::thread::scope(|s| {
-        let parts: Vec<_> = (entries.chunks(chunk))
-            .map(|part| {
-                s.spawn(move || part.iter().map(|e| Extract::of(&Report::of(e).item()).terms()).collect::<Vec<_>>())
-            })
-            .collect();
-        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-    })
+/// A stored report read at a start: counted for term rarity, or put back into its event.
+enum Warm {
+    Counted(Vec<u64>),
+    Placed(Box<Entry>),
 }

@@ -209,6 +209,16 @@ impl View<'_> {
         self.store.latest(ch, limit)
     }
 
+    /// `Store::map_latest`: the stored entries only, like `latest`.
+    pub fn map_latest<T: Send>(
+        &self,
+        ch: &crate::domain::ChannelId,
+        limit: usize,
+        f: impl Fn(Entry) -> T + Sync,
+    ) -> Result<Vec<T>, StoreError> {
+        self.store.map_latest(ch, limit, f)
+    }
+
     /// The stored signatures of items published at `since` or later (in-flight ones are not
     /// included: their deciders keep what they derived from them).
     pub fn signatures_since(

@@ -90,6 +90,47 @@ impl Store {
         self.page(ch, limit, None)
     }
 
+    /// `latest`, each entry passed through `f` as it is read, on every core: a start that
+    /// derives something from thousands of entries waits for the slowest core, not their sum.
+    /// In channel order (newest first).
+    pub fn map_latest<T: Send>(
+        &self,
+        ch: &ChannelId,
+        limit: usize,
+        f: impl Fn(Entry) -> T + Sync,
+    ) -> Result<Vec<T>, StoreError> {
+        let prefix = keys::channel_prefix(ch);
+        let keys: Vec<EntryKey> = self
+            .channels
+            .scan_prefix(&prefix)
+            .rev()
+            .take(limit)
+            .map(|item| channel_entry(&item?.0))
+            .collect::<Result<_, _>>()?;
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let chunk = keys.len().div_ceil(cores).max(1);
+        std::thread::scope(|s| {
+            let parts: Vec<_> = keys.chunks(chunk).map(|part| s.spawn(|| self.map_entries(part, &f))).collect();
+            let mut out = Vec::with_capacity(keys.len());
+            for part in parts {
+                out.extend(part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The entries under `keys` that exist, in that order, through `f`; `READ_BATCH` a query.
+    fn map_entries<T>(&self, keys: &[EntryKey], f: &impl Fn(Entry) -> T) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for batch in keys.chunks(READ_BATCH) {
+            let wanted: Vec<Vec<u8>> = batch.iter().map(|k| k.as_bytes().to_vec()).collect();
+            for v in self.entries.get_many(&wanted)?.into_iter().flatten() {
+                out.push(f(codec::decode_entry(&v)?));
+            }
+        }
+        Ok(out)
+    }
+
     /// Entries of `ch` added or updated after change-log position `after`, oldest first.
     pub fn since(&self, ch: &ChannelId, after: u64, limit: usize) -> Result<SincePage, StoreError> {
         if self.kv.is_remote() {

@@ -283,6 +283,10 @@ fn long_pages_and_since_runs_read_every_entry_once(place: &Place) {
     assert_eq!(newest.len(), 500);
     assert!(newest.windows(2).all(|w| w[0].published > w[1].published), "newest first");
     assert_eq!(newest[0].title, "title 599");
+    // Read on every core, a batch of reads at a time: the same entries, in the same order.
+    let mapped = store.map_latest(&ChannelId::All, 550, |e| e.title).expect("map_latest");
+    assert_eq!(mapped, titles(&store.latest(&ChannelId::All, 550).expect("latest")));
+    assert_eq!(store.map_latest(&ChannelId::All, 1_000, |e| e.key).expect("all").len(), 600);
     let (mut cursor, mut seen) = (0, std::collections::HashSet::new());
     loop {
         let page = store.since(&ChannelId::Source(a.clone()), cursor, 7).expect("since");
