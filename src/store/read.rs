@@ -1,7 +1,6 @@
 //! Reading: single entries, channel pages (newest first, by position), and the change log.
 
 use super::records::Bytes;
-use super::space::Records;
 use super::{codec, keys, Store, StoreError};
 use crate::domain::{ChannelId, Entry, EntryKey, SourceId, SourceState};
 use std::collections::HashMap;
@@ -49,40 +48,28 @@ impl Store {
         limit: usize,
         before: Option<&[u8; keys::POS_LEN]>,
     ) -> Result<Vec<Entry>, StoreError> {
+        let keys = self.channel_keys(ch, limit, before)?;
+        if self.kv.is_remote() {
+            // Every read is a round trip (PostgreSQL): a batch of entries a query.
+            return self.map_entries(&keys, &|e| e);
+        }
+        keys.iter().filter_map(|k| self.entry(k).transpose()).collect()
+    }
+
+    /// The keys of a channel's newest `limit` entries strictly older than `before`.
+    fn channel_keys(
+        &self,
+        ch: &ChannelId,
+        limit: usize,
+        before: Option<&[u8; keys::POS_LEN]>,
+    ) -> Result<Vec<EntryKey>, StoreError> {
         let prefix = keys::channel_prefix(ch);
         let end = before.map(|pos| [prefix.as_slice(), pos.as_slice()].concat());
         let iter = match &end {
             Some(end) => self.channels.range(&prefix, Some(end)),
             None => self.channels.scan_prefix(&prefix),
         };
-        let mut out = Vec::with_capacity(limit.min(1024));
-        if self.kv.is_remote() {
-            return self.page_batched(iter, limit, out);
-        }
-        for item in iter.rev().take(limit) {
-            let key = channel_entry(&item?.0)?;
-            if let Some(e) = self.entry(&key)? {
-                out.push(e);
-            }
-        }
-        Ok(out)
-    }
-
-    /// `page` where every read is a round trip (PostgreSQL): the entries of a page of the
-    /// channel list are read in one query each.
-    fn page_batched(&self, iter: Records, limit: usize, mut out: Vec<Entry>) -> Result<Vec<Entry>, StoreError> {
-        let mut wanted = Vec::with_capacity(limit.min(READ_BATCH));
-        let mut iter = iter.rev().take(limit).peekable();
-        while iter.peek().is_some() {
-            wanted.clear();
-            for item in iter.by_ref().take(READ_BATCH) {
-                wanted.push(channel_entry(&item?.0)?.as_bytes().to_vec());
-            }
-            for v in self.entries.get_many(&wanted)?.into_iter().flatten() {
-                out.push(codec::decode_entry(&v)?);
-            }
-        }
-        Ok(out)
+        iter.rev().take(limit).map(|item| channel_entry(&item?.0)).collect()
     }
 
     /// Newest `limit` entries of a channel.
@@ -99,14 +86,7 @@ impl Store {
         limit: usize,
         f: impl Fn(Entry) -> T + Sync,
     ) -> Result<Vec<T>, StoreError> {
-        let prefix = keys::channel_prefix(ch);
-        let keys: Vec<EntryKey> = self
-            .channels
-            .scan_prefix(&prefix)
-            .rev()
-            .take(limit)
-            .map(|item| channel_entry(&item?.0))
-            .collect::<Result<_, _>>()?;
+        let keys = self.channel_keys(ch, limit, None)?;
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let chunk = keys.len().div_ceil(cores).max(1);
         std::thread::scope(|s| {
