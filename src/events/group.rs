@@ -102,9 +102,15 @@ pub fn group(
     let fresh = |c: &Change| {
         c.as_new().is_some_and(|e| !e.secondary && !e.held_back && e.event.is_none() && live(e, now, window))
     };
+    let mut g = Step::new(view, grouped, changes);
+    g.carry_places();
+    // Only placing a report or weighing an edit needs the index: a commit of older items (a
+    // backlog, an import, a feed's archive) neither waits for its rebuild nor starts one.
+    if !g.changes.iter().any(|c| fresh(c) || rechecked(c, extracts)) {
+        g.resettle_moved();
+        return g.finish();
+    }
     shared.with(view, now, |index| {
-        let mut g = Step::new(view, grouped, changes);
-        g.carry_places();
         for x in g.changes.iter().filter(|c| fresh(c)).filter_map(|c| extracts.get(&c.entry().key)) {
             index.index.count(x);
         }
@@ -123,6 +129,11 @@ pub fn group(
         g.resettle_moved();
         g.finish()
     })?
+}
+
+/// Whether `recheck_edits` weighs this change against its event.
+fn rechecked(c: &Change, extracts: &Extracts) -> bool {
+    matches!(c, Change::Updated { entry, edited: true, .. } if entry.event.is_some() && extracts.contains_key(&entry.key))
 }
 
 /// One commit's events step.

@@ -134,6 +134,11 @@ impl SharedEvents {
         &self.settings
     }
 
+    /// Whether the index is in memory (built since the start or the last `forget`).
+    pub fn is_loaded(&self) -> bool {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+    }
+
     /// Takes in reports other instances committed (`View::foreign_entries`), as a rebuild would
     /// have, if the index is loaded (else its load reads them).
     pub fn take_in(&self, entries: &[Entry], now: DateTime<Utc>) {
