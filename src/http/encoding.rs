@@ -11,23 +11,30 @@ pub(super) enum Encoding {
     Brotli,
 }
 
-/// Picks brotli, then gzip, from `Accept-Encoding` (honouring `q=0`).
+/// Picks brotli, then gzip, from `Accept-Encoding` (honouring `q=0`). One pass over the value's
+/// bytes: every channel answer asks, and splitting the value per coding cost ~1,000
+/// instructions of an answer's ~16,000.
 pub(super) fn negotiate(headers: &HeaderMap) -> Encoding {
-    let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let accepts = |name: &str| {
-        accept.split(',').any(|part| {
-            let mut it = part.split(';');
-            let token = it.next().unwrap_or("").trim();
-            let q = it.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
-            token.eq_ignore_ascii_case(name) && q > 0.0
-        })
-    };
-    if accepts("br") {
-        Encoding::Brotli
-    } else if accepts("gzip") {
-        Encoding::Gzip
-    } else {
-        Encoding::Identity
+    let Some(accept) = headers.get(header::ACCEPT_ENCODING) else { return Encoding::Identity };
+    let (mut br, mut gzip) = (false, false);
+    for part in accept.as_bytes().split(|&b| b == b',') {
+        let mut params = part.split(|&b| b == b';');
+        let token = params.next().unwrap_or_default().trim_ascii();
+        let (is_br, is_gzip) = (token.eq_ignore_ascii_case(b"br"), token.eq_ignore_ascii_case(b"gzip"));
+        if !(is_br || is_gzip) {
+            continue;
+        }
+        let q = params
+            .find_map(|p| p.trim_ascii().strip_prefix(b"q="))
+            .and_then(|q| std::str::from_utf8(q).ok()?.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        br |= is_br && q > 0.0;
+        gzip |= is_gzip && q > 0.0;
+    }
+    match (br, gzip) {
+        (true, _) => Encoding::Brotli,
+        (_, true) => Encoding::Gzip,
+        _ => Encoding::Identity,
     }
 }
 
@@ -67,5 +74,10 @@ pub(super) mod tests {
         assert_eq!(negotiate(&req(&[("accept-encoding", "gzip, br;q=0")])), Encoding::Gzip);
         assert_eq!(negotiate(&req(&[("accept-encoding", "identity")])), Encoding::Identity);
         assert_eq!(negotiate(&HeaderMap::new()), Encoding::Identity);
+        assert_eq!(negotiate(&req(&[("accept-encoding", " GZIP ;q=0.5 ")])), Encoding::Gzip);
+        assert_eq!(negotiate(&req(&[("accept-encoding", "gzip;q=0, br;q=0")])), Encoding::Identity);
+        assert_eq!(negotiate(&req(&[("accept-encoding", "br;q=0, gzip, br")])), Encoding::Brotli);
+        assert_eq!(negotiate(&req(&[("accept-encoding", "gzip;level=1;q=0.0")])), Encoding::Identity);
+        assert_eq!(negotiate(&req(&[("accept-encoding", "x-gzip, brotli, ;q=1")])), Encoding::Identity);
     }
 }

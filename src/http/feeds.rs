@@ -15,14 +15,28 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, PartialEq)]
 pub struct FeedQuery {
     pub(super) limit: Option<String>,
     before: Option<String>,
     since: Option<String>,
     /// A partner key, for readers that can send it no other way.
     key: Option<String>,
+}
+
+impl FeedQuery {
+    /// The field a query parameter fills, if it is one of ours.
+    pub(super) fn field(&mut self, name: &str) -> Option<&mut Option<String>> {
+        match name {
+            "limit" => Some(&mut self.limit),
+            "before" => Some(&mut self.before),
+            "since" => Some(&mut self.since),
+            "key" => Some(&mut self.key),
+            _ => None,
+        }
+    }
 }
 
 /// What a channel is called.
@@ -128,16 +142,94 @@ pub async fn answer(
     q: FeedQuery,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    match begin(state, kind, file, q, headers)? {
+        Begun::Answered(response) => Ok(response),
+        Begun::Render(pending) => render(state, *pending, headers).await,
+    }
+}
+
+/// A channel request taken as far as it goes without rendering: a cached body answers at once
+/// (no future to keep, no await), a render is left to `render`.
+pub enum Begun {
+    Answered(Response),
+    Render(Box<Pending>),
+}
+
+/// What a request that must render still needs.
+pub struct Pending {
+    reader: Reader,
+    page: Page,
+    job: Job,
+}
+
+enum Job {
+    Since(u64),
+    Page { ticket: cache::Ticket, before: Option<[u8; POS_LEN]>, version: u64, changed: DateTime<Utc> },
+}
+
+/// Admits the reader (before any cache: a body cached for a partner must never reach anyone
+/// else), then answers from the cache or says what to render.
+pub fn begin(state: &AppState, kind: u8, file: &str, q: FeedQuery, headers: &HeaderMap) -> Result<Begun, ApiError> {
     let (name, format) = split_file(file)?;
     let ch = channel_of(state, kind, name)?;
-    // Before any cache: a body cached for a partner must never reach anyone else.
     let reader = guard::admit(state, &ch, headers, q.key.as_deref(), || unknown(kind, name))?;
-    let (mut response, items) = serve(state, ch, format, q, headers, &reader).await?;
-    guard::served(state, &reader, &response, items);
+    let max_items = channel_max_items(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
+    state.counters.requests.inc();
+    let limit = parse_limit(q.limit.as_deref(), default_limit(state, max_items), max_items)?;
+    // Titles, descriptions and the page's path are only needed to render: a cached answer
+    // makes none of them.
+    let page = |ch: ChannelId| {
+        let meta = channel_meta(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
+        let path = format!("{}{}", channel_path(&ch), format.suffix());
+        let key = reader.link_key.clone();
+        Ok::<_, ApiError>(Page { ch, meta, format, path, limit, explicit_limit: q.limit.is_some(), key })
+    };
+    if let Some(raw) = q.since.as_deref() {
+        let job = Job::Since(decode_since(raw)?);
+        return Ok(Begun::Render(Box::new(Pending { page: page(ch)?, reader, job })));
+    }
+    let before = q.before.as_deref().map(decode_before).transpose()?;
+    // Read the version before the store: a commit racing this render bumps it, so a stale body
+    // is never cached as current.
+    let (version, changed) = state.versions.get(&ch);
+    let links_for = reader.link_key.as_ref().and(reader.partner);
+    let cache_key = CacheKey { channel: ch.clone(), format, limit, before: q.before.clone(), links_for };
+    match state.cache.lookup(cache_key, version) {
+        Lookup::Hit(r) | Lookup::Stale(r) => {
+            state.counters.cache_hits.inc();
+            Ok(Begun::Answered(respond(state, &reader, headers, &r)))
+        }
+        Lookup::Render(ticket) => {
+            let job = Job::Page { ticket, before, version, changed };
+            Ok(Begun::Render(Box::new(Pending { page: page(ch)?, reader, job })))
+        }
+    }
+}
+
+/// Renders what `begin` left (off the runtime), caches a page, and answers.
+pub async fn render(state: &AppState, pending: Pending, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let Pending { reader, page, job } = pending;
+    let rendered = match job {
+        Job::Since(after) => Arc::new(off_runtime(state, move |st| render_since(st, &page, after)).await?),
+        Job::Page { ticket, before, version, changed } => {
+            let fresh = off_runtime(state, move |st| render_page(st, &page, before, version, changed)).await?;
+            state.cache.finish(ticket, fresh)
+        }
+    };
+    Ok(respond(state, &reader, headers, &rendered))
+}
+
+/// The answer from a rendered body, counted, and marked private for a partner.
+fn respond(state: &AppState, reader: &Reader, headers: &HeaderMap, rendered: &Rendered) -> Response {
+    let mut response = cache::respond(headers, rendered, &state.public_cache);
+    if response.status() == axum::http::StatusCode::NOT_MODIFIED {
+        state.counters.not_modified.inc();
+    }
+    guard::served(state, reader, &response, rendered.items);
     if reader.partner.is_some() {
         guard::mark_private(&mut response, state);
     }
-    Ok(response)
+    response
 }
 
 /// The answer for a channel the config does not have (and for a private one the reader's key
@@ -165,57 +257,6 @@ fn channel_of(state: &AppState, kind: u8, name: &str) -> Result<ChannelId, ApiEr
         }
     };
     found.ok_or_else(|| unknown(kind, name))
-}
-
-/// The answer, and how many items its body lists (none for a 304).
-async fn serve(
-    state: &AppState,
-    ch: ChannelId,
-    format: Format,
-    q: FeedQuery,
-    headers: &HeaderMap,
-    reader: &Reader,
-) -> Result<(Response, usize), ApiError> {
-    let max_items = channel_max_items(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
-    let counters = &state.counters;
-    counters.requests.inc();
-    let limit = parse_limit(q.limit.as_deref(), default_limit(state, max_items), max_items)?;
-    // Titles, descriptions and the page's path are only needed to render: a cached answer
-    // makes none of them.
-    let key = reader.link_key.clone();
-    let page = |ch: ChannelId| {
-        let meta = channel_meta(state, &ch).ok_or_else(|| ApiError::NotFound("no such channel".into()))?;
-        let path = format!("{}{}", channel_path(&ch), format.suffix());
-        Ok::<_, ApiError>(Page { ch, meta, format, path, limit, explicit_limit: q.limit.is_some(), key })
-    };
-    if let Some(raw) = q.since.as_deref() {
-        let after = decode_since(raw)?;
-        let page = page(ch)?;
-        let rendered = off_runtime(state, move |st| render_since(st, &page, after)).await?;
-        return Ok((cache::respond(headers, &rendered, &state.public_cache), rendered.items));
-    }
-    let before = q.before.as_deref().map(decode_before).transpose()?;
-    // Read the version before the store: a commit racing this render bumps it, so a stale body
-    // is never cached as current.
-    let (version, changed) = state.versions.get(&ch);
-    let links_for = reader.link_key.as_ref().and(reader.partner);
-    let cache_key = CacheKey { channel: ch.clone(), format, limit, before: q.before.clone(), links_for };
-    let rendered = match state.cache.lookup(cache_key, version) {
-        Lookup::Hit(r) | Lookup::Stale(r) => {
-            counters.cache_hits.inc();
-            r
-        }
-        Lookup::Render(ticket) => {
-            let page = page(ch)?;
-            let fresh = off_runtime(state, move |st| render_page(st, &page, before, version, changed)).await?;
-            state.cache.finish(ticket, fresh)
-        }
-    };
-    let response = cache::respond(headers, &rendered, &state.public_cache);
-    if response.status() == axum::http::StatusCode::NOT_MODIFIED {
-        counters.not_modified.inc();
-    }
-    Ok((response, rendered.items))
 }
 
 /// Renders on a blocking thread: a render reads up to hundreds of entries, and cached answers
