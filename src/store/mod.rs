@@ -150,7 +150,8 @@ impl Store {
             db.flush()?;
         }
         let wrote = Arc::new(AtomicBool::new(recovered.is_some()));
-        let place = checkpoint::Place { path: path.to_owned(), cache_capacity };
+        let log_at_open = checkpoint::log_stamp(path);
+        let place = checkpoint::Place { path: path.to_owned(), cache_capacity, log_at_open };
         Ok(Self {
             place: Some(Arc::new(place)),
             ..Self::on(kv::Kv::Sled { db, data, intents, wrote, flushes: Default::default() })?
