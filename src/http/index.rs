@@ -1,7 +1,7 @@
 //! The human index page and the OPML list of every channel a reader may see, served here and
 //! written by the static export alike (which sees what anyone sees).
 
-use super::feeds::{channel_meta, channel_path};
+use super::pages::{channel_meta, channel_path};
 use super::{guard, ApiError, AppState};
 use crate::config::Settings;
 use crate::domain::ChannelId;

@@ -11,6 +11,7 @@ mod error;
 mod feeds;
 mod guard;
 mod index;
+mod pages;
 mod prune;
 mod related;
 mod reload;
@@ -19,9 +20,9 @@ mod status_page;
 
 pub use cursor::encode_since;
 pub use error::ApiError;
-pub use feeds::{channel_path, first_page, since_document, SinceDocument};
 pub use guard::require_admin;
 pub use index::{index_page, opml_document, public_channels};
+pub use pages::{channel_path, first_page, since_document, SinceDocument};
 pub use site::Site;
 
 use crate::channels::ChannelVersions;
