@@ -108,12 +108,18 @@ mod tests {
         store.commit_poll(&source, &mut changes, &SourceState::default()).expect("commit");
     }
 
-    #[test]
-    fn a_closed_store_opens_without_replaying_its_log() {
+    /// A store in a fresh directory with `n` entries committed.
+    fn written(n: usize) -> (tempfile::TempDir, PathBuf, Store) {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("db");
         let store = open(&path);
-        write_some(&store, 200);
+        write_some(&store, n);
+        (dir, path, store)
+    }
+
+    #[test]
+    fn a_closed_store_opens_without_replaying_its_log() {
+        let (_dir, path, store) = written(200);
         assert!(store.close().expect("close"), "the last handle after writes records a snapshot");
         let at_close = snapshots(&path);
         assert_eq!(at_close.len(), 1, "{at_close:?}");
@@ -125,10 +131,7 @@ mod tests {
 
     #[test]
     fn a_session_in_which_only_sled_wrote_is_closed_with_a_snapshot_too() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("db");
-        let store = open(&path);
-        write_some(&store, 50);
+        let (_dir, path, store) = written(50);
         assert!(store.close().expect("close"));
         let reader = open(&path);
         assert_eq!(reader.entry_count(), 50);
@@ -143,10 +146,7 @@ mod tests {
 
     #[test]
     fn a_store_dropped_without_close_leaves_its_writes_to_the_next_open() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("db");
-        let store = open(&path);
-        write_some(&store, 200);
+        let (_dir, path, store) = written(200);
         drop(store);
         let before = snapshots(&path);
         drop(open(&path));
