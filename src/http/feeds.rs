@@ -14,7 +14,6 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use std::sync::Arc;
 
 #[derive(Debug, Default, Deserialize, PartialEq)]
 pub struct FeedQuery {
@@ -145,14 +144,17 @@ pub fn begin(state: &AppState, kind: u8, file: &str, q: FeedQuery, headers: &Hea
 /// Renders what `begin` left (off the runtime), caches a page, and answers.
 pub async fn render(state: &AppState, pending: Pending, headers: &HeaderMap) -> Result<Response, ApiError> {
     let Pending { reader, page, job } = pending;
-    let rendered = match job {
-        Job::Since(after) => Arc::new(off_runtime(state, move |st| render_since(st, &page, after)).await?),
+    match job {
+        // A `since` page is the reader's own: answered, never cached.
+        Job::Since(after) => {
+            let rendered = off_runtime(state, move |st| render_since(st, &page, after)).await?;
+            Ok(respond(state, &reader, headers, &rendered))
+        }
         Job::Page { ticket, before, version, changed } => {
             let fresh = off_runtime(state, move |st| render_page(st, &page, before, version, changed)).await?;
-            state.cache.finish(ticket, fresh)
+            Ok(respond(state, &reader, headers, &state.cache.finish(ticket, fresh)))
         }
-    };
-    Ok(respond(state, &reader, headers, &rendered))
+    }
 }
 
 /// The answer from a rendered body, counted, and marked private for a partner.
