@@ -217,9 +217,14 @@ async fn two_instances_keep_one_hosts_budget() {
     for pair in seen.windows(2) {
         assert!(pair[1].start >= pair[0].end, "two requests to one host at once: {pair:?}");
         // The budget spaces the sends; the server sees each start a little after its send, and
-        // on a busy machine some much later than others (a quarter of the gap allowed; without
-        // the shared budget, two instances send at once).
-        assert!(pair[1].start - pair[0].start + gap / 4 >= gap, "closer than min_gap: {pair:?}");
+        // on a busy machine some much later than others: one seen 123 ms late (CI, 2026-12-03)
+        // left a gap of 177 ms. Without the shared budget two instances send at once.
+        assert!(pair[1].start - pair[0].start >= gap / 2, "two sends within half of min_gap: {pair:?}");
+    }
+    // A request seen late shortens the gap before it and lengthens the one after: over two
+    // gaps the spacing shows whatever lateness there was.
+    for three in seen.windows(3) {
+        assert!(three[2].start - three[0].start >= gap * 3 / 2, "closer than min_gap twice over: {three:?}");
     }
     eprintln!("one host, two instances: {} requests, {polled_by} by the second", seen.len());
 }
