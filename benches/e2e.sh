@@ -13,6 +13,8 @@
 #                 newsriver store dir, or a dir holding one as db/, like target/bench-stores/1000000);
 #                 the store is COPIED to the work dir first (a start may rewrite it, e.g. re-route
 #                 topics) unless --big-in-place
+#   E2E_EVENT_WINDOW=800d: the generated items (dated from 2025-01-01) fall inside the event
+#   window and are grouped into events, as live news is (default: they are only counted).
 #   W6 runs each pair (newsriver, then nginx on the same bytes) E2E_W6_RUNS times (default 3, 1
 #   with --quick) at E2E_W6_CONNS connections (default "64 256"), and reports the medians.
 #   --bin PATH    newsriver binary (default target/release/newsriver; this script never builds)

@@ -71,6 +71,10 @@ def config(args):
         # E2E_STORE_CACHE: the sled cache size to run with (default: newsriver's own default).
         *([f"cache = {json.dumps(os.environ['E2E_STORE_CACHE'])}"] if os.environ.get("E2E_STORE_CACHE") else []),
         "",
+        # E2E_EVENT_WINDOW: widen the event window so that the generated items (dated from
+        # 2025-01-01) are grouped into events as live news is, rather than only counted.
+        *(["[stories]", f"event_window = {json.dumps(os.environ['E2E_EVENT_WINDOW'])}", ""]
+          if os.environ.get("E2E_EVENT_WINDOW") else []),
         "[polling]",
         f"enabled = {'false' if a.serve_only else 'true'}",
         f'every = "{a.every}"',

@@ -49,21 +49,40 @@ fn commit_all(
     out
 }
 
-#[test]
-fn a_report_linking_two_events_merges_them_and_their_primary_is_delivered_again() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("store");
-    let shared = SharedEvents::new(EventSettings { day_penalty: 2.0, ..EventSettings::default() });
-    let now: DateTime<Utc> = "2026-11-22T12:00:00Z".parse().expect("now");
-    // A backlog of older items goes through the events step without building the index; the
-    // first report of the window builds it from the store, counting the backlog's terms.
+fn settings() -> EventSettings {
+    EventSettings { day_penalty: 2.0, ..EventSettings::default() }
+}
+
+fn now() -> DateTime<Utc> {
+    "2026-11-22T12:00:00Z".parse().expect("now")
+}
+
+/// Commits a backlog of older items, which goes through the events step without building the
+/// index; the first report of the window builds it from the store, counting the backlog's terms.
+fn commit_backlog(store: &Store, shared: &SharedEvents) {
     for round in 0..20 {
         let old: Vec<Entry> = (BACKGROUND.iter().enumerate())
             .map(|(i, t)| report("bg", &format!("{round}-{i}"), ("", t), "2026-01-01T00:00:00Z"))
             .collect();
-        let (changes, writes) = commit_all(&store, &shared, old, now);
+        let (changes, writes) = commit_all(store, shared, old, now());
         assert!(writes.is_empty() && changes.iter().all(|c| c.entry().event.is_none()), "{writes:?}");
     }
+}
+
+/// The one event record among `writes`.
+fn record_of(writes: &[IndexWrite]) -> &EventRecord {
+    let records: Vec<&EventRecord> =
+        writes.iter().filter_map(|w| if let IndexWrite::Event(r) = w { Some(r) } else { None }).collect();
+    let [record] = records.as_slice() else { panic!("one event written: {writes:?}") };
+    record
+}
+
+#[test]
+fn a_report_linking_two_events_merges_them_and_their_primary_is_delivered_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("store");
+    let (shared, now) = (SharedEvents::new(settings()), now());
+    commit_backlog(&store, &shared);
     assert!(!shared.is_loaded(), "no report of the window yet: the index is not built");
     // Two days apart the first two score too low to join; the third, between them, agrees with both.
     let a = report("a", "a", DAIRY[0], "2026-11-20T06:00:00Z");
@@ -74,9 +93,7 @@ fn a_report_linking_two_events_merges_them_and_their_primary_is_delivered_again(
     assert!(shared.is_loaded(), "built for the first report of the window");
     assert!(none.is_empty() && still_none.is_empty(), "two events of one report: no records");
     let (changes, writes) = commit(&store, &shared, c.clone(), now);
-    let records: Vec<&EventRecord> =
-        writes.iter().filter_map(|w| if let IndexWrite::Event(r) = w { Some(r) } else { None }).collect();
-    let [record] = records.as_slice() else { panic!("one event left: {writes:?}") };
+    let record = record_of(&writes);
     assert_eq!(record.members.len(), 3);
     assert_eq!(record.primary, a.key, "the earliest report");
     let joined: HashMap<EntryKey, &str> = record.members.iter().map(|m| (m.key, m.joined.as_str())).collect();
@@ -92,4 +109,38 @@ fn a_report_linking_two_events_merges_them_and_their_primary_is_delivered_again(
     assert!(matches!(again, Change::Updated { edited: true, .. }), "delivered again to `since` readers");
     let gone = if record.id == a.key { b.key } else { a.key };
     assert!(store.event_record(&gone).expect("read").is_none());
+}
+
+/// A fourth report on the dairy fire, from another outlet.
+const DAIRY_LATER: (&str, &str) = (
+    "Palmer dairy fire: troopers name arson investigator",
+    "Alaska State Troopers investigator Ken Brooks is leading the arson inquiry into the fire that destroyed the \
+     historic Matanuska Maid dairy building in Palmer on Tuesday, fire chief John Owen said.",
+);
+
+#[test]
+fn after_a_restart_a_report_joins_the_event_the_rebuilt_index_put_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("store");
+    let (shared, now) = (SharedEvents::new(settings()), now());
+    commit_backlog(&store, &shared);
+    for (i, (source, published)) in [("a", "2026-11-21T06:00:00Z"), ("b", "2026-11-21T08:00:00Z")].iter().enumerate() {
+        commit(&store, &shared, report(source, source, DAIRY[i], published), now);
+    }
+    let (_, writes) = commit(&store, &shared, report("c", "c", DAIRY[2], "2026-11-21T09:00:00Z"), now);
+    let before = record_of(&writes).clone();
+    assert_eq!(before.members.len(), 3, "{before:?}");
+    // A new process: its index is rebuilt from the store, where only the event's primary is in
+    // the merged channel and the other reports are read from the event's record.
+    let restarted = SharedEvents::new(settings());
+    let d = report("d", "d", DAIRY_LATER, "2026-11-21T12:00:00Z");
+    let (_, writes) = commit(&store, &restarted, d.clone(), now);
+    let after = record_of(&writes);
+    assert_eq!(after.id, before.id, "the same event");
+    let joined: HashMap<EntryKey, &str> = after.members.iter().map(|m| (m.key, m.joined.as_str())).collect();
+    assert_eq!((after.members.len(), joined.get(&d.key).copied()), (4, Some("event")), "{after:?}");
+    // Its closest member is one the merged channel does not show (only `b` and `c` name the
+    // investigator): the rebuild read them from the event's record.
+    let member = after.members.iter().find(|m| m.key == d.key).expect("d");
+    assert!(member.names.iter().any(|n| n == "ken brooks"), "{member:?}");
 }

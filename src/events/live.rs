@@ -2,15 +2,15 @@
 //! (each report's `EventPlace`, each event's record); after a start the index is rebuilt from
 //! them on first use: the recent stored items warm the term rarity, and those inside the window
 //! are put back into the events they were assigned to, in published order, without deciding
-//! anything again.
+//! anything again (their terms read and weighed on every core, the placing alone in order).
 
-use super::features::{Extract, Item};
+use super::features::{Extract, Features, Item};
 use super::index::{EventId, EventIndex};
 use super::EventSettings;
 use crate::domain::{ChannelId, Entry, EntryKey};
 use crate::store::{StoreError, View};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 
 /// Stored items read at a start to count term rarity (the newest of the merged channel): with
@@ -110,12 +110,50 @@ impl Live {
         Some(stored)
     }
 
-    fn restore(&mut self, e: &Entry) {
-        let stored = e.event.as_ref().map_or(e.key, |p| p.id);
-        let into = self.back.get(&stored).copied();
-        let id = self.index.place(&Report::of(e).item(), into);
-        self.name(id, stored);
+    /// Puts a report back into its event, its terms counted and weighed.
+    fn restore(&mut self, p: &Placed, features: Features) {
+        let into = self.back.get(&p.stored).copied();
+        let id = self.index.place(&p.report.item(), features, into);
+        self.name(id, p.stored);
     }
+
+    /// `restore` for one report: counts its terms, then weighs it.
+    fn restore_one(&mut self, p: &Placed) {
+        self.index.count(&p.extract);
+        let features = Features::weigh(&p.extract, self.index.rarity());
+        self.restore(p, features);
+    }
+}
+
+/// A stored report to put back into its event, its terms read.
+struct Placed {
+    /// The report without its text: the index needs its key, time, origin and language.
+    report: Report,
+    extract: Extract,
+    /// The stored id of its event (its own key when it is alone).
+    stored: EntryKey,
+}
+
+impl Placed {
+    fn of(e: &Entry) -> Self {
+        let extract = Report::of(e).extract();
+        Self { report: Report::light(e), extract, stored: e.event.as_ref().map_or(e.key, |p| p.id) }
+    }
+
+    fn order(&self) -> (DateTime<Utc>, EntryKey) {
+        (self.report.published, self.report.key)
+    }
+}
+
+/// `f` of each item, on every core, in order.
+fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk = items.len().div_ceil(cores).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> =
+            items.chunks(chunk).map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<_>>())).collect();
+        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
 }
 
 /// The event index of one store, shared by every commit.
@@ -151,7 +189,7 @@ impl SharedEvents {
             if e.published < since {
                 live.index.observe(&Report::of(e).item());
             } else {
-                live.restore(e);
+                live.restore_one(&Placed::of(e));
             }
         }
     }
@@ -187,41 +225,36 @@ impl SharedEvents {
         let started = std::time::Instant::now();
         let mut live = Live::new(self.settings.clone());
         let since = self.since(now);
-        // Older reports are only counted: their terms are extracted as they are read.
+        // Each report's terms are extracted as it is read, on the reading core.
         let warm = view.map_latest(&ChannelId::All, WARM_ITEMS, |e| {
             if e.published < since {
                 Warm::Counted(Extract::of(&Report::of(&e).item()).terms())
             } else {
-                Warm::Placed(Box::new(e))
+                Warm::Placed(Box::new(Placed::of(&e)), e.event.map(|p| p.id))
             }
         })?;
-        let mut recent = Vec::new();
+        let mut inside: HashMap<EntryKey, Placed> = HashMap::new();
+        let mut events = HashSet::new();
         for w in warm {
             match w {
                 Warm::Counted(terms) => live.index.observe_terms(&terms),
-                Warm::Placed(e) => recent.push(*e),
-            }
-        }
-        let mut inside: HashMap<EntryKey, Entry> = HashMap::new();
-        for e in recent {
-            // The merged channel shows an event's primary only: its other reports come from
-            // the event's record.
-            if let Some(record) = e.event.as_ref().map(|p| view.event_record(&p.id)).transpose()?.flatten() {
-                for m in &record.members {
-                    if inside.contains_key(&m.key) {
-                        continue;
-                    }
-                    if let Some(member) = view.entry(&m.key)? {
-                        inside.insert(member.key, member);
-                    }
+                Warm::Placed(p, event) => {
+                    events.extend(event);
+                    inside.insert(p.report.key, *p);
                 }
             }
-            inside.insert(e.key, e);
         }
-        let mut ordered: Vec<Entry> = inside.into_values().collect();
-        ordered.sort_by_key(|e| (e.published, e.key));
-        for e in &ordered {
-            live.restore(e);
+        let others = other_reports(view, events, &inside)?;
+        let mut ordered: Vec<Placed> = inside.into_values().chain(par_map(&others, Placed::of)).collect();
+        ordered.sort_by_key(Placed::order);
+        // All are counted before any is weighed, as a commit counts its batch: each is weighed
+        // knowing the others, and the weighing, most of a rebuild, runs on every core.
+        for p in &ordered {
+            live.index.count(&p.extract);
+        }
+        let weighed = par_map(&ordered, |p| Features::weigh(&p.extract, live.index.rarity()));
+        for (p, features) in ordered.iter().zip(weighed) {
+            live.restore(p, features);
         }
         let elapsed_ms = started.elapsed().as_millis() as u64;
         tracing::info!(reports = ordered.len(), events = live.index.len(), elapsed_ms, "event index rebuilt");
@@ -229,8 +262,27 @@ impl SharedEvents {
     }
 }
 
+/// The reports of `events` not among those read (`inside`): the merged channel shows an
+/// event's primary only, the others are listed in the event's record.
+fn other_reports(
+    view: &View<'_>,
+    events: HashSet<EntryKey>,
+    inside: &HashMap<EntryKey, Placed>,
+) -> Result<Vec<Entry>, StoreError> {
+    let (mut others, mut read) = (Vec::new(), HashSet::new());
+    for id in events {
+        for m in view.event_record(&id)?.map(|r| r.members).unwrap_or_default() {
+            if !inside.contains_key(&m.key) && read.insert(m.key) {
+                others.extend(view.entry(&m.key)?);
+            }
+        }
+    }
+    Ok(others)
+}
+
 /// A stored report read at a start: counted for term rarity, or put back into its event.
 enum Warm {
     Counted(Vec<u64>),
-    Placed(Box<Entry>),
+    /// With the stored id of its event, if it is in one.
+    Placed(Box<Placed>, Option<EntryKey>),
 }

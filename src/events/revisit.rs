@@ -9,11 +9,9 @@ use std::sync::Arc;
 impl EventIndex {
     /// Puts an item into the event it was assigned to before (`into`; a new one when `None`
     /// or no longer live) without deciding anything: rebuilding the index from stored
-    /// decisions after a restart. Items must come in published order.
-    pub fn place(&mut self, item: &Item<'_>, into: Option<EventId>) -> EventId {
-        let extract = Extract::of(item);
-        self.rarity.observe(&extract.terms());
-        let features = Features::weigh(&extract, &self.rarity);
+    /// decisions after a restart. Items must come in published order, weighed (`Features::weigh`)
+    /// by the rarity counted with them.
+    pub fn place(&mut self, item: &Item<'_>, features: Features, into: Option<EventId>) -> EventId {
         self.expire(item.published);
         let event = match into.filter(|id| self.events.contains_key(id)) {
             Some(id) => id,
@@ -21,6 +19,11 @@ impl EventIndex {
         };
         self.add_member(event, item, features);
         event
+    }
+
+    /// The term rarity counted so far (to weigh items off the index, on other cores).
+    pub fn rarity(&self) -> &super::Rarity {
+        &self.rarity
     }
 
     /// How an item (edited since it joined) now scores against the other recent members of its
