@@ -57,16 +57,21 @@ fn now() -> DateTime<Utc> {
     "2026-11-22T12:00:00Z".parse().expect("now")
 }
 
-/// Commits a backlog of older items, which goes through the events step without building the
-/// index; the first report of the window builds it from the store, counting the backlog's terms.
-fn commit_backlog(store: &Store, shared: &SharedEvents) {
+/// A store in a temp dir and its event index, after a backlog of older items. The backlog goes
+/// through the events step without building the index; the first report of the window builds it
+/// from the store, counting the backlog's terms.
+fn with_backlog() -> (tempfile::TempDir, Store, SharedEvents) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("store");
+    let shared = SharedEvents::new(settings());
     for round in 0..20 {
         let old: Vec<Entry> = (BACKGROUND.iter().enumerate())
             .map(|(i, t)| report("bg", &format!("{round}-{i}"), ("", t), "2026-01-01T00:00:00Z"))
             .collect();
-        let (changes, writes) = commit_all(store, shared, old, now());
+        let (changes, writes) = commit_all(&store, &shared, old, now());
         assert!(writes.is_empty() && changes.iter().all(|c| c.entry().event.is_none()), "{writes:?}");
     }
+    (dir, store, shared)
 }
 
 /// The one event record among `writes`.
@@ -79,10 +84,8 @@ fn record_of(writes: &[IndexWrite]) -> &EventRecord {
 
 #[test]
 fn a_report_linking_two_events_merges_them_and_their_primary_is_delivered_again() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("store");
-    let (shared, now) = (SharedEvents::new(settings()), now());
-    commit_backlog(&store, &shared);
+    let (_dir, store, shared) = with_backlog();
+    let now = now();
     assert!(!shared.is_loaded(), "no report of the window yet: the index is not built");
     // Two days apart the first two score too low to join; the third, between them, agrees with both.
     let a = report("a", "a", DAIRY[0], "2026-11-20T06:00:00Z");
@@ -120,10 +123,8 @@ const DAIRY_LATER: (&str, &str) = (
 
 #[test]
 fn after_a_restart_a_report_joins_the_event_the_rebuilt_index_put_back() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("db"), 1 << 20).expect("store");
-    let (shared, now) = (SharedEvents::new(settings()), now());
-    commit_backlog(&store, &shared);
+    let (_dir, store, shared) = with_backlog();
+    let now = now();
     for (i, (source, published)) in [("a", "2026-11-21T06:00:00Z"), ("b", "2026-11-21T08:00:00Z")].iter().enumerate() {
         commit(&store, &shared, report(source, source, DAIRY[i], published), now);
     }

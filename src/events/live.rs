@@ -8,6 +8,7 @@ use super::features::{Extract, Features, Item};
 use super::index::{EventId, EventIndex};
 use super::EventSettings;
 use crate::domain::{ChannelId, Entry, EntryKey};
+use crate::runtime::par_map;
 use crate::store::{StoreError, View};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -143,17 +144,6 @@ impl Placed {
     fn order(&self) -> (DateTime<Utc>, EntryKey) {
         (self.report.published, self.report.key)
     }
-}
-
-/// `f` of each item, on every core, in order.
-fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let chunk = items.len().div_ceil(cores).max(1);
-    std::thread::scope(|s| {
-        let parts: Vec<_> =
-            items.chunks(chunk).map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<_>>())).collect();
-        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-    })
 }
 
 /// The event index of one store, shared by every commit.

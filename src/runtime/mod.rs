@@ -1,9 +1,12 @@
 //! Where work runs: the thread pools that parse and commit polls (at a lower priority while
-//! serving), and the serving threads, one single-threaded runtime per core on one socket.
+//! serving), the serving threads, one single-threaded runtime per core on one socket, and work
+//! split over every core for one call.
 
+mod parallel;
 mod pools;
 mod serving;
 mod watch;
 
+pub use parallel::{par_chunks, par_map};
 pub use pools::{CpuPool, CpuShare, PoolError};
 pub use serving::{default_threads, serve, Connections};

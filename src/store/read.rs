@@ -87,16 +87,11 @@ impl Store {
         f: impl Fn(Entry) -> T + Sync,
     ) -> Result<Vec<T>, StoreError> {
         let keys = self.channel_keys(ch, limit, None)?;
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let chunk = keys.len().div_ceil(cores).max(1);
-        std::thread::scope(|s| {
-            let parts: Vec<_> = keys.chunks(chunk).map(|part| s.spawn(|| self.map_entries(part, &f))).collect();
-            let mut out = Vec::with_capacity(keys.len());
-            for part in parts {
-                out.extend(part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
-            }
-            Ok(out)
-        })
+        let mut out = Vec::with_capacity(keys.len());
+        for part in crate::runtime::par_chunks(&keys, |part| self.map_entries(part, &f)) {
+            out.extend(part?);
+        }
+        Ok(out)
     }
 
     /// The entries under `keys` that exist, in that order, through `f`; `READ_BATCH` a query.
