@@ -9,6 +9,7 @@ use crate::events::Grouped;
 use crate::export::Exporter;
 use crate::http::{Handles, Live};
 use crate::reload::{self, Answer, Changes, Reload};
+use crate::runtime::{CpuPool, CpuShare};
 use crate::schedule;
 use crate::topics::TopicRouter;
 use crate::worker::Poller;
@@ -171,7 +172,10 @@ impl Reloader {
                     () = tokio::time::sleep(Duration::from_millis(50)) => {}
                 }
             }
-            let pass = tokio::task::spawn_blocking(move || {
+            // Below the serving threads: a first start that re-routes a million entries must
+            // not hold back its first answers.
+            let background = CpuPool::background(CpuShare::Serving);
+            let pass = background.run(move || {
                 let r = &routing;
                 super::reroute(&handles.store, &handles.versions, &r.router, &r.grouped, &r.fingerprint, &|| {
                     token.is_cancelled()

@@ -56,6 +56,17 @@ impl CpuPool {
         Self::build(if shared_store { 16 } else { 8 }, nice, "newsriver-commit")
     }
 
+    /// One thread, at the parsing threads' priority while serving, for a long pass in the
+    /// background (re-routing every stored entry): answers and polls come before it. The
+    /// thread ends when the pool is dropped.
+    pub fn background(share: CpuShare) -> Self {
+        let nice = match share {
+            CpuShare::Serving => 10,
+            CpuShare::Batch => 0,
+        };
+        Self::build(1, nice, "newsriver-background")
+    }
+
     /// A parsing pool.
     pub fn with_threads(threads: usize, share: CpuShare) -> Self {
         let nice = match share {
@@ -153,6 +164,24 @@ mod tests {
             // SAFETY: getpriority only reads the calling thread's nice value.
             let nice = pool.run(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }).await.expect("nice");
             assert_eq!(nice, 10, "serving pools run below the HTTP workers");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_background_pass_runs_on_one_thread_of_its_own_below_the_serving_threads() {
+        let pool = CpuPool::background(CpuShare::Serving);
+        let (name, id) = pool
+            .run(|| (std::thread::current().name().map(str::to_owned), std::thread::current().id()))
+            .await
+            .expect("run");
+        assert_eq!(name.as_deref(), Some("newsriver-background-0"));
+        assert_eq!(pool.run(move || std::thread::current().id() == id).await.ok(), Some(true), "one thread");
+        #[cfg(target_os = "linux")]
+        #[allow(unsafe_code)]
+        {
+            // SAFETY: getpriority only reads the calling thread's nice value.
+            let nice = pool.run(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }).await.expect("nice");
+            assert_eq!(nice, 10, "below the HTTP workers, as parsing is");
         }
     }
 
