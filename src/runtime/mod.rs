@@ -5,6 +5,7 @@
 mod parallel;
 mod pools;
 mod serving;
+mod spread;
 mod watch;
 
 pub use parallel::{par_chunks, par_map};

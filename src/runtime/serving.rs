@@ -3,6 +3,7 @@
 //! threads: a work-stealing runtime woke a second worker for most requests, which cost more than
 //! building the answer. Polls keep the main runtime.
 
+use super::spread::{Handed, Held, Spread};
 use super::watch::{Activity, Answering, Watched};
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
@@ -50,14 +51,16 @@ pub async fn serve(
     // serving a state nobody owns.
     let _stop_on_drop = stop.clone().drop_guard();
     let threads = connections.threads.max(1);
+    let (spread, inboxes) = Spread::new(threads);
     let mut running = Vec::with_capacity(threads);
-    for i in 0..threads {
+    for (i, inbox) in inboxes.into_iter().enumerate() {
         let (socket, site, stop) = (shared.try_clone()?, site.clone(), stop.clone());
+        let me = Thread { at: i, spread: spread.clone(), inbox };
         // Each thread reports its end on a channel instead of being joined from the blocking
         // pool: a runtime dropped while serving (a test that panics) must not wait for a join.
         let (done, ended) = tokio::sync::oneshot::channel();
         std::thread::Builder::new().name(format!("newsriver-http-{i}")).spawn(move || {
-            let _ = done.send(serve_one(socket, site, connections.client_timeout, stop));
+            let _ = done.send(serve_one(socket, site, me, connections.client_timeout, stop));
         })?;
         running.push(ended);
     }
@@ -74,9 +77,18 @@ pub async fn serve(
     result
 }
 
+/// One serving thread's place among the others: its index, the shared counts, its inbox of
+/// connections handed over.
+struct Thread {
+    at: usize,
+    spread: Arc<Spread>,
+    inbox: tokio::sync::mpsc::UnboundedReceiver<Handed>,
+}
+
 fn serve_one(
     socket: std::net::TcpListener,
     site: impl Site,
+    mut me: Thread,
     client_timeout: Duration,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
@@ -84,22 +96,34 @@ fn serve_one(
     runtime.block_on(async move {
         let listener = TcpListener::from_std(socket)?;
         let open = TaskTracker::new();
+        let Thread { at, spread, inbox } = &mut me;
         loop {
-            let accepted = tokio::select! {
+            let (stream, peer, held) = tokio::select! {
                 _ = stop.cancelled() => break,
-                accepted = listener.accept() => accepted,
-            };
-            let (stream, peer) = match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    pause_after(&e).await;
-                    continue;
-                }
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => match place(spread, *at, stream, peer) {
+                        Some(kept) => kept,
+                        None => continue,
+                    },
+                    Err(e) => {
+                        pause_after(&e).await;
+                        continue;
+                    }
+                },
+                Some((handed, peer, held)) = inbox.recv() => match TcpStream::from_std(handed) {
+                    Ok(stream) => (stream, peer, held),
+                    Err(_) => continue,
+                },
             };
             // As nginx's `tcp_nodelay`: the last segment of an answer leaves with the rest
             // instead of waiting for the client to acknowledge the ones before it.
             let _ = stream.set_nodelay(true);
-            open.spawn(connection(stream, site.clone(), peer, client_timeout, stop.clone()));
+            let conn = connection(stream, site.clone(), peer, client_timeout, stop.clone());
+            open.spawn(async move {
+                // Counted for this thread while it is open.
+                let _held = held;
+                conn.await;
+            });
         }
         // No new connections; the open ones finish the request they are in and close.
         drop(listener);
@@ -107,6 +131,25 @@ fn serve_one(
         open.wait().await;
         Ok(())
     })
+}
+
+/// Keeps a connection this thread (`at`) accepted, or hands it to a thread that holds fewer;
+/// what to serve here, if anything.
+fn place(
+    spread: &Arc<Spread>,
+    at: usize,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Option<(TcpStream, SocketAddr, Held)> {
+    let (to, held) = spread.take(at);
+    if to == at {
+        return Some((stream, peer, held));
+    }
+    match spread.hand(to, (stream.into_std().ok()?, peer, held)) {
+        Ok(()) => None,
+        // That thread has ended (the service is stopping): served here after all.
+        Err((handed, peer, held)) => Some((TcpStream::from_std(handed).ok()?, peer, held.moved(at))),
+    }
 }
 
 /// Backs off after a failed accept: a client that gave up is nothing, but running out of file
@@ -186,4 +229,48 @@ impl<S: Site> hyper::service::Service<hyper::Request<hyper::body::Incoming>> for
 /// One serving thread per core (at most 8: beyond that accept contention wins over cores).
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Which serving thread answers, as the body.
+    fn thread_name() -> impl Site {
+        tower::service_fn(|_req: Request| async {
+            let name = std::thread::current().name().unwrap_or_default().to_owned();
+            Ok::<_, Infallible>(Response::new(axum::body::Body::from(name)))
+        })
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_connections_is_served_evenly_by_the_serving_threads() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let stop = CancellationToken::new();
+        let connections = Connections { threads: 2, client_timeout: Duration::from_secs(10) };
+        let server = tokio::spawn(serve(listener, thread_name(), connections, stop.clone()));
+        let mut clients = Vec::new();
+        for _ in 0..20 {
+            clients.push(tokio::net::TcpStream::connect(addr).await.expect("connect"));
+        }
+        // Every connection accepted and placed before any request (and any close).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut served: HashMap<String, usize> = HashMap::new();
+        for mut c in clients {
+            c.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await.expect("send");
+            let mut answer = String::new();
+            c.read_to_string(&mut answer).await.expect("read");
+            let body = answer.split("\r\n\r\n").nth(1).expect("a body").to_owned();
+            *served.entry(body).or_default() += 1;
+        }
+        stop.cancel();
+        server.await.expect("join").expect("served");
+        assert_eq!(served.values().sum::<usize>(), 20, "{served:?}");
+        for name in ["newsriver-http-0", "newsriver-http-1"] {
+            assert!(served.get(name).copied().unwrap_or(0) >= 8, "{served:?}");
+        }
+    }
 }
