@@ -1,7 +1,8 @@
 //! Serving threads, one per core, each with a single-threaded runtime of its own, all accepting
 //! on the one listening socket (as nginx's workers do). A cached answer then never crosses
 //! threads: a work-stealing runtime woke a second worker for most requests, which cost more than
-//! building the answer. Polls keep the main runtime.
+//! building the answer. A connection may move once, when it is accepted, to a thread holding
+//! fewer (`spread.rs`). Polls keep the main runtime.
 
 use super::spread::{Handed, Held, Spread};
 use super::watch::{Activity, Answering, Watched};
