@@ -113,9 +113,10 @@ impl Live {
 
     /// Puts a report back into its event, its terms counted and weighed.
     fn restore(&mut self, p: &Placed, features: Features) {
-        let into = self.back.get(&p.stored).copied();
+        let stored = p.stored();
+        let into = self.back.get(&stored).copied();
         let id = self.index.place(&p.report.item(), features, into);
-        self.name(id, p.stored);
+        self.name(id, stored);
     }
 
     /// `restore` for one report: counts its terms, then weighs it.
@@ -131,14 +132,19 @@ struct Placed {
     /// The report without its text: the index needs its key, time, origin and language.
     report: Report,
     extract: Extract,
-    /// The stored id of its event (its own key when it is alone).
-    stored: EntryKey,
+    /// The stored id of its event, if it is in one.
+    event: Option<EntryKey>,
 }
 
 impl Placed {
     fn of(e: &Entry) -> Self {
         let extract = Report::of(e).extract();
-        Self { report: Report::light(e), extract, stored: e.event.as_ref().map_or(e.key, |p| p.id) }
+        Self { report: Report::light(e), extract, event: e.event.as_ref().map(|p| p.id) }
+    }
+
+    /// The stored id of its event: its own key when it is alone.
+    fn stored(&self) -> EntryKey {
+        self.event.unwrap_or(self.report.key)
     }
 
     fn order(&self) -> (DateTime<Utc>, EntryKey) {
@@ -220,7 +226,7 @@ impl SharedEvents {
             if e.published < since {
                 Warm::Counted(Extract::of(&Report::of(&e).item()).terms())
             } else {
-                Warm::Placed(Box::new(Placed::of(&e)), e.event.map(|p| p.id))
+                Warm::Placed(Box::new(Placed::of(&e)))
             }
         })?;
         let mut inside: HashMap<EntryKey, Placed> = HashMap::new();
@@ -228,8 +234,8 @@ impl SharedEvents {
         for w in warm {
             match w {
                 Warm::Counted(terms) => live.index.observe_terms(&terms),
-                Warm::Placed(p, event) => {
-                    events.extend(event);
+                Warm::Placed(p) => {
+                    events.extend(p.event);
                     inside.insert(p.report.key, *p);
                 }
             }
@@ -273,6 +279,5 @@ fn other_reports(
 /// A stored report read at a start: counted for term rarity, or put back into its event.
 enum Warm {
     Counted(Vec<u64>),
-    /// With the stored id of its event, if it is in one.
-    Placed(Box<Placed>, Option<EntryKey>),
+    Placed(Box<Placed>),
 }
