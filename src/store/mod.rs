@@ -298,6 +298,8 @@ impl Store {
 }
 
 #[cfg(test)]
+mod space_reuse_tests;
+#[cfg(test)]
 mod test_place;
 #[cfg(test)]
 mod tests;

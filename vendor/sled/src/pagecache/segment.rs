@@ -98,6 +98,9 @@ pub(crate) struct SegmentAccountant {
     async_truncations: BTreeMap<LogOffset, OneShot<Result<()>>>,
 }
 
+/// newsriver: the live share (in %) at or under which an inactive segment is cleaned.
+const SEGMENT_DRAIN_THRESHOLD: usize = 20;
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SegmentCleaner {
     inner: Arc<Mutex<BTreeMap<LogOffset, BTreeSet<PageId>>>>,
@@ -105,18 +108,21 @@ pub(crate) struct SegmentCleaner {
 
 impl SegmentCleaner {
     pub(crate) fn pop(&self) -> Option<(PageId, LogOffset)> {
+        // newsriver: goes on past segments whose pages have all been handed out. sled 0.34.7
+        // dropped such a segment and returned `None`, which the flusher takes for "nothing to
+        // clean": it then cleaned at most one segment per flush interval, the queue grew
+        // without end under a steady ingest, and the log file stayed 3-4x its live pages.
         let mut inner = self.inner.lock();
-        let offset = {
-            let (offset, pids) = inner.iter_mut().next()?;
-            if !pids.is_empty() {
-                let pid = pids.iter().next().copied().unwrap();
-                pids.remove(&pid);
-                return Some((pid, *offset));
-            }
-            *offset
-        };
-        inner.remove(&offset);
-        None
+        loop {
+            let offset = {
+                let (offset, pids) = inner.iter_mut().next()?;
+                if let Some(pid) = pids.pop_first() {
+                    return Some((pid, *offset));
+                }
+                *offset
+            };
+            inner.remove(&offset);
+        }
     }
 
     fn add_pids(&self, offset: LogOffset, pids: BTreeSet<PageId>) {
@@ -834,7 +840,13 @@ impl SegmentAccountant {
         idx: usize,
         lsn: Lsn,
     ) -> Result<()> {
-        let cleanup_threshold = SEGMENT_CLEANUP_THRESHOLD;
+        // newsriver: a segment is cleaned once at most a fifth of it is live, not half (sled's
+        // `SEGMENT_CLEANUP_THRESHOLD`, still the trigger for moving the file's tail down).
+        // Cleaning rewrites what is live to free the rest: at half it writes as much as it
+        // frees, and with the cleaner working (see `SegmentCleaner::pop`) that cost 5-10 % of
+        // ingest; at a fifth ingest is as fast as before and a 1M-entry store is 1.36 GB on
+        // disk, against 1.04 GB at half and 2.70 GB with the cleaner stalled.
+        let cleanup_threshold = SEGMENT_DRAIN_THRESHOLD;
 
         let segment_start = (idx * self.config.segment_size) as LogOffset;
 
