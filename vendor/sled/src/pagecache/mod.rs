@@ -21,6 +21,9 @@ mod reservation;
 mod segment;
 mod snapshot;
 
+// newsriver: see `segment::cleaner_queue_order`.
+pub use segment::cleaner_queue_order;
+
 use std::{collections::BinaryHeap, ops::Deref};
 
 use crate::*;
