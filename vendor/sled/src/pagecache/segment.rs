@@ -101,9 +101,6 @@ pub(crate) struct SegmentAccountant {
 /// newsriver: the live share (in %) at or under which an inactive segment is cleaned.
 const SEGMENT_DRAIN_THRESHOLD: usize = 20;
 
-/// newsriver: off; see `deactivate_segment`.
-const RELOCATE_TAIL: bool = false;
-
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SegmentCleaner {
     inner: Arc<Mutex<BTreeMap<LogOffset, BTreeSet<PageId>>>>,
@@ -859,11 +856,11 @@ impl SegmentAccountant {
         lsn: Lsn,
     ) -> Result<()> {
         // newsriver: a segment is cleaned once at most a fifth of it is live, not half (sled's
-        // `SEGMENT_CLEANUP_THRESHOLD`, still the trigger for moving the file's tail down).
-        // Cleaning rewrites what is live to free the rest: at half it writes as much as it
-        // frees, and with the cleaner working (see `SegmentCleaner::pop`) that cost 5-10 % of
-        // ingest; at a fifth ingest is as fast as before and a 1M-entry store is 1.36 GB on
-        // disk, against 1.04 GB at half and 2.70 GB with the cleaner stalled.
+        // `SEGMENT_CLEANUP_THRESHOLD`). Cleaning rewrites what is live to free the rest: at
+        // half it writes as much as it frees, and with the cleaner working (see
+        // `SegmentCleaner::pop`) that cost 5-10 % of ingest; at a fifth ingest is as fast as
+        // before and a 1M-entry store is 1.38 GB on disk, against 1.04 GB at half and 2.70 GB
+        // with the cleaner stalled.
         let cleanup_threshold = SEGMENT_DRAIN_THRESHOLD;
 
         let segment_start = (idx * self.config.segment_size) as LogOffset;
@@ -987,28 +984,14 @@ impl SegmentAccountant {
 
         self.possibly_clean_or_free_segment(idx, lsn)?;
 
-        // newsriver: no longer moves the file's last segment down whenever half the file is
-        // free. With the cleaner working, a store written by the stalled cleaner reached that
-        // at its first open and never got out: its last segment was not cut off, so every
-        // segment that filled had the last one moved into the lowest free one, forever (a
-        // core's worth of rewrites per second on the 1M bench store, the queue never
-        // shorter). Free segments are written again before the file grows, so a file only
-        // keeps the length its largest state needed; `newsriver compact` shrinks it.
-        let free_segs = self.segments.iter().filter(|s| s.is_free()).count();
-        let inactive_segs =
-            self.segments.iter().filter(|s| s.is_inactive()).count();
-        let free_ratio = (free_segs * 100) / (1 + free_segs + inactive_segs);
-
-        if RELOCATE_TAIL && free_ratio >= SEGMENT_CLEANUP_THRESHOLD && inactive_segs > 5 {
-            let last_index =
-                self.segments.iter().rposition(Segment::is_inactive).unwrap();
-
-            let segment_start =
-                (last_index * self.config.segment_size) as LogOffset;
-
-            let to_clean = self.segments[last_index].inactive_to_draining(lsn);
-            self.segment_cleaner.add_pids(segment_start, to_clean);
-        }
+        // newsriver: sled moved the file's last inactive segment into the lowest free one here
+        // whenever half the file was free; removed, with the two scans of every segment it
+        // made at each deactivation. With the cleaner working, a store written by the stalled
+        // cleaner reached that at its first open and never got out: its last segment was not
+        // cut off, so each segment that filled had the last one moved down, without end (0.5-0.7
+        // of a core on the 1M bench store, the queue never shorter). Free segments are written
+        // again before the file grows, so a file keeps the length its largest state needed;
+        // `newsriver compact` shrinks it.
 
         Ok(())
     }
