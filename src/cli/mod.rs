@@ -191,6 +191,9 @@ pub async fn poll(settings: Settings, shutdown: CancellationToken) -> anyhow::Re
     }
     reports.sort_by(|a, b| a.source.cmp(&b.source));
     let shown = emit(&summary(&reports, started.elapsed()));
+    // A poll's report is sent before its task has dropped its handles on the store: without the
+    // wait, the close below raced them and, when it lost, skipped its snapshot.
+    poller.wait_idle().await;
     drop(poller);
     app::close(store).await;
     shown

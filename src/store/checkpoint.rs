@@ -38,7 +38,7 @@ impl Store {
     pub fn close(self) -> Result<bool, StoreError> {
         let kv::Kv::Sled { wrote, .. } = &self.kv else { return Ok(false) };
         let Some(place) = self.place.clone() else { return Ok(false) };
-        if Arc::strong_count(&self.writes) > 1 {
+        if !self.last_handle_within(RELEASE_GRACE) {
             tracing::debug!("store still open elsewhere: the next open replays what this process wrote");
             return Ok(false);
         }
@@ -56,6 +56,25 @@ impl Store {
         let elapsed_ms = started.elapsed().as_millis() as u64;
         tracing::debug!(elapsed_ms, "store closed with a snapshot at the log's tip");
         Ok(true)
+    }
+}
+
+/// How long a close waits for handles that other threads are letting go of. A task that has
+/// just reported its result may still hold one for a moment; a part that keeps one for good
+/// costs a shutdown this much.
+const RELEASE_GRACE: Duration = Duration::from_millis(500);
+
+impl Store {
+    /// Whether this is the only handle, now or once the others are dropped within `grace`.
+    fn last_handle_within(&self, grace: Duration) -> bool {
+        let until = std::time::Instant::now() + grace;
+        while Arc::strong_count(&self.writes) > 1 {
+            if std::time::Instant::now() >= until {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        true
     }
 }
 
@@ -151,6 +170,21 @@ mod tests {
         let before = snapshots(&path);
         drop(open(&path));
         assert_ne!(snapshots(&path), before, "the next open replayed the writes and recorded a snapshot");
+    }
+
+    #[test]
+    fn close_waits_for_a_handle_another_thread_is_letting_go_of() {
+        let (_dir, path, store) = written(20);
+        let other = store.clone();
+        let releasing = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(other);
+        });
+        assert!(store.close().expect("close"), "the other handle went within the grace: recorded at close");
+        releasing.join().expect("join");
+        let at_close = snapshots(&path);
+        drop(open(&path));
+        assert_eq!(snapshots(&path), at_close, "the next open had nothing to replay");
     }
 
     #[test]
