@@ -4,6 +4,7 @@
 use super::encoding::{brotli, gzip, negotiate, Encoding};
 use crate::domain::ChannelId;
 use crate::render::Format;
+use crate::runtime::sendfile;
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -32,6 +33,10 @@ pub struct CacheKey {
 /// One rendered representation and its validators.
 #[derive(Debug)]
 pub struct Rendered {
+    /// Each encoding's body as a file for `sendfile` (identity, gzip, brotli), made on first use.
+    /// First, so it is dropped first: a body's memory must not be freed (and reused) while its
+    /// address still names its file.
+    files: [OnceLock<Option<sendfile::Registered>>; 3],
     pub version: u64,
     pub body: Bytes,
     gzip: OnceLock<Bytes>,
@@ -49,6 +54,8 @@ pub struct Rendered {
     /// The answer's whole header map per encoding and status (200, 304), made on first use and
     /// cloned after: a clone costs a fraction of building the map (hashing and placing each name).
     heads: [OnceLock<(CacheHeaders, HeaderMap)>; 6],
+    /// Set for a body the cache keeps: only those are worth a file to send them from.
+    cached: bool,
 }
 
 #[derive(Debug)]
@@ -83,6 +90,8 @@ impl Rendered {
             items: 0,
             prebuilt,
             heads: Default::default(),
+            cached: false,
+            files: Default::default(),
         }
     }
 
@@ -184,7 +193,7 @@ impl RenderCache {
 
     /// Stores a fresh render (unless a newer one got there first) and returns it.
     pub fn finish(&self, ticket: Ticket, fresh: Rendered) -> Arc<Rendered> {
-        let fresh = Arc::new(fresh);
+        let fresh = Arc::new(Rendered { cached: true, ..fresh });
         self.renders.fetch_add(1, Ordering::Relaxed);
         let mut slots = self.lock();
         if slots.map.len() >= CAPACITY {
@@ -226,17 +235,26 @@ fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
     ims.and_then(|v| DateTime::parse_from_rfc2822(v).ok()).is_some_and(|since| r.last_modified <= since)
 }
 
+/// The body in `encoding`, made on first demand, and registered to be sent from a file when
+/// the cache keeps it.
+fn body(r: &Rendered, encoding: Encoding) -> Bytes {
+    let body = match encoding {
+        Encoding::Identity => r.body.clone(),
+        Encoding::Gzip => r.gzip.get_or_init(|| gzip(&r.body)).clone(),
+        Encoding::Brotli => r.brotli.get_or_init(|| brotli(&r.body)).clone(),
+    };
+    if r.cached {
+        r.files[encoding as usize].get_or_init(|| sendfile::register(&body));
+    }
+    body
+}
+
 /// The response for a rendered body: 304 when the validators match, else the body in the best
 /// encoding the client accepts, with caching headers either way.
 pub fn respond(req: &HeaderMap, r: &Rendered, cache: &CacheHeaders) -> Response {
     let encoding = negotiate(req);
     let fresh = !not_modified(req, r);
-    let body = match encoding {
-        _ if !fresh => axum::body::Body::empty(),
-        Encoding::Identity => r.body.clone().into(),
-        Encoding::Gzip => r.gzip.get_or_init(|| gzip(&r.body)).clone().into(),
-        Encoding::Brotli => r.brotli.get_or_init(|| brotli(&r.body)).clone().into(),
-    };
+    let body = if fresh { body(r, encoding).into() } else { axum::body::Body::empty() };
     let mut response = Response::new(body);
     *response.headers_mut() = r.heads(encoding, fresh, cache);
     if !fresh {

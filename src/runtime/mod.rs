@@ -4,6 +4,7 @@
 
 mod parallel;
 mod pools;
+pub mod sendfile;
 mod serving;
 mod spread;
 mod watch;

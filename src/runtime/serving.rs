@@ -174,7 +174,7 @@ async fn connection<S: Site>(
 ) {
     let activity = Arc::new(Activity::default());
     let service = WithPeer { site, peer, activity: activity.clone() };
-    let io = TokioIo::new(Watched::new(stream, activity.clone()));
+    let io = TokioIo::new(Watched::new(super::sendfile::Stream::new(stream), activity.clone()));
     let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
     let mut conn = std::pin::pin!(conn);
     let (mut last, mut still) = (activity.mark(), 0);

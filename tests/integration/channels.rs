@@ -354,6 +354,14 @@ async fn opml_and_index_list_every_channel() {
     app.stop().await;
 }
 
+/// Open files that hold a cached body for `sendfile` (the app runs in this process).
+fn body_files() -> usize {
+    let fds = std::fs::read_dir("/proc/self/fd").map(|d| d.flatten().collect::<Vec<_>>()).unwrap_or_default();
+    fds.iter()
+        .filter(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.to_string_lossy().contains("newsriver-body")))
+        .count()
+}
+
 #[tokio::test]
 async fn a_large_cached_channel_arrives_whole_in_every_encoding_again_and_again() {
     use std::io::Read;
@@ -396,6 +404,8 @@ async fn a_large_cached_channel_arrives_whole_in_every_encoding_again_and_again(
         brotli::Decompressor::new(get("br").await.as_slice(), 4096).read_to_end(&mut decoded).expect("unbrotli");
         assert!(decoded == plain, "brotli");
     }
+    // The compressed bodies (16–96 KiB) are sent from files; the plain one is copied.
+    assert!(body_files() >= 1, "the cached compressed bodies are sent from files");
     app.stop().await;
 }
 
