@@ -224,7 +224,7 @@ mod tests {
     #[test]
     fn remembered_items_take_the_keys_they_were_merged_into() {
         let key = |n: &str| crate::domain::test_entry("s", n, "2026-11-20T00:00:00Z").key;
-        let seen = |k| SeenItem { digest: 1, key: k, url: None, text: None };
+        let seen = |k| SeenItem { digest: 1, key: k, url: None, text: None, guid: 0 };
         let writes = [IndexWrite::Alias(key("new"), key("old")), IndexWrite::Url("x".into(), key("other"))];
         let keys: Vec<EntryKey> =
             rekeyed(vec![seen(key("new")), seen(key("b"))], &writes).iter().map(|s| s.key).collect();

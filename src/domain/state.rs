@@ -75,7 +75,8 @@ pub struct SourceState {
     #[serde(skip_serializing_if = "super::article::ArticleHealth::is_unused")]
     pub articles: super::ArticleHealth,
     /// The items of the last document parsed, so the next poll normalizes only what changed.
-    #[serde(with = "packed", skip_serializing_if = "Vec::is_empty")]
+    /// Under a new name since records carry a GUID hash: older records (`seen`) read as none.
+    #[serde(rename = "seen_items", with = "packed", skip_serializing_if = "Vec::is_empty")]
     pub seen: Vec<SeenItem>,
 }
 
@@ -90,9 +91,13 @@ pub struct SeenItem {
     /// Hash of its article URL, and its exact-text key, for the keys a feed shares.
     pub url: Option<u64>,
     pub text: Option<u128>,
+    /// Hash of its GUID as parsed (`normalize::guid_hash`): an item recognised by its bytes alone
+    /// must not share it with another item of the same document.
+    pub guid: u64,
 }
 
-/// `seen` as one base64 string of 49-byte records (flags, digest, key, URL hash, text key): a
+/// `seen` as one base64 string of 57-byte records (flags, digest, key, URL hash, text key, GUID
+/// hash): a
 /// source state is written with every poll, and as JSON objects the items tripled its size.
 /// Anything else reads as no items (they are only a shortcut: the next poll normalizes all).
 mod packed {
@@ -101,7 +106,7 @@ mod packed {
     use base64::{engine::general_purpose::STANDARD_NO_PAD as B64, Engine as _};
     use serde::{Deserialize, Deserializer, Serializer};
 
-    const LEN: usize = 49;
+    const LEN: usize = 57;
 
     pub fn serialize<S: Serializer>(items: &[SeenItem], s: S) -> Result<S::Ok, S::Error> {
         let mut raw = Vec::with_capacity(items.len() * LEN);
@@ -111,6 +116,7 @@ mod packed {
             raw.extend_from_slice(i.key.as_bytes());
             raw.extend_from_slice(&i.url.unwrap_or(0).to_be_bytes());
             raw.extend_from_slice(&i.text.unwrap_or(0).to_be_bytes());
+            raw.extend_from_slice(&i.guid.to_be_bytes());
         }
         s.serialize_str(&B64.encode(raw))
     }
@@ -134,7 +140,9 @@ mod packed {
         let key = EntryKey::from_bytes(r.get(9..25)?.try_into().ok()?);
         let url = u64::from_be_bytes(r.get(25..33)?.try_into().ok()?);
         let text = u128::from_be_bytes(r.get(33..49)?.try_into().ok()?);
-        Some(SeenItem { digest, key, url: (flags & 1 != 0).then_some(url), text: (flags & 2 != 0).then_some(text) })
+        let guid = u64::from_be_bytes(r.get(49..57)?.try_into().ok()?);
+        let (url, text) = ((flags & 1 != 0).then_some(url), (flags & 2 != 0).then_some(text));
+        Some(SeenItem { digest, key, url, text, guid })
     }
 }
 
@@ -198,20 +206,24 @@ mod seen_tests {
     fn seen_items_pack_into_one_string_and_anything_else_reads_as_none() {
         let key = |n: &str| EntryKey::derive(&SourceId::parse("s").expect("id"), "guid", n);
         let seen = vec![
-            SeenItem { digest: 1, key: key("a"), url: Some(7), text: Some(u128::MAX) },
-            SeenItem { digest: u64::MAX, key: key("b"), url: None, text: None },
+            SeenItem { digest: 1, key: key("a"), url: Some(7), text: Some(u128::MAX), guid: 3 },
+            SeenItem { digest: u64::MAX, key: key("b"), url: None, text: None, guid: u64::MAX },
         ];
         let state = SourceState { seen: seen.clone(), ..SourceState::default() };
         let json = serde_json::to_value(&state).expect("encode");
-        assert!(json["seen"].is_string(), "{json}");
+        assert!(json["seen_items"].is_string(), "{json}");
         let back: SourceState = serde_json::from_value(json).expect("decode");
         assert_eq!(back.seen, seen);
         for other in [serde_json::json!([{"d": 1}]), serde_json::json!("not base64!"), serde_json::json!(5)] {
-            let state: SourceState = serde_json::from_value(serde_json::json!({ "seen": other })).expect("decode");
+            let state: SourceState =
+                serde_json::from_value(serde_json::json!({ "seen_items": other })).expect("decode");
             assert!(state.seen.is_empty());
         }
+        // Records of the format before GUID hashes (49 bytes) are not read as today's.
+        let old = serde_json::json!({ "seen": "A".repeat(66) });
+        assert!(serde_json::from_value::<SourceState>(old).expect("decode").seen.is_empty());
         let empty = serde_json::to_value(SourceState::default()).expect("encode");
-        assert!(empty.get("seen").is_none(), "no items, no field");
+        assert!(empty.get("seen_items").is_none(), "no items, no field");
     }
 
     #[test]

@@ -1,36 +1,69 @@
-//! Digests of parsed items together with everything their normalization depends on, so a poll
-//! can tell an item that came back unchanged without normalizing it again.
+//! Digests of items together with everything their normalization depends on, so a poll can tell
+//! an item that came back unchanged without normalizing it again (or, by its bytes, parsing it).
 
 use super::{feed_base, FeedContext, FUTURE_TOLERANCE};
 use feed_rs::model::{Entry as FeedEntry, Feed};
 use std::fmt::Write as _;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-/// Each item's digest, or `None` when normalizing it again could give another result: its
-/// dates are missing or ahead of our clock (repaired from `now`), or its GUID is shared.
-///
-/// The digest covers the parsed item (its `Debug` form names every field feed-rs filled), the
-/// source, the fetch URL, the feed's base URL and this build's version, since a new version may
-/// normalize differently. A hash that changes between Rust releases only costs a normalization.
-/// `salt` names any other setting the caller derives from the item.
-pub fn item_digests(feed: &Feed, ctx: &FeedContext<'_>, salt: impl Hash) -> Vec<Option<u64>> {
+/// What every item digest of a document starts from: this build's version (a new version may
+/// normalize differently), `salt` (any other setting the caller derives from an item), the
+/// source, the fetch URL and the feed's base URL. A hash that changes between Rust releases only
+/// costs a normalization.
+pub fn digest_seed(feed: &Feed, ctx: &FeedContext<'_>, salt: impl Hash) -> DefaultHasher {
     let mut seed = DefaultHasher::new();
     salt.hash(&mut seed);
     (env!("CARGO_PKG_VERSION"), ctx.source.as_str(), ctx.fetch_url.map(url::Url::as_str)).hash(&mut seed);
     feed_base(feed, ctx.fetch_url).as_ref().map(url::Url::as_str).hash(&mut seed);
+    seed
+}
+
+/// Each item's digest by its parsed form (its `Debug` form names every field feed-rs filled), or
+/// `None` when the item must always be normalized again (`may_remember`).
+pub fn item_digests(feed: &Feed, ctx: &FeedContext<'_>, salt: impl Hash) -> Vec<Option<u64>> {
+    let mut seed = digest_seed(feed, ctx, salt);
+    "parsed".hash(&mut seed);
     let shared = super::shared_guids(feed);
     feed.entries
         .iter()
-        .map(|e| {
-            let stable = dates_are_stable(e, ctx) && !shared.contains(e.id.trim());
-            stable.then(|| digest(seed.clone(), e))
+        .map(|e| may_remember(e, ctx, shared.contains(e.id.trim())).then(|| digest(seed.clone(), e)))
+        .collect()
+}
+
+/// Digests of items by their bytes, each read within the same `context` bytes (`parse::skim`):
+/// equal bytes in an equal context parse to the same item.
+pub fn byte_digests<'a>(
+    mut seed: DefaultHasher,
+    context: impl IntoIterator<Item = &'a [u8]>,
+    items: impl IntoIterator<Item = &'a [u8]>,
+) -> Vec<u64> {
+    "bytes".hash(&mut seed);
+    for c in context {
+        c.hash(&mut seed);
+    }
+    items
+        .into_iter()
+        .map(|bytes| {
+            let mut h = seed.clone();
+            h.write(bytes);
+            h.finish()
         })
         .collect()
 }
 
-fn dates_are_stable(e: &FeedEntry, ctx: &FeedContext<'_>) -> bool {
+/// Whether an item may be recognised next time rather than normalized again: not when its
+/// dates are missing or ahead of our clock (repaired from `now`), nor when its GUID is `shared`
+/// with another item of the feed (its identity then depends on its order).
+pub fn may_remember(e: &FeedEntry, ctx: &FeedContext<'_>, shared: bool) -> bool {
     let dates = [e.published, e.updated];
-    dates.iter().any(Option::is_some) && dates.iter().flatten().all(|d| *d <= ctx.now + FUTURE_TOLERANCE)
+    !shared && dates.iter().any(Option::is_some) && dates.iter().flatten().all(|d| *d <= ctx.now + FUTURE_TOLERANCE)
+}
+
+/// A hash of an item's GUID as `normalize` compares GUIDs (trimmed).
+pub fn guid_hash(e: &FeedEntry) -> u64 {
+    let mut h = DefaultHasher::new();
+    e.id.trim().hash(&mut h);
+    h.finish()
 }
 
 fn digest(mut h: DefaultHasher, e: &FeedEntry) -> u64 {

@@ -4,7 +4,7 @@ mod digest;
 pub mod html;
 pub mod links;
 
-pub use digest::item_digests;
+pub use digest::{byte_digests, digest_seed, guid_hash, item_digests, may_remember};
 
 use crate::domain::{Enclosure, Entry, EntryKey, IdentityKind, SourceId};
 use crate::text;
@@ -78,7 +78,7 @@ pub fn normalize_items<T>(
 }
 
 /// GUIDs more than one item of the feed carries.
-fn shared_guids(feed: &Feed) -> HashSet<&str> {
+pub fn shared_guids(feed: &Feed) -> HashSet<&str> {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for e in &feed.entries {
         *counts.entry(e.id.trim()).or_default() += 1;

@@ -5,6 +5,7 @@ mod decode;
 pub mod page;
 mod shape;
 pub mod sitemap;
+pub mod skim;
 
 pub use decode::{charset_of, to_utf8};
 use feed_rs::model::Feed;
@@ -89,19 +90,59 @@ pub struct Parsed {
 
 /// Parses a document whose HTTP `charset` (if any) is `charset`.
 pub fn parse_document(body: &[u8], charset: Option<&'static encoding_rs::Encoding>) -> Result<Parsed, ParseError> {
-    let (body, replaced_bytes) = decode::to_utf8(body, charset);
-    let start = skip_bom_and_space(&body);
-    if start.is_empty() {
+    let doc = prepare(body, charset)?;
+    doc.parse().map(|feed| Parsed { feed, replaced_bytes: doc.replaced_bytes })
+}
+
+/// A document decoded to UTF-8 and refused early if it is neither XML nor JSON or built to hurt
+/// a parser: ready to parse whole, or (an XML feed) without some of its items.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    text: std::borrow::Cow<'a, [u8]>,
+    /// Where the document starts after a byte-order mark and white space.
+    start: usize,
+    pub replaced_bytes: bool,
+}
+
+pub fn prepare<'a>(
+    body: &'a [u8],
+    charset: Option<&'static encoding_rs::Encoding>,
+) -> Result<Prepared<'a>, ParseError> {
+    let (text, replaced_bytes) = decode::to_utf8(body, charset);
+    let doc = skip_bom_and_space(&text);
+    let start = text.len() - doc.len();
+    if doc.is_empty() {
         return Err(ParseError::Empty);
     }
-    if !matches!(start[0], b'<' | b'{') {
+    if !matches!(doc[0], b'<' | b'{') {
         return Err(ParseError::Invalid(format!(
             "the body is neither XML nor JSON (it starts with {})",
-            describe_start(start)
+            describe_start(doc)
         )));
     }
-    shape::check(start)?;
-    parse_repaired(start).map(|feed| Parsed { feed, replaced_bytes })
+    shape::check(doc)?;
+    Ok(Prepared { text, start, replaced_bytes })
+}
+
+impl Prepared<'_> {
+    /// The document as parsed: UTF-8, from its first `<` or `{`.
+    pub fn bytes(&self) -> &[u8] {
+        self.text.get(self.start..).unwrap_or_default()
+    }
+
+    pub fn parse(&self) -> Result<Feed, ParseError> {
+        parse_repaired(self.bytes())
+    }
+
+    /// Where an XML feed's items are (`skim`).
+    pub fn skim(&self) -> Option<skim::Skim> {
+        skim::skim(self.bytes())
+    }
+
+    /// The document parsed without the items of `skim` that `drop` names.
+    pub fn parse_without(&self, skim: &skim::Skim, drop: impl FnMut(usize) -> bool) -> Result<Feed, ParseError> {
+        parse_repaired(&skim::without(self.bytes(), &skim.items, drop))
+    }
 }
 
 fn parse_repaired(start: &[u8]) -> Result<Feed, ParseError> {

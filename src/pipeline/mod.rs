@@ -5,6 +5,7 @@
 mod articles;
 mod commit;
 pub use commit::Deciders;
+pub mod items;
 mod page;
 mod plan;
 mod preview;

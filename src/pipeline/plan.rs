@@ -1,19 +1,17 @@
 //! The CPU half of a poll, before the commit lock: parse, normalize what changed since the last
 //! poll, look up and plan, route, and compute story features.
 
-use super::{DocumentNotes, Planned, PollError};
+use super::{items, DocumentNotes, Planned, PollError};
 use crate::config::PageSelectors;
 use crate::dedup;
 use crate::domain::{Change, Entry, EntryKey, SeenItem, SourceId};
 use crate::normalize::{self, FeedContext, Item};
 use crate::parse::page::parse_page;
-use crate::parse::parse_document;
 use crate::parse::sitemap::{to_feed, SitemapUrl};
 use crate::store::Store;
 use crate::stories::{self, SharedKeys, Skip, StorySettings};
 use crate::topics::TopicRouter;
 use chrono::{DateTime, Utc};
-use feed_rs::model::Feed;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -41,18 +39,27 @@ pub(super) enum Content {
 }
 
 impl Content {
-    /// The document as feed items, what reading it noticed, and whether it is a sitemap. Items
-    /// past `max_items` are dropped later; a page is read only that far.
-    fn read(self, url: Option<&url::Url>, max_items: usize) -> Result<(Feed, DocumentNotes, bool), PollError> {
+    /// The document's items, recognised from `memo` or normalized, what reading it noticed, and
+    /// whether it is a sitemap. Items past `max_items` are dropped later; a page is read only
+    /// that far.
+    fn read_items<'m>(
+        self,
+        ctx: &FeedContext<'_>,
+        salt: impl std::hash::Hash + Copy,
+        memo: &items::Memo<'m>,
+        max_items: usize,
+    ) -> Result<(items::Read<'m>, DocumentNotes, bool), PollError> {
         Ok(match self {
             Self::Feed { body, charset } => {
-                let parsed = parse_document(&body, charset)?;
-                (parsed.feed, DocumentNotes { replaced_bytes: parsed.replaced_bytes, ..Default::default() }, false)
+                let doc = crate::parse::prepare(&body, charset)?;
+                let notes = DocumentNotes { replaced_bytes: doc.replaced_bytes, ..Default::default() };
+                (items::read(&doc, ctx, salt, memo)?, notes, false)
             }
-            Self::Sitemap { urls, notes } => (to_feed(&urls), notes, true),
+            Self::Sitemap { urls, notes } => (items::of_feed(to_feed(&urls), ctx, salt, memo), notes, true),
             Self::Page { body, charset, selectors } => {
-                let page = parse_page(&body, charset, url, &selectors, max_items)?;
-                (page.feed, DocumentNotes { dropped_items: page.dropped, ..Default::default() }, false)
+                let page = parse_page(&body, charset, ctx.fetch_url, &selectors, max_items)?;
+                let notes = DocumentNotes { dropped_items: page.dropped, ..Default::default() };
+                (items::of_feed(page.feed, ctx, salt, memo), notes, false)
             }
         })
     }
@@ -66,26 +73,26 @@ pub(super) struct Planner<'a> {
     pub stories: &'a StorySettings,
 }
 
-/// A fresh item with its digest and body words.
+/// A fresh item with what the next poll may recognise it by, and its body words.
 struct Fresh {
-    digest: Option<u64>,
+    mark: items::Mark,
     entry: Entry,
     words: Vec<String>,
 }
 
 impl Planner<'_> {
     pub fn plan(&self, doc: Document) -> Result<Planned, PollError> {
-        let (feed, mut notes, sitemap) = doc.content.read(doc.url.as_ref(), doc.max_items)?;
         let ctx = FeedContext { source: &doc.source, fetch_url: doc.url.as_ref(), now: doc.now };
         let salt = (self.stories.enabled, self.stories.min_words);
-        let digests = normalize::item_digests(&feed, &ctx, salt);
-        let memo: HashMap<u64, &SeenItem> = doc.seen.iter().map(|s| (s.digest, s)).collect();
-        let mut items = normalize::normalize_items(&feed, &ctx, |i| digests[i].and_then(|d| memo.get(&d).copied()));
+        let memo: items::Memo<'_> = doc.seen.iter().map(|s| (s.digest, s)).collect();
+        let (read, mut notes, sitemap) = doc.content.read_items(&ctx, salt, &memo, doc.max_items)?;
+        let items::Read { feed, mut items, marks, .. } = read;
         notes.dropped_items += items.len().saturating_sub(doc.max_items);
         items.truncate(doc.max_items);
         notes.ttl = feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60));
         if sitemap {
-            // A sitemap says an article changed only by its `lastmod`: that makes it an edit.
+            // A sitemap says an article changed only by its `lastmod`: that makes it an edit. (A
+            // sitemap is read whole, so positions are indices into its entries.)
             for (i, item) in &mut items {
                 if let (Item::Fresh(entry, _), Some(raw)) = (item, feed.entries.get(*i)) {
                     normalize::date_only_edits(entry, raw);
@@ -93,7 +100,7 @@ impl Planner<'_> {
                 }
             }
         }
-        let (known, fresh) = self.split(items, &digests)?;
+        let (known, fresh) = self.split(items, &marks)?;
         self.plan_items(known, fresh, notes, doc.now)
     }
 
@@ -102,7 +109,7 @@ impl Planner<'_> {
     fn split(
         &self,
         items: Vec<(usize, Item<&SeenItem>)>,
-        digests: &[Option<u64>],
+        marks: &[items::Mark],
     ) -> Result<(Vec<SeenItem>, Vec<Fresh>), PollError> {
         let (mut known, mut fresh) = (Vec::new(), Vec::new());
         let fresh_keys = items.iter().filter_map(|(_, item)| match item {
@@ -116,7 +123,8 @@ impl Planner<'_> {
                 Item::Fresh(mut entry, body_words) => {
                     entry.key = dedup::canonical(entry.key, |k| Ok::<_, PollError>(aliases.get(k).copied()))?;
                     let words = if self.stories.enabled { body_words } else { Vec::new() };
-                    fresh.push(Fresh { digest: digests[i], entry, words });
+                    let mark = marks.get(i).copied().unwrap_or(items::Mark { digest: None, guid: 0 });
+                    fresh.push(Fresh { mark, entry, words });
                 }
             }
         }
@@ -181,7 +189,7 @@ fn shared_keys(s: &SeenItem) -> SharedKeys {
 
 fn seen_item(f: &Fresh, k: &SharedKeys) -> Option<SeenItem> {
     let text = k.text.map(u128::from_be_bytes);
-    f.digest.map(|digest| SeenItem { digest, key: f.entry.key, url: k.url, text })
+    f.mark.digest.map(|digest| SeenItem { digest, key: f.entry.key, url: k.url, text, guid: f.mark.guid })
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //! panic, and the well-formed feeds of a selection (`tests/fixtures/corpus-selection.tsv`) parse.
 
 use crate::helpers::{fixture, shared};
+use newsriver::domain::SeenItem;
 use newsriver::domain::SourceId;
-use newsriver::normalize::{normalize_feed, FeedContext};
+use newsriver::normalize::{normalize_feed, FeedContext, Item};
 use newsriver::parse::parse_feed;
 
 /// Well-formed feeds we reject, each with the reason. A change here is news.
@@ -100,4 +101,60 @@ fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
             out.push(path);
         }
     }
+}
+
+/// Reading a feed's items by their bytes (only the changed ones parsed) reads what parsing the
+/// whole document reads, on every corpus file with items a skim finds: the file with its first
+/// item gone and a comment put into its last, read with the memory of the file as it was.
+#[test]
+fn reading_by_bytes_agrees_with_the_whole_document_on_the_corpus() {
+    use newsriver::pipeline::items::{read, whole, Memo, Read};
+    let Some(corpus) = shared("corpus") else { return };
+    let mut files = Vec::new();
+    collect(&corpus, &mut files);
+    let source = SourceId::parse("corpus").expect("slug");
+    let base = url::Url::parse("http://www.feedvalidator.org/testcases/").expect("url");
+    let now = "2026-12-01T00:00:00Z".parse().expect("now");
+    let ctx = FeedContext { source: &source, fetch_url: Some(&base), now };
+    let (mut compared, mut by_bytes, mut recognised) = (0, 0, 0);
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let Some((seen, changed)) = first_reading(&bytes, &ctx) else { continue };
+        let memo: Memo<'_> = seen.iter().map(|s| (s.digest, s)).collect();
+        let Ok(doc) = newsriver::parse::prepare(&changed, None) else { continue };
+        let Ok(reference) = whole(&doc, doc.skim().as_ref(), &ctx, (true, 40), &memo) else { continue };
+        let fast = read(&doc, &ctx, (true, 40), &memo).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert_eq!(view(&fast), view(&reference), "{}", file.display());
+        compared += 1;
+        by_bytes += usize::from(fast.by_bytes);
+        recognised += fast.items.iter().filter(|(_, i)| matches!(i, Item::Known(_))).count();
+        fn view(r: &Read<'_>) -> String {
+            format!("{:?} {:?}", r.items, r.marks)
+        }
+    }
+    eprintln!("corpus: {compared} documents compared, {by_bytes} read by bytes, {recognised} items recognised");
+    assert!(compared > 500 && by_bytes > 100 && recognised > 200, "{compared} / {by_bytes} / {recognised}");
+}
+
+/// What a first poll of `bytes` remembers, and the document changed as a next poll may find it;
+/// `None` for files without a skim or items.
+fn first_reading(bytes: &[u8], ctx: &FeedContext<'_>) -> Option<(Vec<SeenItem>, Vec<u8>)> {
+    let doc = newsriver::parse::prepare(bytes, None).ok()?;
+    let skim = doc.skim().filter(|s| !s.items.is_empty())?;
+    let first = newsriver::pipeline::items::whole(&doc, Some(&skim), ctx, (true, 40), &Default::default()).ok()?;
+    let seen = (first.items.iter())
+        .filter_map(|(i, item)| {
+            let Item::Fresh(e, _) = item else { return None };
+            let mark = first.marks[*i];
+            mark.digest.map(|digest| SeenItem { digest, key: e.key, url: None, text: None, guid: mark.guid })
+        })
+        .collect();
+    let mut changed = newsriver::parse::skim::without(doc.bytes(), &skim.items, |i| i == 0);
+    let last = skim.items.last()?;
+    let removed = skim.items.first().map_or(0, |r| r.len());
+    let closing = doc.bytes().get(last.clone())?.windows(2).rposition(|w| w == b"</");
+    if let Some(at) = closing.filter(|_| skim.items.len() > 1).map(|c| last.start - removed + c) {
+        changed.splice(at..at, b"<!-- edited -->".iter().copied());
+    }
+    Some((seen, changed))
 }
