@@ -141,7 +141,7 @@ impl Prepared<'_> {
 
     /// The document parsed without the items of `skim` that `drop` names.
     pub fn parse_without(&self, skim: &skim::Skim, drop: impl FnMut(usize) -> bool) -> Result<Feed, ParseError> {
-        parse_repaired(&skim::without(self.bytes(), &skim.items, drop))
+        parse_repaired(&skim.without(self.bytes(), drop))
     }
 }
 

@@ -1,10 +1,10 @@
-//! Where each item of an XML feed lies in its bytes, found by a tokenizer pass and not a parse, so
+//! Where each item of a feed lies in its bytes, found by a tokenizer pass and not a parse, so
 //! that a poll can hand feed-rs only the items whose bytes changed since the last one.
 //!
-//! Only the three layouts feed-rs reads items from are recognised: RSS 0.9x/2.0 (`rss` →
-//! `channel` → `item`), RSS 0.90/1.0 (`rdf:RDF` → `item`) and Atom (`feed` → `entry`). Anything
-//! else (JSON, another root, a second channel, a tokenizer error) gives `None`, and the caller
-//! parses the whole document as before.
+//! Only the layouts feed-rs reads items from are recognised: RSS 0.9x/2.0 (`rss` → `channel` →
+//! `item`), RSS 0.90/1.0 (`rdf:RDF` → `item`), Atom (`feed` → `entry`) and JSON Feed (the
+//! top-level `items` array). Anything else (another root, a second channel, a tokenizer error)
+//! gives `None`, and the caller parses the whole document as before.
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -13,12 +13,37 @@ use std::ops::Range;
 /// An XML feed's items as byte ranges, and the bytes every item is read within.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Skim {
-    /// The prolog through the root's start tag (declaration, DOCTYPE and its entities, the
-    /// namespaces and `xml:base` items inherit), and the item holder's start tag when there is one
-    /// (RSS 2.0's `channel`). An item's bytes mean the same only within the same context.
+    /// What every item is read within: for XML the prolog through the root's start tag
+    /// (declaration, DOCTYPE and its entities, the namespaces and `xml:base` items inherit) and
+    /// the item holder's start tag when there is one (RSS 2.0's `channel`); for JSON everything
+    /// around the `items` array. An item's bytes mean the same only within the same context.
     pub context: Vec<Range<usize>>,
-    /// Each item element, start tag through end tag, in document order.
+    /// Each item (element, start tag through end tag; or array value) in document order.
     pub items: Vec<Range<usize>>,
+    /// A JSON Feed: items are array values, separated by commas.
+    pub json: bool,
+}
+
+impl Skim {
+    /// `doc` without the items `drop` names: what a parse of the remaining items reads.
+    pub fn without(&self, doc: &[u8], mut drop: impl FnMut(usize) -> bool) -> Vec<u8> {
+        if !self.json {
+            return without(doc, &self.items, drop);
+        }
+        // An array keeps its commas between values only: the kept values are joined anew.
+        let (Some(first), Some(last)) = (self.items.first(), self.items.last()) else { return doc.to_vec() };
+        let mut out = Vec::with_capacity(doc.len());
+        out.extend_from_slice(doc.get(..first.start).unwrap_or_default());
+        let kept = self.items.iter().enumerate().filter(|(i, _)| !drop(*i));
+        for (n, (_, r)) in kept.enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(doc.get(r.clone()).unwrap_or_default());
+        }
+        out.extend_from_slice(doc.get(last.end..).unwrap_or_default());
+        out
+    }
 }
 
 /// The layout of a feed by its root element: where its items sit and what they are called.
@@ -40,9 +65,36 @@ fn layout(root: &BytesStart<'_>) -> Option<Layout> {
     }
 }
 
-/// Where the items of `doc` (UTF-8, starting at its first `<`) are; `None` when it is not an XML
-/// feed of a known layout, or not one the tokenizer reads to its end.
+/// Where the items of `doc` (UTF-8, starting at its first `<` or `{`) are; `None` when it is not
+/// a feed of a known layout, or not one the tokenizer reads to its end.
 pub fn skim(doc: &[u8]) -> Option<Skim> {
+    match doc.first()? {
+        b'<' => xml(doc),
+        b'{' => json(doc),
+        _ => None,
+    }
+}
+
+/// A JSON Feed's items: the values of its top-level `items` array, as serde_json reads them
+/// (without building them), at their places in `doc`.
+fn json(doc: &[u8]) -> Option<Skim> {
+    #[derive(serde::Deserialize)]
+    struct Top<'a> {
+        #[serde(borrow)]
+        items: Vec<&'a serde_json::value::RawValue>,
+    }
+    let text = std::str::from_utf8(doc).ok()?;
+    let top: Top<'_> = serde_json::from_str(text).ok()?;
+    let at = |raw: &serde_json::value::RawValue| {
+        let start = (raw.get().as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+        Some(start..start + raw.get().len())
+    };
+    let items: Vec<Range<usize>> = top.items.iter().map(|r| at(r)).collect::<Option<_>>()?;
+    let (start, end) = (items.first().map_or(0, |r| r.start), items.last().map_or(0, |r| r.end));
+    Some(Skim { context: vec![0..start, end..doc.len()], items, json: true })
+}
+
+fn xml(doc: &[u8]) -> Option<Skim> {
     let mut r = Reader::from_reader(doc);
     let mut walk = Walk::default();
     loop {
@@ -120,8 +172,7 @@ impl Walk {
     }
 }
 
-/// `doc` without the items `drop` names: what a parse of the remaining items reads.
-pub fn without(doc: &[u8], items: &[Range<usize>], mut drop: impl FnMut(usize) -> bool) -> Vec<u8> {
+fn without(doc: &[u8], items: &[Range<usize>], mut drop: impl FnMut(usize) -> bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(doc.len());
     let mut at = 0;
     for (i, r) in items.iter().enumerate() {
@@ -187,7 +238,10 @@ mod tests {
     #[test]
     fn other_documents_are_left_to_the_parser() {
         for doc in [
-            "{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": []}",
+            "{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": {}}",
+            "{\"items\": [1, 2], \"items\": []}",
+            "{\"items\": [1, 2",
+            "[{\"items\": []}]",
             "<html><body><item>x</item></body></html>",
             "<rss><channel><item><title>unclosed</channel></rss>",
             "<rss><channel><item>x</item></channel><channel><item>y</item></channel></rss>",
@@ -203,8 +257,27 @@ mod tests {
     fn without_drops_exactly_the_named_items() {
         let doc = "<rss><channel><t/><item>a</item>\n<item>b</item>\n<item>c</item></channel></rss>";
         let s = skim(doc.as_bytes()).expect("skim");
-        let out = without(doc.as_bytes(), &s.items, |i| i != 1);
+        let out = s.without(doc.as_bytes(), |i| i != 1);
         assert_eq!(String::from_utf8(out).expect("utf8"), "<rss><channel><t/>\n<item>b</item>\n</channel></rss>");
-        assert_eq!(without(doc.as_bytes(), &s.items, |_| false), doc.as_bytes());
+        assert_eq!(s.without(doc.as_bytes(), |_| false), doc.as_bytes());
+    }
+
+    #[test]
+    fn json_feed_items_are_the_values_of_the_top_level_items_array() {
+        let doc = "{\"title\": \"T\", \"items\": [ {\"id\": \"a\", \"x\": \"]}, {\\\"\"},\n {\"id\": \"b\"} ,{\"id\": \"c\"}],\n \"home_page_url\": \"https://n.example/\"}";
+        let s = skim(doc.as_bytes()).expect("skim");
+        assert_eq!(texts(doc, &s), ["{\"id\": \"a\", \"x\": \"]}, {\\\"\"}", "{\"id\": \"b\"}", "{\"id\": \"c\"}"]);
+        let context: Vec<&str> = s.context.iter().map(|r| &doc[r.clone()]).collect();
+        assert_eq!(context, ["{\"title\": \"T\", \"items\": [ ", "],\n \"home_page_url\": \"https://n.example/\"}"]);
+        let kept = String::from_utf8(s.without(doc.as_bytes(), |i| i != 1)).expect("utf8");
+        assert_eq!(
+            kept,
+            "{\"title\": \"T\", \"items\": [ {\"id\": \"b\"}],\n \"home_page_url\": \"https://n.example/\"}"
+        );
+        let none = String::from_utf8(s.without(doc.as_bytes(), |_| true)).expect("utf8");
+        assert!(serde_json::from_str::<serde_json::Value>(&none).is_ok(), "{none}");
+        let both = String::from_utf8(s.without(doc.as_bytes(), |i| i == 1)).expect("utf8");
+        let v: serde_json::Value = serde_json::from_str(&both).expect("json");
+        assert_eq!(v["items"].as_array().map(Vec::len), Some(2));
     }
 }

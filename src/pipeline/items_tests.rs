@@ -150,7 +150,7 @@ fn undated_items_are_never_recognised() {
 }
 
 #[test]
-fn atom_and_rdf_items_are_recognised_too_and_json_by_its_parsed_form() {
+fn atom_rdf_and_json_feed_items_are_read_by_their_bytes_too() {
     let r = Reader::new();
     let entry = |id: &str| {
         format!("<entry><id>urn:{id}</id><title>{id}</title><link href=\"https://n.example/{id}\"/><updated>2026-11-27T10:00:00Z</updated></entry>")
@@ -186,7 +186,10 @@ fn atom_and_rdf_items_are_recognised_too_and_json_by_its_parsed_form() {
         format!("{{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"T\",\"items\":[{}]}}", items.join(","))
     };
     let (seen, ..) = r.read(json(&["a", "b"]).as_bytes(), &[]);
-    let (_, by_bytes, v) = r.read(json(&["c", "a", "b"]).as_bytes(), &seen);
-    assert!(!by_bytes);
-    assert_eq!(fresh_titles(&v), ["c"], "JSON items are still recognised by their parsed form");
+    let (seen, by_bytes, v) = r.read(json(&["c", "a", "b"]).as_bytes(), &seen);
+    assert!(by_bytes);
+    assert_eq!(fresh_titles(&v), ["c"]);
+    let (_, by_bytes, v) = r.read(json(&["d", "c", "b"]).as_bytes(), &seen);
+    assert!(by_bytes);
+    assert_eq!(fresh_titles(&v), ["d"]);
 }

@@ -149,12 +149,20 @@ fn first_reading(bytes: &[u8], ctx: &FeedContext<'_>) -> Option<(Vec<SeenItem>, 
             mark.digest.map(|digest| SeenItem { digest, key: e.key, url: None, text: None, guid: mark.guid })
         })
         .collect();
-    let mut changed = newsriver::parse::skim::without(doc.bytes(), &skim.items, |i| i == 0);
-    let last = skim.items.last()?;
-    let removed = skim.items.first().map_or(0, |r| r.len());
-    let closing = doc.bytes().get(last.clone())?.windows(2).rposition(|w| w == b"</");
-    if let Some(at) = closing.filter(|_| skim.items.len() > 1).map(|c| last.start - removed + c) {
-        changed.splice(at..at, b"<!-- edited -->".iter().copied());
+    let shorter = skim.without(doc.bytes(), |i| i == 0);
+    if skim.items.len() < 2 {
+        return Some((seen, shorter));
     }
+    // The last item's bytes changed, not what they parse to: a comment before its end tag, or
+    // a space inside a JSON item.
+    let again = newsriver::parse::prepare(&shorter, None).ok()?;
+    let last = again.skim()?.items.last()?.clone();
+    let mut changed = again.bytes().to_vec();
+    let (at, edit): (usize, &[u8]) = if skim.json {
+        (last.start + 1, b" ")
+    } else {
+        (last.start + changed.get(last.clone())?.windows(2).rposition(|w| w == b"</")?, b"<!-- edited -->")
+    };
+    changed.splice(at..at, edit.iter().copied());
     Some((seen, changed))
 }
