@@ -5,6 +5,10 @@
 //! - `parse/{rss,atom,json}`: `parse::parse_feed` of a 20-item document;
 //! - `normalize/{rss,atom,json}`: `normalize::normalize_feed` of the parsed document;
 //! - `keys/entry_key`, `keys/story_url`, `keys/fingerprint`: the identity and dedup keys of an item;
+//! - `poll_read/{rss,atom,json}/{by_bytes,parsed}`: a steady poll's reading of a 20-item document
+//!   of which 5 items are new (W2's shape), with the memory of the poll before: the items it
+//!   knows by their bytes left out of the parse (`pipeline::items::read`), against every item
+//!   parsed and known by its parsed form (`items::of_feed`, as polls read before 2026-12-03);
 //! - `render/{rss,atom,json}`: a merged channel of 100 entries (10 sources × 10 items, every fifth
 //!   item with an "also reported by" outlet), built as `http::feeds` builds it.
 //!
@@ -13,9 +17,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use newsriver::domain::SeenItem;
 use newsriver::domain::{Entry, EntryKey, SourceId};
-use newsriver::normalize::{self, FeedContext};
-use newsriver::parse::parse_feed;
+use newsriver::normalize::{self, FeedContext, Item};
+use newsriver::parse::{parse_feed, prepare};
+use newsriver::pipeline::items::{self as poll_items, Memo, Read};
 use newsriver::render::{self, Channel, Format, Related, SourceInfo};
 use std::collections::HashMap;
 use url::Url;
@@ -103,6 +109,56 @@ fn ingest(c: &mut Criterion) {
     group.finish();
 }
 
+/// What a poll remembers of a reading: each normalized item's digest, key and GUID hash.
+fn remembered(read: &Read<'_>) -> Vec<SeenItem> {
+    (read.items.iter())
+        .filter_map(|(i, item)| {
+            let Item::Fresh(e, _) = item else { return None };
+            let mark = read.marks[*i];
+            mark.digest.map(|digest| SeenItem { digest, key: e.key, url: None, text: None, guid: mark.guid })
+        })
+        .collect()
+}
+
+fn fresh(read: &Read<'_>) -> usize {
+    read.items.iter().filter(|(_, i)| matches!(i, Item::Fresh(..))).count()
+}
+
+/// A document writer of `docs`.
+type Writer = fn(u64, &[docs::Item]) -> String;
+
+fn poll_read(c: &mut Criterion) {
+    const SALT: (bool, usize) = (true, 40);
+    let all = items(1, ITEMS + 5, start());
+    let src = source(1);
+    let mut group = c.benchmark_group("poll_read");
+    group.throughput(Throughput::Elements(ITEMS as u64));
+    let kinds: [(&str, Writer, &str); 3] = [("rss", rss, "xml"), ("atom", atom, "atom"), ("json", json, "json")];
+    for (name, make, ext) in kinds {
+        let (before, after) = (make(1, &all[5..]), make(1, &all[..ITEMS]));
+        let url = fetch_url(1, ext);
+        let ctx = FeedContext { source: &src, fetch_url: Some(&url), now: now() };
+        let (doc, empty) = (prepare(before.as_bytes(), None).expect("prepares"), Memo::default());
+        let by_bytes = remembered(&poll_items::read(&doc, &ctx, SALT, &empty).expect("reads"));
+        let parsed = remembered(&poll_items::of_feed(doc.parse().expect("parses"), &ctx, SALT, &empty));
+        let (bytes_memo, parsed_memo): (Memo<'_>, Memo<'_>) =
+            (by_bytes.iter().map(|s| (s.digest, s)).collect(), parsed.iter().map(|s| (s.digest, s)).collect());
+        let read_fast = || {
+            let doc = prepare(black_box(after.as_bytes()), None).expect("prepares");
+            let read = poll_items::read(&doc, &ctx, SALT, &bytes_memo).expect("reads");
+            (read.by_bytes, fresh(&read))
+        };
+        let read_parsed = || {
+            let feed = prepare(black_box(after.as_bytes()), None).and_then(|d| d.parse()).expect("parses");
+            fresh(&poll_items::of_feed(feed, &ctx, SALT, &parsed_memo))
+        };
+        assert_eq!((read_fast(), read_parsed()), ((true, 5), 5), "{name}: only the 5 new items are normalized");
+        group.bench_function(format!("{name}/by_bytes"), |b| b.iter(read_fast));
+        group.bench_function(format!("{name}/parsed"), |b| b.iter(read_parsed));
+    }
+    group.finish();
+}
+
 /// Entries, the source table and the "also reported by" map of one channel page.
 type ChannelData = (Vec<Entry>, HashMap<SourceId, SourceInfo>, HashMap<EntryKey, Vec<Related>>);
 
@@ -179,5 +235,5 @@ fn rendering(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ingest, rendering);
+criterion_group!(benches, ingest, poll_read, rendering);
 criterion_main!(benches);
