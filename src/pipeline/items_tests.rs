@@ -1,3 +1,6 @@
+//! Reading by bytes against the whole document: each test reads both ways and requires the
+//! same items, keys, entries and digests, then checks what the shortcut recognised.
+
 use super::*;
 use crate::domain::{Entry, EntryKey, SourceId};
 
