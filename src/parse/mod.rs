@@ -95,7 +95,7 @@ pub fn parse_document(body: &[u8], charset: Option<&'static encoding_rs::Encodin
 }
 
 /// A document decoded to UTF-8 and refused early if it is neither XML nor JSON or built to hurt
-/// a parser: ready to parse whole, or (an XML feed) without some of its items.
+/// a parser: ready to parse whole, or (a feed the skim knows) without some of its items.
 #[derive(Debug)]
 pub struct Prepared<'a> {
     text: std::borrow::Cow<'a, [u8]>,
@@ -134,7 +134,7 @@ impl Prepared<'_> {
         parse_repaired(self.bytes())
     }
 
-    /// Where an XML feed's items are (`skim`).
+    /// Where a feed's items are (`skim`).
     pub fn skim(&self) -> Option<skim::Skim> {
         skim::skim(self.bytes())
     }

@@ -27,7 +27,7 @@ pub struct Read<'m> {
 }
 
 /// What a poll remembers of an item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Mark {
     /// `None` when the item must be normalized again each time (`normalize::may_remember`).
     pub digest: Option<u64>,
@@ -70,17 +70,20 @@ pub fn whole<'m>(
             guid: guid_hash(e),
         })
         .collect();
-    let items = normalize::normalize_items(&feed, ctx, |i| marks[i].digest.and_then(|d| memo.get(&d).copied()));
-    Ok(Read { feed, items, marks, by_bytes: false })
+    Ok(recall(feed, marks, ctx, memo))
 }
 
 /// Items of a document read already (a sitemap, a listing page, or a feed without a skim), known
 /// by their parsed form.
 pub fn of_feed<'m>(feed: Feed, ctx: &FeedContext<'_>, salt: impl Hash, memo: &Memo<'m>) -> Read<'m> {
     let digests = normalize::item_digests(&feed, ctx, salt);
-    let marks: Vec<Mark> =
-        digests.iter().zip(&feed.entries).map(|(d, e)| Mark { digest: *d, guid: guid_hash(e) }).collect();
-    let items = normalize::normalize_items(&feed, ctx, |i| digests[i].and_then(|d| memo.get(&d).copied()));
+    let marks = digests.iter().zip(&feed.entries).map(|(d, e)| Mark { digest: *d, guid: guid_hash(e) }).collect();
+    recall(feed, marks, ctx, memo)
+}
+
+/// A whole document's items: those the memo knows by their marks recognised, the rest normalized.
+fn recall<'m>(feed: Feed, marks: Vec<Mark>, ctx: &FeedContext<'_>, memo: &Memo<'m>) -> Read<'m> {
+    let items = normalize::normalize_items(&feed, ctx, |i| marks[i].digest.and_then(|d| memo.get(&d).copied()));
     Read { feed, items, marks, by_bytes: false }
 }
 

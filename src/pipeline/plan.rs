@@ -123,7 +123,7 @@ impl Planner<'_> {
                 Item::Fresh(mut entry, body_words) => {
                     entry.key = dedup::canonical(entry.key, |k| Ok::<_, PollError>(aliases.get(k).copied()))?;
                     let words = if self.stories.enabled { body_words } else { Vec::new() };
-                    let mark = marks.get(i).copied().unwrap_or(items::Mark { digest: None, guid: 0 });
+                    let mark = marks.get(i).copied().unwrap_or_default();
                     fresh.push(Fresh { mark, entry, words });
                 }
             }

@@ -7,8 +7,9 @@
 //! page cache can hold it in large folios, a few per body; tmpfs and memfds hold it page by
 //! page, and each page costs the sender a lookup and a reference (the likely reason for the
 //! figures below). Measured on loopback with `wrk -c64` (ext4, Linux 6.18): from an unnamed
-//! ext4 file, 28 KB bodies went 8–16 % faster than copied, 57 KB 19–25 %, 121 KB 2–5 %, 186 KB 5–13 %; from a memfd 28–83 KB went 7–18 %
-//! faster but 115–121 KB 10–17 % slower, so page-by-page files take bodies up to 96 KiB only.
+//! ext4 file, 28 KB bodies went 8–16 % faster than copied, 57 KB 19–25 %, 121 KB 2–5 %, 186 KB
+//! 5–13 %; from a memfd 28–83 KB went 7–18 % faster but 115–121 KB 10–17 % slower, so
+//! page-by-page files take bodies up to 96 KiB only.
 //! At 17 KB neither way makes a difference.
 //!
 //! A body is `register`ed once (a copy into its file); `Stream` then recognises the body's bytes
