@@ -4,7 +4,7 @@
 use super::encoding::{brotli, gzip, negotiate, Encoding};
 use crate::domain::ChannelId;
 use crate::render::Format;
-use crate::runtime::sendfile;
+use crate::runtime::{self, sendfile};
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -54,6 +54,9 @@ pub struct Rendered {
     /// The answer's whole header map per encoding and status (200, 304), made on first use and
     /// cloned after: a clone costs a fraction of building the map (hashing and placing each name).
     heads: [OnceLock<(CacheHeaders, HeaderMap)>; 6],
+    /// The same as HTTP/1.1 bytes (status line, headers, `content-length`), for the serving
+    /// threads' own writer (`runtime/lane.rs`): written as they are, with no map to clone.
+    wires: [OnceLock<(CacheHeaders, Bytes)>; 6],
     /// Set for a body the cache keeps: only those are worth a file to send them from.
     cached: bool,
 }
@@ -90,6 +93,7 @@ impl Rendered {
             items: 0,
             prebuilt,
             heads: Default::default(),
+            wires: Default::default(),
             cached: false,
             files: Default::default(),
         }
@@ -249,18 +253,65 @@ fn body(r: &Rendered, encoding: Encoding) -> Bytes {
     body
 }
 
-/// The response for a rendered body: 304 when the validators match, else the body in the best
-/// encoding the client accepts, with caching headers either way.
-pub fn respond(req: &HeaderMap, r: &Rendered, cache: &CacheHeaders) -> Response {
+/// A rendered body's answer to one request, decided: 304 when the validators match, else the
+/// body in the best encoding the client accepts, with caching headers either way. Written as a
+/// `Response` (hyper) or as bytes (`wire`).
+#[derive(Debug)]
+pub struct Reply {
+    rendered: Arc<Rendered>,
+    encoding: Encoding,
+    fresh: bool,
+}
+
+pub fn reply(req: &HeaderMap, rendered: Arc<Rendered>) -> Reply {
     let encoding = negotiate(req);
-    let fresh = !not_modified(req, r);
-    let body = if fresh { body(r, encoding).into() } else { axum::body::Body::empty() };
-    let mut response = Response::new(body);
-    *response.headers_mut() = r.heads(encoding, fresh, cache);
-    if !fresh {
-        *response.status_mut() = StatusCode::NOT_MODIFIED;
+    let fresh = !not_modified(req, &rendered);
+    Reply { rendered, encoding, fresh }
+}
+
+impl Reply {
+    pub fn not_modified(&self) -> bool {
+        !self.fresh
     }
-    response
+
+    /// How many items the answer lists (none for a 304).
+    pub fn items(&self) -> usize {
+        if self.fresh {
+            self.rendered.items
+        } else {
+            0
+        }
+    }
+
+    pub fn response(&self, cache: &CacheHeaders) -> Response {
+        let r = &self.rendered;
+        let body = if self.fresh { body(r, self.encoding).into() } else { axum::body::Body::empty() };
+        let mut response = Response::new(body);
+        *response.headers_mut() = r.heads(self.encoding, self.fresh, cache);
+        if !self.fresh {
+            *response.status_mut() = StatusCode::NOT_MODIFIED;
+        }
+        response
+    }
+
+    /// The answer as HTTP/1.1: its head without `date` and the blank line that ends it
+    /// (`runtime::head_lines`), and its body (empty for a 304).
+    pub fn wire(&self, cache: &CacheHeaders) -> (Bytes, Bytes) {
+        let r = &self.rendered;
+        let body = if self.fresh { body(r, self.encoding) } else { Bytes::new() };
+        let slot = &r.wires[self.encoding as usize * 2 + usize::from(self.fresh)];
+        let (made_for, head) = slot.get_or_init(|| (cache.clone(), self.head(cache, body.len())));
+        let head = if made_for == cache { head.clone() } else { self.head(cache, body.len()) };
+        (head, body)
+    }
+
+    fn head(&self, cache: &CacheHeaders, len: usize) -> Bytes {
+        let status = if self.fresh { StatusCode::OK } else { StatusCode::NOT_MODIFIED };
+        let mut out = Vec::with_capacity(512);
+        let heads = self.rendered.heads(self.encoding, self.fresh, cache);
+        runtime::head_lines(&mut out, status, &heads, self.fresh.then_some(len));
+        Bytes::from(out)
+    }
 }
 
 impl Rendered {
@@ -304,86 +355,5 @@ impl Rendered {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::encoding::tests::req;
-    use super::*;
-
-    #[test]
-    fn one_render_per_change_and_readers_meanwhile_get_the_previous_body() {
-        let cache = Arc::new(RenderCache::default());
-        let key = CacheKey { channel: ChannelId::All, format: Format::Atom, limit: 10, before: None, links_for: None };
-        let body = |v: u64| Rendered::new(v, format!("v{v}").into_bytes(), Utc::now(), Format::Atom, String::new());
-        let version_of = |l: Lookup| match l {
-            Lookup::Hit(r) => ("hit", r.version),
-            Lookup::Stale(r) => ("stale", r.version),
-            Lookup::Render(_) => ("render", 0),
-        };
-        let Lookup::Render(t1) = cache.lookup(key.clone(), 1) else { panic!("first request renders") };
-        cache.finish(t1, body(1));
-        assert_eq!(version_of(cache.lookup(key.clone(), 1)), ("hit", 1));
-        let Lookup::Render(t2) = cache.lookup(key.clone(), 2) else { panic!("a change is rendered") };
-        assert_eq!(version_of(cache.lookup(key.clone(), 2)), ("stale", 1), "no second render meanwhile");
-        drop(t2);
-        let Lookup::Render(t3) = cache.lookup(key.clone(), 2) else { panic!("a failed render frees the page") };
-        cache.finish(t3, body(2));
-        assert_eq!(version_of(cache.lookup(key.clone(), 2)), ("hit", 2));
-        // With nothing cached yet, two requests may both render: the newer version stays.
-        let other = CacheKey { limit: 20, ..key };
-        let Lookup::Render(old) = cache.lookup(other.clone(), 1) else { panic!("renders") };
-        let Lookup::Render(new) = cache.lookup(other.clone(), 2) else { panic!("renders") };
-        cache.finish(new, body(2));
-        cache.finish(old, body(1));
-        assert_eq!(version_of(cache.lookup(other, 2)), ("hit", 2), "an older render never replaces a newer");
-        assert_eq!(cache.renders(), 4);
-    }
-
-    #[test]
-    fn validators() {
-        let t = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z").expect("date").with_timezone(&Utc);
-        let r = Rendered::new(1, b"body".to_vec(), t, Format::Atom, "c1".into());
-        let tag = format!("\"{}\"", r.etag);
-        assert!(not_modified(&req(&[("if-none-match", &tag)]), &r));
-        assert!(not_modified(&req(&[("if-none-match", &format!("W/\"{}-gz\", \"x\"", r.etag))]), &r));
-        assert!(!not_modified(&req(&[("if-none-match", "\"other\"")]), &r));
-        assert!(not_modified(&req(&[("if-modified-since", "Sat, 28 Nov 2026 10:00:00 GMT")]), &r));
-        assert!(!not_modified(&req(&[("if-modified-since", "Sat, 28 Nov 2026 09:59:59 GMT")]), &r));
-        // If-None-Match decides when both are present.
-        assert!(!not_modified(
-            &req(&[("if-none-match", "\"other\""), ("if-modified-since", "Sat, 28 Nov 2026 10:00:00 GMT")]),
-            &r
-        ));
-    }
-
-    #[test]
-    fn each_answer_keeps_its_own_headers_when_they_are_made_once_and_copied() {
-        let t = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z").expect("date").with_timezone(&Utc);
-        let r = Rendered::new(1, b"body".to_vec(), t, Format::Atom, "c1".into());
-        let (public, private) =
-            (CacheHeaders::public(Duration::from_secs(60)), CacheHeaders::private(Duration::from_secs(60)));
-        let head = |pairs: &[(&'static str, &str)], cache: &CacheHeaders| {
-            let answer = respond(&req(pairs), &r, cache);
-            let h =
-                |name: header::HeaderName| answer.headers().get(name).map(|v| v.to_str().expect("ascii").to_owned());
-            (
-                answer.status(),
-                h(header::ETAG),
-                h(header::CACHE_CONTROL),
-                h(header::CONTENT_ENCODING),
-                h(header::CONTENT_TYPE),
-            )
-        };
-        let tag = format!("\"{}\"", r.etag);
-        for _ in 0..2 {
-            let plain = head(&[], &public);
-            assert_eq!((plain.0, plain.1.as_deref(), plain.3.as_deref()), (StatusCode::OK, Some(tag.as_str()), None));
-            assert_eq!(plain.2.as_deref(), Some("public, max-age=60"));
-            let gz = head(&[("accept-encoding", "gzip")], &public);
-            assert_eq!((gz.1, gz.3.as_deref()), (Some(format!("\"{}-gz\"", r.etag)), Some("gzip")));
-            let not_modified = head(&[("if-none-match", &tag)], &public);
-            assert_eq!((not_modified.0, not_modified.3, not_modified.4), (StatusCode::NOT_MODIFIED, None, None));
-            // A partner's answer to the same body: its own caching headers, not the copy's.
-            let theirs = head(&[], &private);
-            assert_eq!(theirs.2.as_deref(), Some("private, max-age=60"));
-        }
-    }
-}
+#[path = "cache_tests.rs"]
+mod tests;

@@ -9,6 +9,7 @@ use super::{ApiError, AppState};
 use crate::domain::{ChannelId, SourceId, TopicId};
 use crate::render::Format;
 use crate::store::keys::POS_LEN;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -78,7 +79,7 @@ pub async fn answer(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     match begin(state, kind, file, q, headers)? {
-        Begun::Answered(response) => Ok(response),
+        Begun::Answered(served) => Ok(served.response(state)),
         Begun::Render(pending) => render(state, *pending, headers).await,
     }
 }
@@ -86,8 +87,35 @@ pub async fn answer(
 /// A channel request taken as far as it goes without rendering: a cached body answers at once
 /// (no future to keep, no await), a render is left to `render`.
 pub enum Begun {
-    Answered(Response),
+    Answered(Served),
     Render(Box<Pending>),
+}
+
+/// A channel answer decided and counted, to be written as a `Response` or as bytes.
+#[derive(Debug)]
+pub struct Served {
+    reply: cache::Reply,
+    /// A partner's own answer: only its own cache may keep it (`AppState::private_cache`).
+    private: bool,
+}
+
+impl Served {
+    pub fn response(&self, state: &AppState) -> Response {
+        self.reply.response(self.cache_headers(state))
+    }
+
+    /// The answer as HTTP/1.1 bytes: the head but `date` and its blank line, and the body.
+    pub fn wire(&self, state: &AppState) -> (Bytes, Bytes) {
+        self.reply.wire(self.cache_headers(state))
+    }
+
+    fn cache_headers<'s>(&self, state: &'s AppState) -> &'s cache::CacheHeaders {
+        if self.private {
+            &state.private_cache
+        } else {
+            &state.public_cache
+        }
+    }
 }
 
 /// What a request that must render still needs.
@@ -132,7 +160,7 @@ pub fn begin(state: &AppState, kind: u8, file: &str, q: FeedQuery, headers: &Hea
     match state.cache.lookup(cache_key, version) {
         Lookup::Hit(r) | Lookup::Stale(r) => {
             state.counters.cache_hits.inc();
-            Ok(Begun::Answered(respond(state, &reader, headers, &r)))
+            Ok(Begun::Answered(serve(state, &reader, headers, r)))
         }
         Lookup::Render(ticket) => {
             let job = Job::Page { ticket, before, version, changed };
@@ -148,26 +176,23 @@ pub async fn render(state: &AppState, pending: Pending, headers: &HeaderMap) -> 
         // A `since` page is the reader's own: answered, never cached.
         Job::Since(after) => {
             let rendered = off_runtime(state, move |st| render_since(st, &page, after)).await?;
-            Ok(respond(state, &reader, headers, &rendered))
+            Ok(serve(state, &reader, headers, std::sync::Arc::new(rendered)).response(state))
         }
         Job::Page { ticket, before, version, changed } => {
             let fresh = off_runtime(state, move |st| render_page(st, &page, before, version, changed)).await?;
-            Ok(respond(state, &reader, headers, &state.cache.finish(ticket, fresh)))
+            Ok(serve(state, &reader, headers, state.cache.finish(ticket, fresh)).response(state))
         }
     }
 }
 
-/// The answer from a rendered body, counted, and marked private for a partner.
-fn respond(state: &AppState, reader: &Reader, headers: &HeaderMap, rendered: &Rendered) -> Response {
-    let mut response = cache::respond(headers, rendered, &state.public_cache);
-    if response.status() == axum::http::StatusCode::NOT_MODIFIED {
+/// The answer from a rendered body, decided and counted; a partner's is marked private.
+fn serve(state: &AppState, reader: &Reader, headers: &HeaderMap, rendered: std::sync::Arc<Rendered>) -> Served {
+    let reply = cache::reply(headers, rendered);
+    if reply.not_modified() {
         state.counters.not_modified.inc();
     }
-    guard::served(state, reader, &response, rendered.items);
-    if reader.partner.is_some() {
-        guard::mark_private(&mut response, state);
-    }
-    response
+    guard::served(state, reader, reply.not_modified(), reply.items());
+    Served { reply, private: reader.partner.is_some() }
 }
 
 /// The answer for a channel the config does not have (and for a private one the reader's key

@@ -6,7 +6,7 @@ use super::{ApiError, AppState};
 use crate::access::{self, Access, Via};
 use crate::domain::ChannelId;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::time::Instant;
@@ -72,11 +72,10 @@ fn count(state: &AppState, i: usize) -> Result<(), ApiError> {
     })
 }
 
-/// Counts what a partner's request was answered with.
-pub fn served(state: &AppState, reader: &Reader, response: &Response, items: usize) {
+/// Counts what a partner's request was answered with: a 304, or `items` items.
+pub fn served(state: &AppState, reader: &Reader, not_modified: bool, items: usize) {
     if let Some(i) = reader.partner {
-        let not_modified = response.status() == StatusCode::NOT_MODIFIED;
-        state.gate.usage.served(i, not_modified, if response.status().is_success() { items } else { 0 });
+        state.gate.usage.served(i, not_modified, items);
     }
 }
 

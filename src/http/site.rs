@@ -1,13 +1,15 @@
-//! What the serving threads call per request: a channel GET goes straight to its handler, the
-//! rest through the router.
+//! What the serving threads call per request: a channel GET goes straight to its handler (from
+//! below hyper for a plain GET, `runtime::Site::direct`, or from hyper), the rest through the
+//! router.
 //!
 //! A cached channel answer is the hot path (feed readers poll it, mostly for a 304); the
 //! router's matching, its extractors and their futures cost about as much as the handler itself.
 
 use super::feeds::{self, FeedQuery};
-use super::Live;
+use super::{AppState, Live};
+use crate::runtime::{self, Direct};
 use axum::extract::Request;
-use axum::http::{Method, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::convert::Infallible;
@@ -34,6 +36,7 @@ impl Site {
 pub enum Answer {
     Ready(std::future::Ready<Result<Response, Infallible>>),
     Later(Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>),
+    Direct(Pin<Box<dyn Future<Output = Response> + Send>>),
 }
 
 impl std::fmt::Debug for Answer {
@@ -41,6 +44,7 @@ impl std::fmt::Debug for Answer {
         f.write_str(match self {
             Answer::Ready(_) => "Answer::Ready",
             Answer::Later(_) => "Answer::Later",
+            Answer::Direct(_) => "Answer::Direct",
         })
     }
 }
@@ -52,6 +56,7 @@ impl Future for Answer {
         match self.get_mut() {
             Answer::Ready(ready) => Pin::new(ready).poll(cx),
             Answer::Later(later) => later.as_mut().poll(cx),
+            Answer::Direct(direct) => direct.as_mut().poll(cx).map(Ok),
         }
     }
 }
@@ -65,22 +70,53 @@ impl tower::Service<Request> for Site {
         Poll::Ready(Ok(()))
     }
 
+    /// What hyper asks for (every request but the plain GETs the serving threads answer
+    /// themselves through `direct`): a channel GET is still answered directly.
     fn call(&mut self, req: Request) -> Answer {
-        let direct = (req.method() == Method::GET).then(|| ChannelUrl::direct(req.uri())).flatten();
-        let Some(url) = direct else { return Answer::Later(Box::pin(self.router.call(req))) };
+        let made = (req.method() == Method::GET).then(|| self.channel(req.uri(), req.headers()));
+        match made.flatten() {
+            Some(Made::Served(served, state)) => Answer::Ready(std::future::ready(Ok(served.response(&state)))),
+            Some(Made::Direct(Direct::Ready(response))) => Answer::Ready(std::future::ready(Ok(response))),
+            Some(Made::Direct(Direct::Later(later))) => Answer::Direct(later),
+            Some(Made::Direct(Direct::Wire { .. })) | None => Answer::Later(Box::pin(self.router.call(req))),
+        }
+    }
+}
+
+impl runtime::Site for Site {
+    fn direct(&self, uri: &Uri, headers: &HeaderMap) -> Option<Direct> {
+        Some(match self.channel(uri, headers)? {
+            Made::Served(served, state) => {
+                let (head, body) = served.wire(&state);
+                Direct::Wire { head, body }
+            }
+            Made::Direct(direct) => direct,
+        })
+    }
+}
+
+/// A channel answer made without the router: a cached body's, decided and counted (written as
+/// the caller writes answers), or another (an error, a render).
+enum Made {
+    Served(feeds::Served, AppState),
+    Direct(Direct),
+}
+
+impl Site {
+    fn channel(&self, uri: &Uri, headers: &HeaderMap) -> Option<Made> {
+        let url = ChannelUrl::direct(uri)?;
         let state = self.live.load();
-        let file = req.uri().path().get(url.file_at..).unwrap_or_default();
+        let file = uri.path().get(url.file_at..).unwrap_or_default();
         // A cached body is answered here, without a future: that future (over 1 KiB) cost an
         // allocation on mimalloc's slow path per answer.
-        let pending = match feeds::begin(&state, url.kind, file, url.query, req.headers()) {
-            Ok(feeds::Begun::Answered(response)) => return Answer::Ready(std::future::ready(Ok(response))),
-            Err(e) => return Answer::Ready(std::future::ready(Ok(e.into_response()))),
+        let pending = match feeds::begin(&state, url.kind, file, url.query, headers) {
+            Ok(feeds::Begun::Answered(served)) => return Some(Made::Served(served, state)),
+            Err(e) => return Some(Made::Direct(Direct::Ready(e.into_response()))),
             Ok(feeds::Begun::Render(pending)) => pending,
         };
-        Answer::Later(Box::pin(async move {
-            let answer = feeds::render(&state, *pending, req.headers()).await;
-            Ok(answer.into_response())
-        }))
+        let headers = headers.clone();
+        let later = async move { feeds::render(&state, *pending, &headers).await.into_response() };
+        Some(Made::Direct(Direct::Later(Box::pin(later))))
     }
 }
 

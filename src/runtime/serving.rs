@@ -4,29 +4,22 @@
 //! building the answer. A connection may move once, when it is accepted, to a thread holding
 //! fewer (`spread.rs`). Polls keep the main runtime.
 
+use super::site::Site;
 use super::spread::{Handed, Held, Spread};
 use super::watch::{Activity, Answering, Watched};
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::ConnectInfo;
 use axum::response::Response;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-/// What answers the requests: axum's `Router`, or a front that answers some requests itself.
-pub trait Site:
-    tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static
-{
-}
-
-impl<S> Site for S where
-    S: tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static
-{
-}
 
 /// How long, after the stop, a connection may take to finish the request it is in.
 const DRAIN: Duration = Duration::from_secs(5);
@@ -163,8 +156,10 @@ async fn pause_after(e: &std::io::Error) {
     }
 }
 
-/// One HTTP/1.1 connection (the only protocol served: no sniffing for HTTP/2 on each one), shut
-/// down gracefully when `stop` is cancelled or when nothing moved on it for `client_timeout`.
+/// One HTTP/1.1 connection (the only protocol served: no sniffing for HTTP/2 on each one): plain
+/// GETs the site answers directly go the short way (`lane.rs`), the rest of the connection from
+/// the first other request goes to hyper. Shut down gracefully when `stop` is cancelled or when
+/// nothing moved on it for `client_timeout`.
 async fn connection<S: Site>(
     stream: TcpStream,
     site: S,
@@ -173,33 +168,56 @@ async fn connection<S: Site>(
     stop: CancellationToken,
 ) {
     let activity = Arc::new(Activity::default());
-    let service = WithPeer { site, peer, activity: activity.clone() };
-    let io = TokioIo::new(Watched::new(super::sendfile::Stream::new(stream), activity.clone()));
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
-    let mut conn = std::pin::pin!(conn);
-    let (mut last, mut still) = (activity.mark(), 0);
-    loop {
-        tokio::select! {
-            _ = conn.as_mut() => return,
-            () = stop.cancelled() => break,
-            () = tokio::time::sleep(client_timeout) => {}
+    let io = Watched::new(super::sendfile::Stream::new(stream), activity.clone());
+    let closing = AtomicBool::new(false);
+    let lane = std::pin::pin!(super::lane::serve(io, &site, &activity, &closing));
+    let watch = Watch { activity: &activity, client_timeout, stop: &stop, peer };
+    let Some(Some(io)) = watch.run(lane, |_| closing.store(true, Relaxed)).await else { return };
+    let service = WithPeer { site: site.clone(), peer, activity: activity.clone() };
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
+    let _ = watch.run(std::pin::pin!(conn), |conn| conn.graceful_shutdown()).await;
+}
+
+/// What ends a connection: the service stopping, or nothing moving for `client_timeout`.
+struct Watch<'a> {
+    activity: &'a Activity,
+    client_timeout: Duration,
+    stop: &'a CancellationToken,
+    peer: SocketAddr,
+}
+
+impl Watch<'_> {
+    /// Runs `conn` to its end, unless it is dropped: `graceful` asks it to end after the request
+    /// it is in, which may take `DRAIN` once the service stops. `None` when it was dropped.
+    async fn run<F: Future>(&self, mut conn: Pin<&mut F>, mut graceful: impl FnMut(Pin<&mut F>)) -> Option<F::Output> {
+        let (mut last, mut still) = (self.activity.mark(), 0);
+        loop {
+            tokio::select! {
+                biased;
+                out = conn.as_mut() => return Some(out),
+                () = self.stop.cancelled() => break,
+                () = tokio::time::sleep(self.client_timeout) => {}
+            }
+            let now = self.activity.mark();
+            // `None`: an answer is being made, which counts as moving.
+            still = if now.is_some() && now == last { still + 1 } else { 0 };
+            last = now;
+            // A first still period: closed at once between requests, else (a head not whole
+            // yet, an answer the client does not take) told to close when done; a second: dropped.
+            match still {
+                0 => {}
+                1 => graceful(conn.as_mut()),
+                _ => {
+                    tracing::debug!(peer = %self.peer, "dropped a connection on which nothing moved");
+                    return None;
+                }
+            }
         }
-        let now = activity.mark();
-        // `None`: an answer is being made, which counts as moving.
-        still = if now.is_some() && now == last { still + 1 } else { 0 };
-        last = now;
-        // A first still period: closed at once between requests, else (a head not whole yet,
-        // an answer the client does not take) told to close when done; a second: dropped.
-        match still {
-            0 => {}
-            1 => conn.as_mut().graceful_shutdown(),
-            _ => return tracing::debug!(%peer, "dropped a connection on which nothing moved"),
-        }
+        graceful(conn.as_mut());
+        // The request in flight may finish; a client that has not sent a whole head by then
+        // does not hold the shutdown up.
+        tokio::time::timeout(DRAIN, conn).await.ok()
     }
-    conn.as_mut().graceful_shutdown();
-    // The request in flight may finish; a client that has not sent a whole head by then (hyper
-    // waits for it) does not hold the shutdown up.
-    let _ = tokio::time::timeout(DRAIN, conn).await;
 }
 
 /// One connection's site and client address. The address is added (`ConnectInfo`) to POST
@@ -234,16 +252,60 @@ pub fn default_threads() -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::super::site::Direct;
     use super::*;
+    use axum::extract::Request;
+    use axum::http::{HeaderMap, Uri};
     use std::collections::HashMap;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    /// Which serving thread answers, as the body.
-    fn thread_name() -> impl Site {
-        tower::service_fn(|_req: Request| async {
+    /// Which serving thread answers, as the body; `/lane` is answered directly, with `lane`.
+    #[derive(Clone)]
+    struct ThreadName;
+
+    impl tower::Service<Request> for ThreadName {
+        type Response = Response;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Response, Infallible>>;
+
+        fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _req: Request) -> Self::Future {
             let name = std::thread::current().name().unwrap_or_default().to_owned();
-            Ok::<_, Infallible>(Response::new(axum::body::Body::from(name)))
-        })
+            std::future::ready(Ok(Response::new(axum::body::Body::from(name))))
+        }
+    }
+
+    impl Site for ThreadName {
+        fn direct(&self, uri: &Uri, _headers: &HeaderMap) -> Option<Direct> {
+            (uri.path() == "/lane").then(|| Direct::Ready(Response::new(axum::body::Body::from("lane"))))
+        }
+    }
+
+    async fn ask(addr: SocketAddr, request: &[u8]) -> String {
+        let mut c = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        c.write_all(request).await.expect("send");
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).await.expect("read");
+        answer.split("\r\n\r\n").nth(1).expect("a body").to_owned()
+    }
+
+    #[tokio::test]
+    async fn plain_gets_the_site_answers_directly_are_answered_below_hyper_and_the_rest_by_hyper() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let stop = CancellationToken::new();
+        let connections = Connections { threads: 1, client_timeout: Duration::from_secs(10) };
+        let server = tokio::spawn(serve(listener, ThreadName, connections, stop.clone()));
+        let lane = ask(addr, b"GET /lane HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await;
+        assert_eq!(lane, "lane");
+        for request in [&b"GET /lane HTTP/1.0\r\n\r\n"[..], b"GET /other HTTP/1.1\r\nConnection: close\r\n\r\n"] {
+            assert_eq!(ask(addr, request).await, "newsriver-http-0", "{}", String::from_utf8_lossy(request));
+        }
+        stop.cancel();
+        server.await.expect("join").expect("served");
     }
 
     #[tokio::test]
@@ -252,7 +314,7 @@ mod tests {
         let addr = listener.local_addr().expect("addr");
         let stop = CancellationToken::new();
         let connections = Connections { threads: 2, client_timeout: Duration::from_secs(10) };
-        let server = tokio::spawn(serve(listener, thread_name(), connections, stop.clone()));
+        let server = tokio::spawn(serve(listener, ThreadName, connections, stop.clone()));
         let mut clients = Vec::new();
         for _ in 0..20 {
             clients.push(tokio::net::TcpStream::connect(addr).await.expect("connect"));

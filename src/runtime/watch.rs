@@ -28,7 +28,7 @@ impl Activity {
         (self.in_flight.load(Relaxed) == 0).then(|| self.moved.load(Relaxed))
     }
 
-    fn moved(&self) {
+    pub(super) fn moved(&self) {
         self.moved.fetch_add(1, Relaxed);
     }
 }
