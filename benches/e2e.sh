@@ -17,6 +17,8 @@
 #   window and are grouped into events, as live news is (default: they are only counted).
 #   W6 runs each pair (newsriver, then nginx on the same bytes) E2E_W6_RUNS times (default 3, 1
 #   with --quick) at E2E_W6_CONNS connections (default "64 256"), and reports the medians.
+#   --w1-feeds N  also W1 at N feeds (e.g. 10000) in the same table: N feeds of their own under
+#                 /large/ on the feed server, polled into a fresh store that is removed after (sled only)
 #   --bin PATH    newsriver binary (default target/release/newsriver; this script never builds)
 #   --keep        keep the work dir (default: removed, except its logs when a step failed)
 #   --postgres    W1-W8 on PostgreSQL: a throwaway cluster (benches/pg_cluster.sh) in the work dir,
@@ -44,6 +46,7 @@ KEEP=0
 PG=0
 PG_FAST=""
 STORE_URL=""
+W1_FEEDS=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --feeds) FEEDS=$2; shift 2 ;;
@@ -52,6 +55,7 @@ while [[ $# -gt 0 ]]; do
         --big) BIG=$2; shift 2 ;;
         --big-in-place) BIG_IN_PLACE=1; shift ;;
         --bin) BIN=$2; shift 2 ;;
+        --w1-feeds) W1_FEEDS=$2; shift 2 ;;
         --wrk-secs) WRK_SECS=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
         --postgres) PG=1; shift ;;
@@ -67,6 +71,7 @@ WRK_SECS=${WRK_SECS:-10}
 ITEMS=20
 NEW_PER_EPOCH=5
 case "$FEEDS" in ''|*[!0-9]*) echo "e2e: --feeds needs a number" >&2; exit 2;; esac
+case "$W1_FEEDS" in *[!0-9]*) echo "e2e: --w1-feeds needs a number" >&2; exit 2;; esac
 [[ -x "$BIN" ]] || { echo "e2e: no executable $BIN; run: cargo build --release" >&2; exit 2; }
 BIN=$(realpath "$BIN")
 for tool in python3 curl timeout; do command -v "$tool" >/dev/null || { echo "e2e: needs $tool" >&2; exit 2; }; done
@@ -277,6 +282,27 @@ if want W3; then
     run_poll w3warm "$WORK/poll-noval.toml"
     run_poll w3 "$WORK/poll-noval.toml"
     record "W3" "poll=$WORK/w3.json" "warm=$WORK/w3warm.json" "feeds=$FEEDS"
+fi
+
+if [[ -n "$W1_FEEDS" ]] && want W1; then
+    if [[ -n "$STORE_URL" ]]; then
+        say "W1 at $W1_FEEDS feeds: sled only, skipped"
+    else
+        # W1 at a larger count: feeds of their own (the same generator, under /large/), a fresh
+        # store, both removed after the row is recorded.
+        say "generating $W1_FEEDS feeds for W1 ..."
+        python3 "$GEN_FEEDS" --out "$WORK/genL" --feeds "$W1_FEEDS" --items "$ITEMS" --dup-frac 0.2 --seed 1 \
+            --epoch 0 --new-per-epoch "$NEW_PER_EPOCH" --base-url "http://127.0.0.1:$P_FEEDS/large" > "$WORK/genL.log"
+        mkdir -p "$WORK/www/large"
+        find "$WORK/genL/feeds" -maxdepth 1 -type f -exec cp -t "$WORK/www/large/" {} +
+        python3 "$LIB" config "$WORK/poll-large.toml" --urls "$WORK/genL/urls.txt" --store "$WORK/store-large" \
+            --store-url "" --port "$NR_PORT"
+        run_poll w1large "$WORK/poll-large.toml"
+        LARGE_ITEMS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items"])' "$WORK/genL/manifest.json")
+        record "W1 $W1_FEEDS" "poll=$WORK/w1large.json" "feeds=$W1_FEEDS" "items=$LARGE_ITEMS" \
+            "store_bytes=$(du -sb "$WORK/store-large" | cut -f1)"
+        rm -rf "$WORK/store-large" "$WORK/www/large" "$WORK/genL"
+    fi
 fi
 
 if want W1x && [[ $PG == 1 ]]; then
