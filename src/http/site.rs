@@ -76,9 +76,9 @@ impl tower::Service<Request> for Site {
         let made = (req.method() == Method::GET).then(|| self.channel(req.uri(), req.headers()));
         match made.flatten() {
             Some(Made::Served(served, state)) => Answer::Ready(std::future::ready(Ok(served.response(&state)))),
-            Some(Made::Direct(Direct::Ready(response))) => Answer::Ready(std::future::ready(Ok(response))),
-            Some(Made::Direct(Direct::Later(later))) => Answer::Direct(later),
-            Some(Made::Direct(Direct::Wire { .. })) | None => Answer::Later(Box::pin(self.router.call(req))),
+            Some(Made::Ready(response)) => Answer::Ready(std::future::ready(Ok(response))),
+            Some(Made::Later(later)) => Answer::Direct(later),
+            None => Answer::Later(Box::pin(self.router.call(req))),
         }
     }
 }
@@ -90,7 +90,8 @@ impl runtime::Site for Site {
                 let (head, body) = served.wire(&state);
                 Direct::Wire { head, body }
             }
-            Made::Direct(direct) => direct,
+            Made::Ready(response) => Direct::Ready(response),
+            Made::Later(later) => Direct::Later(later),
         })
     }
 }
@@ -99,7 +100,8 @@ impl runtime::Site for Site {
 /// the caller writes answers), or another (an error, a render).
 enum Made {
     Served(feeds::Served, AppState),
-    Direct(Direct),
+    Ready(Response),
+    Later(Pin<Box<dyn Future<Output = Response> + Send>>),
 }
 
 impl Site {
@@ -111,12 +113,12 @@ impl Site {
         // allocation on mimalloc's slow path per answer.
         let pending = match feeds::begin(&state, url.kind, file, url.query, headers) {
             Ok(feeds::Begun::Answered(served)) => return Some(Made::Served(served, state)),
-            Err(e) => return Some(Made::Direct(Direct::Ready(e.into_response()))),
+            Err(e) => return Some(Made::Ready(e.into_response())),
             Ok(feeds::Begun::Render(pending)) => pending,
         };
         let headers = headers.clone();
         let later = async move { feeds::render(&state, *pending, &headers).await.into_response() };
-        Some(Made::Direct(Direct::Later(Box::pin(later))))
+        Some(Made::Later(Box::pin(later)))
     }
 }
 
